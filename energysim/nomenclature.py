@@ -1,0 +1,85 @@
+"""One table of every quantity energysim reports: name, unit, long name.
+
+It feeds result attributes (xarray ``units`` / ``long_name``), report labels
+and the docs, so a quantity is named and unit-labelled the same everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = ["Quantity", "QUANTITIES", "FLOWS", "attrs", "label"]
+
+
+class Quantity(NamedTuple):
+    unit: str
+    long_name: str
+
+
+QUANTITIES: dict[str, Quantity] = {
+    # weather (pvlib names)
+    "ghi": Quantity("W m-2", "global horizontal irradiance"),
+    "dni": Quantity("W m-2", "direct normal irradiance"),
+    "dhi": Quantity("W m-2", "diffuse horizontal irradiance"),
+    "temp_air": Quantity("degC", "air temperature"),
+    "wind_speed": Quantity("m s-1", "wind speed"),
+    "pressure": Quantity("Pa", "air pressure"),
+    # profiles
+    "pv_pu": Quantity("MW MWp-1", "PV AC output per MWp DC"),
+    "wind_pu": Quantity("MW MW-1", "wind AC output per MW nameplate"),
+    "load": Quantity("MW", "park load"),
+    "import_price_per_mwh": Quantity("money MWh-1", "import price"),
+    "emission_factor_t_per_mwh": Quantity("t MWh-1", "grid CO2 emission factor"),
+    # hourly flows (non-negative, named by direction)
+    "pv": Quantity("MW", "PV generation available"),
+    "wind": Quantity("MW", "wind generation available"),
+    "import_green": Quantity("MW", "green grid import"),
+    "import_regular": Quantity("MW", "regular grid import"),
+    "export": Quantity("MW", "grid export"),
+    "charge": Quantity("MW", "battery charge (AC)"),
+    "discharge": Quantity("MW", "battery discharge (AC)"),
+    "curtail": Quantity("MW", "curtailed renewable generation"),
+    "unmet": Quantity("MW", "unserved load"),
+    "soc": Quantity("MWh", "battery state of charge (end of hour)"),
+    "charge_grid": Quantity("MW", "battery charge from green imports (AC)"),
+    "onsite_served": Quantity("MW", "load served by on-site PV and wind, directly or via the battery"),
+    # capacities
+    "pv_mw": Quantity("MWp", "PV capacity (DC)"),
+    "wind_mw": Quantity("MW", "wind capacity"),
+    "battery_mwh": Quantity("MWh", "battery usable energy"),
+    "battery_mw": Quantity("MW", "battery power"),
+    # annual KPIs
+    "load_mwh": Quantity("MWh", "annual load"),
+    "pv_mwh": Quantity("MWh", "annual PV generation"),
+    "wind_mwh": Quantity("MWh", "annual wind generation"),
+    "import_green_mwh": Quantity("MWh", "annual green imports"),
+    "import_regular_mwh": Quantity("MWh", "annual regular imports"),
+    "export_mwh": Quantity("MWh", "annual exports"),
+    "curtail_mwh": Quantity("MWh", "annual curtailment"),
+    "unmet_mwh": Quantity("MWh", "annual unserved load"),
+    "onsite_share": Quantity("1", "on-site renewable share of load"),
+    "green_import_share": Quantity("1", "green-import share of load"),
+    "regular_import_share": Quantity("1", "regular-import share of load"),
+    "clean_share": Quantity("1", "clean share of load (on-site + green)"),
+    "curtailment_share": Quantity("1", "curtailed share of renewable generation"),
+    "unmet_share": Quantity("1", "unserved share of load"),
+    "annualized_cost": Quantity("money yr-1", "annualised total cost"),
+}
+
+#: Hourly flows in the energy balance, by side (DESIGN.md).
+FLOWS_IN = ("pv", "wind", "import_green", "import_regular", "discharge", "unmet")
+FLOWS_OUT = ("load", "charge", "export", "curtail")
+FLOWS = ("pv", "wind", "import_green", "import_regular", "export", "charge", "discharge",
+         "curtail", "unmet", "soc")
+
+
+def attrs(name: str) -> dict[str, str]:
+    """xarray attributes (``units``, ``long_name``) of quantity ``name``."""
+    q = QUANTITIES[name]
+    return {"units": q.unit, "long_name": q.long_name}
+
+
+def label(name: str) -> str:
+    """Axis/table label: ``"long name [unit]"``."""
+    q = QUANTITIES[name]
+    return f"{q.long_name} [{q.unit}]" if q.unit != "1" else q.long_name
