@@ -1,8 +1,59 @@
-"""energysim: hourly simulator and optimiser of an industrial park's electricity system."""
+"""energysim: hourly simulator and optimiser of an industrial park's electricity system.
+
+Python API (mirrors the CLI)::
+
+    import energysim
+    park = energysim.load_park("configs/ordos.toml")
+    result = energysim.simulate(park)        # Result: flows (xarray), kpis (dict)
+    result.kpis["onsite_share"]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from energysim.config import Capacities, ParkConfig, load_park
 from energysim.errors import EnergysimError
 
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from energysim.results import Result
+
 __version__ = "0.1.0"
 
-__all__ = ["Capacities", "ParkConfig", "load_park", "EnergysimError", "__version__"]
+__all__ = ["Capacities", "ParkConfig", "load_park", "simulate", "EnergysimError", "__version__"]
+
+
+def simulate(
+    park: ParkConfig,
+    capacities: Capacities | None = None,
+    profiles: xr.Dataset | None = None,
+) -> Result:
+    """Simulate one park hour by hour with the dispatch core and account for it.
+
+    Parameters
+    ----------
+    park : ParkConfig
+        Validated config (:func:`load_park`).
+    capacities : Capacities, optional
+        Capacities to simulate; default: the configured ones.
+    profiles : xarray.Dataset, optional
+        Ready Profiles Dataset (e.g. reused across scenarios); built from the
+        config when omitted.
+    """
+    from energysim import accounting, dispatch, results
+    from energysim.profiles import build_profiles
+
+    capacities = capacities or park.capacities()
+    profiles = build_profiles(park) if profiles is None else profiles
+    flows = dispatch.dispatch(profiles, capacities, park.battery, park.grid)
+    kpis = accounting.kpis(flows, profiles, park, capacities)
+    return results.Result(
+        park=park,
+        capacities=capacities,
+        profiles=profiles,
+        flows=flows,
+        kpis=kpis,
+        provenance=results.provenance(park, profiles),
+    )

@@ -91,7 +91,7 @@ class ProfileRef(BaseModel):
             raise ValueError('must be "file.csv:column" (a CSV path, a colon, a column name)')
         path = Path(path_text)
         if base_dir is not None and not path.is_absolute():
-            path = base_dir / path
+            path = (base_dir / path).resolve()
         return cls(path=path, column=column)
 
     def __str__(self) -> str:
@@ -101,6 +101,8 @@ class ProfileRef(BaseModel):
 def _profile_ref(value: Any, info) -> ProfileRef | None:
     if value is None or isinstance(value, ProfileRef):
         return value
+    if isinstance(value, dict):  # a dumped ProfileRef (e.g. from ParkConfig.with_values)
+        return ProfileRef(**value)
     base = (info.context or {}).get("base_dir") if info is not None else None
     ref = ProfileRef.parse(value, base)
     if not ref.path.is_file():
@@ -164,7 +166,7 @@ class WeatherConfig(_Section):
     def _exists(cls, value: Path, info) -> Path:
         base = (info.context or {}).get("base_dir")
         if base is not None and not value.is_absolute():
-            value = base / value
+            value = (base / value).resolve()
         if not value.exists():
             raise ValueError(f"file not found: {value}")
         return value
@@ -306,7 +308,7 @@ class WindConfig(_Asset):
             return value
         base = (info.context or {}).get("base_dir")
         if base is not None and not value.is_absolute():
-            value = base / value
+            value = (base / value).resolve()
         if not value.is_file():
             raise ValueError(f"file not found: {value}")
         return value

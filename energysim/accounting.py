@@ -1,0 +1,352 @@
+"""Accounting: every KPI energysim reports, defined once, from hourly flows.
+
+Energy in MWh per year of the run, shares as fractions of annual load, money in
+the config's currency per year. A run shorter than a year (a few weeks of
+profile) reports energies scaled to a year by ``8760 / hours`` (DESIGN.md's
+short-horizon convention); shares are unaffected by the scaling.
+
+Definitions (DESIGN.md):
+
+- ``onsite_share`` = load served by on-site PV and wind, directly or through
+  on-site-origin battery energy / load
+- ``green_import_share``, ``regular_import_share`` = imports labelled green /
+  regular that serve load / load (grid energy stored in the battery is counted
+  when it is discharged to load, so the shares of one hour add up)
+- ``clean_share`` = onsite + green
+- ``unmet_share`` = unserved / load; onsite + green + regular + unmet = 1
+- ``curtailment_share`` = curtailed / available renewable generation
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from energysim.config import Capacities, ParkConfig
+from energysim.economics import annuity_factor, asset_costs
+
+__all__ = [
+    "HOURS_PER_YEAR",
+    "annual_scale",
+    "energy_kpis",
+    "share_kpis",
+    "hourly_matching_kpis",
+    "battery_kpis",
+    "cost_kpis",
+    "carbon_kpis",
+    "indicator_table",
+    "kpis",
+]
+
+HOURS_PER_YEAR = 8760.0
+
+#: kgce per kWh (= tce per MWh) of the two electricity-to-standard-coal methods (FACTS.md).
+ELECTRICITY_TO_TCE_PER_MWH = {
+    # equivalent calorific value, GB/T 2589-2020 comprehensive energy consumption
+    "equivalent": 0.1229,
+}
+
+
+def annual_scale(flows: xr.Dataset) -> float:
+    """Factor turning sums over the run into per-year values: 8760 / hours [-]."""
+    return HOURS_PER_YEAR / float(flows.sizes["time"])
+
+
+def _total(flows: xr.Dataset, name: str, scale: float) -> float:
+    """Annual energy of an hourly MW flow [MWh/yr] (Δt = 1 h)."""
+    dt_h = float(flows.attrs.get("dt_h", 1.0))
+    return float(flows[name].sum()) * dt_h * scale
+
+
+def energy_kpis(flows: xr.Dataset, capacities: Capacities) -> dict[str, float]:
+    """Annual energies [MWh/yr] and full-load hours [h/yr].
+
+    ``pv_mwh`` and ``wind_mwh`` are available generation (before curtailment);
+    full-load hours = annual generation / capacity (PV per MWp DC).
+    """
+    s = annual_scale(flows)
+    out = {
+        "load_mwh": _total(flows, "load", s),
+        "pv_mwh": _total(flows, "pv", s),
+        "wind_mwh": _total(flows, "wind", s),
+        "import_green_mwh": _total(flows, "import_green", s),
+        "import_regular_mwh": _total(flows, "import_regular", s),
+        "export_mwh": _total(flows, "export", s),
+        "curtail_mwh": _total(flows, "curtail", s),
+        "unmet_mwh": _total(flows, "unmet", s),
+        "charge_mwh": _total(flows, "charge", s),
+        "discharge_mwh": _total(flows, "discharge", s),
+        "onsite_served_mwh": _total(flows, "onsite_served", s),
+        "peak_load_mw": float(flows["load"].max()),
+        "peak_import_mw": float((flows["import_green"] + flows["import_regular"]).max()),
+    }
+    out["import_mwh"] = out["import_green_mwh"] + out["import_regular_mwh"]
+    out["pv_full_load_hours"] = out["pv_mwh"] / capacities.pv_mw if capacities.pv_mw > 0 else 0.0
+    out["wind_full_load_hours"] = (
+        out["wind_mwh"] / capacities.wind_mw if capacities.wind_mw > 0 else 0.0
+    )
+    return out
+
+
+def share_kpis(energy: dict[str, float]) -> dict[str, float]:
+    r"""Shares of annual load [0-1].
+
+    .. math::
+        s_{onsite} = E_{onsite\,served} / E_{load}, \quad
+        s_{green} = (E_{load} - E_{onsite\,served} - E_{unmet}) \cdot
+                    \frac{E_{imp,green}}{E_{imp}}, \quad
+        s_{clean} = s_{onsite} + s_{green}
+
+    Grid energy reaches load directly or through the battery (grid charging);
+    its green/regular mix is the mix of the imports, so the grid-served part of
+    load is split in that ratio. Without grid charging this equals
+    E_imp,green / E_load exactly.
+    """
+    load = energy["load_mwh"]
+    if load <= 0:
+        nan = math.nan
+        return dict.fromkeys(
+            ("onsite_share", "green_import_share", "regular_import_share", "clean_share",
+             "unmet_share"), nan
+        ) | {"curtailment_share": 0.0}
+    onsite = energy["onsite_served_mwh"] / load
+    unmet = energy["unmet_mwh"] / load
+    grid_served = max(0.0, 1.0 - onsite - unmet)
+    imports = energy["import_mwh"]
+    green_frac = energy["import_green_mwh"] / imports if imports > 0 else 0.0
+    green = grid_served * green_frac
+    regular = grid_served - green
+    generation = energy["pv_mwh"] + energy["wind_mwh"]
+    return {
+        "onsite_share": onsite,
+        "green_import_share": green,
+        "regular_import_share": regular,
+        "clean_share": onsite + green,
+        "unmet_share": unmet,
+        "curtailment_share": energy["curtail_mwh"] / generation if generation > 0 else 0.0,
+    }
+
+
+def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float]:
+    r"""24/7 carbon-free matching scores [0-1].
+
+    In each hour h the carbon-free supply is on-site supply to load plus the
+    contracted green supply of that hour, :math:`g_h`:
+
+    .. math::
+        CFE_{energy} = \frac{\sum_h \min(L_h, S^{onsite}_h + g_h)}{\sum_h L_h},\qquad
+        CFE_{hours} = \frac{\#\{h : S^{onsite}_h + g_h \ge L_h\}}{N}
+
+    Under an hourly-matched contract, :math:`g_h` is the green import of the
+    hour. An annual contract does not say when its green energy was generated;
+    it is taken as a flat block, :math:`g_h = V / N` with V the green volume
+    delivered in the run — the usual convention for annual certificates in
+    24/7 scoring (e.g. Google/EnergyTag hourly matching).
+    """
+    load = flows["load"].values
+    onsite = flows["onsite_served"].values
+    green = flows["import_green"].values
+    if park.grid.green_matching == "hourly":
+        g = green
+    else:
+        g = np.full_like(load, green.sum() / len(load))
+    covered = np.minimum(load, onsite + g)
+    total = load.sum()
+    return {
+        "cfe_hourly_score": float(covered.sum() / total) if total > 0 else math.nan,
+        "cfe_hours_share": float(np.mean(onsite + g >= load * (1 - 1e-9))),
+    }
+
+
+def battery_kpis(flows: xr.Dataset, capacities: Capacities) -> dict[str, float]:
+    """Battery throughput [MWh/yr] (discharged energy) and equivalent full cycles [1/yr]."""
+    s = annual_scale(flows)
+    throughput = _total(flows, "discharge", s)
+    cycles = throughput / capacities.battery_mwh if capacities.battery_mwh > 0 else 0.0
+    return {"battery_throughput_mwh": throughput, "battery_cycles": cycles}
+
+
+def cost_kpis(
+    energy: dict[str, float], flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig,
+    capacities: Capacities,
+) -> dict[str, float]:
+    r"""Annualised cost, NPC, LCOE and all-in supply cost [money, money/yr, money/MWh].
+
+    - asset cost = capex x CRF(r, lifetime) + fixed O&M, per asset (DESIGN.md)
+    - energy cost = imports at their (hourly) price + green premium x green
+      imports - exports x export price, scaled to a year
+    - ``annualized_cost`` = asset cost + energy cost
+    - ``npc`` = annualised cost x annuity factor(r, project life): the net present
+      cost whose annuity is the annualised cost (HOMER's definition,
+      C_ann = CRF(i, N) x NPC)
+    - ``lcoe_onsite_per_mwh`` = annualised on-site asset cost / on-site energy
+      served to load
+    - ``lcoe_per_mwh`` = annualised cost / load served: the all-in cost of the
+      park's supply per MWh
+    """
+    c = asset_costs(park)
+    s = annual_scale(flows)
+    price = profiles["import_price_per_mwh"].values
+    imports = flows["import_green"].values + flows["import_regular"].values
+    import_cost = float((imports * price).sum()) * s
+    premium = energy["import_green_mwh"] * park.grid.green_premium_per_mwh
+    export_revenue = energy["export_mwh"] * park.grid.export_price_per_mwh
+    pv = capacities.pv_mw * c.pv_annual_per_mw
+    wind = capacities.wind_mw * c.wind_annual_per_mw
+    battery = (
+        capacities.battery_mwh * c.battery_annual_per_mwh
+        + capacities.battery_mw * c.battery_annual_per_mw
+    )
+    onsite_assets = pv + wind + battery
+    energy_cost = import_cost + premium - export_revenue
+    total = onsite_assets + energy_cost
+    served = energy["load_mwh"] - energy["unmet_mwh"]
+    return {
+        "annualized_cost": total,
+        "annualized_cost_pv": pv,
+        "annualized_cost_wind": wind,
+        "annualized_cost_battery": battery,
+        "import_cost": import_cost,
+        "green_premium_cost": premium,
+        "export_revenue": export_revenue,
+        "capex_pv": capacities.pv_mw * c.pv_capex_per_mw,
+        "capex_wind": capacities.wind_mw * c.wind_capex_per_mw,
+        "capex_battery": capacities.battery_mwh * c.battery_capex_per_mwh
+        + capacities.battery_mw * c.battery_capex_per_mw,
+        "npc": total * annuity_factor(park.economics.discount_rate, park.economics.project_life_yr),
+        "lcoe_onsite_per_mwh": onsite_assets / energy["onsite_served_mwh"]
+        if energy["onsite_served_mwh"] > 0
+        else math.nan,
+        "lcoe_per_mwh": total / served if served > 0 else math.nan,
+    }
+
+
+def carbon_kpis(
+    energy: dict[str, float], flows: xr.Dataset, profiles: xr.Dataset
+) -> dict[str, float]:
+    r"""Scope-2 CO2 [t/yr] and avoided CO2 vs an all-grid park [t/yr].
+
+    .. math:: CO2 = \sum_h P^{regular}_h \, EF_h \cdot 8760/N
+
+    Green imports carry no scope-2 emissions (market-based accounting); the
+    factor applied to regular imports should then exclude market-traded green
+    power (MEE 2022: 0.5856 t/MWh, FACTS.md) to avoid double counting. The
+    baseline buys the whole load from the grid at the same hourly factor.
+    """
+    s = annual_scale(flows)
+    ef = profiles["emission_factor_t_per_mwh"].values
+    co2 = float((flows["import_regular"].values * ef).sum()) * s
+    baseline = float((flows["load"].values * ef).sum()) * s
+    return {"co2_t": co2, "co2_baseline_t": baseline, "co2_avoided_t": baseline - co2}
+
+
+def _tce_per_mwh(park: ParkConfig) -> tuple[float, str]:
+    ind = park.indicators
+    if ind.electricity_to_coal == "equivalent":
+        return ELECTRICITY_TO_TCE_PER_MWH["equivalent"], "equivalent value 0.1229 kgce/kWh (GB/T 2589)"
+    return ind.coal_consumption_kgce_per_kwh, (
+        f"coal-consumption method {ind.coal_consumption_kgce_per_kwh:g} kgce/kWh"
+    )
+
+
+def indicator_table(
+    energy: dict[str, float], shares: dict[str, float], carbon: dict[str, float], park: ParkConfig
+) -> dict[str, Any]:
+    r"""China's zero-carbon park indicators (发改环资〔2025〕910号) and their pass/fail.
+
+    Core indicator, carbon emissions per unit of energy consumption:
+
+    .. math::
+        I = \frac{CO2_{elec} + CO2_{other}}{E_{load} \cdot k + E_{other}}
+        \quad [tCO_2/tce]
+
+    with k the electricity-to-standard-coal factor [tce/MWh]. Purchased green
+    power counts as zero-carbon unless ``green_import_counts_zero_carbon`` is
+    false (then it carries the grid factor) — how the notice treats it is not
+    confirmed (FACTS.md), so it is a stated config choice.
+
+    Threshold (People's Daily 2025-08-26): 0.2 tCO2/tce for parks using
+    0.2-1 Mtce/yr, 0.3 at >= 1 Mtce/yr; below 0.2 Mtce no threshold is
+    published and the 0.2 value is applied (stated in the table).
+
+    Clean-energy share guiding indicator: clean electricity (on-site + green)
+    in tce over total energy use in tce, threshold 90 % (secondary sources, to
+    confirm).
+    """
+    ind = park.indicators
+    k, method = _tce_per_mwh(park)
+    elec_tce = energy["load_mwh"] * k
+    total_tce = elec_tce + ind.other_energy_tce
+    co2_elec = carbon["co2_t"]
+    if not ind.green_import_counts_zero_carbon:
+        mean_ef = carbon["co2_baseline_t"] / energy["load_mwh"] if energy["load_mwh"] > 0 else 0.0
+        co2_elec += energy["import_green_mwh"] * mean_ef
+    co2_total = co2_elec + ind.other_energy_co2_t
+    co2_per_tce = co2_total / total_tce if total_tce > 0 else math.nan
+    if ind.max_co2_per_tce is not None:
+        threshold, basis = ind.max_co2_per_tce, "configured"
+    elif total_tce >= 1e6:
+        threshold, basis = 0.3, "≥ 1 Mtce/yr park: ≤ 0.3 tCO2/tce (People's Daily 2025-08-26)"
+    elif total_tce >= 2e5:
+        threshold, basis = 0.2, "0.2-1 Mtce/yr park: ≤ 0.2 tCO2/tce (People's Daily 2025-08-26)"
+    else:
+        threshold, basis = 0.2, "< 0.2 Mtce/yr: no published threshold; 0.2 applied"
+    clean_tce = shares["clean_share"] * elec_tce
+    clean_energy_share = clean_tce / total_tce if total_tce > 0 else math.nan
+    rows = [
+        {
+            "indicator": "carbon emissions per unit of energy consumption (core)",
+            "key": "co2_per_tce",
+            "value": co2_per_tce,
+            "unit": "tCO2/tce",
+            "threshold": threshold,
+            "rule": "<=",
+            "passed": bool(co2_per_tce <= threshold),
+            "basis": f"{basis}; electricity at {method}",
+        },
+        {
+            "indicator": "clean-energy consumption share (guiding)",
+            "key": "clean_energy_share",
+            "value": clean_energy_share,
+            "unit": "1",
+            "threshold": ind.min_clean_energy_share,
+            "rule": ">=",
+            "passed": bool(clean_energy_share >= ind.min_clean_energy_share),
+            "basis": "90 % reported by secondary sources (to confirm), 发改环资〔2025〕910号",
+        },
+    ]
+    return {
+        "co2_per_tce": co2_per_tce,
+        "energy_use_tce": total_tce,
+        "clean_energy_share": clean_energy_share,
+        "indicators": rows,
+    }
+
+
+def kpis(
+    flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig, capacities: Capacities
+) -> dict[str, Any]:
+    """All KPIs of one simulated park-year, as a flat dict (+ the ``indicators`` table)."""
+    energy = energy_kpis(flows, capacities)
+    shares = share_kpis(energy)
+    carbon = carbon_kpis(energy, flows, profiles)
+    out: dict[str, Any] = {}
+    out.update(shares)
+    out.update(energy)
+    out.update(hourly_matching_kpis(flows, park))
+    out.update(battery_kpis(flows, capacities))
+    out.update(cost_kpis(energy, flows, profiles, park, capacities))
+    out.update(carbon)
+    out.update(indicator_table(energy, shares, carbon, park))
+    out["targets"] = {
+        "onsite_share": park.targets.onsite_share,
+        "onsite_met": bool(shares["onsite_share"] >= park.targets.onsite_share - 1e-9),
+        "clean_share": park.targets.clean_share,
+        "clean_met": None
+        if park.targets.clean_share is None
+        else bool(shares["clean_share"] >= park.targets.clean_share - 1e-9),
+    }
+    return out

@@ -1,0 +1,259 @@
+"""Profiles: the hourly per-unit PV and wind output, the load and the grid series of one park.
+
+``build_profiles(park)`` is the one place where weather and resource models (or
+ready profiles from CSV) meet: it returns the Profiles Dataset every later stage
+uses (dispatch, sizing, accounting):
+
+- ``pv_pu``  AC output per MWp DC [MW/MWp]
+- ``wind_pu`` AC output per MW nameplate [MW/MW]
+- ``load``   park load [MW]
+- ``import_price_per_mwh`` and ``emission_factor_t_per_mwh`` (hourly, always present:
+  a flat config value is broadcast)
+
+Ready profiles (``profile = "file.csv:column"``) are read by :func:`read_profile`:
+the CSV may carry a ``time`` column (ISO timestamps, local standard time); if it
+does not, rows are taken as consecutive hours from 1 January 00:00 of a
+non-leap year (2001) or, with weather, of the weather's first hour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from energysim import load as load_model
+from energysim import pv as pv_model
+from energysim import weather as weather_io
+from energysim import wind as wind_model
+from energysim.config import ParkConfig, ProfileRef
+from energysim.errors import ProfileError, problem
+from energysim.nomenclature import attrs
+
+__all__ = ["read_profile", "build_profiles", "PROFILE_KINDS"]
+
+_TIME_COLUMNS = ("time", "timestamp", "datetime", "date_time")
+
+#: Validity rule of each kind of ready profile: (lower bound, upper bound, what it is).
+PROFILE_KINDS: dict[str, tuple[float, float, str]] = {
+    "pv_pu": (0.0, 1.0, "AC output per MWp, per-unit"),
+    "wind_pu": (0.0, 1.0, "AC output per MW, per-unit"),
+    "load": (0.0, 1e7, "load in MW"),
+    "import_price_per_mwh": (-1e5, 1e5, "price per MWh"),
+    "emission_factor_t_per_mwh": (0.0, 2.0, "emission factor in t/MWh"),
+}
+# Per-unit outputs may exceed 1 by rounding in the source file; more is a unit error.
+_PU_TOLERANCE = 1e-3
+
+
+def _read_csv(ref: ProfileRef) -> pd.DataFrame:
+    try:
+        return pd.read_csv(ref.path, comment="#")
+    except FileNotFoundError:
+        raise ProfileError(problem("file not found", source=ref.path)) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ProfileError(problem(f"not a readable CSV: {exc}", source=ref.path)) from None
+
+
+def read_profile(ref: ProfileRef, kind: str) -> pd.Series:
+    """Read one ready hourly series and check it against the rule of its ``kind``.
+
+    Parameters
+    ----------
+    ref : ProfileRef
+        File and column.
+    kind : str
+        One of :data:`PROFILE_KINDS` (sets the allowed range and the message).
+
+    Returns
+    -------
+    pandas.Series
+        float64 values; indexed by the file's ``time`` column when it has one
+        (naive, local standard time), else by row number.
+
+    Raises
+    ------
+    ProfileError
+        Missing file or column, non-numeric or NaN values, values outside the
+        allowed range (e.g. per-unit > 1: capacity factors given in % or kW),
+        a non-hourly ``time`` column.
+    """
+    low, high, what = PROFILE_KINDS[kind]
+    frame = _read_csv(ref)
+    if ref.column not in frame.columns:
+        raise ProfileError(
+            problem(
+                f"column not found; columns are: {', '.join(map(str, frame.columns))}",
+                source=ref.path,
+                field=ref.column,
+            )
+        )
+    values = pd.to_numeric(frame[ref.column], errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ProfileError(
+            problem(
+                f"{int(bad.sum())} missing or non-numeric value(s), first at data row {row + 1}",
+                source=ref.path,
+                field=ref.column,
+                value=frame[ref.column].iloc[row],
+            )
+        )
+    tol = _PU_TOLERANCE if kind.endswith("_pu") else 0.0
+    out = (values < low - tol) | (values > high + tol)
+    if out.any():
+        row = int(np.flatnonzero(out.to_numpy())[0])
+        raise ProfileError(
+            problem(
+                f"{what} must lie in [{low:g}, {high:g}]; {int(out.sum())} value(s) outside, "
+                f"first at data row {row + 1}",
+                source=ref.path,
+                field=ref.column,
+                value=float(values.iloc[row]),
+            )
+        )
+    series = values.astype("float64").clip(lower=low, upper=high) if tol else values.astype("float64")
+    time_col = next((c for c in frame.columns if str(c).lower() in _TIME_COLUMNS), None)
+    if time_col is not None:
+        index = pd.DatetimeIndex(pd.to_datetime(frame[time_col], errors="coerce"))
+        if index.isna().any() or len(index) < 2:
+            raise ProfileError(problem("unparseable time stamps", source=ref.path, field=str(time_col)))
+        if index.tz is not None:
+            index = index.tz_localize(None)
+        steps = np.unique(np.diff(index.asi8))
+        if len(steps) != 1 or steps[0] != 3_600 * 10**9:
+            raise ProfileError(
+                problem("time steps must be exactly 1 h, without gaps or duplicates",
+                        source=ref.path, field=str(time_col))
+            )
+        series.index = index
+    series.name = kind
+    return series
+
+
+def _default_times(n_hours: int) -> pd.DatetimeIndex:
+    # 2001 is a non-leap year: a full profile of 8760 rows is one calendar year.
+    return pd.date_range("2001-01-01", periods=n_hours, freq="h")
+
+
+def _align(series: pd.Series, times: pd.DatetimeIndex, ref: ProfileRef) -> np.ndarray:
+    if len(series) != len(times):
+        raise ProfileError(
+            problem(
+                f"has {len(series)} hourly values; the run has {len(times)} hours "
+                f"({times[0]} .. {times[-1]}) — lengths must match",
+                source=ref.path,
+                field=ref.column,
+            )
+        )
+    if isinstance(series.index, pd.DatetimeIndex) and not series.index.equals(times):
+        raise ProfileError(
+            problem(
+                f"time stamps {series.index[0]} .. {series.index[-1]} differ from the run's "
+                f"{times[0]} .. {times[-1]}",
+                source=ref.path,
+                field=ref.column,
+            )
+        )
+    return series.to_numpy(dtype="float64")
+
+
+def _run_times(park: ParkConfig, weather: xr.Dataset | None) -> pd.DatetimeIndex:
+    if weather is not None:
+        return pd.DatetimeIndex(weather["time"].values)
+    refs = [r for r in (park.pv.profile, park.wind.profile, park.load.profile) if r is not None]
+    for ref in refs:
+        kind = "load" if ref is park.load.profile else "pv_pu"
+        series = read_profile(ref, kind)
+        if isinstance(series.index, pd.DatetimeIndex):
+            return series.index
+    if refs:
+        return _default_times(len(read_profile(refs[0], "load")))
+    return _default_times(8760)
+
+
+def _needs_weather(park: ParkConfig) -> bool:
+    return (park.pv.profile is None and (park.pv.capacity_mw > 0 or park.pv.max_mw > 0)) or (
+        park.wind.profile is None and (park.wind.capacity_mw > 0 or park.wind.max_mw > 0)
+    )
+
+
+def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Dataset:
+    """Hourly Profiles Dataset of ``park``: per-unit PV and wind, load, price and emission factor.
+
+    Parameters
+    ----------
+    park : ParkConfig
+        Validated config.
+    weather : xarray.Dataset, optional
+        Weather already read (e.g. one year of a multi-year set); read from
+        ``park.weather`` when omitted and a resource model needs it.
+
+    Returns
+    -------
+    xarray.Dataset
+        Variables ``pv_pu``, ``wind_pu``, ``load``, ``import_price_per_mwh``,
+        ``emission_factor_t_per_mwh`` on ``time`` (local standard time);
+        attributes record the weather source and the fills applied to it.
+    """
+    if weather is None and park.weather is not None and _needs_weather(park):
+        weather = weather_io.read_weather(park.weather, park.site)
+    times = _run_times(park, weather)
+    n = len(times)
+
+    def ready(ref: ProfileRef, kind: str) -> np.ndarray:
+        return _align(read_profile(ref, kind), times, ref)
+
+    if park.pv.profile is not None:
+        pv_pu = ready(park.pv.profile, "pv_pu")
+    elif weather is not None:
+        pv_pu = np.asarray(pv_model.ac_per_mwp(weather, park.site, park.pv), dtype="float64")
+    else:
+        pv_pu = np.zeros(n)  # no PV in this park (capacity and max_mw are 0)
+
+    if park.wind.profile is not None:
+        wind_pu = ready(park.wind.profile, "wind_pu")
+    elif weather is not None:
+        wind_pu = np.asarray(wind_model.ac_per_mw(weather, park.site, park.wind), dtype="float64")
+    else:
+        wind_pu = np.zeros(n)  # no wind in this park (capacity and max_mw are 0)
+
+    if park.load.profile is not None:
+        load = ready(park.load.profile, "load")
+    else:
+        tz_times = weather_io.local_times(weather) if weather is not None else times
+        load = np.asarray(load_model.load_mw(tz_times, park.load), dtype="float64")
+
+    grid = park.grid
+    price = (
+        ready(grid.import_price, "import_price_per_mwh")
+        if grid.import_price is not None
+        else np.full(n, grid.import_price_per_mwh)
+    )
+    factor = (
+        ready(grid.emission_factor, "emission_factor_t_per_mwh")
+        if grid.emission_factor is not None
+        else np.full(n, grid.emission_factor_t_per_mwh)
+    )
+
+    ds = xr.Dataset(
+        {
+            "pv_pu": ("time", pv_pu, attrs("pv_pu")),
+            "wind_pu": ("time", wind_pu, attrs("wind_pu")),
+            "load": ("time", load, attrs("load")),
+            "import_price_per_mwh": ("time", price, attrs("import_price_per_mwh")),
+            "emission_factor_t_per_mwh": ("time", factor, attrs("emission_factor_t_per_mwh")),
+        },
+        coords={"time": times.tz_localize(None) if times.tz is not None else times},
+    )
+    ds.attrs.update(
+        timezone=park.site.timezone,
+        hours=n,
+        dt_h=1.0,
+        weather_source=str(weather.attrs.get("source", park.weather.path)) if weather is not None else "none (ready profiles)",
+        weather_fills=str(weather.attrs.get("fills", "")) if weather is not None else "",
+        weather_notes=str(weather.attrs.get("notes", "")) if weather is not None else "",
+    )
+    return ds
+
