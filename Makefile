@@ -18,9 +18,21 @@ setup: $(STAMP)
 demo: setup
 	$(VENV)/bin/energysim run configs/ordos.toml --out out/ordos
 
+BENCHES := $(filter-out benchmarks/readme.py,$(wildcard benchmarks/*.py))
+
 test: setup
 	$(VENV)/bin/ruff check energysim tests benchmarks weather
 	$(PY) -m pytest -n 2 --dist loadfile -q
+	$(MAKE) --no-print-directory bench-smoke
+
+# Full benchmarks: re-measure, record benchmarks/results/*.json, regenerate the README section.
+bench: setup
+	@for b in $(BENCHES); do echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) benchmarks/readme.py
+
+# Reduced sizes (< 2 min): checks the benchmarks run and their cross-checks hold, not timings.
+bench-smoke: setup
+	@for b in $(BENCHES); do echo "== $$b --smoke"; $(PY) $$b --smoke || exit 1; done
 
 lint: setup
 	$(VENV)/bin/ruff check energysim tests benchmarks weather
