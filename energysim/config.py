@@ -16,6 +16,7 @@ Defaults come from ``FACTS.md`` (sources cited at each field); those marked
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 import zoneinfo
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "SiteConfig",
     "WeatherConfig",
     "LoadConfig",
+    "TenantConfig",
     "PVConfig",
     "WindConfig",
     "BatteryConfig",
@@ -160,10 +162,19 @@ class WeatherConfig(_Section):
     max_fill_fraction: float = Field(
         0.02, ge=0, le=0.5, description="Largest fraction of hours that may be filled [0-1]."
     )
+    ensemble_path: Path | None = Field(
+        None,
+        description=(
+            "Multi-year weather set (same format) for weather-year uncertainty runs "
+            "(P50/P90 of the study, sweeps over `weather.year`)."
+        ),
+    )
 
-    @field_validator("path")
+    @field_validator("path", "ensemble_path")
     @classmethod
-    def _exists(cls, value: Path, info) -> Path:
+    def _exists(cls, value: Path | None, info) -> Path | None:
+        if value is None:
+            return value
         base = (info.context or {}).get("base_dir")
         if base is not None and not value.is_absolute():
             value = (base / value).resolve()
@@ -189,6 +200,19 @@ class _Asset(_Section):
         return self
 
 
+class TenantConfig(_Section):
+    """One more consumer in the park, with its own shape, summed into the park load."""
+
+    name: str = Field("tenant", min_length=1, max_length=200, description="Display name.")
+    annual_mwh: float = Field(..., gt=0, le=_MAX_MWH, description="Annual consumption [MWh].")
+    shape: Literal[LOAD_SHAPES] = Field(  # type: ignore[valid-type]
+        "industrial_continuous", description=f"Built-in load shape, one of {', '.join(LOAD_SHAPES)}."
+    )
+    noise_pct: float = Field(
+        3.0, ge=0, le=50, description="Std. dev. of hour-to-hour random variation [% of hourly load]."
+    )
+
+
 class LoadConfig(_Section):
     """The park's electricity demand: a built-in shape scaled to an annual energy, or a measured profile."""
 
@@ -206,13 +230,19 @@ class LoadConfig(_Section):
         3.0, ge=0, le=50, description="Std. dev. of hour-to-hour random variation [% of hourly load]."
     )
     seed: int = Field(0, ge=0, description="Seed of the load noise (results are reproducible).")
+    tenants: list[TenantConfig] = Field(
+        default_factory=list,
+        description="More consumers ([[load.tenants]]: name, annual_mwh, shape), added to the park load.",
+    )
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
 
     @model_validator(mode="after")
     def _one_source(self):
-        if (self.annual_mwh is None) == (self.profile is None):
-            raise ValueError("give exactly one of annual_mwh (with shape) or profile")
+        if self.profile is not None and (self.annual_mwh is not None or self.tenants):
+            raise ValueError("a measured profile excludes annual_mwh and tenants")
+        if self.profile is None and self.annual_mwh is None and not self.tenants:
+            raise ValueError("give annual_mwh (with shape), tenants, or profile")
         return self
 
 
@@ -665,6 +695,20 @@ def park_from_dict(
     return park
 
 
+def _toml_message(exc: tomllib.TOMLDecodeError, text: str) -> str:
+    """The TOML error with the offending line quoted (tomllib gives only its number)."""
+    message = f"not valid TOML: {exc}"
+    match = re.search(r"at line (\d+)", str(exc))
+    if match:
+        lines = text.splitlines()
+        number = int(match.group(1))
+        if 0 < number <= len(lines):
+            message += f"; line {number} reads `{lines[number - 1].strip()}`"
+    if "Cannot overwrite" in str(exc) or "Cannot declare" in str(exc):
+        message += " (a key or table given twice)"
+    return message
+
+
 def load_park(path: str | Path) -> ParkConfig:
     """Read and validate a park config TOML file.
 
@@ -685,9 +729,10 @@ def load_park(path: str | Path) -> ParkConfig:
     if not path.is_file():
         raise ConfigError(problem("config file not found", source=path))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(problem(f"not valid TOML: {exc}", source=path)) from None
+        raise ConfigError(problem(_toml_message(exc, text), source=path)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(problem(f"not UTF-8 text: {exc}", source=path)) from None
     return park_from_dict(data, source=path, base_dir=path.resolve().parent)
