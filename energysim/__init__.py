@@ -42,18 +42,11 @@ def simulate(
         Ready Profiles Dataset (e.g. reused across scenarios); built from the
         config when omitted.
     """
-    from energysim import accounting, dispatch, results
+    from energysim.dispatch import dispatch
     from energysim.profiles import build_profiles
+    from energysim.results import Result
 
     capacities = capacities or park.capacities()
     profiles = build_profiles(park) if profiles is None else profiles
-    flows = dispatch.dispatch(profiles, capacities, park.battery, park.grid)
-    kpis = accounting.kpis(flows, profiles, park, capacities)
-    return results.Result(
-        park=park,
-        capacities=capacities,
-        profiles=profiles,
-        flows=flows,
-        kpis=kpis,
-        provenance=results.provenance(park, profiles),
-    )
+    flows = dispatch(profiles, capacities, park.battery, park.grid)
+    return Result.from_flows(park, capacities, profiles, flows)

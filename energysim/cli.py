@@ -116,8 +116,9 @@ def run(config: ConfigArg, out: OutOpt = None) -> None:
     result = energysim.simulate(park)
     out_dir = _out_dir(config, out)
     paths = result.save(out_dir)
+    report = _write_report(out_dir)
     console.print(headline_table(result.summary(), f"{park.site.name} — simulation"))
-    console.print(f"wrote {paths['summary']} and {paths['flows']}")
+    console.print(f"wrote {paths['summary']}, {paths['flows']}" + (f", {report}" if report else ""))
 
 
 @app.command()
@@ -143,6 +144,284 @@ def profiles(config: ConfigArg, out: OutOpt = None) -> None:
     table.add_row("load peak", f"{float(prof['load'].max()):,.0f} MW")
     console.print(table)
     console.print(f"wrote {path}")
+
+
+def _parse_shares(text: str) -> list[float]:
+    """``"0.5:0.95:0.05"`` (start:stop:step, stop included) or ``"0.6,0.7,0.8"`` -> shares."""
+    import numpy as np
+
+    try:
+        if ":" in text:
+            start, stop, step = (float(x) for x in text.split(":"))
+            if step <= 0:
+                raise ValueError
+            values = np.arange(start, stop + step / 2, step)
+        else:
+            values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r}: give start:stop:step (e.g. 0.5:0.95:0.05) or a comma list of shares"
+        ) from None
+    shares = [round(float(v), 6) for v in values]
+    bad = [v for v in shares if not 0 <= v <= 1]
+    if not shares or bad:
+        raise typer.BadParameter(f"{text!r}: shares are fractions in [0, 1]; got {bad or 'none'}")
+    return shares
+
+
+def _write_report(out_dir: Path) -> Path | None:
+    try:
+        from energysim.report import write_report
+    except ImportError:  # report module not installed in this build
+        return None
+    return write_report(out_dir)
+
+
+@app.command()
+def size(
+    config: ConfigArg,
+    onsite_share: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="On-site share target [0-1]; default [targets]."),
+    ] = None,
+    clean_share: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Clean share target [0-1]; default [targets]."),
+    ] = None,
+    representative_days: Annotated[
+        int | None,
+        typer.Option(min=2, max=365, help="Size on N representative days (quick screening)."),
+    ] = None,
+    out: OutOpt = None,
+) -> None:
+    """Least-cost PV, wind and battery reaching the on-site target (Pyomo + HiGHS).
+
+    The chosen capacities are re-simulated through the dispatch core; the KPIs
+    come from that simulation. Writes OUT/sizing.json, OUT/summary.json, OUT/flows.nc.
+    """
+    from energysim import sizing
+    from energysim.profiles import build_profiles
+    from energysim.results import Result, write_json
+
+    park = energysim.load_park(config)
+    prof = build_profiles(park)
+    with console.status("sizing (HiGHS)…"):
+        sized = sizing.size(park, prof, onsite_share=onsite_share, clean_share=clean_share,
+                            representative_days=representative_days)
+    result = Result.from_flows(park, sized.capacities, prof, sized.flows,
+                               solver=sized.solver)
+    out_dir = _out_dir(config, out)
+    paths = result.save(out_dir)
+    target = onsite_share if onsite_share is not None else park.targets.onsite_share
+    write_json(out_dir / "sizing.json", {
+        "capacities": sized.capacities.model_dump(),
+        "annualized_cost": result.kpis["annualized_cost"],
+        "target_onsite_share": target,
+        "lp_onsite_share": sized.lp_onsite_share,
+        "sim_onsite_share": sized.sim_onsite_share,
+        "objective_terms": sized.objective_terms,
+        "solver": sized.solver,
+        "kpis": result.kpis,
+    })
+    _write_report(out_dir)
+    console.print(headline_table(result.summary(), f"{park.site.name} — least-cost mix for "
+                                 f"{_pct(target)} on-site"))
+    console.print(f"wrote {out_dir / 'sizing.json'} and {paths['summary']}")
+
+
+@app.command()
+def frontier(
+    config: ConfigArg,
+    shares: Annotated[
+        str, typer.Option(help="Shares: start:stop:step (stop included) or a comma list.")
+    ] = "0.5:0.95:0.05",
+    out: OutOpt = None,
+) -> None:
+    """Cost-vs-on-site-share curve: least-cost mix at each share; writes OUT/frontier.csv."""
+    from energysim import sizing
+    from energysim.profiles import build_profiles
+    from energysim.results import atomic_write
+
+    values = _parse_shares(shares)
+    park = energysim.load_park(config)
+    prof = build_profiles(park)
+    with console.status(f"solving {len(values)} frontier points (HiGHS)…"):
+        table = sizing.frontier(park, prof, values)
+    table["is_target"] = (table["share"] - park.targets.onsite_share).abs() < 1e-9
+    out_dir = _out_dir(config, out)
+    path = atomic_write(out_dir / "frontier.csv", lambda tmp: table.to_csv(tmp, index=False))
+    console.print(frontier_table(table, park.economics.currency,
+                                 f"{park.site.name} — cost of on-site share"))
+    console.print(f"wrote {path}")
+
+
+def frontier_table(table, currency: str, title: str) -> Table:
+    """A frontier DataFrame as a rich table; the configured target row is marked."""
+    out = Table(title=title, title_justify="left")
+    for col in ("on-site share", "PV MWp", "wind MW", "battery MWh", "battery MW",
+                f"cost M{currency}/yr", f"{currency}/MWh", f"marginal {currency}/MWh"):
+        out.add_column(col, justify="right")
+    for row in table.to_dict(orient="records"):
+        mark = " ◀ target" if row.get("is_target") else ""
+        marginal = row.get("marginal_cost_of_share")
+        out.add_row(
+            f"{_pct(row['share'])}{mark}", f"{row['pv_mw']:,.0f}", f"{row['wind_mw']:,.0f}",
+            f"{row['battery_mwh']:,.0f}", f"{row['battery_mw']:,.0f}",
+            f"{row['annualized_cost'] / 1e6:,.1f}", f"{row['lcoe_per_mwh']:,.1f}",
+            "—" if marginal is None or marginal != marginal else f"{marginal:,.1f}",
+        )
+    return out
+
+
+@app.command()
+def study(
+    config: ConfigArg,
+    shares: Annotated[
+        str, typer.Option(help="Frontier shares: start:stop:step or a comma list.")
+    ] = "0.5:0.95:0.05",
+    out: OutOpt = None,
+) -> None:
+    """The flagship answer: configured kit, least-cost mix for the target, cost curve, weather years."""
+    from energysim.study import run_study
+
+    values = _parse_shares(shares)
+    park = energysim.load_park(config)
+    with console.status("running the study: simulate, size, frontier, weather years…"):
+        result = run_study(park, values)
+    out_dir = _out_dir(config, out)
+    result.save(out_dir)
+    _write_report(out_dir)
+    console.print(study_table(result.answer(), park))
+    console.print(f"wrote {out_dir}/study.json, summary.json, sizing.json, frontier.csv")
+
+
+def study_table(answer: dict[str, Any], park) -> Table:
+    """The study's answer as one short table a planner can quote, with the assumptions."""
+    cur = park.economics.currency
+    conf, best, wy = answer["configured"], answer["least_cost"], answer["weather_years"]
+    target = answer["target_onsite_share"]
+    t = Table(title=f"{park.site.name} — {_pct(target)} on-site + green grid power",
+              title_justify="left")
+    t.add_column("question")
+    t.add_column("answer", justify="right")
+    caps = conf["capacities"]
+    t.add_row("configured kit", f"PV {caps['pv_mw']:,.0f} MWp, wind {caps['wind_mw']:,.0f} MW, "
+              f"battery {caps['battery_mwh']:,.0f} MWh / {caps['battery_mw']:,.0f} MW")
+    t.add_row("  on-site share (annual / hourly-matched CFE)",
+              f"{_pct(conf['onsite_share'])} / {_pct(conf['cfe_hourly_score'])}")
+    t.add_row("  green power to buy", f"{_energy(conf['green_import_mwh'])}/yr "
+              f"({_pct(conf['green_import_share'])} of load)")
+    t.add_row("  meets on-site target / clean target",
+              f"{'yes' if conf['targets']['onsite_met'] else 'NO'} / "
+              f"{'yes' if conf['targets']['clean_met'] else 'NO'}")
+    for row in conf["indicators"]:
+        t.add_row(f"  {row['key']}", f"{row['value']:.3g} ({'pass' if row['passed'] else 'FAIL'}"
+                  f" {row['rule']} {row['threshold']:g})")
+    c = best["capacities"]
+    t.add_row(f"least-cost mix for {_pct(target)}",
+              f"PV {c['pv_mw']:,.0f} MWp, wind {c['wind_mw']:,.0f} MW, "
+              f"battery {c['battery_mwh']:,.0f} MWh / {c['battery_mw']:,.0f} MW")
+    t.add_row("  annualised cost / all-in cost", f"{_money(best['annualized_cost'], cur)}/yr / "
+              f"{best['lcoe_per_mwh']:,.1f} {cur}/MWh")
+    t.add_row("  green power to buy", f"{_energy(best['green_import_mwh'])}/yr")
+    fr = answer["frontier"]
+    if fr:
+        lo, hi = fr[0], fr[-1]
+        t.add_row("cost curve", f"{_pct(lo['share'])}: {lo['lcoe_per_mwh']:,.0f} → "
+                  f"{_pct(hi['share'])}: {hi['lcoe_per_mwh']:,.0f} {cur}/MWh")
+    if wy:
+        t.add_row(f"weather years ({wy['n_years']})", f"P50 {_pct(wy['onsite_share_p50'])}, "
+                  f"P90 {_pct(wy['onsite_share_p90'])} on-site (sized system)")
+    from energysim.config import assumptions
+
+    for field, value, basis in assumptions(park):
+        t.add_row(f"assumption: {field}", f"{value}  [{basis}]")
+    return t
+
+
+STARTER = """\
+# energysim park config — starter written by `energysim init`.
+# Units: MW and MWh unless the key names another (capex_per_kw, altitude_m, ...).
+# Every key, its default, bounds and source: energysim/config.py. Check each value below.
+
+[site]
+name = {name!r}
+latitude = {latitude}         # deg N
+longitude = {longitude}       # deg E
+altitude_m = {altitude}       # sets air density for the wind model
+timezone = {timezone!r}       # IANA name; times are local standard time
+
+[weather]
+# Replace with your site's weather file: format = energysim | tmy3 | tmy2 | epw | pvgis |
+# psm3 | csv | netcdf. This starter points at the shipped synthetic Ordos year.
+path = {weather!r}
+format = "energysim"
+
+[load]
+annual_mwh = 100_000          # or: profile = "measured.csv:park_mw" (hourly MW)
+shape = "three_shift"         # industrial_continuous | three_shift | two_shift | single_shift | flat
+
+[pv]
+capacity_mw = 50              # MWp DC; or profile = "cf.csv:pv" (AC per MWp)
+tilt_deg = 30
+azimuth_deg = 180
+tracking = "fixed"            # fixed | single_axis
+capex_per_kw = 3000
+
+[wind]
+capacity_mw = 30
+turbine = "E-126/4200"        # windpowerlib library name, or power_curve = "curve.csv"
+hub_height_m = 120
+capex_per_kw = 4000
+
+[battery]
+energy_mwh = 40               # usable
+power_mw = 10
+roundtrip_efficiency = 0.88
+
+[grid]
+import_price_per_mwh = 400
+green_premium_per_mwh = 30
+emission_factor_t_per_mwh = 0.5856
+
+[economics]
+discount_rate = 0.06
+currency = "CNY"
+
+[targets]
+onsite_share = 0.80
+clean_share = 1.00
+"""
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new park.toml.")],
+    name: Annotated[str, typer.Option(help="Park name.")] = "my park",
+    latitude: Annotated[float, typer.Option(min=-90, max=90, help="deg N")] = 39.6,
+    longitude: Annotated[float, typer.Option(min=-180, max=180, help="deg E")] = 109.8,
+    altitude_m: Annotated[float, typer.Option(help="m above sea level")] = 1300.0,
+    timezone: Annotated[str, typer.Option(help="IANA time zone")] = "Asia/Shanghai",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing park.toml.")] = False,
+) -> None:
+    """Write a commented starter config DIRECTORY/park.toml for a new site (validated)."""
+    from energysim.config import load_park
+    from energysim.errors import ConfigError, problem
+    from energysim.results import atomic_write
+
+    target = directory / "park.toml"
+    if target.exists() and not force:
+        raise ConfigError(problem("exists already; pass --force to overwrite", source=target))
+    weather = Path(__file__).resolve().parents[1] / "weather" / "ordos" / "typical_year.csv"
+    text = STARTER.format(name=name, latitude=latitude, longitude=longitude,
+                          altitude=altitude_m, timezone=timezone, weather=str(weather))
+    atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    try:
+        load_park(target)  # the starter must itself be valid (e.g. the time zone)
+    except ConfigError:
+        target.unlink()
+        raise
+    console.print(f"wrote {target} — edit it, then: energysim run {target}")
 
 
 def _version_callback(value: bool) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from energysim.config import Capacities, ParkConfig
+from energysim.config import Capacities, ParkConfig, assumptions
 from energysim.nomenclature import QUANTITIES
 
 __all__ = [
@@ -148,6 +148,23 @@ class Result:
     kpis: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_flows(
+        cls, park: ParkConfig, capacities: Capacities, profiles: xr.Dataset, flows: xr.Dataset,
+        **extra_provenance: Any,
+    ) -> Result:
+        """Account for simulated ``flows`` (KPIs) and wrap everything in a Result."""
+        from energysim.accounting import kpis
+
+        return cls(
+            park=park,
+            capacities=capacities,
+            profiles=profiles,
+            flows=flows,
+            kpis=kpis(flows, profiles, park, capacities),
+            provenance=provenance(park, profiles, **extra_provenance),
+        )
+
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` content: KPIs, capacities, site, units, provenance."""
         return {
@@ -157,6 +174,7 @@ class Result:
             "capacities": self.capacities.model_dump(),
             **{k: v for k, v in self.kpis.items()},
             "units": {k: QUANTITIES[k].unit for k in self.kpis if k in QUANTITIES},
+            "assumptions": [list(row) for row in assumptions(self.park)],
             "provenance": self.provenance,
         }
 
