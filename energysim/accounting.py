@@ -30,6 +30,9 @@ from energysim.economics import annuity_factor, asset_costs
 
 __all__ = [
     "HOURS_PER_YEAR",
+    "TOTAL_KEYS",
+    "annual_totals",
+    "kpis_from_totals",
     "annual_scale",
     "energy_kpis",
     "share_kpis",
@@ -61,28 +64,44 @@ def _total(flows: xr.Dataset, name: str, scale: float) -> float:
     return float(flows[name].sum()) * dt_h * scale
 
 
-def energy_kpis(flows: xr.Dataset, capacities: Capacities) -> dict[str, float]:
-    """Annual energies [MWh/yr] and full-load hours [h/yr].
+#: Annual totals every KPI derives from (MWh/yr, money/yr, t/yr): what
+#: :func:`annual_totals` computes from hourly flows, and what the Numba sweep
+#: computes per scenario without keeping hourly flows.
+TOTAL_KEYS = (
+    "load_mwh", "pv_mwh", "wind_mwh", "import_green_mwh", "import_regular_mwh", "export_mwh",
+    "curtail_mwh", "unmet_mwh", "charge_mwh", "discharge_mwh", "onsite_served_mwh",
+    "import_cost", "co2_t", "co2_baseline_t",
+)
 
-    ``pv_mwh`` and ``wind_mwh`` are available generation (before curtailment);
-    full-load hours = annual generation / capacity (PV per MWp DC).
+
+def annual_totals(flows: xr.Dataset, profiles: xr.Dataset) -> dict[str, float]:
+    r"""Annual totals of a run [MWh/yr, money/yr, t/yr], scaled by 8760 / hours.
+
+    ``pv_mwh`` and ``wind_mwh`` are available generation (before curtailment).
+
+    .. math::
+        C_{import} = \sum_h (P^{green}_h + P^{regular}_h)\,\pi_h, \quad
+        CO2 = \sum_h P^{regular}_h\,EF_h, \quad CO2_{baseline} = \sum_h L_h\,EF_h
+
+    each times 8760/N. Green imports carry no scope-2 emissions (market-based
+    accounting); the factor applied to regular imports should then exclude
+    market-traded green power (MEE 2022: 0.5856 t/MWh, FACTS.md) to avoid
+    double counting. The baseline buys the whole load at the same hourly factor.
     """
     s = annual_scale(flows)
-    out = {
-        "load_mwh": _total(flows, "load", s),
-        "pv_mwh": _total(flows, "pv", s),
-        "wind_mwh": _total(flows, "wind", s),
-        "import_green_mwh": _total(flows, "import_green", s),
-        "import_regular_mwh": _total(flows, "import_regular", s),
-        "export_mwh": _total(flows, "export", s),
-        "curtail_mwh": _total(flows, "curtail", s),
-        "unmet_mwh": _total(flows, "unmet", s),
-        "charge_mwh": _total(flows, "charge", s),
-        "discharge_mwh": _total(flows, "discharge", s),
-        "onsite_served_mwh": _total(flows, "onsite_served", s),
-        "peak_load_mw": float(flows["load"].max()),
-        "peak_import_mw": float((flows["import_green"] + flows["import_regular"]).max()),
-    }
+    out = {name: _total(flows, name.removesuffix("_mwh"), s) for name in TOTAL_KEYS[:11]}
+    price = profiles["import_price_per_mwh"].values
+    ef = profiles["emission_factor_t_per_mwh"].values
+    imports = flows["import_green"].values + flows["import_regular"].values
+    out["import_cost"] = float((imports * price).sum()) * s
+    out["co2_t"] = float((flows["import_regular"].values * ef).sum()) * s
+    out["co2_baseline_t"] = float((flows["load"].values * ef).sum()) * s
+    return out
+
+
+def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
+    """Annual energies [MWh/yr] and full-load hours [h/yr] (generation / capacity, PV per MWp DC)."""
+    out = {k: totals[k] for k in TOTAL_KEYS[:11]}
     out["import_mwh"] = out["import_green_mwh"] + out["import_regular_mwh"]
     out["pv_full_load_hours"] = out["pv_mwh"] / capacities.pv_mw if capacities.pv_mw > 0 else 0.0
     out["wind_full_load_hours"] = (
@@ -161,17 +180,15 @@ def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float
     }
 
 
-def battery_kpis(flows: xr.Dataset, capacities: Capacities) -> dict[str, float]:
+def battery_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
     """Battery throughput [MWh/yr] (discharged energy) and equivalent full cycles [1/yr]."""
-    s = annual_scale(flows)
-    throughput = _total(flows, "discharge", s)
+    throughput = totals["discharge_mwh"]
     cycles = throughput / capacities.battery_mwh if capacities.battery_mwh > 0 else 0.0
     return {"battery_throughput_mwh": throughput, "battery_cycles": cycles}
 
 
 def cost_kpis(
-    energy: dict[str, float], flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig,
-    capacities: Capacities,
+    energy: dict[str, float], totals: dict[str, float], park: ParkConfig, capacities: Capacities
 ) -> dict[str, float]:
     r"""Annualised cost, NPC, LCOE and all-in supply cost [money, money/yr, money/MWh].
 
@@ -188,10 +205,7 @@ def cost_kpis(
       park's supply per MWh
     """
     c = asset_costs(park)
-    s = annual_scale(flows)
-    price = profiles["import_price_per_mwh"].values
-    imports = flows["import_green"].values + flows["import_regular"].values
-    import_cost = float((imports * price).sum()) * s
+    import_cost = totals["import_cost"]
     premium = energy["import_green_mwh"] * park.grid.green_premium_per_mwh
     export_revenue = energy["export_mwh"] * park.grid.export_price_per_mwh
     pv = capacities.pv_mw * c.pv_annual_per_mw
@@ -224,23 +238,13 @@ def cost_kpis(
     }
 
 
-def carbon_kpis(
-    energy: dict[str, float], flows: xr.Dataset, profiles: xr.Dataset
-) -> dict[str, float]:
-    r"""Scope-2 CO2 [t/yr] and avoided CO2 vs an all-grid park [t/yr].
-
-    .. math:: CO2 = \sum_h P^{regular}_h \, EF_h \cdot 8760/N
-
-    Green imports carry no scope-2 emissions (market-based accounting); the
-    factor applied to regular imports should then exclude market-traded green
-    power (MEE 2022: 0.5856 t/MWh, FACTS.md) to avoid double counting. The
-    baseline buys the whole load from the grid at the same hourly factor.
-    """
-    s = annual_scale(flows)
-    ef = profiles["emission_factor_t_per_mwh"].values
-    co2 = float((flows["import_regular"].values * ef).sum()) * s
-    baseline = float((flows["load"].values * ef).sum()) * s
-    return {"co2_t": co2, "co2_baseline_t": baseline, "co2_avoided_t": baseline - co2}
+def carbon_kpis(totals: dict[str, float]) -> dict[str, float]:
+    """Scope-2 CO2, the all-grid baseline and avoided CO2 [t/yr] (see :func:`annual_totals`)."""
+    return {
+        "co2_t": totals["co2_t"],
+        "co2_baseline_t": totals["co2_baseline_t"],
+        "co2_avoided_t": totals["co2_baseline_t"] - totals["co2_t"],
+    }
 
 
 def _tce_per_mwh(park: ParkConfig) -> tuple[float, str]:
@@ -326,19 +330,18 @@ def indicator_table(
     }
 
 
-def kpis(
-    flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig, capacities: Capacities
+def kpis_from_totals(
+    totals: dict[str, float], park: ParkConfig, capacities: Capacities
 ) -> dict[str, Any]:
-    """All KPIs of one simulated park-year, as a flat dict (+ the ``indicators`` table)."""
-    energy = energy_kpis(flows, capacities)
+    """Every KPI that annual totals determine (all but peaks and hourly matching)."""
+    energy = energy_kpis(totals, capacities)
     shares = share_kpis(energy)
-    carbon = carbon_kpis(energy, flows, profiles)
+    carbon = carbon_kpis(totals)
     out: dict[str, Any] = {}
     out.update(shares)
     out.update(energy)
-    out.update(hourly_matching_kpis(flows, park))
-    out.update(battery_kpis(flows, capacities))
-    out.update(cost_kpis(energy, flows, profiles, park, capacities))
+    out.update(battery_kpis(totals, capacities))
+    out.update(cost_kpis(energy, totals, park, capacities))
     out.update(carbon)
     out.update(indicator_table(energy, shares, carbon, park))
     out["targets"] = {
@@ -349,4 +352,15 @@ def kpis(
         if park.targets.clean_share is None
         else bool(shares["clean_share"] >= park.targets.clean_share - 1e-9),
     }
+    return out
+
+
+def kpis(
+    flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig, capacities: Capacities
+) -> dict[str, Any]:
+    """All KPIs of one simulated park-year, as a flat dict (+ the ``indicators`` table)."""
+    out = kpis_from_totals(annual_totals(flows, profiles), park, capacities)
+    out["peak_load_mw"] = float(flows["load"].max())
+    out["peak_import_mw"] = float((flows["import_green"] + flows["import_regular"]).max())
+    out.update(hourly_matching_kpis(flows, park))
     return out
