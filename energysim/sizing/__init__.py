@@ -1,0 +1,262 @@
+"""Least-cost sizing of PV, wind and battery for on-site and clean share targets (Pyomo + HiGHS).
+
+Public API
+----------
+- :func:`size` — least-cost capacities for the targets, re-simulated through the
+  dispatch core (the reported truth).
+- :func:`frontier` — cost against on-site share, one persistent model, warm starts.
+- :func:`dispatch_lp` — perfect-foresight LP dispatch at fixed capacities.
+
+The model (:mod:`energysim.sizing.model`) is documented there; solving in
+:mod:`~energysim.sizing.solve`, infeasible targets in
+:mod:`~energysim.sizing.diagnose`, representative periods in
+:mod:`~energysim.sizing.reduce`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import xarray as xr
+
+from energysim.config import Capacities, ParkConfig
+from energysim.errors import SolverError, problem
+from energysim.sizing import diagnose
+from energysim.sizing.model import build_model, problem_data
+from energysim.sizing.outputs import capacities_of, flows_of, objective_terms, onsite_share
+from energysim.sizing.solve import PersistentSolve, SolverInfo
+
+__all__ = ["SizingResult", "size", "frontier", "dispatch_lp", "SHARE_TOLERANCE"]
+
+#: LP and re-simulated on-site shares must agree to this (absolute, flat prices).
+SHARE_TOLERANCE = 1e-6
+
+
+@dataclass
+class SizingResult:
+    """Outcome of :func:`size`.
+
+    ``annualized_cost`` [money/yr] is the LP optimum (new capacity + energy);
+    ``objective_terms`` splits it. ``flows`` is the re-simulated Flows Dataset of
+    the dispatch core at the sized capacities, ``lp_flows`` the LP's own.
+    ``screening`` holds the errors of a representative-period run.
+    """
+
+    capacities: Capacities
+    annualized_cost: float
+    objective_terms: dict[str, float]
+    lp_onsite_share: float
+    sim_onsite_share: float
+    flows: xr.Dataset
+    solver: SolverInfo
+    lp_flows: xr.Dataset | None = None
+    screening: dict[str, float] = field(default_factory=dict)
+
+
+def _price(profiles: xr.Dataset, park: ParkConfig) -> np.ndarray:
+    if "import_price_per_mwh" in profiles:
+        return np.asarray(profiles["import_price_per_mwh"].values, dtype=float)
+    return np.full(profiles.sizes["time"], park.grid.import_price_per_mwh)
+
+
+def _set_targets(m, park: ParkConfig, onsite: float | None, clean: float | None) -> tuple[float, float]:
+    onsite = park.targets.onsite_share if onsite is None else onsite
+    clean = park.targets.clean_share if clean is None else clean
+    clean = 0.0 if clean is None else clean
+    for name, value in (("onsite_share", onsite), ("clean_share", clean)):
+        if not 0.0 <= value <= 1.0:
+            raise SolverError(problem("a share target must lie in [0, 1]", field=name, value=value))
+    m.onsite_target.set_value(onsite)
+    m.clean_target.set_value(clean)
+    return onsite, clean
+
+
+def _solver_for(park: ParkConfig, m) -> PersistentSolve:
+    s = park.solver
+    return PersistentSolve(m, time_limit_s=s.time_limit_s, threads=s.threads, mip_rel_gap=s.mip_rel_gap)
+
+
+def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig) -> xr.Dataset | None:
+    """Flows of the dispatch core (energysim.dispatch) at the sized capacities.
+
+    ``None`` while the dispatch core is not part of the package yet (it is
+    being written in parallel); the result then says it was not re-simulated.
+    """
+    try:
+        from energysim import dispatch
+    except ImportError:
+        return None
+    return dispatch.dispatch(profiles, capacities, park.battery, park.grid)
+
+
+def size(
+    park: ParkConfig,
+    profiles: xr.Dataset,
+    *,
+    onsite_share: float | None = None,
+    clean_share: float | None = None,
+    representative_days: int | None = None,
+) -> SizingResult:
+    """Least-cost PV [MWp], wind [MW], battery [MWh, MW] meeting the share targets.
+
+    Parameters
+    ----------
+    park : ParkConfig
+        Costs, capacity bounds (``min_mw``/``max_mw``/``existing_mw``, land),
+        battery and grid parameters, solver settings.
+    profiles : xarray.Dataset
+        Profiles Dataset: hourly ``pv_pu`` [MW/MWp], ``wind_pu`` [MW/MW],
+        ``load`` [MW], optional ``import_price_per_mwh`` [money/MWh]. A horizon
+        shorter than a year is allowed (energy costs scaled by 8760 / hours).
+    onsite_share, clean_share : float, optional
+        Targets [0-1]; default ``park.targets``.
+    representative_days : int, optional
+        Size on this many tsam typical days (quick screening), then re-simulate
+        the full horizon and report the errors in ``screening``.
+
+    Returns
+    -------
+    SizingResult
+
+    Raises
+    ------
+    InfeasibleTargetError
+        A target is out of reach within the bounds (with the reachable maximum
+        and the binding bounds).
+    SolverError
+        Time limit or numerical trouble; the message says what to try.
+
+    Notes
+    -----
+    After solving, the capacities are re-simulated by the dispatch core; under
+    flat prices greedy load-following is optimal for the on-site share, so the
+    LP's and the simulation's on-site shares must agree to
+    :data:`SHARE_TOLERANCE`, else a :class:`SolverError` is raised.
+    """
+    if representative_days is not None:
+        from energysim.sizing.reduce import size_reduced
+
+        return size_reduced(park, profiles, representative_days,
+                            onsite_share=onsite_share, clean_share=clean_share)
+    t0 = time.perf_counter()
+    data = problem_data(park, profiles)
+    m = build_model(park, data)
+    onsite, clean = _set_targets(m, park, onsite_share, clean_share)
+    solver = _solver_for(park, m)
+    build_s = time.perf_counter() - t0
+    status, solve_s = solver.solve()
+    if status == "infeasible":
+        raise diagnose.infeasible_target_error(solver, park, onsite, clean)
+    return _result(park, profiles, m, solver, build_s, solve_s)
+
+
+def _result(park, profiles, m, solver, build_s, solve_s) -> SizingResult:
+    caps = capacities_of(m)
+    lp_flows = flows_of(m, profiles)
+    price = _price(profiles, park)
+    terms = objective_terms(park, lp_flows, price, caps)
+    cost = pyo.value(m.cost) * m.scaling.money
+    flows = _resimulate(profiles, caps, park)
+    lp_share = onsite_share(lp_flows)
+    sim_share = float("nan") if flows is None else onsite_share(flows)
+    flat = bool(np.ptp(price) == 0)
+    if flat and abs(lp_share - sim_share) > SHARE_TOLERANCE:
+        raise SolverError(problem(
+            f"LP on-site share {lp_share:.9f} and re-simulated {sim_share:.9f} differ by more than "
+            f"{SHARE_TOLERANCE:g}: the LP and the dispatch core disagree on the rules",
+            field="sizing.onsite_share", value=lp_share - sim_share))
+    info = SolverInfo(status="optimal", build_s=build_s, solve_s=solve_s,
+                      highs_version=solver.version, objective=cost,
+                      extra={"resimulated": flows is not None})
+    return SizingResult(capacities=caps, annualized_cost=cost, objective_terms=terms,
+                        lp_onsite_share=lp_share, sim_onsite_share=sim_share,
+                        flows=lp_flows if flows is None else flows,
+                        solver=info, lp_flows=lp_flows)
+
+
+def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) -> pd.DataFrame:
+    """Least cost against on-site share target: one model, only the target's RHS changes.
+
+    Parameters
+    ----------
+    park : ParkConfig
+        As for :func:`size`; the clean target of ``park.targets`` applies to every point.
+    profiles : xarray.Dataset
+        Profiles Dataset.
+    shares : sequence of float
+        On-site share targets [0-1], solved in the given order (ascending is
+        best for warm starts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``share``, ``pv_mw``, ``wind_mw``, ``battery_mwh``,
+        ``battery_mw``, ``annualized_cost`` [money/yr], ``lcoe_per_mwh``
+        (annualised cost per MWh of load served) and ``marginal_cost_of_share``
+        [money/yr per unit share]: the dual of the share row, d cost / d share.
+    """
+    data = problem_data(park, profiles)
+    m = build_model(park, data)
+    _set_targets(m, park, shares[0] if len(shares) else None, None)
+    solver = _solver_for(park, m)
+    load_mwh_yr = float(data.load.sum()) * data.dt_h * 8760.0 / (data.hours * data.dt_h)
+    rows = []
+    for share in shares:
+        onsite, clean = _set_targets(m, park, float(share), None)
+        status, seconds = solver.solve(what=f"frontier point {share:g}")
+        if status == "infeasible":
+            raise diagnose.infeasible_target_error(solver, park, onsite, clean)
+        caps = capacities_of(m)
+        cost = pyo.value(m.cost) * m.scaling.money
+        unmet = float(pyo.value(pyo.quicksum(m.unmet.values()))) * m.scaling.power_mw
+        served = load_mwh_yr - unmet * data.dt_h * 8760.0 / (data.hours * data.dt_h)
+        integer = getattr(m, "n_turbines", None) is not None
+        # RHS = (1 - share) * L: d cost / d share = -dual * L (in money units)
+        marginal = np.nan if integer else -solver.dual(m.onsite) * m.total_load * m.scaling.money
+        rows.append({
+            "share": float(share), "pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw,
+            "battery_mwh": caps.battery_mwh, "battery_mw": caps.battery_mw,
+            "annualized_cost": cost, "lcoe_per_mwh": cost / served,
+            "marginal_cost_of_share": marginal, "solve_s": seconds,
+        })
+    return pd.DataFrame(rows)
+
+
+def dispatch_lp(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) -> xr.Dataset:
+    """Perfect-foresight least-cost dispatch at fixed capacities (LP), as a Flows Dataset.
+
+    The time-of-use reference for the dispatch core: with an hourly price the LP
+    may time battery discharge to expensive hours, which greedy dispatch cannot.
+    No share targets apply; the battery charges only from on-site surplus.
+
+    Parameters
+    ----------
+    park : ParkConfig
+        Battery, grid and cost parameters.
+    profiles : xarray.Dataset
+        Profiles Dataset.
+    capacities : Capacities
+        PV [MWp], wind [MW], battery [MWh, MW] to dispatch.
+    """
+    data = problem_data(park, profiles)
+    m = build_model(park, data, integer_turbines=False)
+    P = data.scaling.power_mw
+    for var, value in ((m.cap_pv, capacities.pv_mw), (m.cap_wind, capacities.wind_mw),
+                       (m.cap_energy, capacities.battery_mwh), (m.cap_power, capacities.battery_mw)):
+        var.setlb(None)
+        var.setub(None)
+        var.fix(value / P)
+    for row in (m.onsite, m.clean, getattr(m, "land_pv", None), getattr(m, "land_wind", None)):
+        if row is not None and hasattr(row, "deactivate"):
+            row.deactivate()
+    solver = _solver_for(park, m)
+    status, _ = solver.solve(what="LP dispatch")
+    if status == "infeasible":
+        raise SolverError(problem("LP dispatch infeasible at fixed capacities (green volume row?)",
+                                  field="capacities", value=capacities.model_dump()))
+    return flows_of(m, profiles)

@@ -1,0 +1,251 @@
+"""Sizing LP/MILP (energysim.sizing): properties of the optimum on small synthetic parks.
+
+Each test states its tolerance. The instances are two to three weeks of hours
+so the file runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from energysim.config import Capacities, park_from_dict
+from energysim.errors import InfeasibleTargetError, ProfileError
+from energysim.sizing import dispatch_lp, frontier, size
+from energysim.sizing.model import turbine_unit_mw
+
+HOURS = 24 * 14
+
+
+def make_profiles(hours: int = HOURS, seed: int = 0, mean_load: float = 500.0) -> xr.Dataset:
+    rng = np.random.default_rng(seed)
+    h = np.arange(hours) % 24
+    pv = np.clip(np.sin((h - 6) / 12 * np.pi), 0, None) * rng.uniform(0.5, 1.0, hours)
+    wind = np.clip(0.35 + 0.25 * np.sin(np.arange(hours) / 37.0) + rng.normal(0, 0.1, hours), 0, 1)
+    load = mean_load * (1 + 0.1 * rng.standard_normal(hours))
+    time = pd.date_range("2001-03-01", periods=hours, freq="h")
+    return xr.Dataset({"pv_pu": ("time", pv), "wind_pu": ("time", wind), "load": ("time", load)},
+                      coords={"time": time})
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        out[key] = {**out.get(key, {}), **value} if isinstance(value, dict) else value
+    return out
+
+
+def make_park(tmp_path, profiles: xr.Dataset, **sections):
+    """A park whose PV, wind and load are ready profiles written to a CSV in tmp_path."""
+    csv = tmp_path / "profiles.csv"
+    pd.DataFrame({k: profiles[k].values for k in ("pv_pu", "wind_pu", "load")}).to_csv(csv, index=False)
+    base = {
+        "site": {"latitude": 39.6, "longitude": 109.8},
+        "load": {"profile": f"{csv}:load"},
+        "pv": {"profile": f"{csv}:pv_pu"},
+        "wind": {"profile": f"{csv}:wind_pu"},
+        "targets": {"onsite_share": 0.8, "clean_share": 1.0},
+    }
+    return park_from_dict(_merge(base, sections))
+
+
+@pytest.fixture
+def case(tmp_path):
+    profiles = make_profiles()
+    return make_park(tmp_path, profiles), profiles
+
+
+def _balance_residual(flows: xr.Dataset) -> float:
+    supply = sum(flows[k] for k in ("pv", "wind", "import_green", "import_regular", "discharge",
+                                    "unmet"))
+    demand = sum(flows[k] for k in ("load", "charge", "export", "curtail"))
+    return float(np.abs(supply - demand).max() / flows["load"].max())
+
+
+def test_optimum_meets_target_and_balances(case):
+    park, profiles = case
+    res = size(park, profiles, onsite_share=0.85)
+    # HiGHS feasibility tolerance 1e-7 in model units (~mean load): share to 1e-6
+    assert res.lp_onsite_share >= 0.85 - 1e-6
+    assert _balance_residual(res.lp_flows) < 1e-6
+    # the cost terms add up to the objective (1e-9 relative)
+    assert sum(res.objective_terms.values()) == pytest.approx(res.annualized_cost, rel=1e-9)
+    assert res.solver.status == "optimal" and res.solver.highs_version.startswith("1.")
+    for name in ("import_green", "charge", "discharge", "soc", "curtail"):
+        assert float(res.lp_flows[name].min()) >= 0.0
+
+
+def test_target_binds_when_onsite_is_dear(tmp_path):
+    profiles = make_profiles()
+    # cheap grid, dear kit: the LP builds just enough for the target
+    park = make_park(tmp_path, profiles, grid={"import_price_per_mwh": 50.0})
+    res = size(park, profiles, onsite_share=0.6)
+    assert res.lp_onsite_share == pytest.approx(0.6, abs=1e-6)
+
+
+def test_frontier_cost_never_falls(case):
+    park, profiles = case
+    shares = np.linspace(0.5, 0.95, 6)
+    df = frontier(park, profiles, shares)
+    costs = df["annualized_cost"].to_numpy()
+    # optimal costs of nested feasible sets: non-decreasing to solver tolerance (1e-9 rel)
+    assert np.all(np.diff(costs) >= -1e-9 * costs[:-1])
+    assert np.all(df["marginal_cost_of_share"].to_numpy() >= -1e-6 * costs)
+    assert list(df.columns[:8]) == ["share", "pv_mw", "wind_mw", "battery_mwh", "battery_mw",
+                                    "annualized_cost", "lcoe_per_mwh", "marginal_cost_of_share"]
+    # each frontier point equals a cold size() at that target (1e-6 relative)
+    cold = size(park, profiles, onsite_share=float(shares[-1]))
+    assert costs[-1] == pytest.approx(cold.annualized_cost, rel=1e-6)
+
+
+def test_marginal_cost_matches_finite_difference(case):
+    park, profiles = case
+    df = frontier(park, profiles, [0.9, 0.9005])
+    slope = (df["annualized_cost"][1] - df["annualized_cost"][0]) / 0.0005
+    # between the duals at the two ends of the step (LP cost is convex in the share)
+    lo, hi = sorted(df["marginal_cost_of_share"])
+    assert lo * (1 - 1e-4) <= slope <= hi * (1 + 1e-4)
+
+
+def test_infeasible_target_names_max_share_and_binding_bounds(tmp_path):
+    profiles = make_profiles()
+    park = make_park(tmp_path, profiles, pv={"max_mw": 200.0}, wind={"max_mw": 300.0},
+                     battery={"max_mwh": 100.0, "max_mw": 50.0})
+    with pytest.raises(InfeasibleTargetError) as err:
+        size(park, profiles, onsite_share=0.95)
+    exc = err.value
+    assert 0 < exc.max_share < 0.95
+    assert any("pv.max_mw" in b for b in exc.binding)
+    assert any("wind.max_mw" in b for b in exc.binding)
+    assert "targets.onsite_share" in str(exc) and "0.95" in str(exc)
+    # the reported maximum is reachable (1e-6 below it solves)
+    res = size(park, profiles, onsite_share=exc.max_share - 1e-6)
+    assert res.lp_onsite_share >= exc.max_share - 2e-6
+
+
+def test_land_limit_binds(tmp_path):
+    profiles = make_profiles()
+    park = make_park(tmp_path, profiles, pv={"max_area_ha": 100.0, "area_ha_per_mw": 2.0,
+                                             "capex_per_kw": 1000.0})
+    res = size(park, profiles, onsite_share=0.8)
+    # cheap PV is built up to its land: 100 ha / 2 ha/MW = 50 MWp (1e-6 relative)
+    assert res.capacities.pv_mw == pytest.approx(50.0, rel=1e-6)
+    park_hi = make_park(tmp_path, profiles, pv={"max_mw": 200.0, "max_area_ha": 100.0,
+                                                "area_ha_per_mw": 2.0},
+                        wind={"max_mw": 100.0}, battery={"max_mwh": 10.0, "max_mw": 10.0})
+    with pytest.raises(InfeasibleTargetError) as err:
+        size(park_hi, profiles, onsite_share=0.9)
+    assert any("pv.max_area_ha" in b for b in err.value.binding)
+
+
+def test_short_horizon_scaling(tmp_path):
+    """Two copies of the same fortnight: same annualised cost and capacities (1e-6 relative)."""
+    one = make_profiles(HOURS)
+    two = xr.concat([one, one], dim="time")
+    two["time"] = pd.date_range("2001-03-01", periods=2 * HOURS, freq="h")
+    park = make_park(tmp_path, one)
+    a, b = size(park, one), size(park, two)
+    assert b.annualized_cost == pytest.approx(a.annualized_cost, rel=1e-6)
+    for name in ("pv_mw", "wind_mw", "battery_mwh"):
+        assert getattr(b.capacities, name) == pytest.approx(getattr(a.capacities, name), rel=1e-4,
+                                                            abs=1e-3)
+    # energy terms are per year: import cost = 8760/hours x sum over the run (1e-9 relative)
+    f = a.lp_flows
+    imports = float((f["import_green"] + f["import_regular"]).sum()) * 8760 / HOURS
+    assert a.objective_terms["imports"] == pytest.approx(imports * park.grid.import_price_per_mwh,
+                                                         rel=1e-9)
+
+
+def test_tou_price(tmp_path):
+    profiles = make_profiles()
+    hour = profiles["time"].dt.hour.values
+    price = np.where((hour >= 17) & (hour < 22), 900.0, 250.0)
+    tou = profiles.assign(import_price_per_mwh=("time", price))
+    park = make_park(tmp_path, profiles)
+    res = size(park, tou, onsite_share=0.6)
+    f = res.lp_flows
+    imports = (f["import_green"] + f["import_regular"]).values
+    # import cost is priced hour by hour (1e-9 relative)
+    assert res.objective_terms["imports"] == pytest.approx(
+        float((imports * price).sum()) * 8760 / HOURS, rel=1e-9)
+    # the battery discharges into the dear hours: its price-weighted mean beats the average
+    dis = f["discharge"].values
+    assert dis.sum() > 0
+    assert (dis * price).sum() / dis.sum() > price.mean()
+    # a TOU series of constant value is the flat case (1e-9 relative)
+    flat = size(park, profiles.assign(import_price_per_mwh=("time", np.full(HOURS, 400.0))))
+    ref = size(park, profiles)
+    assert flat.annualized_cost == pytest.approx(ref.annualized_cost, rel=1e-9)
+
+
+def test_dispatch_lp_reproduces_sizing_flows(case):
+    park, profiles = case
+    res = size(park, profiles)
+    flows = dispatch_lp(park, profiles, res.capacities)
+    # same capacities, same prices, no target: imports equal (1e-6 relative of load)
+    for name in ("import_green", "import_regular"):
+        assert float(flows[name].sum()) == pytest.approx(float(res.lp_flows[name].sum()),
+                                                         abs=1e-6 * float(profiles["load"].sum()))
+    assert _balance_residual(flows) < 1e-6
+
+
+def test_green_volume_caps(tmp_path):
+    profiles = make_profiles()
+    volume = 0.1 * float(profiles["load"].mean()) * 8760  # 10 % of annual load
+    park = make_park(tmp_path, profiles, grid={"green_volume_mwh": volume},
+                     targets={"onsite_share": 0.5, "clean_share": 0.0})
+    res = size(park, profiles)
+    # annual volume scaled to the horizon (1e-6 relative)
+    assert float(res.lp_flows["import_green"].sum()) <= volume * HOURS / 8760 * (1 + 1e-6)
+    hourly = make_park(tmp_path, profiles, grid={"green_volume_mwh": volume,
+                                                 "green_matching": "hourly"},
+                       targets={"onsite_share": 0.5, "clean_share": 0.9})
+    res = size(hourly, profiles)
+    assert float(res.lp_flows["import_green"].max()) <= volume / 8760 * (1 + 1e-6)
+    assert res.lp_onsite_share + float(res.lp_flows["import_green"].sum()
+                                       / res.lp_flows["load"].sum()) >= 0.9 - 1e-6
+
+
+def test_existing_capacity_is_sunk(tmp_path):
+    profiles = make_profiles()
+    park = make_park(tmp_path, profiles, pv={"existing_mw": 400.0})
+    res = size(park, profiles)
+    assert res.capacities.pv_mw >= 400.0 * (1 - 1e-9)
+    new = res.capacities.pv_mw - 400.0
+    crf = 0.06 * 1.06**25 / (1.06**25 - 1)  # CRF(6 %, 25 yr), by hand
+    assert res.objective_terms["pv"] == pytest.approx(
+        new * (park.pv.capex_per_kw * 1e3 * crf + park.pv.fixed_om_per_kw_yr * 1e3), rel=1e-9)
+
+
+def test_integer_turbines(tmp_path):
+    profiles = make_profiles(24 * 7)
+    park = make_park(tmp_path, profiles, wind={"integer_turbines": True, "turbine": "E-126/4200"})
+    unit = turbine_unit_mw(park)
+    assert unit == pytest.approx(4.2)
+    res = size(park, profiles)
+    turbines = res.capacities.wind_mw / unit
+    assert turbines == pytest.approx(round(turbines), abs=1e-6)
+    relaxed = size(park.with_values({"wind.integer_turbines": False}), profiles)
+    # the MILP optimum costs at least the LP relaxation's (MIP gap 1e-4)
+    assert res.annualized_cost >= relaxed.annualized_cost * (1 - 1e-4)
+
+
+def test_bad_profiles_are_named(case):
+    park, profiles = case
+    with pytest.raises(ProfileError, match="load"):
+        size(park, profiles.drop_vars("load"))
+    bad = profiles.copy()
+    bad["pv_pu"][3] = np.nan
+    with pytest.raises(ProfileError, match=r"pv_pu\[3\]"):
+        size(park, bad)
+
+
+def test_capacities_container(case):
+    park, profiles = case
+    res = size(park, profiles)
+    assert isinstance(res.capacities, Capacities)
+    assert res.lp_flows["soc"].max() <= res.capacities.battery_mwh * park.battery.soc_max + 1e-6
