@@ -330,6 +330,7 @@ def cell_temperature(
     surface_tilt: float | np.ndarray,
     times: pd.DatetimeIndex,
     noct_installed_c: float = NOCT_OPEN_RACK_C,
+    wind_height_m: float = 9.144,
 ) -> np.ndarray:
     """Cell temperature by the Fuentes (1987) model, as in PVWatts.
 
@@ -348,6 +349,8 @@ def cell_temperature(
         Time labels (the thermal-mass term needs the step length).
     noct_installed_c : float, default 45
         Installed NOCT [degC]: 45 for open rack, 49 for roof mount [1]_.
+    wind_height_m : float, default 9.144
+        Height of the wind measurement [m] (Fuentes' default: 30 ft, TMY).
 
     Returns
     -------
@@ -367,6 +370,7 @@ def cell_temperature(
         pd.Series(np.asarray(temp_air, dtype=float), index=times),
         pd.Series(np.asarray(wind_speed, dtype=float), index=times),
         noct_installed=noct_installed_c,
+        wind_height=wind_height_m,
         surface_tilt=tilt,
     )
     return np.asarray(temp, dtype=float)
@@ -479,6 +483,8 @@ def ac_per_mwp(weather: xr.Dataset, site: SiteConfig, pv: PVConfig) -> xr.DataAr
         Latitude, longitude [deg], altitude [m].
     pv : PVConfig
         Orientation, tracking, losses, DC/AC ratio, inverter, bifaciality.
+        With ``tracking = "single_axis"`` the axis is horizontal N-S and
+        ``tilt_deg`` / ``azimuth_deg`` are not used.
 
     Returns
     -------
@@ -510,7 +516,10 @@ def ac_per_mwp(weather: xr.Dataset, site: SiteConfig, pv: PVConfig) -> xr.DataAr
     )
     rear = rear_irradiance(var["ghi"], var["dhi"], tilt, pv.albedo) * pv.bifaciality
     poa_global = (poa["poa_direct"] + poa["poa_sky_diffuse"] + poa["poa_ground_diffuse"]).to_numpy()
-    temp_cell = cell_temperature(poa_global, var["temp_air"], var["wind_speed"], tilt, times)
+    wind_height = float(weather["wind_speed"].attrs.get("height_m", 9.144))
+    temp_cell = cell_temperature(
+        poa_global, var["temp_air"], var["wind_speed"], tilt, times, wind_height_m=wind_height
+    )
     pdc = dc_power(front + rear, temp_cell, pv.gamma_pdc_per_c)
     pac = ac_power(pdc, pv.losses_pct, pv.dc_ac_ratio, pv.inverter_efficiency_pct, pv.availability_pct)
     return xr.DataArray(pac, coords={"time": weather["time"]}, dims="time", name="pv_pu", attrs=attrs("pv_pu"))
