@@ -197,3 +197,17 @@ def test_ordos_single_axis_vs_pysam(ordos):
                    gcr=0.01, max_angle_deg=45.0)
     ours = pv_model.ac_per_mwp(ds, site, cfg).values.sum()
     assert ours == pytest.approx(_pvwatts_v8(ds, site, 2, 0.0).sum(), rel=0.02)
+
+
+def test_multi_year_leap_rule_and_night(greensboro):
+    # two years on one long time axis, 1992's 29 February dropped (the project's leap rule):
+    # the same weather repeated gives the same energy each year (sun positions shift by days only)
+    ds, site = greensboro
+    t92 = pd.date_range("1992-01-01", "1992-12-31 23:00", freq="h")
+    t92 = t92[~((t92.month == 2) & (t92.day == 29))]
+    two = xr.concat([ds, ds.assign_coords(time=t92)], dim="time")
+    out = pv_model.ac_per_mwp(two, site, PVConfig()).to_series()
+    per_year = out.groupby(out.index.year).sum()
+    assert len(out) == 2 * 8760
+    assert per_year[1992] == pytest.approx(per_year[1990], rel=0.005)
+    np.testing.assert_array_equal(out.values[np.tile(ds["ghi"].values, 2) == 0], 0.0)

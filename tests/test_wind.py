@@ -9,6 +9,8 @@ import pandas as pd
 import pvlib
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from energysim import wind as wind_model
 from energysim.config import SiteConfig, WindConfig
@@ -256,3 +258,17 @@ def test_missing_height_is_weather_error(greensboro):
     bad["wind_speed"].attrs = {}
     with pytest.raises(WeatherError, match="height_m"):
         wind_model.ac_per_mw(bad, site, _cfg())
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    speed=st.lists(st.floats(0, 60), min_size=1, max_size=30),
+    temp=st.floats(-40, 45),
+    pressure=st.floats(60_000, 105_000),
+    losses=st.floats(0, 50),
+)
+def test_output_bounded_property(speed, temp, pressure, losses):
+    n = len(speed)
+    ds = _hub_weather(np.array(speed), np.full(n, temp), np.full(n, pressure))
+    out = wind_model.ac_per_mw(ds, SiteConfig(latitude=0, longitude=0), _cfg(losses_pct=losses)).values
+    assert np.all(out >= 0) and np.all(out <= (1 - losses / 100) + 1e-12)
