@@ -339,6 +339,42 @@ def study_table(answer: dict[str, Any], park) -> Table:
     return t
 
 
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML).", show_default=False)],
+    scheduler: Annotated[
+        str | None, typer.Option(help="Existing Dask scheduler, e.g. tcp://host:8786 "
+                                 "[default: a local cluster sized to the machine].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local cluster workers [default: the cores].")] = None,
+    threads: Annotated[
+        bool, typer.Option(help="Local cluster of threads in this process, not processes.")
+    ] = False,
+    out: OutOpt = None,
+) -> None:
+    """Run a sensitivity / weather-year sweep on Dask; resumable (rerun to finish).
+
+    Writes OUT/manifest.json, OUT/batches/*.parquet as batches finish,
+    OUT/scenarios.parquet (one row per scenario_id) and OUT/summary.json.
+    """
+    from energysim.sweep import load_sweep, run_sweep, summary_table
+
+    spec = load_sweep(sweep_file)
+    out_dir = _out_dir(sweep_file, out)
+    plan = spec.plan
+    console.print(f"{plan.n_scenarios:,} scenarios in {plan.n_batches:,} batches "
+                  f"({spec.mode}) → {out_dir}")
+    outcome = run_sweep(spec, out_dir, scheduler=scheduler, n_workers=workers,
+                        processes=not threads)
+    s = outcome.summary
+    console.print(summary_table(s, f"{sweep_file.name} — {s['n_stored']:,} scenarios"))
+    console.print(f"{s['sense']} {s['objective']}: best scenario ids {s['best_scenario_ids']}, "
+                  f"worst {s['worst_scenario_ids']}")
+    console.print(f"computed {len(outcome.batches_computed)} batches, reused "
+                  f"{outcome.batches_skipped}, in {outcome.elapsed_s:.1f} s; wrote "
+                  f"{outcome.table_path}")
+
+
 STARTER = """\
 # energysim park config — starter written by `energysim init`.
 # Units: MW and MWh unless the key names another (capex_per_kw, altitude_m, ...).

@@ -31,7 +31,7 @@ from energysim.config import ParkConfig
 from energysim.profiles import build_profiles
 from energysim.results import Result, atomic_write, write_json
 
-__all__ = ["StudyResult", "run_study", "weather_year_table", "DEFAULT_SHARES"]
+__all__ = ["StudyResult", "run_study", "weather_year_table", "year_weathers", "DEFAULT_SHARES"]
 
 #: Frontier points of the study: 50 % to 95 % on-site in steps of 5 points.
 DEFAULT_SHARES = tuple(np.round(np.arange(0.50, 0.951, 0.05), 2))
@@ -122,8 +122,12 @@ class StudyResult:
         return paths
 
 
-def _year_weathers(park: ParkConfig) -> dict[int, xr.Dataset]:
-    """Each calendar year of the weather ensemble, as its own Weather Dataset."""
+def year_weathers(park: ParkConfig) -> dict[int, xr.Dataset]:
+    """Each calendar year of the weather ensemble, as its own Weather Dataset.
+
+    The one split of ``[weather] ensemble_path`` into years, shared by the
+    study's weather-year table and sweeps over ``weather.year``.
+    """
     cfg = park.weather
     if cfg is None or cfg.ensemble_path is None:
         return {}
@@ -138,7 +142,7 @@ def _year_weathers(park: ParkConfig) -> dict[int, xr.Dataset]:
 def weather_year_table(park: ParkConfig, capacities) -> pd.DataFrame | None:
     """Simulate ``capacities`` on every year of the weather ensemble; one row of KPIs per year."""
     rows = []
-    for year, wx in _year_weathers(park).items():
+    for year, wx in year_weathers(park).items():
         result = simulate(park, capacities, profiles=build_profiles(park, weather=wx))
         k = result.kpis
         rows.append({

@@ -1,0 +1,477 @@
+"""Running a batch of scenarios (inside a Dask task) and the whole sweep (the driver).
+
+A batch is a range of consecutive scenario ids. Inside its task, scenarios are
+grouped by what they change (:func:`energysim.sweep.spec.parameter_kind`):
+
+- one profile build per distinct set of ``profile`` parameters (cached per
+  worker process, so the next batch on that worker reuses it);
+- one Numba sweep (:func:`energysim.dispatch.sweep`) per distinct set of
+  ``dispatch`` parameters, over the distinct capacity rows of the group;
+- the KPIs of each scenario from its annual totals with
+  :func:`energysim.accounting.kpis_from_totals`, on a park carrying its cost,
+  target and indicator values — the same function :func:`energysim.simulate`
+  uses, so a swept scenario's KPIs are those of the one-by-one run.
+
+With ``mode = "size"`` each scenario is sized (:func:`energysim.sizing.size`)
+and its KPIs come from the re-simulated least-cost mix; a target the bounds
+cannot reach is recorded in the ``error`` column, not fatal.
+
+The driver (:func:`run_sweep`) submits batches to a Dask cluster with a bounded
+number in flight, writes each finished batch to the store as it arrives
+(:class:`energysim.sweep.store.Store`), skips batches already stored (resume),
+and shows a rich progress bar when stdout is a terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from energysim.config import Capacities, ParkConfig
+from energysim.errors import EnergysimError
+from energysim.sweep.spec import CAPACITY_FIELDS, Sweep, load_sweep
+from energysim.sweep.store import Store
+
+__all__ = ["KPI_COLUMNS", "SIZE_COLUMNS", "run_batch", "run_sweep", "SweepOutcome",
+           "flatten_kpis", "scenario_park"]
+
+#: KPI columns of every stored scenario (the scalar KPIs of
+#: :func:`energysim.accounting.kpis_from_totals`, targets and indicator verdicts flattened).
+KPI_COLUMNS = (
+    "onsite_share", "green_import_share", "regular_import_share", "clean_share", "unmet_share",
+    "curtailment_share", "load_mwh", "pv_mwh", "wind_mwh", "import_green_mwh",
+    "import_regular_mwh", "export_mwh", "curtail_mwh", "unmet_mwh", "charge_mwh",
+    "discharge_mwh", "onsite_served_mwh", "import_mwh", "pv_full_load_hours",
+    "wind_full_load_hours", "battery_throughput_mwh", "battery_cycles", "annualized_cost",
+    "annualized_cost_pv", "annualized_cost_wind", "annualized_cost_battery", "import_cost",
+    "green_premium_cost", "export_revenue", "capex_pv", "capex_wind", "capex_battery", "npc",
+    "lcoe_onsite_per_mwh", "lcoe_per_mwh", "co2_t", "co2_baseline_t", "co2_avoided_t",
+    "co2_per_tce", "energy_use_tce", "clean_energy_share",
+    "onsite_met", "clean_met", "co2_per_tce_passed", "clean_energy_share_passed",
+)
+#: Extra columns when sizing: hourly KPIs of the re-simulated mix, the LP's share, errors.
+SIZE_COLUMNS = ("peak_load_mw", "peak_import_mw", "cfe_hourly_score", "cfe_hours_share",
+                "lp_onsite_share", "error")
+_FLAGS = {"onsite_met", "clean_met", "co2_per_tce_passed", "clean_energy_share_passed"}
+
+
+def flatten_kpis(kpis: dict[str, Any]) -> dict[str, Any]:
+    """Scalar KPIs of a KPI dict; targets and indicator pass/fail as boolean columns."""
+    out = {k: float(v) for k, v in kpis.items()
+           if isinstance(v, int | float | np.floating | np.integer) and not isinstance(v, bool)}
+    targets = kpis.get("targets", {})
+    out["onsite_met"] = targets.get("onsite_met")
+    out["clean_met"] = targets.get("clean_met")
+    for row in kpis.get("indicators", []):
+        out[f"{row['key']}_passed"] = bool(row["passed"])
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def scenario_park(park: ParkConfig, values: dict[str, Any]) -> ParkConfig:
+    """The base park with a scenario's values (``weather.year`` included), validated."""
+    return park.with_values({k: _plain(v) for k, v in values.items()}) if values else park
+
+
+# ---------------------------------------------------------------------------
+# worker side: caches live per worker process, bounded
+# ---------------------------------------------------------------------------
+
+_PROFILES: OrderedDict = OrderedDict()
+_WEATHERS: OrderedDict = OrderedDict()
+_MAX_PROFILES = 16
+
+
+def _fingerprint(park: ParkConfig) -> str:
+    return hashlib.sha256(park.model_dump_json().encode()).hexdigest()
+
+
+def _cached(cache: OrderedDict, key, build: Callable[[], Any], limit: int):
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = build()
+    cache[key] = value
+    while len(cache) > limit:
+        cache.popitem(last=False)
+    return value
+
+
+def _year_weather(park: ParkConfig, year: int):
+    from energysim.study import year_weathers
+
+    cfg = park.weather
+    path = Path(cfg.ensemble_path)
+    key = (str(path), path.stat().st_mtime_ns, cfg.format, cfg.max_fill_hours,
+           cfg.max_fill_fraction, park.site.model_dump_json())
+    years = _cached(_WEATHERS, key, lambda: year_weathers(park), 2)
+    return years[int(year)]
+
+
+def scenario_profiles(park: ParkConfig, weather_year: bool = False):
+    """Profiles of a scenario park.
+
+    With ``weather_year`` (the sweep varies ``weather.year``) and ``[weather]
+    ensemble_path`` given, the weather is that calendar year of the ensemble
+    (:func:`energysim.study.year_weathers`); otherwise the park's own weather.
+    """
+    from energysim.profiles import build_profiles
+
+    wx = park.weather
+    if weather_year and wx is not None and wx.year is not None and wx.ensemble_path is not None:
+        return build_profiles(park, weather=_year_weather(park, wx.year))
+    return build_profiles(park)
+
+
+def _profile_arrays(park: ParkConfig, weather_year: bool) -> dict[str, np.ndarray]:
+    prof = scenario_profiles(park, weather_year)
+    return {"profiles": prof, **{name: np.ascontiguousarray(prof[name].values, dtype=np.float64)
+            for name in ("pv_pu", "wind_pu", "load", "import_price_per_mwh",
+                         "emission_factor_t_per_mwh")}}
+
+
+def _nan_row(columns) -> dict[str, Any]:
+    return {c: (None if c in _FLAGS or c == "error" else math.nan) for c in columns}
+
+
+def _simulate_batch(park: ParkConfig, names, kinds, values) -> list[dict[str, Any]]:
+    from energysim.accounting import kpis_from_totals
+    from energysim.dispatch import TOTAL_KEYS, dispatch_params, sweep
+
+    n = len(values["scenario_id"])
+    by_kind = {k: [nm for nm in names if kinds[nm] == k] for k in ("profile", "dispatch", "kpi")}
+    caps_swept = [nm for nm in names if kinds[nm] == "capacity"]
+    fp = _fingerprint(park)
+    wy = "weather.year" in names
+    parks: dict = {}
+
+    def park_for(key_names, i, extra=()):
+        vals = {nm: _plain(values[nm][i]) for nm in key_names} | dict(extra)
+        key = tuple(sorted(vals.items(), key=lambda kv: kv[0]))
+        if key not in parks:
+            parks[key] = scenario_park(park, vals)
+        return parks[key]
+
+    # capacity switches matter to the profiles only through "is this source present"
+    def cap_flags(i):
+        return tuple((nm, 1.0 if values[nm][i] > 0 else 0.0) for nm in caps_swept)
+
+    groups: dict = {}
+    for i in range(n):
+        pkey = tuple(_plain(values[nm][i]) for nm in by_kind["profile"]) + cap_flags(i)
+        dkey = tuple(_plain(values[nm][i]) for nm in by_kind["dispatch"])
+        groups.setdefault(pkey, {}).setdefault(dkey, []).append(i)
+
+    rows: list[dict[str, Any]] = [{} for _ in range(n)]
+    for dgroups in groups.values():
+        first = next(iter(dgroups.values()))[0]
+        park_p = park_for(by_kind["profile"], first, cap_flags(first))
+        prof = _cached(_PROFILES, (fp, _fingerprint(park_p), wy),
+                       lambda p=park_p: _profile_arrays(p, wy), _MAX_PROFILES)
+        for idx in dgroups.values():
+            park_d = park_for(by_kind["profile"] + by_kind["dispatch"], idx[0])
+            caps = np.empty((len(idx), 4))
+            kparks = []
+            for j, i in enumerate(idx):
+                park_k = park_for(by_kind["profile"] + by_kind["dispatch"] + by_kind["kpi"], i)
+                kparks.append(park_k)
+                base = park_k.capacities()
+                for c, (field, attr) in enumerate(CAPACITY_FIELDS.items()):
+                    existing = {"pv_mw": park_k.pv.existing_mw, "wind_mw": park_k.wind.existing_mw,
+                                "battery_mwh": park_k.battery.existing_mwh,
+                                "battery_mw": park_k.battery.existing_mw}[attr]
+                    caps[j, c] = (max(float(values[field][i]), existing) if field in values
+                                  else getattr(base, attr))
+            unique, inverse = np.unique(caps, axis=0, return_inverse=True)
+            params = dispatch_params(park_d.battery, park_d.grid, dt_h=float(
+                prof["profiles"].attrs.get("dt_h", 1.0)))
+            out = sweep(prof["pv_pu"], prof["wind_pu"], prof["load"], unique, params,
+                        price=prof["import_price_per_mwh"],
+                        emission=prof["emission_factor_t_per_mwh"])
+            for j, i in enumerate(idx):
+                u = int(inverse.ravel()[j])
+                totals = {key: float(out[key][u]) for key in TOTAL_KEYS}
+                capacities = Capacities.model_construct(
+                    pv_mw=caps[j, 0], wind_mw=caps[j, 1], battery_mwh=caps[j, 2],
+                    battery_mw=caps[j, 3])
+                kp = flatten_kpis(kpis_from_totals(totals, kparks[j], capacities))
+                rows[i] = {"pv_mw": caps[j, 0], "wind_mw": caps[j, 1], "battery_mwh": caps[j, 2],
+                           "battery_mw": caps[j, 3], **{c: kp.get(c) for c in KPI_COLUMNS}}
+    return rows
+
+
+def _size_batch(park: ParkConfig, names, kinds, values) -> list[dict[str, Any]]:
+    from energysim import sizing
+    from energysim.results import Result
+
+    fp = _fingerprint(park)
+    wy = "weather.year" in names
+    rows = []
+    profile_names = [nm for nm in names if kinds[nm] == "profile"]
+    for i in range(len(values["scenario_id"])):
+        park_i = scenario_park(park, {nm: values[nm][i] for nm in names})
+        park_p = scenario_park(park, {nm: values[nm][i] for nm in profile_names})
+        prof = _cached(_PROFILES, (fp, _fingerprint(park_p), wy),
+                       lambda p=park_p: _profile_arrays(p, wy), _MAX_PROFILES)["profiles"]
+        try:
+            sized = sizing.size(park_i, prof)
+        except EnergysimError as exc:  # infeasible target, solver fault: a row, not a crash
+            row = {"pv_mw": math.nan, "wind_mw": math.nan, "battery_mwh": math.nan,
+                   "battery_mw": math.nan, **_nan_row(KPI_COLUMNS + SIZE_COLUMNS)}
+            row["error"] = f"{exc.kind}: {exc.message}"
+            rows.append(row)
+            continue
+        kp = flatten_kpis(Result.from_flows(park_i, sized.capacities, prof, sized.flows).kpis)
+        caps = sized.capacities
+        row = {"pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw, "battery_mwh": caps.battery_mwh,
+               "battery_mw": caps.battery_mw,
+               **{c: kp.get(c) for c in KPI_COLUMNS + SIZE_COLUMNS[:-2]},
+               "lp_onsite_share": float(sized.lp_onsite_share), "error": None}
+        rows.append(row)
+    return rows
+
+
+def _table(mode: str, names, values, rows, batch: int) -> pa.Table:
+    columns: dict[str, Any] = {
+        "scenario_id": pa.array(values["scenario_id"], pa.int64()),
+        "batch": pa.array(np.full(len(rows), batch), pa.int64()),
+    }
+    for nm in names:
+        columns[nm] = pa.array(np.asarray(values[nm]))
+    kpis = ("pv_mw", "wind_mw", "battery_mwh", "battery_mw") + KPI_COLUMNS
+    if mode == "size":
+        kpis += SIZE_COLUMNS
+    for c in kpis:
+        col = [r.get(c) for r in rows]
+        if c in _FLAGS:
+            columns[c] = pa.array(col, pa.bool_())
+        elif c == "error":
+            columns[c] = pa.array(col, pa.string())
+        else:
+            columns[c] = pa.array([math.nan if v is None else float(v) for v in col], pa.float64())
+    return pa.table(columns)
+
+
+def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, str],
+              values: dict[str, np.ndarray], batch: int,
+              numba_threads: int | None = None) -> pa.Table:
+    """Run one batch of scenarios; one row per scenario (the Dask task).
+
+    Parameters
+    ----------
+    park : ParkConfig
+        The sweep's base park (``[set]`` applied).
+    mode : {"simulate", "size"}
+    names, kinds : list of str, dict
+        Parameter names and kinds (:class:`energysim.sweep.spec.Plan`).
+    values : dict of ndarray
+        ``scenario_id`` and each parameter's value per scenario of the batch.
+    batch : int
+        Batch number (stored as a column).
+    numba_threads : int, optional
+        Threads of the Numba sweep in this task (the driver sets cores / workers
+        on a local cluster so workers do not oversubscribe the machine).
+    """
+    if numba_threads:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(numba_threads), numba.config.NUMBA_NUM_THREADS)))
+    rows = (_size_batch if mode == "size" else _simulate_batch)(park, names, kinds, values)
+    return _table(mode, names, values, rows, batch)
+
+
+# ---------------------------------------------------------------------------
+# driver
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SweepOutcome:
+    """What a :func:`run_sweep` call did."""
+
+    out_dir: Path
+    n_scenarios: int
+    n_batches: int
+    batches_computed: list[int]  #: batches this call computed (resume skips the others)
+    batches_skipped: int
+    elapsed_s: float
+    table_path: Path | None
+    summary: dict[str, Any] | None
+
+
+def _manifest(sweep: Sweep) -> dict[str, Any]:
+    import energysim
+
+    plan = sweep.plan
+    return {
+        "sweep_file": str(sweep.path),
+        "sweep_sha256": sweep.file_sha256,
+        "base_config": str(sweep.park.source) if sweep.park.source else None,
+        "base_sha256": sweep.base_sha256,
+        "mode": sweep.mode,
+        "n_scenarios": int(plan.n_scenarios),
+        "n_batches": int(plan.n_batches),
+        "batch_size": int(plan.batch_size),
+        "seed": int(sweep.spec.sweep.seed),
+        "samples": int(plan.samples),
+        "parameters": {nm: plan.kinds[nm] for nm in plan.names},
+        "energysim_version": energysim.__version__,
+    }
+
+
+def _progress(enabled: bool, total: int, done: int):
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("scenarios"),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+        TimeRemainingColumn(), disable=not enabled, transient=False,
+    )
+    task = progress.add_task("sweep", total=total, completed=done, rate="")
+    return progress, task
+
+
+def run_sweep(
+    sweep: Sweep | str | Path,
+    out_dir: str | Path,
+    *,
+    scheduler: str | None = None,
+    client=None,
+    n_workers: int | None = None,
+    processes: bool = True,
+    progress: bool | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+    max_in_flight: int | None = None,
+) -> SweepOutcome:
+    """Run (or resume) a sweep on Dask, storing one row per scenario in ``out_dir``.
+
+    Parameters
+    ----------
+    sweep : Sweep or path
+        A loaded sweep (:func:`energysim.sweep.load_sweep`) or its file.
+    out_dir : path
+        Results folder (:mod:`energysim.sweep.store`); batches already there are skipped.
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:port``).
+    client : distributed.Client, optional
+        An existing client (takes precedence over ``scheduler``).
+    n_workers : int, optional
+        Local cluster size; default the machine's cores (at most one per batch to do).
+    processes : bool
+        Local cluster of worker processes (default) or threads.
+    progress : bool, optional
+        Show the rich progress bar; default when stdout is a terminal.
+    on_batch : callable, optional
+        ``on_batch(batch, n_written)`` after each batch is stored (tests inject faults here).
+    max_in_flight : int, optional
+        Batches submitted ahead of the results (bounds memory); default 2 x worker threads.
+
+    Returns
+    -------
+    SweepOutcome
+    """
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+    from rich.console import Console
+
+    sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
+    plan = sweep.plan
+    store = Store(out_dir)
+    store.open(_manifest(sweep))
+    done = store.done() & set(range(plan.n_batches))
+    todo = [b for b in range(plan.n_batches) if b not in done]
+    start = time.perf_counter()
+    computed: list[int] = []
+    console = Console()
+    show = console.is_terminal if progress is None else progress
+
+    if todo:
+        cluster = None
+        own_client = client is None
+        numba_threads = None
+        if client is None and scheduler:
+            client = Client(scheduler)
+        elif client is None:
+            cores = os.cpu_count() or 1
+            workers = max(1, min(n_workers or cores, len(todo)))
+            numba_threads = max(1, cores // workers)
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)
+        try:
+            nthreads = sum(client.nthreads().values()) or 1
+            window = max_in_flight or max(2, 2 * nthreads)
+            key = sweep.file_sha256[:12]
+            names, kinds = plan.names, plan.kinds
+
+            def submit(b):
+                lo, hi = plan.batch_range(b)
+                return client.submit(run_batch, sweep.park, sweep.mode, names, kinds,
+                                     plan.values(lo, hi), b, numba_threads,
+                                     key=f"energysim-sweep-{key}-{b}", pure=False, retries=1)
+
+            pending = iter(todo)
+            futures = {}
+            for b in pending:
+                futures[submit(b)] = b
+                if len(futures) >= window:
+                    break
+            done_scen = sum(min(plan.batch_range(b)[1], plan.n_scenarios) - plan.batch_range(b)[0]
+                            for b in done)
+            bar, task = _progress(show, plan.n_scenarios, done_scen)
+            t0 = time.perf_counter()
+            new_scen = 0
+            with bar:
+                ac = as_completed(list(futures))
+                for fut in ac:
+                    b = futures.pop(fut)
+                    table = fut.result()
+                    fut.release()
+                    if store.write_batch(b, table):
+                        computed.append(b)
+                    new_scen += table.num_rows
+                    rate = new_scen / max(time.perf_counter() - t0, 1e-9)
+                    bar.update(task, advance=table.num_rows, rate=f"{rate:,.0f}/s")
+                    del table
+                    if on_batch is not None:
+                        on_batch(b, len(computed))
+                    nxt = next(pending, None)
+                    if nxt is not None:
+                        f = submit(nxt)
+                        futures[f] = nxt
+                        ac.add(f)
+        finally:
+            if own_client:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+
+    table_path = store.consolidate()
+    from energysim.sweep.summary import summarize
+
+    summary = summarize(store, sweep)
+    return SweepOutcome(out_dir=Path(out_dir), n_scenarios=plan.n_scenarios,
+                        n_batches=plan.n_batches, batches_computed=computed,
+                        batches_skipped=len(done), elapsed_s=time.perf_counter() - start,
+                        table_path=table_path, summary=summary)

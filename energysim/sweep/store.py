@@ -1,0 +1,127 @@
+"""The sweep's results store: one Parquet file per finished batch, a manifest, a final table.
+
+Layout of the output folder ``DIR``::
+
+    DIR/manifest.json            sweep file hash, base config hash, n_scenarios, seed, version
+    DIR/batches/batch-000042.parquet   rows of scenarios 42*batch_size ... (one per scenario)
+    DIR/scenarios.parquet        all rows, one per scenario_id, sorted (written at the end)
+    DIR/summary.json             KPI distributions, best / worst scenario ids
+
+A batch file is written to a temporary name and renamed (atomic on POSIX), so a
+crash never leaves a partial batch that looks complete; a batch whose file
+exists is done and is never recomputed. Readers drop duplicate
+``scenario_id`` rows (a batch computed twice after a worker fault) keeping one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from energysim.errors import ConfigError, problem
+from energysim.results import write_json
+
+__all__ = ["Store", "read_sweep"]
+
+BATCH_GLOB = "batch-*.parquet"
+
+
+class Store:
+    """The results folder of one sweep (see the module docstring)."""
+
+    def __init__(self, out_dir: str | Path):
+        self.dir = Path(out_dir)
+        self.batches = self.dir / "batches"
+
+    # -- manifest ---------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    def open(self, manifest: dict[str, Any]) -> None:
+        """Create the folder and manifest, or check an existing one belongs to the same sweep.
+
+        Raises
+        ------
+        ConfigError
+            ``DIR`` holds another sweep (different sweep file, base config,
+            scenario count, seed or batch size): resuming would mix results.
+        """
+        self.batches.mkdir(parents=True, exist_ok=True)
+        for stale in self.batches.glob(".tmp-*"):  # a crash mid-write
+            stale.unlink(missing_ok=True)
+        if self.manifest_path.is_file():
+            old = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            keys = ("sweep_sha256", "base_sha256", "n_scenarios", "seed", "batch_size", "mode")
+            bad = [problem(f"differs from the sweep already in this folder ({old.get(k)!r}); "
+                           "use another --out or delete the folder", source=self.manifest_path,
+                           field=k, value=manifest.get(k))
+                   for k in keys if old.get(k) != manifest.get(k)]
+            if bad:
+                raise ConfigError(bad, headline=f"{self.dir} holds a different sweep")
+            return
+        write_json(self.manifest_path, manifest)
+
+    # -- batches ----------------------------------------------------------------
+    def batch_path(self, batch: int) -> Path:
+        return self.batches / f"batch-{batch:06d}.parquet"
+
+    def done(self) -> set[int]:
+        """Batches whose file exists (complete by construction)."""
+        return {int(p.stem.split("-")[1]) for p in self.batches.glob(BATCH_GLOB)}
+
+    def write_batch(self, batch: int, table: pa.Table) -> bool:
+        """Write a finished batch atomically; False (and nothing written) if it exists already."""
+        final = self.batch_path(batch)
+        if final.exists():
+            return False
+        tmp = self.batches / f".tmp-{batch:06d}-{uuid.uuid4().hex}.parquet"
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+        return True
+
+    # -- reading ----------------------------------------------------------------
+    def read(self) -> pa.Table:
+        """Every stored row, one per ``scenario_id``, sorted by it."""
+        files = sorted(self.batches.glob(BATCH_GLOB))
+        if not files:
+            return pa.table({"scenario_id": pa.array([], pa.int64())})
+        table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+        return _dedup_sorted(table)
+
+    def consolidate(self) -> Path:
+        """Write ``scenarios.parquet`` (all batches, deduplicated, sorted); idempotent."""
+        table = self.read()
+        final = self.dir / "scenarios.parquet"
+        tmp = self.dir / f".tmp-scenarios-{uuid.uuid4().hex}.parquet"
+        pq.write_table(table, tmp)
+        os.replace(tmp, final)
+        return final
+
+
+def _dedup_sorted(table: pa.Table) -> pa.Table:
+    import numpy as np
+
+    ids = table.column("scenario_id").to_numpy()
+    order = np.argsort(ids, kind="stable")
+    ids_sorted = ids[order]
+    keep = np.ones(len(ids_sorted), dtype=bool)
+    keep[1:] = ids_sorted[1:] != ids_sorted[:-1]
+    return table.take(pa.array(order[keep]))
+
+
+def read_sweep(out_dir: str | Path):
+    """The results of a sweep folder as a pandas DataFrame indexed by ``scenario_id``.
+
+    Reads the batches (so a partial or interrupted sweep can be inspected too),
+    one row per scenario.
+    """
+    return Store(out_dir).read().to_pandas().set_index("scenario_id")
