@@ -34,7 +34,6 @@ References
 
 from __future__ import annotations
 
-import datetime
 import functools
 
 import numpy as np
@@ -45,6 +44,7 @@ import xarray as xr
 from energysim.config import PVConfig, SiteConfig
 from energysim.errors import WeatherError, problem
 from energysim.nomenclature import attrs
+from energysim.weather import local_times
 
 __all__ = [
     "solar_position",
@@ -459,18 +459,6 @@ _ORIENTATION = {
 _REQUIRED = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 
 
-def _local_times(weather: xr.Dataset) -> pd.DatetimeIndex:
-    # the Weather contract: naive local standard time + attrs["utc_offset_h"]
-    offset = weather.attrs.get("utc_offset_h")
-    if offset is None or not np.isfinite(offset):
-        raise WeatherError(
-            problem("weather needs attrs['utc_offset_h'] (standard UTC offset of its local time)",
-                    source=weather.attrs.get("source"), field="utc_offset_h", value=offset)
-        )
-    tz = datetime.timezone(datetime.timedelta(hours=float(offset)))
-    return pd.DatetimeIndex(weather["time"].values).tz_localize(tz)
-
-
 def ac_per_mwp(weather: xr.Dataset, site: SiteConfig, pv: PVConfig) -> xr.DataArray:
     """Hourly PV AC output per MWp DC on the weather's time axis.
 
@@ -501,7 +489,7 @@ def ac_per_mwp(weather: xr.Dataset, site: SiteConfig, pv: PVConfig) -> xr.DataAr
         raise WeatherError(
             [problem("required by the PV model", source=weather.attrs.get("source"), field=v) for v in missing]
         )
-    times = _local_times(weather)
+    times = local_times(weather)
     var = {name: weather[name].to_numpy().astype(float) for name in _REQUIRED}
     pressure = weather["pressure"].to_numpy().astype(float) if "pressure" in weather else None
     pos = solar_position(times, site.latitude, site.longitude, site.altitude_m, pressure, var["temp_air"])

@@ -1,0 +1,229 @@
+"""Weather: read a weather file of any supported format into the Weather Dataset.
+
+``read_weather(park.weather, park.site)`` is what the rest of energysim calls;
+``read_weather_file`` does the same from a path and a format name;
+``local_times`` gives the time-zone-aware time axis of a Weather Dataset.
+
+The Weather Dataset
+-------------------
+- dim ``time``: hourly, period-beginning labels, tz-naive ``datetime64`` in the
+  **local standard time** of the data (no DST); 29 February dropped; a
+  multi-year file is kept whole on one long time axis.
+- variables (pvlib names): ``ghi``, ``dni``, ``dhi`` [W m-2], ``temp_air``
+  [degC], ``wind_speed`` [m s-1] with ``attrs['height_m']`` (measurement
+  height), optional ``pressure`` [Pa]; each with ``units`` and ``long_name``.
+- attrs: ``source`` (file path and product), ``format``, ``utc_offset_h``
+  (standard UTC offset of ``time`` [h]), ``latitude``, ``longitude``,
+  ``altitude_m`` (where the data are from; the site's when the file does not
+  say), ``fills`` (every fill applied, "" if none) and ``notes`` (leap day,
+  typical-year relabelling, site mismatches).
+
+Pipeline: format reader (:mod:`energysim.weather.readers`) → typical-year
+relabelling → quality checks and fills (:mod:`energysim.weather.quality`) →
+Dataset. Formats and their time conventions are tabulated in
+:mod:`energysim.weather.readers`; the quality rules in
+:mod:`energysim.weather.quality`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from energysim.errors import WeatherError, problem
+from energysim.weather import quality
+from energysim.weather.readers import (
+    READERS,
+    TYPICAL_YEAR,
+    VARIABLES,
+    RawWeather,
+    relabel_year,
+    variable_attrs,
+    write_energysim_csv,
+)
+
+__all__ = ["FORMATS", "read_weather", "read_weather_file", "local_times", "write_energysim_csv"]
+
+#: Supported weather formats (same names as ``energysim.config.WEATHER_FORMATS``).
+FORMATS: tuple[str, ...] = tuple(READERS)
+
+
+def read_weather(cfg, site=None) -> xr.Dataset:
+    """Read the ``[weather]`` of a park config.
+
+    Parameters
+    ----------
+    cfg : energysim.config.WeatherConfig
+        ``path``, ``format``, ``year`` (one calendar year of a multi-year file,
+        or the year given to a typical-year file), ``max_fill_hours``,
+        ``max_fill_fraction``.
+    site : energysim.config.SiteConfig, optional
+        The ``[site]``: its time zone sets the UTC offset of formats without
+        one (pvgis, netcdf, csv); its coordinates pick the NetCDF grid cell and
+        are compared with the file's metadata (differences become notes).
+
+    Returns
+    -------
+    xarray.Dataset
+        The Weather Dataset (module docstring).
+
+    Raises
+    ------
+    WeatherError
+        Unreadable file or a broken quality rule; the message names file,
+        column, value and rule.
+    """
+    return read_weather_file(
+        cfg.path, cfg.format, site=site, max_fill_hours=cfg.max_fill_hours,
+        max_fill_fraction=cfg.max_fill_fraction, year=cfg.year,
+    )
+
+
+def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours: int = 3,
+                      max_fill_fraction: float = 0.02, year: int | None = None) -> xr.Dataset:
+    """Read, check and fill one weather file (see :func:`read_weather`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The weather file.
+    fmt : str
+        One of :data:`FORMATS`.
+    site : energysim.config.SiteConfig, optional
+        As in :func:`read_weather`.
+    max_fill_hours : int
+        Longest run of missing hours (per variable) filled [h].
+    max_fill_fraction : float
+        Largest fraction of hours that may be filled [0-1].
+    year : int, optional
+        Keep only this calendar year (multi-year file) or give this year to a
+        typical-year file. Without it a typical year becomes
+        :data:`~energysim.weather.readers.TYPICAL_YEAR` (2001).
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    path = Path(path)
+    if fmt not in READERS:
+        raise WeatherError(problem(f"unknown weather format; use one of {', '.join(FORMATS)}",
+                                   source=path, field="format", value=fmt))
+    if not path.exists():
+        raise WeatherError(problem("file not found", source=path))
+    src = str(path)
+    site_offset = quality.standard_utc_offset_h(site.timezone) if site is not None else None
+    kwargs = {}
+    if fmt == "netcdf":
+        kwargs = {"latitude": getattr(site, "latitude", None), "longitude": getattr(site, "longitude", None)}
+    raw: RawWeather = READERS[fmt](path, site_offset, **kwargs)
+    notes = list(raw.notes)
+    offset = raw.utc_offset_h if raw.utc_offset_h is not None else site_offset
+    if offset is None:
+        offset = 0.0
+        notes.append("no UTC offset in the file and no [site]: UTC assumed")
+    df = raw.data
+    if len(df) == 0:
+        raise WeatherError(problem("no data rows", source=src))
+
+    if raw.typical:
+        # mixed source years: relabel first, then the time checks see one calendar year
+        target = TYPICAL_YEAR if year is None else int(year)
+        idx, keep = relabel_year(df.index, target)
+        if not keep.all():
+            notes.append(f"29 February dropped ({int((~keep).sum())} h; energysim leap-year rule)")
+        df = df.loc[keep].set_axis(idx)
+        notes.append(f"typical year ({raw.product}) relabelled to calendar year {target}")
+    quality.check_time_axis(df.index, src)
+    df = df.sort_index(kind="stable")
+    df, leap_note = quality.drop_leap_day(df)
+    if leap_note:
+        notes.append(leap_note)
+    if year is not None and not raw.typical:
+        in_year = pd.DatetimeIndex(df.index).year == int(year)
+        if not in_year.any():
+            years = sorted(set(pd.DatetimeIndex(df.index).year))
+            raise WeatherError(problem(f"year not in the file (it has {years[0]}-{years[-1]})",
+                                       source=src, field="year", value=int(year)))
+        df = df.loc[in_year]
+    if len(df) < 2:
+        raise WeatherError(problem("at least two hourly rows are needed", source=src, field="time",
+                                   value=len(df)))
+    df, range_notes = quality.check_ranges(df, src)
+    notes += range_notes
+
+    lat = raw.latitude if raw.latitude is not None else getattr(site, "latitude", None)
+    lon = raw.longitude if raw.longitude is not None else getattr(site, "longitude", None)
+    alt = raw.altitude_m if raw.altitude_m is not None else getattr(site, "altitude_m", None)
+    df, fills = quality.fill_gaps(
+        df, src, max_fill_hours=max_fill_hours, max_fill_fraction=max_fill_fraction,
+        latitude=lat if lat is not None else 0.0, longitude=lon if lon is not None else 0.0,
+        utc_offset_h=offset,
+    )
+    if lat is not None and lon is not None:
+        night_note = quality.check_night_irradiance(df, src, latitude=lat, longitude=lon,
+                                                    utc_offset_h=offset)
+        if night_note:
+            notes.append(night_note)
+    else:
+        notes.append("no coordinates in the file and no [site]: night-irradiance check skipped")
+    quality.check_dni_extraterrestrial(df, src)
+    notes += quality.site_notes(latitude=raw.latitude, longitude=raw.longitude,
+                                altitude_m=raw.altitude_m, utc_offset_h=raw.utc_offset_h,
+                                site=site, site_offset_h=site_offset)
+    return _dataset(df, raw, fmt, offset, lat, lon, alt, fills, notes)
+
+
+def _dataset(df, raw: RawWeather, fmt, offset, lat, lon, alt, fills, notes) -> xr.Dataset:
+    time = pd.DatetimeIndex(df.index).as_unit("ns")
+    data_vars = {}
+    for name in VARIABLES:
+        if name in df.columns:
+            data_vars[name] = xr.Variable(
+                "time", df[name].to_numpy(dtype="float64"),
+                attrs=variable_attrs(name, raw.wind_height_m if name == "wind_speed" else None),
+            )
+    ds = xr.Dataset(data_vars, coords={"time": ("time", time.to_numpy())})
+    ds["time"].attrs.update(long_name="local standard time (period-beginning)",
+                            utc_offset_h=float(offset))
+    ds.attrs.update(
+        source=f"{raw.source} ({raw.product})", format=fmt, utc_offset_h=float(offset),
+        latitude=float(lat) if lat is not None else np.nan,
+        longitude=float(lon) if lon is not None else np.nan,
+        altitude_m=float(alt) if alt is not None else np.nan,
+        wind_height_m=float(raw.wind_height_m), fills=fills, notes="; ".join(notes),
+    )
+    return ds
+
+
+def local_times(weather: xr.Dataset) -> pd.DatetimeIndex:
+    """The Weather Dataset's time axis as a tz-aware index at its fixed standard UTC offset.
+
+    Parameters
+    ----------
+    weather : xarray.Dataset
+        A Weather Dataset: naive local standard ``time`` and ``attrs['utc_offset_h']``.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        tz-aware (fixed offset, no DST), period-beginning labels.
+    """
+    offset = weather.attrs.get("utc_offset_h")
+    try:
+        offset = float(offset)
+    except (TypeError, ValueError):
+        offset = float("nan")
+    if not np.isfinite(offset):
+        raise WeatherError(problem(
+            "weather needs attrs['utc_offset_h'] (standard UTC offset of its local time)",
+            source=weather.attrs.get("source"), field="utc_offset_h",
+            value=weather.attrs.get("utc_offset_h")))
+    tz = datetime.timezone(datetime.timedelta(hours=offset))
+    times = pd.DatetimeIndex(weather["time"].values)
+    if times.tz is not None:
+        return times.tz_convert(tz)
+    return times.tz_localize(tz)
