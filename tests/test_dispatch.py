@@ -29,7 +29,7 @@ NONNEG = IN + OUT + ("soc", "onsite_served", "charge_grid")
 
 
 def check_invariants(r: dict, p: DispatchParams) -> None:
-    """Balance to 1e-9 relative, flows >= 0, SoC in window (leak aside), labelled parts add up."""
+    """Balance to 1e-9 relative, flows >= 0, SoC in window, labelled parts add up."""
     supply = sum(r[k] for k in IN)
     demand = sum(r[k] for k in OUT)
     scale = np.maximum(np.maximum(supply, demand), 1.0)
@@ -40,10 +40,8 @@ def check_invariants(r: dict, p: DispatchParams) -> None:
     tol = 1e-9 * max(e, 1.0)
     soc = r["soc"]
     assert np.all(soc <= p.soc_max * e + tol)
-    # the floor binds dispatch; only the self-discharge leak may take an idle battery below it
-    keep = 1.0 - p.self_discharge_per_h * p.dt_h
-    prev = np.concatenate([[r["soc_start_mwh"]], soc[:-1]])
-    assert np.all(soc >= np.minimum(p.soc_min * e, keep * prev) - tol)
+    # the floor binds dispatch and the leak acts above it only: the state never falls below
+    assert np.all(soc >= p.soc_min * e - tol)
     assert np.all(r["charge"] <= p.battery_mw * (1 + 1e-12) + 1e-12)
     assert np.all(r["discharge"] <= p.battery_mw * (1 + 1e-12) + 1e-12)
     assert np.all(r["import_green"] + r["import_regular"] <= p.import_max_mw * (1 + 1e-12) + 1e-9)
@@ -53,10 +51,11 @@ def check_invariants(r: dict, p: DispatchParams) -> None:
 
 
 def soc_path_closes(r: dict, p: DispatchParams) -> None:
-    """SoC follows s_t = k s_{t-1} + eta_c c_t dt - d_t dt / eta_d."""
+    """SoC follows s_t = k s_{t-1} + (1 - k) s_min E + eta_c c_t dt - d_t dt / eta_d."""
     keep = 1.0 - p.self_discharge_per_h * p.dt_h
     prev = np.concatenate([[r["soc_start_mwh"]], r["soc"][:-1]])
-    expected = keep * prev + p.eta_charge * r["charge"] * p.dt_h - r["discharge"] * p.dt_h / p.eta_discharge
+    floor = (1.0 - keep) * p.soc_min * p.battery_mwh  # the leak acts above the floor
+    expected = keep * prev + floor + p.eta_charge * r["charge"] * p.dt_h - r["discharge"] * p.dt_h / p.eta_discharge
     assert np.allclose(r["soc"], np.maximum(expected, 0.0), rtol=1e-9, atol=1e-9 * max(p.battery_mwh, 1))
 
 

@@ -90,6 +90,9 @@ def pypsa_network(park, profiles) -> tuple[pypsa.Network, callable]:
           p_nom_extendable=True, capital_cost=c.battery_annual_per_mw)
     n.add("Link", "discharger", bus0="battery", bus1="park", efficiency=bat.eta_discharge,
           p_nom_extendable=True)
+    # standing_loss acts on all of e; energysim's leak acts above the floor only, so the
+    # floor's leak sigma * soc_min * e_nom flows back in every hour (fixed in extra below)
+    n.add("Generator", "floor", bus="battery", p_nom_extendable=True)
     cap_share = (1.0 - park.targets.onsite_share) * float(load.sum())
 
     def extra(n, snapshots):
@@ -99,6 +102,10 @@ def pypsa_network(park, profiles) -> tuple[pypsa.Network, callable]:
         ratio = xr.DataArray([bat.eta_discharge, -1.0], coords={"name": ["discharger", "charger"]})
         power = p_nom.sel(name=["discharger", "charger"])
         m.add_constraints((power * ratio).sum() == 0, name="battery_power")
+        e_nom = m.variables["Store-e_nom"].sum()  # the one store
+        floor_p = m.variables["Generator-p"].sel(name=["floor"]).sum("name")
+        m.add_constraints(floor_p - bat.self_discharge_per_h * bat.soc_min * e_nom == 0,
+                          name="floor_no_leak")
         grid_p = m.variables["Generator-p"].loc[:, "grid"]
         m.add_constraints(grid_p.sum() <= cap_share, name="onsite_share")
 

@@ -8,8 +8,13 @@ Rules of one hour t (all flows non-negative):
 
 1. available generation :math:`G_t = C_{pv} p^{pv}_t + C_w p^w_t`; on-site
    generation serves load first, :math:`D_t = \\min(G_t, L_t)`.
-2. self-discharge: both energy pools are multiplied by
-   :math:`k = 1 - \\sigma\\,\\Delta t` (the sizing LP's linear rule).
+2. self-discharge acts on the energy above the SoC floor,
+   :math:`s \\leftarrow \\underline{s}E + k\\,(s - \\underline{s}E)` with
+   :math:`k = 1 - \\sigma\\,\\Delta t` (the sizing LP's linear rule), taken
+   from both energy pools pro rata. The floor is a reserve the battery
+   management keeps; a leak taking an idle battery below it would leave the
+   rule-based core and the LP (which holds :math:`s_t \\ge \\underline{s}E`)
+   with different on-site shares.
 3. surplus :math:`G_t - D_t` charges the battery within power, room up to
    :math:`\\overline{s}E` and charge efficiency; the rest is exported up to the
    export limit, the remainder curtailed.
@@ -30,9 +35,9 @@ takes from both pro rata, so ``onsite_served`` = direct on-site supply plus the
 on-site share of the discharge. Energy present at the start counts as on-site
 origin (in a cyclic run it is the end state of the same year).
 
-Self-discharge is a physical leak the SoC window cannot stop: the window binds
-the dispatch decisions (charge up to :math:`\\overline{s}E`, discharge down to
-:math:`\\underline{s}E`), an idle battery may leak below :math:`\\underline{s}E`.
+The SoC window binds the dispatch decisions (charge up to
+:math:`\\overline{s}E`, discharge down to :math:`\\underline{s}E`) and, with
+the leak acting above the floor only, the state itself.
 
 Cyclic runs (end SoC = start SoC) solve :math:`g(s) = f(s) - s = 0`, where
 ``f`` maps the start SoC to the end SoC of the year. Greedy dispatch makes
@@ -90,7 +95,8 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
     eta_c, eta_d : float
         One-way charge and discharge efficiency [-], in (0, 1].
     keep : float
-        Share of stored energy kept over one step, 1 - self_discharge_per_h * dt_h [-].
+        Share of the stored energy above the floor kept over one step,
+        1 - self_discharge_per_h * dt_h [-].
     soc_min, soc_max : float
         SoC window [fraction of energy].
     grid_charging : bool
@@ -125,6 +131,7 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
     removed_per_mw = dt_h / eta_d  # MWh taken from storage per MW discharged
     mw_per_avail = eta_d / dt_h
     inv_dt = 1.0 / dt_h
+    floor_in = (1.0 - keep) * e_min  # the floor does not leak: s <- e_min + keep (s - e_min)
     green_left = green_budget
     t_pv = t_wind = t_load = t_green = t_regular = t_export = t_charge = 0.0
     t_dis = t_curt = t_unmet = t_onsite = t_gch = t_cost = t_co2 = t_base = 0.0
@@ -136,8 +143,14 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
         direct = min(gen, ld)
         surplus = gen - direct
         deficit = ld - direct
-        s_on *= keep
-        s_gr *= keep
+        if grid_charging:  # the leak of the energy above the floor, from both pools pro rata
+            soc = s_on + s_gr
+            if soc > 0.0:
+                f_keep = (keep * soc + floor_in) / soc
+                s_on *= f_keep
+                s_gr *= f_keep
+        else:
+            s_on = keep * s_on + floor_in
         soc = s_on + s_gr
         # surplus: battery, then export, then curtail
         ch = min(surplus, power, max(e_max - soc, 0.0) * mw_per_room)

@@ -14,8 +14,8 @@ Formulation (per hour t, Δt = 1 h; C = capacities, L = load, p = per-unit profi
 
     g_t + r_t + u_t \\le L_t                                     \\quad (imports only serve load)
 
-    s_t = (1-\\sigma) s_{t-1} + \\eta_c c_t \\Delta t - d_t \\Delta t / \\eta_d,
-        \\quad s_{-1} = s_{T-1} \\text{ (cyclic)}
+    s_t = (1-\\sigma) s_{t-1} + \\sigma \\underline{s} E + \\eta_c c_t \\Delta t
+        - d_t \\Delta t / \\eta_d, \\quad s_{-1} = s_{T-1} \\text{ (cyclic)}
 
     \\underline{s} E \\le s_t \\le \\overline{s} E, \\quad c_t, d_t \\le P
 
@@ -23,8 +23,9 @@ Formulation (per hour t, Δt = 1 h; C = capacities, L = load, p = per-unit profi
     \\sum_t (r_t + u_t) \\le (1 - S_{clean}) \\sum_t L_t
 
 with g, r green and regular imports, x export, c/d battery charge/discharge,
-u unmet load, s state of charge. Because imports and unmet load only serve load,
-the battery and exports are fed only by on-site generation, so the on-site
+u unmet load, s state of charge; self-discharge σ (per step) acts on the energy
+above the floor :math:`\\underline{s}E`, as in the dispatch kernel. Because
+imports and unmet load only serve load, the battery and exports are fed only by on-site generation, so the on-site
 served energy is :math:`L_t - g_t - r_t - u_t` (DESIGN.md's default rule: the
 battery charges only from on-site surplus).
 
@@ -259,12 +260,25 @@ def build_model(park: ParkConfig, data: ProblemData, *, integer_turbines: bool |
     # -- hourly flows
     green_hi, regular_hi, green_energy = _green_rules(park, data)
     imp_hi = np.minimum(load, grid.import_max_mw / P)  # imports only serve load
+    limited = grid.import_max_mw / P < float(load.max())
+    # flows that cannot be non-zero are fixed zeros (Params), not columns: a smaller LP
+    present = {
+        "import_regular": regular_hi > 0,
+        "export": grid.export_max_mw > 0,
+        "unmet": limited,  # without an import limit, imports cover any deficit more cheaply
+    }
+    flow_bounds = {
+        "import_regular": lambda _, t: (0.0, min(imp_hi[t], regular_hi / P)),
+        "export": (0.0, grid.export_max_mw / P),
+        "unmet": lambda _, t: (0.0, load_l[t]),
+    }
     m.import_green = pyo.Var(m.T, bounds=lambda _, t: (0.0, min(imp_hi[t], green_hi / P)))
-    m.import_regular = pyo.Var(m.T, bounds=lambda _, t: (0.0, min(imp_hi[t], regular_hi / P)))
-    m.export = pyo.Var(m.T, bounds=(0.0, grid.export_max_mw / P))
+    for name, bounds in flow_bounds.items():
+        component = (pyo.Var(m.T, bounds=bounds) if present[name]
+                     else pyo.Param(m.T, initialize=0.0, within=pyo.Reals))
+        m.add_component(name, component)
     m.charge = pyo.Var(m.T, domain=pyo.NonNegativeReals)
     m.discharge = pyo.Var(m.T, domain=pyo.NonNegativeReals)
-    m.unmet = pyo.Var(m.T, bounds=lambda _, t: (0.0, load_l[t]))
     m.soc = pyo.Var(m.T, domain=pyo.NonNegativeReals)
 
     cp, cw = m.cap_pv, m.cap_wind
@@ -275,17 +289,20 @@ def build_model(park: ParkConfig, data: ProblemData, *, integer_turbines: bool |
         rule=lambda _, t: pv_pu[t] * cp + wind_pu[t] * cw + g[t] + r[t] + d[t] + u[t] - c[t] - x[t]
         >= load_l[t],
     )
-    m.serve_load = pyo.Constraint(m.T, rule=lambda _, t: g[t] + r[t] + u[t] <= load_l[t])
-    if grid.import_max_mw / P < float(load.max()):
-        m.import_limit = pyo.Constraint(m.T, rule=lambda _, t: g[t] + r[t] <= grid.import_max_mw / P)
+    if present["import_regular"] or present["unmet"]:  # else the bounds of g say it
+        m.serve_load = pyo.Constraint(m.T, rule=lambda _, t: g[t] + r[t] + u[t] <= load_l[t])
+        if limited:
+            m.import_limit = pyo.Constraint(
+                m.T, rule=lambda _, t: g[t] + r[t] <= grid.import_max_mw / P)
 
     keep = 1.0 - bat.self_discharge_per_h * dt
     eta_c, inv_eta_d = bat.eta_charge * dt, dt / bat.eta_discharge
     first = {True: lambda: s[n - 1], False: lambda: bat.soc_initial * m.cap_energy}[bat.cyclic]()
+    floor_in = (1.0 - keep) * bat.soc_min  # the leak acts above the floor (dispatch kernel)
     m.soc_dynamics = pyo.Constraint(
         m.T,
-        rule=lambda _, t: s[t] - keep * (s[t - 1] if t > 0 else first) - eta_c * c[t] + inv_eta_d * d[t]
-        == 0,
+        rule=lambda _, t: s[t] - keep * (s[t - 1] if t > 0 else first) - floor_in * m.cap_energy
+        - eta_c * c[t] + inv_eta_d * d[t] == 0,
     )
     m.soc_max = pyo.Constraint(m.T, rule=lambda _, t: s[t] - bat.soc_max * m.cap_energy <= 0)
     if bat.soc_min > 0:
