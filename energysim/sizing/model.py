@@ -33,6 +33,15 @@ Objective (money per year): annualised cost of new capacity (CRF + fixed O&M,
 :func:`energysim.economics.asset_costs`) plus energy costs scaled to a year by
 8760 / hours: imports at their (hourly) price, the green premium on green
 imports, minus export revenue, plus unmet load at a penalty.
+
+Structure: :func:`add_operation` builds the hourly operation of one horizon
+(flows, battery, share targets, energy cost) on any Pyomo Block, given the
+capacity expressions; :func:`build_model` adds the capacity variables and the
+annualised asset cost around it. The multi-period pathway model
+(:mod:`energysim.pathways`) puts one operation Block per investment period on
+capacities summed from builds. With representative days
+(``ProblemData.weight``/``segment_h``) every hour carries the number of days it
+stands for and the battery is cyclic within each typical day.
 """
 
 from __future__ import annotations
@@ -54,6 +63,8 @@ __all__ = [
     "ProblemData",
     "problem_data",
     "build_model",
+    "add_operation",
+    "land_limit",
     "turbine_unit_mw",
     "UNMET_PENALTY_FACTOR",
 ]
@@ -99,6 +110,21 @@ class ProblemData:
     hours: int
     dt_h: float
     scaling: Scaling
+    #: How many hours each model hour stands for (representative days); None = 1 each.
+    weight: np.ndarray | None = None
+    #: The battery is cyclic within consecutive segments of this many hours
+    #: (typical days); None = over the whole horizon.
+    segment_h: int | None = None
+
+    @property
+    def hour_weight(self) -> np.ndarray:
+        """Multiplicity of each model hour [-] (ones without representative days)."""
+        return np.ones(self.hours) if self.weight is None else self.weight
+
+    @property
+    def represented_h(self) -> float:
+        """Hours the horizon stands for [h]: the weighted hours x dt."""
+        return float(self.hour_weight.sum()) * self.dt_h
 
 
 def _array(profiles: xr.Dataset, name: str) -> np.ndarray:
@@ -165,6 +191,13 @@ def _bounds(existing: float, low: float, high: float, land: float | None) -> tup
     return max(existing, low), max(upper, existing)
 
 
+def land_limit(asset) -> float | None:
+    """Most capacity the asset's land allows [MW], or None without a land limit."""
+    if asset.max_area_ha is None or asset.area_ha_per_mw == 0:
+        return None
+    return asset.max_area_ha / asset.area_ha_per_mw
+
+
 def _green_rules(park: ParkConfig, data: ProblemData):
     """Upper bounds of green / regular imports per hour [MW] and the green energy cap [MWh]."""
     volume = park.grid.green_volume_mwh
@@ -172,7 +205,7 @@ def _green_rules(park: ParkConfig, data: ProblemData):
         return math.inf, 0.0, None
     by_matching = {
         # annual volume, scaled to the horizon (short-horizon convention)
-        "annual": (math.inf, math.inf, volume * data.hours * data.dt_h / HOURS_PER_YEAR),
+        "annual": (math.inf, math.inf, volume * data.represented_h / HOURS_PER_YEAR),
         # hourly matching: the contract delivers at most volume/8760 in any hour
         "hourly": (volume / HOURS_PER_YEAR, math.inf, None),
     }
@@ -200,29 +233,17 @@ def build_model(park: ParkConfig, data: ProblemData, *, integer_turbines: bool |
     """
     sc = data.scaling
     P, M = sc.power_mw, sc.money
-    n, dt = data.hours, data.dt_h
-    w = HOURS_PER_YEAR / (n * dt)  # energy terms per year: short-horizon convention
-    bat, grid = park.battery, park.grid
+    bat = park.battery
     costs = asset_costs(park)
     integer_turbines = park.wind.integer_turbines if integer_turbines is None else integer_turbines
 
-    load = data.load / P
-    pv_pu, wind_pu = data.pv_pu.tolist(), data.wind_pu.tolist()
-    load_l = load.tolist()
-    total_load = float(load.sum()) * dt
-
     m = pyo.ConcreteModel(name="energysim_sizing")
     m.scaling, m.data = sc, data
-    m.T = pyo.RangeSet(0, n - 1)
 
     # -- capacities (model units: power P, energy P*h); costs per model unit
-    def land(asset) -> float | None:
-        if asset.max_area_ha is None or asset.area_ha_per_mw == 0:
-            return None
-        return asset.max_area_ha / asset.area_ha_per_mw
-
-    pv_lo, pv_hi = _bounds(park.pv.existing_mw, park.pv.min_mw, park.pv.max_mw, land(park.pv))
-    w_lo, w_hi = _bounds(park.wind.existing_mw, park.wind.min_mw, park.wind.max_mw, land(park.wind))
+    pv_lo, pv_hi = _bounds(park.pv.existing_mw, park.pv.min_mw, park.pv.max_mw, land_limit(park.pv))
+    w_lo, w_hi = _bounds(park.wind.existing_mw, park.wind.min_mw, park.wind.max_mw,
+                         land_limit(park.wind))
     e_lo, e_hi = _bounds(bat.existing_mwh, bat.min_mwh, bat.max_mwh, None)
     p_lo, p_hi = _bounds(bat.existing_mw, bat.min_mw, bat.max_mw, None)
     m.cap_pv = pyo.Var(bounds=(pv_lo / P, pv_hi / P))
@@ -235,7 +256,7 @@ def build_model(park: ParkConfig, data: ProblemData, *, integer_turbines: bool |
     }
     # land limits as explicit rows, so a binding one can be named by diagnose
     for name, asset, var in (("land_pv", park.pv, m.cap_pv), ("land_wind", park.wind, m.cap_wind)):
-        if land(asset) is not None:
+        if land_limit(asset) is not None:
             m.add_component(name, pyo.Constraint(
                 expr=var * (asset.area_ha_per_mw * P) <= asset.max_area_ha))
     if integer_turbines:
@@ -254,8 +275,72 @@ def build_model(park: ParkConfig, data: ProblemData, *, integer_turbines: bool |
     m.cost_wind = pyo.Param(mutable=True, initialize=costs.wind_annual_per_mw * scale_cap)
     m.cost_energy = pyo.Param(mutable=True, initialize=costs.battery_annual_per_mwh * scale_cap)
     m.cost_power = pyo.Param(mutable=True, initialize=costs.battery_annual_per_mw * scale_cap)
-    m.onsite_target = pyo.Param(mutable=True, initialize=park.targets.onsite_share)
-    m.clean_target = pyo.Param(mutable=True, initialize=park.targets.clean_share or 0.0)
+
+    # -- hourly operation, share targets and energy cost on the model itself
+    add_operation(m, park, data,
+                  {"pv": m.cap_pv, "wind": m.cap_wind, "energy": m.cap_energy, "power": m.cap_power})
+
+    # -- objective [money units per year]
+    ex = m.existing
+    m.asset_cost = pyo.Expression(
+        expr=m.cost_pv * (m.cap_pv - ex["pv"]) + m.cost_wind * (m.cap_wind - ex["wind"])
+        + m.cost_energy * (m.cap_energy - ex["energy"]) + m.cost_power * (m.cap_power - ex["power"])
+    )
+    m.cost = pyo.Objective(expr=m.asset_cost + m.energy_cost + m.unmet_cost, sense=pyo.minimize)
+    # max-share objective for diagnosing infeasible targets (inactive by default)
+    m.grid_energy = pyo.Objective(expr=m.grid_served, sense=pyo.minimize)
+    m.grid_energy.deactivate()
+    m.not_clean_energy = pyo.Objective(expr=m.not_clean, sense=pyo.minimize)
+    m.not_clean_energy.deactivate()
+    return m
+
+
+def add_operation(b, park: ParkConfig, data: ProblemData, caps: dict):
+    """Add one horizon's hourly operation to Pyomo block ``b`` (a model or a Block).
+
+    Parameters
+    ----------
+    b : pyomo Block or ConcreteModel
+        Receives the components listed below.
+    park : ParkConfig
+        Battery and grid parameters, share targets.
+    data : ProblemData
+        Hourly arrays and the model's scaling (``data.scaling``); optional
+        hour weights and battery segments for representative days.
+    caps : dict
+        Capacities in model units (``data.scaling.power_mw``): Pyomo variables
+        or linear expressions under keys ``"pv"``, ``"wind"``, ``"energy"``
+        (battery MWh / P) and ``"power"`` (battery MW / P).
+
+    Returns
+    -------
+    The block, with: set ``T``; flows ``import_green``, ``import_regular``,
+    ``export``, ``charge``, ``discharge``, ``unmet``, ``soc`` (a flow that
+    cannot be non-zero is a zero Param); rows ``balance``, ``serve_load``,
+    ``import_limit``, ``soc_dynamics``, ``soc_max``, ``soc_min``,
+    ``charge_max``, ``discharge_max``, ``onsite``, ``clean``,
+    ``green_volume``; mutable Params ``onsite_target``, ``clean_target``;
+    expressions ``grid_served``, ``not_clean`` [model energy] and
+    ``energy_cost``, ``unmet_cost`` [money units per year]; ``total_load``
+    [model energy over the represented horizon].
+    """
+    sc = data.scaling
+    P, M = sc.power_mw, sc.money
+    n, dt = data.hours, data.dt_h
+    w = HOURS_PER_YEAR / data.represented_h  # energy terms per year: short-horizon convention
+    bat, grid = park.battery, park.grid
+    hw = data.hour_weight
+    weighted = data.weight is not None
+    wl = hw.tolist()
+
+    load = data.load / P
+    pv_pu, wind_pu = data.pv_pu.tolist(), data.wind_pu.tolist()
+    load_l = load.tolist()
+    total_load = float((load * hw).sum()) * dt
+
+    b.T = pyo.RangeSet(0, n - 1)
+    b.onsite_target = pyo.Param(mutable=True, initialize=park.targets.onsite_share)
+    b.clean_target = pyo.Param(mutable=True, initialize=park.targets.clean_share or 0.0)
 
     # -- hourly flows
     green_hi, regular_hi, green_energy = _green_rules(park, data)
@@ -272,74 +357,73 @@ def build_model(park: ParkConfig, data: ProblemData, *, integer_turbines: bool |
         "export": (0.0, grid.export_max_mw / P),
         "unmet": lambda _, t: (0.0, load_l[t]),
     }
-    m.import_green = pyo.Var(m.T, bounds=lambda _, t: (0.0, min(imp_hi[t], green_hi / P)))
+    b.import_green = pyo.Var(b.T, bounds=lambda _, t: (0.0, min(imp_hi[t], green_hi / P)))
     for name, bounds in flow_bounds.items():
-        component = (pyo.Var(m.T, bounds=bounds) if present[name]
-                     else pyo.Param(m.T, initialize=0.0, within=pyo.Reals))
-        m.add_component(name, component)
-    m.charge = pyo.Var(m.T, domain=pyo.NonNegativeReals)
-    m.discharge = pyo.Var(m.T, domain=pyo.NonNegativeReals)
-    m.soc = pyo.Var(m.T, domain=pyo.NonNegativeReals)
+        component = (pyo.Var(b.T, bounds=bounds) if present[name]
+                     else pyo.Param(b.T, initialize=0.0, within=pyo.Reals))
+        b.add_component(name, component)
+    b.charge = pyo.Var(b.T, domain=pyo.NonNegativeReals)
+    b.discharge = pyo.Var(b.T, domain=pyo.NonNegativeReals)
+    b.soc = pyo.Var(b.T, domain=pyo.NonNegativeReals)
 
-    cp, cw = m.cap_pv, m.cap_wind
-    g, r, x, c, d, u, s = (m.import_green, m.import_regular, m.export, m.charge, m.discharge,
-                           m.unmet, m.soc)
-    m.balance = pyo.Constraint(
-        m.T,
+    cp, cw, ce, cpow = caps["pv"], caps["wind"], caps["energy"], caps["power"]
+    g, r, x, c, d, u, s = (b.import_green, b.import_regular, b.export, b.charge, b.discharge,
+                           b.unmet, b.soc)
+    b.balance = pyo.Constraint(
+        b.T,
         rule=lambda _, t: pv_pu[t] * cp + wind_pu[t] * cw + g[t] + r[t] + d[t] + u[t] - c[t] - x[t]
         >= load_l[t],
     )
     if present["import_regular"] or present["unmet"]:  # else the bounds of g say it
-        m.serve_load = pyo.Constraint(m.T, rule=lambda _, t: g[t] + r[t] + u[t] <= load_l[t])
+        b.serve_load = pyo.Constraint(b.T, rule=lambda _, t: g[t] + r[t] + u[t] <= load_l[t])
         if limited:
-            m.import_limit = pyo.Constraint(
-                m.T, rule=lambda _, t: g[t] + r[t] <= grid.import_max_mw / P)
+            b.import_limit = pyo.Constraint(
+                b.T, rule=lambda _, t: g[t] + r[t] <= grid.import_max_mw / P)
 
     keep = 1.0 - bat.self_discharge_per_h * dt
     eta_c, inv_eta_d = bat.eta_charge * dt, dt / bat.eta_discharge
-    first = {True: lambda: s[n - 1], False: lambda: bat.soc_initial * m.cap_energy}[bat.cyclic]()
+    seg = data.segment_h or n  # the battery is cyclic within each segment (the whole horizon)
+
+    def before(t):  # state of charge before hour t
+        if t % seg:
+            return s[t - 1]
+        return s[t + seg - 1] if bat.cyclic else bat.soc_initial * ce
+
     floor_in = (1.0 - keep) * bat.soc_min  # the leak acts above the floor (dispatch kernel)
-    m.soc_dynamics = pyo.Constraint(
-        m.T,
-        rule=lambda _, t: s[t] - keep * (s[t - 1] if t > 0 else first) - floor_in * m.cap_energy
-        - eta_c * c[t] + inv_eta_d * d[t] == 0,
+    b.soc_dynamics = pyo.Constraint(
+        b.T,
+        rule=lambda _, t: s[t] - keep * before(t) - floor_in * ce - eta_c * c[t] + inv_eta_d * d[t]
+        == 0,
     )
-    m.soc_max = pyo.Constraint(m.T, rule=lambda _, t: s[t] - bat.soc_max * m.cap_energy <= 0)
+    b.soc_max = pyo.Constraint(b.T, rule=lambda _, t: s[t] - bat.soc_max * ce <= 0)
     if bat.soc_min > 0:
-        m.soc_min = pyo.Constraint(m.T, rule=lambda _, t: s[t] - bat.soc_min * m.cap_energy >= 0)
-    m.charge_max = pyo.Constraint(m.T, rule=lambda _, t: c[t] - m.cap_power <= 0)
-    m.discharge_max = pyo.Constraint(m.T, rule=lambda _, t: d[t] - m.cap_power <= 0)
+        b.soc_min = pyo.Constraint(b.T, rule=lambda _, t: s[t] - bat.soc_min * ce >= 0)
+    b.charge_max = pyo.Constraint(b.T, rule=lambda _, t: c[t] - cpow <= 0)
+    b.discharge_max = pyo.Constraint(b.T, rule=lambda _, t: d[t] - cpow <= 0)
+
+    def total(flow):  # energy of a flow over the represented horizon [model units]
+        if weighted:
+            return pyo.quicksum(wl[t] * flow[t] for t in range(n))
+        return pyo.quicksum(flow.values())
 
     # -- share targets on the horizon's energies (model units)
-    m.total_load = total_load
-    grid_served = dt * (pyo.quicksum(g.values()) + pyo.quicksum(r.values()) + pyo.quicksum(u.values()))
-    m.grid_served = pyo.Expression(expr=grid_served)
-    m.onsite = pyo.Constraint(expr=m.grid_served <= (1.0 - m.onsite_target) * total_load)
-    m.not_clean = pyo.Expression(expr=dt * (pyo.quicksum(r.values()) + pyo.quicksum(u.values())))
-    m.clean = pyo.Constraint(expr=m.not_clean <= (1.0 - m.clean_target) * total_load)
+    b.total_load = total_load
+    b.grid_served = pyo.Expression(expr=dt * (total(g) + total(r) + total(u)))
+    b.onsite = pyo.Constraint(expr=b.grid_served <= (1.0 - b.onsite_target) * total_load)
+    b.not_clean = pyo.Expression(expr=dt * (total(r) + total(u)))
+    b.clean = pyo.Constraint(expr=b.not_clean <= (1.0 - b.clean_target) * total_load)
     if green_energy is not None:
-        m.green_volume = pyo.Constraint(expr=dt * pyo.quicksum(g.values()) <= green_energy / P)
+        b.green_volume = pyo.Constraint(expr=dt * total(g) <= green_energy / P)
 
-    # -- objective [money units per year]
+    # -- energy cost [money units per year]
     e = P * w * dt / M  # money units per (model power unit x hour) per money/MWh, yearly
     premium = grid.green_premium_per_mwh
     penalty = UNMET_PENALTY_FACTOR * (float(np.max(np.abs(data.price))) + premium + 1.0)
     price = data.price.tolist()
-    m.energy_cost = pyo.Expression(
-        expr=pyo.quicksum((e * (price[t] + premium)) * g[t] for t in range(n))
-        + pyo.quicksum((e * price[t]) * r[t] for t in range(n))
-        - pyo.quicksum((e * grid.export_price_per_mwh) * x[t] for t in range(n))
+    b.energy_cost = pyo.Expression(
+        expr=pyo.quicksum((e * wl[t] * (price[t] + premium)) * g[t] for t in range(n))
+        + pyo.quicksum((e * wl[t] * price[t]) * r[t] for t in range(n))
+        - pyo.quicksum((e * wl[t] * grid.export_price_per_mwh) * x[t] for t in range(n))
     )
-    m.unmet_cost = pyo.Expression(expr=(e * penalty) * pyo.quicksum(u.values()))
-    ex = m.existing
-    m.asset_cost = pyo.Expression(
-        expr=m.cost_pv * (cp - ex["pv"]) + m.cost_wind * (cw - ex["wind"])
-        + m.cost_energy * (m.cap_energy - ex["energy"]) + m.cost_power * (m.cap_power - ex["power"])
-    )
-    m.cost = pyo.Objective(expr=m.asset_cost + m.energy_cost + m.unmet_cost, sense=pyo.minimize)
-    # max-share objective for diagnosing infeasible targets (inactive by default)
-    m.grid_energy = pyo.Objective(expr=m.grid_served, sense=pyo.minimize)
-    m.grid_energy.deactivate()
-    m.not_clean_energy = pyo.Objective(expr=m.not_clean, sense=pyo.minimize)
-    m.not_clean_energy.deactivate()
-    return m
+    b.unmet_cost = pyo.Expression(expr=(e * penalty) * total(u))
+    return b
