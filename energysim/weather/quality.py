@@ -423,13 +423,14 @@ def check_night_irradiance(df: pd.DataFrame, source: str, *, latitude: float, lo
     if not n_night or bad.sum() <= max(3, NIGHT_FRACTION_ALLOWED * n_night):
         return ""
     # which whole-hour shift of the data would best put GHI in daylight?
+    # (the shift leaving the least irradiance in night hours)
     day_ghi = np.nan_to_num(ghi)
-    best, best_bad = 0, int(bad.sum())
+    dark = night.astype(float)
+    best, best_left = 0, float((day_ghi * dark).sum())
     for shift in range(-12, 13):
-        moved = np.roll(day_ghi, shift)
-        n_bad = int((night & (moved > NIGHT_GHI_TOLERANCE_W_M2)).sum())
-        if n_bad < best_bad:
-            best, best_bad = shift, n_bad
+        left = float((np.roll(day_ghi, shift) * dark).sum())
+        if left < best_left * (1 - 1e-9):
+            best, best_left = shift, left
     first = times[np.flatnonzero(bad)][:3]
     hint = (f"; the data look shifted: moving them {abs(best)} h {'later' if best > 0 else 'earlier'} "
             "removes most of it" if best else "")

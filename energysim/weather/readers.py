@@ -476,9 +476,14 @@ def read_psm3(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
     df = _frame(data, {v: v for v in VARIABLES}, {"pressure": 100.0})
     tz = float(meta["Time Zone"])
     df.index = _naive_local(data.index, tz)
+    notes = []
+    if len(df) and (df.index.minute == 30).all():
+        # hourly NSRDB values stamped at HH:30 describe the hour HH:00-HH+1:00
+        df.index = df.index.floor("h")
+        notes.append("psm3: HH:30 time stamps taken as the hour beginning HH:00")
     _require(df, path, "PSM3")
     return RawWeather(
-        data=df, source=str(path), product=f"NSRDB PSM3 {meta.get('Source', '')} {meta.get('Location ID', '')}".strip(),
+        notes=notes, data=df, source=str(path), product=f"NSRDB PSM3 {meta.get('Source', '')} {meta.get('Location ID', '')}".strip(),
         latitude=float(meta["latitude"]), longitude=float(meta["longitude"]),
         altitude_m=float(meta["altitude"]), utc_offset_h=tz, typical=_is_typical(df.index),
     )
