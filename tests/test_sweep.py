@@ -267,6 +267,50 @@ def test_kpi_columns_are_the_accounting_kpis(park_dir):
     assert set(flat) == set(KPI_COLUMNS)
 
 
+@pytest.mark.parametrize("variant", ["base", "grey green, big park", "no clean target"])
+def test_columnar_kpis_equal_kpis_from_totals(park_dir, variant):
+    """The sweep's array KPIs against the accounting's scalar ones, scenario by scenario,
+    on random totals with the edge cases (no load, no imports, no capacity, no battery)."""
+    from energysim.accounting import TOTAL_KEYS
+    from energysim.config import Capacities
+    from energysim.sweep.kpis import kpi_columns
+
+    park = load_park(park_dir / "park.toml")
+    if variant == "grey green, big park":
+        park = park.with_values({"indicators.green_import_counts_zero_carbon": False,
+                                 "indicators.other_energy_tce": 8.5e5,  # straddles 1 Mtce
+                                 "grid.export_price_per_mwh": 120.0})
+    if variant == "no clean target":
+        park = park.with_values({"targets.clean_share": None,
+                                 "indicators.max_co2_per_tce": 0.25})
+    rng = np.random.default_rng(5)
+    n = 400
+    totals = {k: rng.uniform(0, 2e6, n) for k in TOTAL_KEYS}
+    caps = rng.uniform(0, 500, (n, 4))
+    zero = rng.random((n, 6)) < 0.1
+    totals["load_mwh"][zero[:, 0]] = 0.0
+    totals["import_green_mwh"][zero[:, 1]] = 0.0
+    totals["import_regular_mwh"][zero[:, 1]] = 0.0
+    totals["onsite_served_mwh"][zero[:, 2]] = 0.0
+    caps[zero[:, 3], 0] = 0.0
+    caps[zero[:, 4], 2:] = 0.0
+    totals["unmet_mwh"] = np.minimum(totals["unmet_mwh"], totals["load_mwh"])
+    totals["unmet_mwh"][zero[:, 5]] = totals["load_mwh"][zero[:, 5]]  # nothing served
+    cols = kpi_columns(totals, park, caps)
+    for i in range(n):
+        c = Capacities(pv_mw=caps[i, 0], wind_mw=caps[i, 1], battery_mwh=caps[i, 2],
+                       battery_mw=caps[i, 3])
+        ref = flatten_kpis(kpis_from_totals({k: float(v[i]) for k, v in totals.items()}, park, c))
+        for k in KPI_COLUMNS:
+            a, b = cols[k][i], ref[k]
+            if isinstance(b, bool) or b is None:
+                assert (None if a is None else bool(a)) == b, (i, k, a, b)
+            elif math.isnan(b):
+                assert math.isnan(a), (i, k, a)
+            else:
+                assert a == pytest.approx(b, rel=1e-13, abs=1e-300), (i, k, a, b)
+
+
 def test_parameter_kinds():
     assert parameter_kind("pv.capacity_mw") == "capacity"
     assert parameter_kind("pv.capex_per_kw") == "kpi"

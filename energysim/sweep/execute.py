@@ -25,7 +25,6 @@ and shows a rich progress bar when stdout is a terminal.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import time
 from collections import OrderedDict
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from energysim.config import Capacities, ParkConfig
+from energysim.config import ParkConfig
 from energysim.errors import EnergysimError
 from energysim.sweep.spec import CAPACITY_FIELDS, Sweep, load_sweep
 from energysim.sweep.store import Store
@@ -143,13 +142,31 @@ def _profile_arrays(park: ParkConfig, weather_year: bool) -> dict[str, np.ndarra
                          "emission_factor_t_per_mwh")}}
 
 
-def _nan_row(columns) -> dict[str, Any]:
-    return {c: (None if c in _FLAGS or c == "error" else math.nan) for c in columns}
+_OUT_CAPS = ("pv_mw", "wind_mw", "battery_mwh", "battery_mw")
 
 
-def _simulate_batch(park: ParkConfig, names, kinds, values) -> list[dict[str, Any]]:
-    from energysim.accounting import kpis_from_totals
+def _empty_columns(n: int, names) -> dict[str, np.ndarray]:
+    return {c: (np.full(n, None, dtype=object) if c in _FLAGS or c == "error"
+                else np.full(n, np.nan)) for c in names}
+
+
+def _capacity_table(park_d: ParkConfig, values, idx: np.ndarray) -> np.ndarray:
+    """(len(idx), 4) capacities: swept values (at least the existing capacity), else the park's."""
+    base = park_d.capacities()
+    existing = (park_d.pv.existing_mw, park_d.wind.existing_mw, park_d.battery.existing_mwh,
+                park_d.battery.existing_mw)
+    caps = np.empty((len(idx), 4))
+    for c, (field, attr) in enumerate(CAPACITY_FIELDS.items()):
+        if field in values:
+            caps[:, c] = np.maximum(np.asarray(values[field], dtype=np.float64)[idx], existing[c])
+        else:
+            caps[:, c] = getattr(base, attr)
+    return caps
+
+
+def _simulate_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndarray]:
     from energysim.dispatch import TOTAL_KEYS, dispatch_params, sweep
+    from energysim.sweep.kpis import kpi_columns
 
     n = len(values["scenario_id"])
     by_kind = {k: [nm for nm in names if kinds[nm] == k] for k in ("profile", "dispatch", "kpi")}
@@ -165,7 +182,7 @@ def _simulate_batch(park: ParkConfig, names, kinds, values) -> list[dict[str, An
             parks[key] = scenario_park(park, vals)
         return parks[key]
 
-    # capacity switches matter to the profiles only through "is this source present"
+    # capacity values matter to the profiles only through "is this source present"
     def cap_flags(i):
         return tuple((nm, 1.0 if values[nm][i] > 0 else 0.0) for nm in caps_swept)
 
@@ -173,55 +190,52 @@ def _simulate_batch(park: ParkConfig, names, kinds, values) -> list[dict[str, An
     for i in range(n):
         pkey = tuple(_plain(values[nm][i]) for nm in by_kind["profile"]) + cap_flags(i)
         dkey = tuple(_plain(values[nm][i]) for nm in by_kind["dispatch"])
-        groups.setdefault(pkey, {}).setdefault(dkey, []).append(i)
+        kkey = tuple(_plain(values[nm][i]) for nm in by_kind["kpi"])
+        groups.setdefault(pkey, {}).setdefault(dkey, {}).setdefault(kkey, []).append(i)
 
-    rows: list[dict[str, Any]] = [{} for _ in range(n)]
+    cols = _empty_columns(n, _OUT_CAPS + KPI_COLUMNS)
     for dgroups in groups.values():
-        first = next(iter(dgroups.values()))[0]
+        first = next(iter(next(iter(dgroups.values())).values()))[0]
         park_p = park_for(by_kind["profile"], first, cap_flags(first))
         prof = _cached(_PROFILES, (fp, _fingerprint(park_p), wy),
                        lambda p=park_p: _profile_arrays(p, wy), _MAX_PROFILES)
-        for idx in dgroups.values():
-            park_d = park_for(by_kind["profile"] + by_kind["dispatch"], idx[0])
-            caps = np.empty((len(idx), 4))
-            kparks = []
-            for j, i in enumerate(idx):
-                park_k = park_for(by_kind["profile"] + by_kind["dispatch"] + by_kind["kpi"], i)
-                kparks.append(park_k)
-                base = park_k.capacities()
-                for c, (field, attr) in enumerate(CAPACITY_FIELDS.items()):
-                    existing = {"pv_mw": park_k.pv.existing_mw, "wind_mw": park_k.wind.existing_mw,
-                                "battery_mwh": park_k.battery.existing_mwh,
-                                "battery_mw": park_k.battery.existing_mw}[attr]
-                    caps[j, c] = (max(float(values[field][i]), existing) if field in values
-                                  else getattr(base, attr))
+        for kgroups in dgroups.values():
+            idx = np.concatenate([np.asarray(v) for v in kgroups.values()])
+            park_d = park_for(by_kind["profile"] + by_kind["dispatch"], int(idx[0]))
+            caps = _capacity_table(park_d, values, idx)
             unique, inverse = np.unique(caps, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
             params = dispatch_params(park_d.battery, park_d.grid, dt_h=float(
                 prof["profiles"].attrs.get("dt_h", 1.0)))
             out = sweep(prof["pv_pu"], prof["wind_pu"], prof["load"], unique, params,
                         price=prof["import_price_per_mwh"],
                         emission=prof["emission_factor_t_per_mwh"])
-            for j, i in enumerate(idx):
-                u = int(inverse.ravel()[j])
-                totals = {key: float(out[key][u]) for key in TOTAL_KEYS}
-                capacities = Capacities.model_construct(
-                    pv_mw=caps[j, 0], wind_mw=caps[j, 1], battery_mwh=caps[j, 2],
-                    battery_mw=caps[j, 3])
-                kp = flatten_kpis(kpis_from_totals(totals, kparks[j], capacities))
-                rows[i] = {"pv_mw": caps[j, 0], "wind_mw": caps[j, 1], "battery_mwh": caps[j, 2],
-                           "battery_mw": caps[j, 3], **{c: kp.get(c) for c in KPI_COLUMNS}}
-    return rows
+            totals = {key: out[key][inverse] for key in TOTAL_KEYS}
+            for j, c in enumerate(_OUT_CAPS):
+                cols[c][idx] = caps[:, j]
+            start = 0
+            for members in kgroups.values():  # one park (costs, targets) per KPI group
+                sub = slice(start, start + len(members))
+                start += len(members)
+                park_k = park_for(by_kind["profile"] + by_kind["dispatch"] + by_kind["kpi"],
+                                  members[0])
+                kp = kpi_columns({k: v[sub] for k, v in totals.items()}, park_k, caps[sub])
+                rows = idx[sub]
+                for c in KPI_COLUMNS:
+                    cols[c][rows] = kp[c]
+    return cols
 
 
-def _size_batch(park: ParkConfig, names, kinds, values) -> list[dict[str, Any]]:
+def _size_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndarray]:
     from energysim import sizing
     from energysim.results import Result
 
     fp = _fingerprint(park)
     wy = "weather.year" in names
-    rows = []
+    n = len(values["scenario_id"])
+    cols = _empty_columns(n, _OUT_CAPS + KPI_COLUMNS + SIZE_COLUMNS)
     profile_names = [nm for nm in names if kinds[nm] == "profile"]
-    for i in range(len(values["scenario_id"])):
+    for i in range(n):
         park_i = scenario_park(park, {nm: values[nm][i] for nm in names})
         park_p = scenario_park(park, {nm: values[nm][i] for nm in profile_names})
         prof = _cached(_PROFILES, (fp, _fingerprint(park_p), wy),
@@ -229,39 +243,32 @@ def _size_batch(park: ParkConfig, names, kinds, values) -> list[dict[str, Any]]:
         try:
             sized = sizing.size(park_i, prof)
         except EnergysimError as exc:  # infeasible target, solver fault: a row, not a crash
-            row = {"pv_mw": math.nan, "wind_mw": math.nan, "battery_mwh": math.nan,
-                   "battery_mw": math.nan, **_nan_row(KPI_COLUMNS + SIZE_COLUMNS)}
-            row["error"] = f"{exc.kind}: {exc.message}"
-            rows.append(row)
+            cols["error"][i] = f"{exc.kind}: {exc.message}"
             continue
         kp = flatten_kpis(Result.from_flows(park_i, sized.capacities, prof, sized.flows).kpis)
-        caps = sized.capacities
-        row = {"pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw, "battery_mwh": caps.battery_mwh,
-               "battery_mw": caps.battery_mw,
-               **{c: kp.get(c) for c in KPI_COLUMNS + SIZE_COLUMNS[:-2]},
-               "lp_onsite_share": float(sized.lp_onsite_share), "error": None}
-        rows.append(row)
-    return rows
+        kp["lp_onsite_share"] = float(sized.lp_onsite_share)
+        for c in _OUT_CAPS:
+            cols[c][i] = getattr(sized.capacities, c)
+        for c in KPI_COLUMNS + SIZE_COLUMNS[:-1]:
+            cols[c][i] = kp.get(c)
+    return cols
 
 
-def _table(mode: str, names, values, rows, batch: int) -> pa.Table:
+def _table(names, values, cols: dict[str, np.ndarray], batch: int) -> pa.Table:
+    n = len(values["scenario_id"])
     columns: dict[str, Any] = {
         "scenario_id": pa.array(values["scenario_id"], pa.int64()),
-        "batch": pa.array(np.full(len(rows), batch), pa.int64()),
+        "batch": pa.array(np.full(n, batch), pa.int64()),
     }
     for nm in names:
         columns[nm] = pa.array(np.asarray(values[nm]))
-    kpis = ("pv_mw", "wind_mw", "battery_mwh", "battery_mw") + KPI_COLUMNS
-    if mode == "size":
-        kpis += SIZE_COLUMNS
-    for c in kpis:
-        col = [r.get(c) for r in rows]
+    for c, col in cols.items():
         if c in _FLAGS:
-            columns[c] = pa.array(col, pa.bool_())
+            columns[c] = pa.array(col.tolist(), pa.bool_())
         elif c == "error":
-            columns[c] = pa.array(col, pa.string())
+            columns[c] = pa.array(col.tolist(), pa.string())
         else:
-            columns[c] = pa.array([math.nan if v is None else float(v) for v in col], pa.float64())
+            columns[c] = pa.array(np.asarray(col, dtype=np.float64), pa.float64())
     return pa.table(columns)
 
 
@@ -289,8 +296,8 @@ def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, st
         import numba
 
         numba.set_num_threads(max(1, min(int(numba_threads), numba.config.NUMBA_NUM_THREADS)))
-    rows = (_size_batch if mode == "size" else _simulate_batch)(park, names, kinds, values)
-    return _table(mode, names, values, rows, batch)
+    cols = (_size_batch if mode == "size" else _simulate_batch)(park, names, kinds, values)
+    return _table(names, values, cols, batch)
 
 
 # ---------------------------------------------------------------------------
@@ -362,6 +369,7 @@ def run_sweep(
     progress: bool | None = None,
     on_batch: Callable[[int, int], None] | None = None,
     max_in_flight: int | None = None,
+    numba_threads: int | None = None,
 ) -> SweepOutcome:
     """Run (or resume) a sweep on Dask, storing one row per scenario in ``out_dir``.
 
@@ -385,6 +393,9 @@ def run_sweep(
         ``on_batch(batch, n_written)`` after each batch is stored (tests inject faults here).
     max_in_flight : int, optional
         Batches submitted ahead of the results (bounds memory); default 2 x worker threads.
+    numba_threads : int, optional
+        Numba threads per task; default cores / workers on a local cluster, Numba's
+        own default on a given client or scheduler.
 
     Returns
     -------
@@ -409,13 +420,12 @@ def run_sweep(
     if todo:
         cluster = None
         own_client = client is None
-        numba_threads = None
         if client is None and scheduler:
             client = Client(scheduler)
         elif client is None:
             cores = os.cpu_count() or 1
             workers = max(1, min(n_workers or cores, len(todo)))
-            numba_threads = max(1, cores // workers)
+            numba_threads = numba_threads or max(1, cores // workers)
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                                    dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
@@ -467,10 +477,11 @@ def run_sweep(
             if cluster is not None:
                 cluster.close()
 
-    table_path = store.consolidate()
     from energysim.sweep.summary import summarize
 
-    summary = summarize(store, sweep)
+    table = store.read()
+    table_path = store.consolidate(table)
+    summary = summarize(store, sweep, table=table)
     return SweepOutcome(out_dir=Path(out_dir), n_scenarios=plan.n_scenarios,
                         n_batches=plan.n_batches, batches_computed=computed,
                         batches_skipped=len(done), elapsed_s=time.perf_counter() - start,

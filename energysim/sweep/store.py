@@ -8,7 +8,8 @@ Layout of the output folder ``DIR``::
     DIR/summary.json             KPI distributions, best / worst scenario ids
 
 A batch file is written to a temporary name and renamed (atomic on POSIX), so a
-crash never leaves a partial batch that looks complete; a batch whose file
+crash of the process never leaves a partial batch that looks complete (no
+fsync: a power cut may lose the last batches, which a rerun recomputes); a batch whose file
 exists is done and is never recomputed. Readers drop duplicate
 ``scenario_id`` rows (a batch computed twice after a worker fault) keeping one.
 """
@@ -83,9 +84,7 @@ class Store:
             return False
         tmp = self.batches / f".tmp-{batch:06d}-{uuid.uuid4().hex}.parquet"
         pq.write_table(table, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        os.replace(tmp, final)  # atomic: a batch file is complete or absent
         return True
 
     # -- reading ----------------------------------------------------------------
@@ -97,9 +96,12 @@ class Store:
         table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
         return _dedup_sorted(table)
 
-    def consolidate(self) -> Path:
-        """Write ``scenarios.parquet`` (all batches, deduplicated, sorted); idempotent."""
-        table = self.read()
+    def consolidate(self, table: pa.Table | None = None) -> Path:
+        """Write ``scenarios.parquet`` (all batches, deduplicated, sorted); idempotent.
+
+        ``table`` is :meth:`read`'s result when the caller has it already.
+        """
+        table = self.read() if table is None else table
         final = self.dir / "scenarios.parquet"
         tmp = self.dir / f".tmp-scenarios-{uuid.uuid4().hex}.parquet"
         pq.write_table(table, tmp)
