@@ -431,6 +431,104 @@ clean_share = 1.00
 
 
 @app.command()
+def pathway(
+    files: Annotated[list[Path], typer.Argument(help="Pathway file(s) (TOML); several are "
+                                                "compared side by side.", show_default=False)],
+    days: Annotated[
+        int | None,
+        typer.Option("--days", min=2, max=366,
+                     help="Optimise on N representative days per period [default: the file's "
+                     "representative_days, else the full horizon]."),
+    ] = None,
+    out: OutOpt = None,
+) -> None:
+    """Multi-period transition pathway (e.g. 2025, 2030, 2035): least discounted cost builds.
+
+    One LP over all periods; every period re-simulated on its full year. Writes
+    OUT/pathway.csv and OUT/pathway.json (one folder per file when several, plus
+    OUT/comparison.csv).
+    """
+    from energysim.pathways import (
+        compare,
+        load_pathway,
+        run_pathway,
+        write_comparison,
+        write_pathway,
+    )
+
+    loaded = [load_pathway(f) for f in files]  # every file validated before anything runs
+    results = []
+    for f, pw in zip(files, loaded, strict=True):
+        with console.status(f"{f.name}: {len(pw.years)} periods (HiGHS)…"):
+            results.append(run_pathway(pw, representative_days=days))
+    if len(files) == 1:
+        out_dir = _out_dir(files[0], out)
+        paths = write_pathway(results[0], out_dir)
+        console.print(pathway_table(results[0]))
+        console.print(f"wrote {paths['csv']} and {paths['json']}")
+        return
+    out_dir = out if out is not None else Path("out") / "_vs_".join(f.stem for f in files)
+    stems: list[str] = []
+    for f in files:
+        stems.append(f.stem if f.stem not in stems else f"{f.stem}_{len(stems) + 1}")
+    for stem, result in zip(stems, results, strict=True):
+        write_pathway(result, out_dir / stem)
+        console.print(pathway_table(result))
+    table = compare(results)
+    path = write_comparison(table, out_dir)
+    console.print(comparison_table(table, results[0].pathway.base.economics.currency))
+    console.print(f"wrote {path} and {', '.join(str(out_dir / s / 'pathway.csv') for s in stems)}")
+
+
+def pathway_table(result) -> Table:
+    """One row per period: capacities (added), shares against targets, CO2, costs, indicators."""
+    cur = result.pathway.base.economics.currency
+    days = f", {result.representative_days} typical days" if result.representative_days else ""
+    t = Table(title=f"{result.name} — pathway{days}", title_justify="left", header_style="bold")
+    for name in ("year", "PV MWp", "wind MW", "batt. MWh", "on-site/target", "clean",
+                 "CO2 kt/yr", f"M {cur}/yr", "indic."):
+        t.add_column(name, justify="left" if name == "indic." else "right",
+                     no_wrap=name in ("year", "on-site/target"))
+    for _, r in result.table.iterrows():
+        met = "" if r["onsite_met"] else " NOT met"
+        t.add_row(
+            str(int(r["year"])),
+            f"{r['pv_total_mw']:,.0f} +{r['pv_added_mw']:,.0f}",
+            f"{r['wind_total_mw']:,.0f} +{r['wind_added_mw']:,.0f}",
+            f"{r['battery_total_mwh']:,.0f} +{r['battery_added_mwh']:,.0f}",
+            f"{100 * r['onsite_share']:.1f}/{100 * r['onsite_share_target']:.0f} %{met}",
+            _pct(r["clean_share"]), f"{r['co2_t'] / 1e3:,.1f}",
+            f"{r['annualized_cost_per_yr'] / 1e6:,.1f}",
+            "pass" if r["indicators_passed"] else "FAIL",
+        )
+    t.caption = (f"+ = built in the period; total discounted cost "
+                 f"{_money(result.total_discounted_cost, cur)} (base year "
+                 f"{result.pathway.base_year}, r = {result.pathway.discount_rate:g})")
+    return t
+
+
+def comparison_table(table, currency: str) -> Table:
+    """Pathways side by side (the rows of comparison.csv)."""
+    t = Table(title="pathways compared", title_justify="left", header_style="bold")
+    names = [c for c in table.columns if c not in ("quantity", "unit", "year")]
+    for name in ("quantity", "year", *names):
+        t.add_column(name, justify="left" if name == "quantity" else "right")
+    for _, r in table.iterrows():
+        def fmt(v, unit=r["unit"]):
+            if v is None or (isinstance(v, float) and v != v):
+                return "—"
+            if unit == "1":
+                return _pct(v)
+            if unit.startswith("money"):
+                return _money(v, currency)
+            if unit == "bool":
+                return "pass" if v else "FAIL"
+            return f"{v:,.0f}"
+        t.add_row(Text(f"{r['quantity']} [{r['unit']}]"), r["year"], *(fmt(r[n]) for n in names))
+    return t
+
+
+@app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new park.toml.")],
     name: Annotated[str, typer.Option(help="Park name.")] = "my park",
