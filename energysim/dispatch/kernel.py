@@ -125,13 +125,18 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
     """
     n = load.shape[0]
     e_min = soc_min * energy
-    e_max = soc_max * energy
+    window = (soc_max - soc_min) * energy  # usable window above the floor [MWh]
     stored_per_mw = eta_c * dt_h  # MWh stored per MW charged for one step
     mw_per_room = 1.0 / stored_per_mw  # precomputed: no division in the loop
     removed_per_mw = dt_h / eta_d  # MWh taken from storage per MW discharged
     mw_per_avail = eta_d / dt_h
+    up_max = power * stored_per_mw  # most energy stored in one step [MWh]
+    down_max = power * removed_per_mw  # most energy removed in one step [MWh]
     inv_dt = 1.0 / dt_h
-    floor_in = (1.0 - keep) * e_min  # the floor does not leak: s <- e_min + keep (s - e_min)
+    # state: a = energy above the floor [MWh]; the leak acts on a only (a <- k a). The
+    # serial chain per hour is then k*a + net, min, max: short, so the loop runs near the
+    # speed of memory (benchmarks/dispatch.py). s_gr is the grid-origin part of the pool.
+    a = max(s_on + s_gr - e_min, 0.0)
     green_left = green_budget
     t_pv = t_wind = t_load = t_green = t_regular = t_export = t_charge = 0.0
     t_dis = t_curt = t_unmet = t_onsite = t_gch = t_cost = t_co2 = t_base = 0.0
@@ -142,33 +147,26 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
         gen = pv + wind
         direct = min(gen, ld)
         surplus = gen - direct
-        deficit = ld - direct
-        if grid_charging:  # the leak of the energy above the floor, from both pools pro rata
-            soc = s_on + s_gr
-            if soc > 0.0:
-                f_keep = (keep * soc + floor_in) / soc
-                s_on *= f_keep
-                s_gr *= f_keep
-        else:
-            s_on = keep * s_on + floor_in
-        soc = s_on + s_gr
-        # surplus: battery, then export, then curtail
-        ch = min(surplus, power, max(e_max - soc, 0.0) * mw_per_room)
-        s_on += ch * stored_per_mw
-        soc += ch * stored_per_mw
+        deficit = ld - direct  # at most one of surplus, deficit is non-zero
+        up = min(surplus * stored_per_mw, up_max)
+        down = min(deficit * removed_per_mw, down_max)
+        a_kept = a * keep
+        if grid_charging:  # the leak, from both pools pro rata
+            total = e_min + a
+            if total > 0.0:
+                s_gr *= (e_min + a_kept) / total
+        a = max(min(a_kept + (up - down), window), 0.0)
+        moved = a - a_kept  # > 0 stored, < 0 removed [MWh]
+        # surplus: battery, then export, then curtail (clamps keep rounding out of the flows)
+        ch = min(max(moved, 0.0) * mw_per_room, surplus)
         ex = min(surplus - ch, export_max)
         cu = surplus - ch - ex
         # deficit: battery, then imports, then unmet
-        dis = min(deficit, power, max(soc - e_min, 0.0) * mw_per_avail)
-        removed = dis * removed_per_mw
+        dis = min(max(-moved, 0.0) * mw_per_avail, deficit)
         f_on = 1.0
-        if grid_charging:
-            if soc > 0.0:
-                f_on = s_on / soc
-            s_gr = max(s_gr - removed * (1.0 - f_on), 0.0)
-            s_on = max(s_on - removed * f_on, 0.0)
-        else:
-            s_on = max(s_on - removed, 0.0)  # rounding must not leave -1e-16 MWh
+        if grid_charging and moved < 0.0:
+            f_on = 1.0 - s_gr / (e_min + a_kept)  # discharge takes from both pools pro rata
+            s_gr = max(s_gr + moved * (1.0 - f_on), 0.0)
         rest = deficit - dis
         imp = min(rest, import_max)
         unmet = rest - imp
@@ -177,8 +175,9 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
         regular = imp - green
         gch = 0.0
         if grid_charging and dis <= 0.0:
-            room = max(e_max - (s_on + s_gr), 0.0) * mw_per_room
+            room = max(window - a, 0.0) * mw_per_room
             gch = max(min(grid_charge_block - green, power - ch, room, import_max - imp), 0.0)
+            a = min(a + gch * stored_per_mw, window)
             s_gr += gch * stored_per_mw
             green += gch
         onsite = direct + dis * f_on
@@ -209,7 +208,7 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
             hourly[7, t] = dis
             hourly[8, t] = cu
             hourly[9, t] = unmet
-            hourly[10, t] = s_on + s_gr
+            hourly[10, t] = e_min + a
             hourly[11, t] = onsite
             hourly[12, t] = gch
     totals[0] = t_pv * dt_h
@@ -227,7 +226,7 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
     totals[12] = t_cost * dt_h
     totals[13] = t_co2 * dt_h
     totals[14] = t_base * dt_h
-    return s_on, s_gr
+    return e_min + a - s_gr, s_gr
 
 
 @njit(cache=True)

@@ -1,0 +1,306 @@
+"""Dispatch-core benchmark: one Ordos year through the Numba kernel, against two references.
+
+Measured in one run, on one machine, on the same input arrays:
+
+- ``ns_per_hour``: one scenario, one simulated year (one kernel pass, annual
+  totals, no hourly record), best of several repeats, per simulated hour.
+- ``ratio_vs_numpy_pass``: that time over a single vectorised numpy pass over the
+  same five input arrays, the memory-touch floor:
+  ``np.minimum(pv_pu * C_pv + wind_pu * C_w, load) @ price + emission.sum()``.
+- ``speedup_vs_python``: a straightforward pure-Python loop of the same rules
+  (:func:`python_year`, lists, no numpy inside the loop), timed on a slice of
+  hours and extrapolated per hour, over ``ns_per_hour``. Its totals must equal
+  the kernel's on that slice (1e-9 relative), so it is the same computation.
+- ``sweep_scenario_hours_per_s``: the ``prange`` sweep
+  (:func:`energysim.dispatch.sweep`) over many capacity sets, all threads.
+- ``thread_scaling``: sweep throughput with 2 Numba threads over 1
+  (``numba.set_num_threads``).
+
+Timed runs are non-cyclic (one pass = one simulated year); ``cyclic_ns_per_hour``
+reports the full cyclic solve with the hourly record (``dispatch_arrays``) and
+its number of passes. Correctness checks (both modes; non-zero exit on failure):
+sweep totals bit-identical to the single-scenario function, energy balance to
+1e-9 relative in every hour, the Python loop equal to the kernel.
+
+Usage::
+
+    python benchmarks/dispatch.py           # full -> benchmarks/results/dispatch.json
+    python benchmarks/dispatch.py --smoke   # seconds; checks, timings not meaningful
+                                            #   -> benchmarks/results/smoke/dispatch.json
+
+Profiles: ``configs/ordos.toml`` through :func:`energysim.profiles.build_profiles`
+when its weather file is present, else the Ordos-like synthetic year of
+``benchmarks/sizing.py``; capacities are the configured Ordos kit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from energysim.config import load_park  # noqa: E402
+from energysim.dispatch import (  # noqa: E402
+    TOTAL_KEYS,
+    DispatchParams,
+    _kernel_args,
+    dispatch_arrays,
+    dispatch_params,
+    kernel,
+    sweep,
+)
+from energysim.errors import EnergysimError  # noqa: E402
+
+BALANCE_RTOL = 1e-9
+PYTHON_RTOL = 1e-9
+
+
+def ordos_inputs() -> tuple[dict, DispatchParams, tuple[float, float, float, float], str]:
+    """Per-unit profiles, load, price, emission; dispatch parameters; the Ordos kit."""
+    config = ROOT / "configs" / "ordos.toml"
+    try:
+        from energysim.profiles import build_profiles
+
+        park = load_park(config)
+        pr = build_profiles(park)
+        source = "configs/ordos.toml build_profiles"
+        arrays = {k: np.ascontiguousarray(pr[k].values, dtype=np.float64)
+                  for k in ("pv_pu", "wind_pu", "load", "import_price_per_mwh",
+                            "emission_factor_t_per_mwh")}
+        battery, grid = park.battery, park.grid
+        caps = park.capacities()
+        kit = (caps.pv_mw, caps.wind_mw, caps.battery_mwh, caps.battery_mw)
+    except (ImportError, EnergysimError) as exc:
+        from sizing import _park_on_profiles, synthetic_profiles
+
+        pr = synthetic_profiles(8760)
+        park = _park_on_profiles(config, pr)
+        source = f"synthetic Ordos-like year ({type(exc).__name__}: weather not available)"
+        n = pr.sizes["time"]
+        arrays = {k: np.ascontiguousarray(pr[k].values, dtype=np.float64)
+                  for k in ("pv_pu", "wind_pu", "load")}
+        arrays["import_price_per_mwh"] = np.full(n, park.grid.import_price_per_mwh)
+        arrays["emission_factor_t_per_mwh"] = np.full(n, park.grid.emission_factor_t_per_mwh)
+        battery, grid = park.battery, park.grid
+        kit = (4000.0, 3000.0, 4000.0, 1000.0)  # configs/ordos.toml [pv], [wind], [battery]
+    params = dispatch_params(battery, grid)._replace(battery_mwh=kit[2], battery_mw=kit[3])
+    return arrays, params, kit, source
+
+
+def _best(fn, repeats: int) -> float:
+    """Best wall time of ``repeats`` calls [s] (the least disturbed by other processes)."""
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def python_year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power, dt_h,
+                eta_c, eta_d, keep, soc_min, soc_max, import_max, export_max, green_block,
+                green_budget, s_on):
+    """The kernel's rules (no grid charging) as a plain Python loop; totals as kernel.TOTALS."""
+    e_min, e_max = soc_min * energy, soc_max * energy
+    floor_in = (1.0 - keep) * e_min
+    green_left = green_budget
+    t_pv = t_wind = t_load = t_green = t_regular = t_export = t_charge = 0.0
+    t_dis = t_curt = t_unmet = t_onsite = t_cost = t_co2 = t_base = 0.0
+    for pv1, w1, ld, pr, em in zip(pv_pu, wind_pu, load, price, emission, strict=True):
+        pv, wind = pv1 * cap_pv, w1 * cap_wind
+        gen = pv + wind
+        direct = min(gen, ld)
+        surplus, deficit = gen - direct, ld - direct
+        s_on = keep * s_on + floor_in
+        ch = min(surplus, power, max(e_max - s_on, 0.0) / (eta_c * dt_h))
+        s_on = min(s_on + ch * eta_c * dt_h, e_max)
+        ex = min(surplus - ch, export_max)
+        cu = surplus - ch - ex
+        dis = min(deficit, power, max(s_on - e_min, 0.0) * eta_d / dt_h)
+        s_on = max(s_on - dis * dt_h / eta_d, e_min)
+        rest = deficit - dis
+        imp = min(rest, import_max)
+        unmet = rest - imp
+        green = min(imp, green_block, green_left / dt_h)
+        green_left -= green * dt_h
+        regular = imp - green
+        t_pv += pv
+        t_wind += wind
+        t_load += ld
+        t_green += green
+        t_regular += regular
+        t_export += ex
+        t_charge += ch
+        t_dis += dis
+        t_curt += cu
+        t_unmet += unmet
+        t_onsite += direct + dis
+        t_cost += (green + regular) * pr
+        t_co2 += regular * em
+        t_base += ld * em
+    totals = [t_pv, t_wind, t_load, t_green, t_regular, t_export, t_charge, t_dis, t_curt,
+              t_unmet, t_onsite, 0.0, t_cost, t_co2, t_base]
+    return [v * dt_h for v in totals], s_on
+
+
+def run(smoke: bool) -> dict:
+    arrays, params, kit, source = ordos_inputs()
+    pv_pu, wind_pu, load = arrays["pv_pu"], arrays["wind_pu"], arrays["load"]
+    price, emis = arrays["import_price_per_mwh"], arrays["emission_factor_t_per_mwh"]
+    n = load.shape[0]
+    cap_pv, cap_wind, energy, power = kit
+    once = params._replace(cyclic=False)  # timed runs: one pass = one simulated year
+    a = _kernel_args(once, n)
+    # _kernel_args: dt, eta_c, eta_d, keep, soc_min, soc_max, soc_initial, cyclic, grid_charging,
+    # import_max, export_max, green_block, green_budget, grid_charge_block
+    dt_h, eta_c, eta_d, keep, soc_min, soc_max, soc_init, _, gc, imax, emax, gblock, gbudget, gcb = a
+    totals = np.zeros(kernel.N_TOTALS)
+    empty = np.empty((len(kernel.HOURLY), 0))
+    s0 = soc_init * energy
+
+    def one_year():
+        return kernel.year(pv_pu, wind_pu, load, price, emis, cap_pv, cap_wind, energy, power,
+                           dt_h, eta_c, eta_d, keep, soc_min, soc_max, gc, imax, emax, gblock,
+                           gbudget, gcb, s0, 0.0, False, empty, totals)
+
+    def numpy_pass():
+        return np.minimum(pv_pu * cap_pv + wind_pu * cap_wind, load) @ price + emis.sum()
+
+    one_year()  # compile (or load the cache) outside the timing
+    numpy_pass()
+    repeats = 5 if smoke else 50
+    t_kernel = _best(one_year, repeats)
+    t_numpy = _best(numpy_pass, repeats)
+    ns_per_hour = t_kernel / n * 1e9
+
+    # pure-Python loop of the same rules on a slice, extrapolated per hour
+    py_hours = 720 if smoke else 2190
+    sl = slice(0, py_hours)
+    lists = [arr[sl].tolist() for arr in (pv_pu, wind_pu, load, price, emis)]
+    py_args = (cap_pv, cap_wind, energy, power, dt_h, eta_c, eta_d, keep, soc_min, soc_max, imax,
+               emax, gblock, gbudget * py_hours / n, s0)
+    t_python = _best(lambda: python_year(*lists, *py_args), 1 if smoke else 3)
+    py_totals, py_end = python_year(*lists, *py_args)
+    nb_totals = np.zeros(kernel.N_TOTALS)
+    nb_end, _ = kernel.year(*(np.ascontiguousarray(arr[sl]) for arr in (pv_pu, wind_pu, load,
+                                                                          price, emis)),
+                            cap_pv, cap_wind, energy, power, dt_h, eta_c, eta_d, keep, soc_min,
+                            soc_max, gc, imax, emax, gblock, gbudget * py_hours / n, gcb, s0,
+                            0.0, False, empty, nb_totals)
+    py_diff = max(abs(p - q) / max(abs(q), 1.0) for p, q in zip(py_totals, nb_totals, strict=True))
+    py_diff = max(py_diff, abs(py_end - nb_end) / max(energy, 1.0))
+    python_ns_per_hour = t_python / py_hours * 1e9
+
+    # sweep: many capacity sets around the kit, all threads, then 1 vs 2 threads
+    rng = np.random.default_rng(0)
+    n_scen = 8 if smoke else 128
+    caps = np.asarray(kit) * rng.uniform(0.5, 1.5, (n_scen, 4))
+    caps[0] = kit
+    run_sweep = lambda: sweep(pv_pu, wind_pu, load, caps, once, price=price, emission=emis)  # noqa: E731
+    run_sweep()  # compile
+    threads_all = numba.get_num_threads()
+    sweep_repeats = 2 if smoke else 5
+    t_sweep = _best(run_sweep, sweep_repeats)
+    by_threads = {}
+    for k in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+        numba.set_num_threads(k)
+        by_threads[k] = n_scen * n / _best(run_sweep, sweep_repeats)
+    numba.set_num_threads(threads_all)
+    scaling = by_threads.get(2, math.nan) / by_threads[1]
+
+    # correctness: cyclic sweep == single-scenario function, bit for bit; balance every hour
+    check = caps[: min(n_scen, 8)]
+    dispatch_arrays(pv_pu[:48], wind_pu[:48], load[:48], params, price[:48], emis[:48])  # compile
+    swept = sweep(pv_pu, wind_pu, load, check, params, price=price, emission=emis)
+    identical = True
+    worst_balance = 0.0
+    t0 = time.perf_counter()
+    for i, (cp, cw, e, pw) in enumerate(check):
+        single = dispatch_arrays(pv_pu * cp, wind_pu * cw, load,
+                                 params._replace(battery_mwh=e, battery_mw=pw), price, emis)
+        # pv_pu * cp rounds like the kernel's pv_pu[t] * cap_pv: same products
+        for key in TOTAL_KEYS:
+            identical &= bool(swept[key][i] == single["totals"][key])
+        supply = sum(single[k] for k in ("pv", "wind", "import_green", "import_regular",
+                                         "discharge", "unmet"))
+        demand = sum(single[k] for k in ("load", "charge", "export", "curtail"))
+        scale = np.maximum(np.maximum(supply, demand), 1.0)
+        worst_balance = max(worst_balance, float(np.max(np.abs(supply - demand) / scale)))
+        if i == 0:
+            cyclic_s = time.perf_counter() - t0
+            cyclic_passes = int(single["cyclic_iterations"])
+    return {
+        "date": dt.date.today().isoformat(),
+        "mode": "smoke" if smoke else "full",
+        "hours": n,
+        "profiles": source,
+        "kit": dict(zip(("pv_mw", "wind_mw", "battery_mwh", "battery_mw"), kit, strict=True)),
+        "ns_per_hour": ns_per_hour,
+        "numpy_pass_ns_per_hour": t_numpy / n * 1e9,
+        "ratio_vs_numpy_pass": t_kernel / t_numpy,
+        "python_ns_per_hour": python_ns_per_hour,
+        "python_slice_hours": py_hours,
+        "speedup_vs_python": python_ns_per_hour / ns_per_hour,
+        "python_max_rel_diff": py_diff,
+        "sweep_scenarios": n_scen,
+        "sweep_threads": threads_all,
+        "sweep_scenario_hours_per_s": n_scen * n / t_sweep,
+        "sweep_scenario_hours_per_s_by_threads": {str(k): v for k, v in by_threads.items()},
+        "thread_scaling": scaling,
+        "cyclic_ns_per_hour": cyclic_s / n * 1e9,  # dispatch_arrays incl. validation and record
+        "cyclic_passes": cyclic_passes,
+        "sweep_bit_identical": identical,
+        "balance_max_rel": worst_balance,
+        "cores": os.cpu_count(),
+        "numba": numba.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--smoke", action="store_true", help="reduced sizes; correctness checks")
+    args = ap.parse_args(argv)
+    result = run(args.smoke)
+    out = ROOT / "benchmarks" / "results" / ("smoke/dispatch.json" if args.smoke else "dispatch.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    rows = [("time per simulated hour", f"{result['ns_per_hour']:.1f} ns", ""),
+            ("vs one numpy pass", f"{result['ratio_vs_numpy_pass']:.2f}x", "<= 3x"),
+            ("speed-up vs pure Python", f"{result['speedup_vs_python']:,.0f}x", ">= 300x"),
+            ("sweep throughput", f"{result['sweep_scenario_hours_per_s']:.3g} scenario-h/s", ""),
+            ("sweep scaling 1 -> 2 threads", f"{result['thread_scaling']:.2f}x", ">= 1.7x"),
+            ("cyclic run with hourly record", f"{result['cyclic_ns_per_hour']:.1f} ns/h "
+             f"({result['cyclic_passes']} passes)", "")]
+    print(f"dispatch benchmark ({result['mode']}, {result['hours']} h, {result['profiles']})")
+    for label, value, target in rows:
+        print(f"  {label:<32} {value:>28}  {target}")
+    print(f"  python slice {result['python_slice_hours']} h, extrapolated per hour")
+    failures = []
+    if not result["sweep_bit_identical"]:
+        failures.append("sweep totals differ from the single-scenario function")
+    if result["balance_max_rel"] > BALANCE_RTOL:
+        failures.append(f"energy balance off by {result['balance_max_rel']:.2e} relative")
+    if result["python_max_rel_diff"] > PYTHON_RTOL:
+        failures.append(f"Python loop differs from the kernel by {result['python_max_rel_diff']:.2e}")
+    for f in failures:
+        print(f"FAILED: {f}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
