@@ -119,7 +119,18 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
     kwargs = {}
     if fmt == "netcdf":
         kwargs = {"latitude": getattr(site, "latitude", None), "longitude": getattr(site, "longitude", None)}
-    raw: RawWeather = READERS[fmt](path, site_offset, **kwargs)
+    try:
+        raw: RawWeather = READERS[fmt](path, site_offset, **kwargs)
+    except WeatherError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError, AttributeError,
+            UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        # the readers check what they can; anything a malformed file still trips
+        # over while being parsed is reported as an unreadable file of that format
+        raise WeatherError(problem(
+            f"not a readable {fmt} file ({type(exc).__name__}: {str(exc).strip()[:160]})",
+            source=path, field="format", value=fmt)) from None
+    _check_metadata(raw, src)
     notes = list(raw.notes)
     offset = raw.utc_offset_h if raw.utc_offset_h is not None else site_offset
     if offset is None:
@@ -128,6 +139,10 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
     df = raw.data
     if len(df) == 0:
         raise WeatherError(problem("no data rows", source=src))
+    nat = np.flatnonzero(pd.isna(df.index))
+    if nat.size:
+        raise WeatherError(problem(f"{nat.size} unreadable date/time(s), first at data row {nat[0] + 1}",
+                                   source=src, field="time"))
 
     if raw.typical:
         # mixed source years: relabel first, then the time checks see one calendar year
@@ -175,6 +190,26 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
                                 altitude_m=raw.altitude_m, utc_offset_h=raw.utc_offset_h,
                                 site=site, site_offset_h=site_offset)
     return _dataset(df, raw, fmt, offset, lat, lon, alt, fills, notes)
+
+
+#: Allowed range of the metadata a weather file carries.
+_META_RANGES = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 360.0),
+                "altitude_m": (-500.0, 9000.0), "utc_offset_h": (-12.0, 14.0),
+                "wind_height_m": (0.1, 300.0)}
+
+
+def _check_metadata(raw: RawWeather, src: str) -> None:
+    """Coordinates, altitude, UTC offset and wind height in the file must be finite and physical."""
+    probs = []
+    for key, (low, high) in _META_RANGES.items():
+        value = getattr(raw, key)
+        if value is None:
+            continue
+        if not (np.isfinite(value) and low <= value <= high):
+            probs.append(problem(f"file metadata out of range [{low:g}, {high:g}]", source=src,
+                                 field=key, value=value))
+    if probs:
+        raise WeatherError(probs, headline=f"weather file metadata unusable in {src}")
 
 
 def _dataset(df, raw: RawWeather, fmt, offset, lat, lon, alt, fills, notes) -> xr.Dataset:

@@ -297,7 +297,18 @@ def _read_time_csv(path: Path, skiprows: int, product: str) -> pd.DataFrame:
             f"found: {', '.join(list(raw.columns)[:12])}",
             path, field=unknown_needed[0],
         )
-    times = pd.to_datetime(raw["time"].str.strip(), errors="coerce", format="mixed")
+    stamps = raw["time"].fillna("").str.strip()
+    with_offset = np.flatnonzero(stamps.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).to_numpy())
+    if with_offset.size:
+        raise _fail(
+            "timestamps carry a UTC offset; write local standard time without offset "
+            "(the file header or [site] gives the offset)", path, field="time",
+            value=stamps.iloc[with_offset[0]],
+        )
+    try:
+        times = pd.to_datetime(stamps, errors="coerce", format="mixed")
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise _fail(f"unreadable timestamps ({_first_line(exc)})", path, field="time") from None
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
         raise _fail(
@@ -306,10 +317,8 @@ def _read_time_csv(path: Path, skiprows: int, product: str) -> pd.DataFrame:
             path, field="time", value=raw["time"].iloc[bad[0]],
         )
     if getattr(times.dt, "tz", None) is not None:
-        raise _fail(
-            "timestamps carry a UTC offset; write local standard time without offset "
-            "(the file header gives utc_offset_h)", path, field="time", value=raw["time"].iloc[0],
-        )
+        raise _fail("timestamps carry a time zone; write local standard time without one",
+                    path, field="time", value=raw["time"].iloc[0])
     data = pd.DataFrame(index=pd.DatetimeIndex(times.to_numpy()))
     for name in VARIABLES:
         if name not in raw.columns:
