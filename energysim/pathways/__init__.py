@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 import xarray as xr
 
 from energysim.config import ParkConfig
@@ -70,6 +71,10 @@ __all__ = [
 
 #: LP and re-simulated on-site shares must agree to this (flat prices, full horizon).
 SHARE_TOLERANCE = 1e-6
+#: With typical days, a short period's LP target is raised by its shortfall plus this margin.
+TARGET_MARGIN = 2e-5
+#: Rounds of target correction with typical days.
+MAX_CORRECTIONS = 8
 
 #: Columns of ``pathway.csv`` and their units ("1" = fraction 0-1, "money" = the config's currency).
 COLUMN_UNITS: dict[str, str] = {
@@ -83,7 +88,7 @@ COLUMN_UNITS: dict[str, str] = {
     "battery_power_added_mw": "MW", "battery_power_retired_mw": "MW",
     "battery_power_total_mw": "MW",
     "onsite_share": "1", "onsite_share_target": "1", "onsite_met": "bool",
-    "lp_onsite_share": "1", "green_import_share": "1", "regular_import_share": "1",
+    "lp_onsite_share": "1", "lp_onsite_share_target": "1", "green_import_share": "1", "regular_import_share": "1",
     "clean_share": "1", "clean_share_target": "1", "clean_met": "bool",
     "curtailment_share": "1", "unmet_share": "1",
     "co2_t": "t yr-1", "co2_per_tce": "tCO2 tce-1", "indicators_passed": "bool",
@@ -164,8 +169,41 @@ def _infeasible(pathway: Pathway) -> InfeasibleTargetError:
         source=pathway.source, field="period"))
 
 
+def _meet_targets(pathway: Pathway, m, solver, sol, results, resimulate):
+    """Raise the typical-day LP's on-site targets until the full-year simulations meet them.
+
+    Typical days (each with its own cyclic battery) misjudge the full year by a
+    percent or two; each round raises a short period's LP target by its
+    shortfall plus :data:`TARGET_MARGIN` (capped at 1) and re-solves the same
+    persistent model (warm start), at most :data:`MAX_CORRECTIONS` rounds,
+    until every target is met. If a raised target is infeasible, the last
+    feasible plan is kept and the table shows the shortfall.
+    """
+    rounds = 0
+    for _ in range(MAX_CORRECTIONS):
+        short = [(p, park.targets.onsite_share - res.kpis["onsite_share"])
+                 for p, (park, res) in enumerate(zip(pathway.parks, results, strict=True))]
+        short = [(p, gap) for p, gap in short if gap > 1e-9]
+        if not short:
+            break
+        before = {p: pyo.value(m.op[p].onsite_target) for p, _ in short}
+        for p, gap in short:
+            m.op[p].onsite_target.set_value(min(1.0, before[p] + gap + TARGET_MARGIN))
+        status, _ = solver.solve(what="pathway (target correction)")
+        if status == "infeasible":
+            for p, value in before.items():
+                m.op[p].onsite_target.set_value(value)
+            solver.solve(what="pathway")
+            break
+        rounds += 1
+        sol = solution_of(m, pathway.parks)
+        results = resimulate(sol)
+    return sol, results, rounds
+
+
 def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
-                profiles: list[xr.Dataset] | None = None) -> PathwayResult:
+                profiles: list[xr.Dataset] | None = None,
+                meet_targets: bool = True) -> PathwayResult:
     """Least discounted cost pathway: builds per period, re-simulated per period.
 
     Parameters
@@ -178,6 +216,10 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
     profiles : list of xarray.Dataset, optional
         Ready Profiles Datasets, one per period (built from each period's park
         when omitted).
+    meet_targets : bool
+        With typical days, raise the LP's on-site targets until every
+        period's full-year simulation meets its target (see ``_meet_targets``);
+        the LP targets used are in the table (``lp_onsite_share_target``).
 
     Returns
     -------
@@ -220,12 +262,19 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
         raise _infeasible(pathway)
     sol = solution_of(m, pathway.parks)
 
+    def resimulate(sol):
+        return [energysim.simulate(park, caps, prof)
+                for park, caps, prof in zip(pathway.parks, sol.total, profs, strict=True)]
+
     t0 = time.perf_counter()
-    results = [energysim.simulate(park, caps, prof)
-               for park, caps, prof in zip(pathway.parks, sol.total, profs, strict=True)]
+    results = resimulate(sol)
     timings["resimulate_s"] = time.perf_counter() - t0
 
     reduced = any(d.weight is not None for d in datas)
+    corrections = 0
+    if reduced and meet_targets:
+        sol, results, corrections = _meet_targets(pathway, m, solver, sol, results, resimulate)
+    timings["corrections"] = corrections
     screening = {}
     for year, lp, res, data in zip(pathway.years, sol.lp_onsite_share, results, full, strict=True):
         diff = lp - res.kpis["onsite_share"]
@@ -239,8 +288,11 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
                 field="pathway.onsite_share", value=diff))
     info = SolverInfo(status="optimal", build_s=timings["build_s"], solve_s=timings["solve_s"],
                       highs_version=solver.version, objective=sol.lp_objective,
-                      extra={"model_hours": [d.hours for d in datas]})
+                      extra={"model_hours": [d.hours for d in datas],
+                             "target_corrections": corrections})
     table = _table(pathway, sol, results, weights)
+    table.insert(table.columns.get_loc("lp_onsite_share"), "lp_onsite_share_target",
+                 [pyo.value(m.op[p].onsite_target) for p in range(len(pathway.parks))])
     return PathwayResult(pathway=pathway, table=table, solution=sol, results=results,
                          solver=info, representative_days=days if reduced else None,
                          timings_s=timings, screening=screening)
