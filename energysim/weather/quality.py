@@ -362,6 +362,11 @@ def fill_gaps(df: pd.DataFrame, source: str, *, max_fill_hours: int, max_fill_fr
     if not n_missing:
         return full, ""
     cs = None
+    # the sun is needed only near irradiance gaps (2 days either side carry the clear-sky index)
+    irr_gap = full[[c for c in IRRADIANCE if c in full]].isna().any(axis=1).to_numpy()
+    c = np.concatenate([[0], np.cumsum(irr_gap)])
+    i = np.arange(n)
+    near = (c[np.minimum(i + 49, n)] - c[np.maximum(i - 48, 0)]) > 0
     for name in full.columns:
         mask = full[name].isna().to_numpy()
         if not mask.any():
@@ -369,14 +374,17 @@ def fill_gaps(df: pd.DataFrame, source: str, *, max_fill_hours: int, max_fill_fr
         n_runs = len(_runs(mask))
         if name in IRRADIANCE:
             if cs is None:
-                cs = _clear_sky_ghi(hours, latitude, longitude, utc_offset_h)
+                cs = np.zeros(n)
+                cs[near] = _clear_sky_ghi(hours[near], latitude, longitude, utc_offset_h)
             day = cs > 50.0
-            k = pd.Series(np.where(day & ~mask, full[name].to_numpy() / np.where(day, cs, 1.0), np.nan))
+            values = full[name].to_numpy()[near]
+            k = pd.Series(np.where((day & ~mask)[near], values / np.where(day[near], cs[near], 1.0), np.nan))
             if k.notna().any():
                 k = k.interpolate(method="linear", limit_direction="both")
             else:
-                k = pd.Series(np.zeros(n))
-            filled = np.where(cs > 0, np.clip(k.to_numpy(), 0, None) * cs, 0.0)
+                k = pd.Series(np.zeros(len(k)))
+            filled = np.zeros(n)
+            filled[near] = np.clip(k.to_numpy(), 0, None) * cs[near]
             full.loc[mask, name] = filled[mask]
             rule = "clear-sky index x Haurwitz clear-sky GHI, 0 at night"
         else:
@@ -414,9 +422,12 @@ def check_night_irradiance(df: pd.DataFrame, source: str, *, latitude: float, lo
     tz = datetime.timezone(datetime.timedelta(hours=float(utc_offset_h)))
     times = pd.DatetimeIndex(df.index)
     start = times.tz_localize(tz)
-    elev0 = pvlib.solarposition.get_solarposition(start, latitude, longitude)["elevation"].to_numpy()
-    elev1 = pvlib.solarposition.get_solarposition(start + _HOUR, latitude, longitude)["elevation"]
-    night = (elev0 < NIGHT_ELEVATION_DEG) & (elev1.to_numpy() < NIGHT_ELEVATION_DEG)
+    edges = start.union(start + _HOUR)  # one solar-position call for both ends of every hour
+    elev = pd.Series(
+        pvlib.solarposition.get_solarposition(edges, latitude, longitude)["elevation"].to_numpy(),
+        index=edges)
+    night = ((elev.reindex(start).to_numpy() < NIGHT_ELEVATION_DEG)
+             & (elev.reindex(start + _HOUR).to_numpy() < NIGHT_ELEVATION_DEG))
     ghi = df["ghi"].to_numpy(dtype="float64")
     bad = night & (np.nan_to_num(ghi) > NIGHT_GHI_TOLERANCE_W_M2)
     n_night = int(night.sum())

@@ -306,7 +306,10 @@ def _read_time_csv(path: Path, skiprows: int, product: str) -> pd.DataFrame:
             value=stamps.iloc[with_offset[0]],
         )
     try:
-        times = pd.to_datetime(stamps, errors="coerce", format="mixed")
+        try:  # the spec's format first (fast), then any ISO-like stamp
+            times = pd.to_datetime(stamps, format="%Y-%m-%d %H:%M")
+        except (ValueError, OverflowError, TypeError):
+            times = pd.to_datetime(stamps, errors="coerce", format="mixed")
     except (ValueError, OverflowError, TypeError) as exc:
         raise _fail(f"unreadable timestamps ({_first_line(exc)})", path, field="time") from None
     bad = np.flatnonzero(times.isna().to_numpy())
