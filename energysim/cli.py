@@ -38,6 +38,13 @@ OutOpt = Annotated[
 ]
 
 
+TablesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--table", help="Also write the hourly flows as a table: csv and/or parquet "
+                 "(repeat the option for both)."),
+]
+
+
 def _out_dir(config: Path, out: Path | None) -> Path:
     return out if out is not None else Path("out") / config.stem
 
@@ -107,15 +114,21 @@ def headline_table(summary: dict[str, Any], title: str) -> Table:
 
 
 @app.command()
-def run(config: ConfigArg, out: OutOpt = None) -> None:
+def run(config: ConfigArg, out: OutOpt = None, table: TablesOpt = None) -> None:
     """Simulate the configured park for its weather year; print the headline table.
 
-    Writes OUT/summary.json (KPIs) and OUT/flows.nc (hourly flows, NetCDF).
+    Writes OUT/summary.json (KPIs), OUT/flows.nc (hourly flows, NetCDF with
+    units) and, on request, OUT/flows.csv / OUT/flows.parquet.
     """
+    from energysim.results import TABLE_WRITERS
+
+    if bad := sorted(set(table or ()) - set(TABLE_WRITERS)):
+        raise typer.BadParameter(f"{bad}: table formats are {', '.join(TABLE_WRITERS)}",
+                                 param_hint="--table")
     park = energysim.load_park(config)
     result = energysim.simulate(park)
     out_dir = _out_dir(config, out)
-    paths = result.save(out_dir)
+    paths = result.save(out_dir, tables=table or ())
     report = _write_report(out_dir)
     console.print(headline_table(result.summary(), f"{park.site.name} — simulation"))
     console.print(f"wrote {paths['summary']}, {paths['flows']}" + (f", {report}" if report else ""))
@@ -247,7 +260,6 @@ def frontier(
     prof = build_profiles(park)
     with console.status(f"solving {len(values)} frontier points (HiGHS)…"):
         table = sizing.frontier(park, prof, values)
-    table["is_target"] = (table["share"] - park.targets.onsite_share).abs() < 1e-9
     out_dir = _out_dir(config, out)
     path = atomic_write(out_dir / "frontier.csv", lambda tmp: table.to_csv(tmp, index=False))
     console.print(frontier_table(table, park.economics.currency,
@@ -290,9 +302,12 @@ def study(
         result = run_study(park, values)
     out_dir = _out_dir(config, out)
     result.save(out_dir)
-    _write_report(out_dir)
+    report = _write_report(out_dir)
+    console.print(headline_table(result.configured.summary(),
+                                 f"{park.site.name} — the configured kit, simulated"))
     console.print(study_table(result.answer(), park))
-    console.print(f"wrote {out_dir}/study.json, summary.json, sizing.json, frontier.csv")
+    console.print(f"wrote {out_dir}/study.json, summary.json, sizing.json, frontier.csv"
+                  + (f", {report}" if report else ""))
 
 
 def study_table(answer: dict[str, Any], park) -> Table:
@@ -588,10 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         return 130
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # click's usage errors (typer >= 0.2x vendors click as typer._click, older
+        # typer uses click itself): both carry show() and exit_code
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return 2
         raise

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig, assumptions
+from energysim.errors import ConfigError, problem
 from energysim.nomenclature import QUANTITIES
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "write_json",
     "write_netcdf",
     "write_profiles_csv",
+    "write_flows_csv",
+    "write_flows_parquet",
+    "TABLE_WRITERS",
     "provenance",
     "read_result",
 ]
@@ -95,6 +99,32 @@ def write_profiles_csv(path: Path, profiles: xr.Dataset) -> Path:
         }
     )
     return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
+
+
+def _flows_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """Hourly variables as columns named ``name [unit]`` (units from the attrs)."""
+    frame = ds.to_dataframe()
+    frame.columns = [f"{c} [{ds[c].attrs.get('units', '1')}]" for c in frame.columns]
+    return frame
+
+
+def write_flows_csv(path: Path, ds: xr.Dataset) -> Path:
+    """Hourly flows as CSV (one row per hour, units in the column names), atomically."""
+    frame = _flows_frame(ds)
+    return atomic_write(path, lambda tmp: frame.to_csv(tmp, float_format="%.9g"))
+
+
+def write_flows_parquet(path: Path, ds: xr.Dataset) -> Path:
+    """Hourly flows as Parquet (pyarrow; units in the column names), atomically."""
+    frame = _flows_frame(ds)
+    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, engine="pyarrow"))
+
+
+#: Optional tabular copies of the hourly flows, by ``--tables`` name.
+TABLE_WRITERS: dict[str, Callable[[Path, xr.Dataset], Path]] = {
+    "csv": write_flows_csv,
+    "parquet": write_flows_parquet,
+}
 
 
 def _version(dist: str) -> str:
@@ -191,13 +221,23 @@ class Result:
         )
         return ds
 
-    def save(self, out_dir: Path) -> dict[str, Path]:
-        """Write ``summary.json`` and ``flows.nc`` into ``out_dir``; return their paths."""
+    def save(self, out_dir: Path, tables: Sequence[str] = ()) -> dict[str, Path]:
+        """Write ``flows.nc`` (and ``flows.csv`` / ``flows.parquet`` when ``tables``
+        names ``"csv"`` / ``"parquet"``), then ``summary.json`` into ``out_dir``.
+
+        The summary goes last: a folder with a summary is a complete result.
+        """
         out_dir = Path(out_dir)
-        return {
-            "flows": write_netcdf(out_dir / "flows.nc", self.dataset()),
-            "summary": write_json(out_dir / "summary.json", self.summary()),
-        }
+        unknown = sorted(set(tables) - set(TABLE_WRITERS))
+        if unknown:
+            raise ConfigError(problem(f"table formats are {', '.join(TABLE_WRITERS)}",
+                                      field="tables", value=unknown))
+        ds = self.dataset()
+        paths = {"flows": write_netcdf(out_dir / "flows.nc", ds)}
+        for fmt in tables:
+            paths[f"flows_{fmt}"] = TABLE_WRITERS[fmt](out_dir / f"flows.{fmt}", ds)
+        paths["summary"] = write_json(out_dir / "summary.json", self.summary())
+        return paths
 
 
 def read_result(out_dir: Path) -> tuple[dict[str, Any], xr.Dataset]:
