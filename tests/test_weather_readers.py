@@ -348,6 +348,24 @@ def test_netcdf_10m_wind_and_missing_variable(tmp_path):
         read(bad, "netcdf")
 
 
+def test_netcdf_year_end_spill_dropped(tmp_path):
+    # a UTC file ending 31 Dec 23:00 UTC would spill 8 local hours into the next year
+    lat, lon = np.array([39.5]), np.array([109.75])
+    utc = pd.date_range("2001-12-30 01:00", "2002-01-01 00:00", freq="1h")
+    cs = clear_sky("2001-12-30 00:00", len(utc), lat=39.5, lon=109.75, utc_offset_h=0)
+    dims = ("time", "latitude", "longitude")
+    cube = xr.Dataset({"ssrd": (dims, (cs["ghi"].to_numpy() * 3600)[:, None, None]),
+                       "t2m": (dims, np.full((len(utc), 1, 1), 260.0)),
+                       "u10": (dims, np.ones((len(utc), 1, 1))), "v10": (dims, np.ones((len(utc), 1, 1)))},
+                      coords={"time": utc, "latitude": lat, "longitude": lon})
+    cube.to_netcdf(tmp_path / "end.nc")
+    ds = read(tmp_path / "end.nc", "netcdf")
+    t = pd.DatetimeIndex(ds["time"].values)
+    assert t[-1] == pd.Timestamp("2001-12-31 23:00")
+    assert "8 h past the file's last UTC year dropped" in ds.attrs["notes"]
+    np.testing.assert_allclose(ds["temp_air"].values, 260.0 - 273.15)
+
+
 def test_energysim_round_trip_and_config(tmp_path):
     df = clear_sky("2001-01-01", 8760)
     src = write_csv(df, tmp_path / "a.csv")
@@ -532,7 +550,7 @@ def test_unknown_format_and_missing_file(tmp_path):
         read(tmp_path / "nope.csv")
 
 
-@pytest.mark.parametrize("fmt", ["tmy3", "tmy2", "epw", "psm3", "pvgis"])
+@pytest.mark.parametrize("fmt", ["tmy3", "tmy2", "epw", "psm3", "pvgis", "netcdf", "csv", "energysim"])
 def test_broken_files_of_each_format(tmp_path, fmt):
     p = tmp_path / ("broken.json" if fmt == "pvgis" else "broken.txt")
     p.write_text("this is not a weather file\n1,2,3\n")

@@ -591,13 +591,21 @@ def read_netcdf(path: Path, site_utc_offset_h: float | None = None, *,
     df.insert(2, "dhi", np.asarray(parts["dhi"], dtype="float64"))
     offset = 0.0 if site_utc_offset_h is None else float(site_utc_offset_h)
     df.index = _naive_local(common, offset)
+    notes = []
+    # a UTC file ending at its year end spills a few local hours into the next
+    # year; a fragment of a year would become a bogus "weather year": drop it
+    last_utc_year = pd.DatetimeIndex(common)[-1].year
+    spill = df.index.year > last_utc_year
+    if spill.any() and spill.sum() < 24:
+        df = df.loc[~spill]
+        notes.append(f"netcdf: {int(spill.sum())} h past the file's last UTC year dropped")
     return RawWeather(
         data=df, source=str(path), product="ERA5-style NetCDF",
         latitude=cell_lat, longitude=cell_lon, altitude_m=altitude, utc_offset_h=offset,
         wind_height_m=wind[2],
         notes=[f"netcdf: grid cell {cell_lat:g} N, {cell_lon:g} E nearest to the site; "
                f"UTC shifted to UTC{offset:+g} h; DNI/DHI decomposed from GHI (Erbs 1982); "
-               f"wind from {wind[0]}/{wind[1]} at {wind[2]:g} m"],
+               f"wind from {wind[0]}/{wind[1]} at {wind[2]:g} m"] + notes,
     )
 
 
