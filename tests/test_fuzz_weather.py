@@ -173,3 +173,34 @@ def test_near_valid_epw(text):
         _check(path, "epw")
     finally:
         path.unlink()
+
+
+@st.composite
+def near_valid_psm3(draw):
+    """NSRDB PSM3 layout (2 metadata lines, column line, Year..Minute rows) with garbage mixed in."""
+    tz = draw(st.sampled_from(["8", "-7", "x", "", "99"]))
+    lines = ["Source,Location ID,City,State,Country,Latitude,Longitude,Time Zone,Elevation",
+             f"NSRDB,1,-,-,-,{draw(st.sampled_from(['39.6', '-91', 'y']))},109.8,{tz},"
+             f"{draw(st.sampled_from(['1300', '', 'z']))}",
+             "Year,Month,Day,Hour,Minute,GHI,DNI,DHI,Temperature,Pressure,Wind Speed"]
+    n = draw(st.integers(0, 50))
+    minute = draw(st.sampled_from(["0", "30", "15"]))
+    for i in range(n):
+        hour = i % 24
+        g = max(0.0, 800 * np.sin((hour - 6) / 12 * np.pi))
+        f = ["2001", "6", str(1 + i // 24), str(hour), minute, f"{g:.0f}", f"{g * 0.7:.0f}",
+             f"{g * 0.3:.0f}", "15", "860", "4"]
+        if draw(st.integers(0, 9)) == 0:
+            f[draw(st.integers(0, len(f) - 1))] = draw(NUMBERS)
+        lines.append(",".join(f))
+    return "\n".join(lines) + "\n"
+
+
+@FUZZ
+@given(text=near_valid_psm3())
+def test_near_valid_psm3(text):
+    path = _write(text)
+    try:
+        _check(path, "psm3")
+    finally:
+        path.unlink()
