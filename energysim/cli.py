@@ -544,6 +544,18 @@ def comparison_table(table, currency: str) -> Table:
 
 
 @app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(help="Result folder (the --out of run, size, "
+                                              "study, pathway or sweep).", show_default=False)],
+) -> None:
+    """Rebuild DIRECTORY/report.html (one offline HTML file) from the saved results."""
+    from energysim.report import write_report
+
+    path = write_report(directory)
+    console.print(f"wrote {path}")
+
+
+@app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new park.toml.")],
     name: Annotated[str, typer.Option(help="Park name.")] = "my park",

@@ -1,0 +1,179 @@
+"""The HTML report: one self-contained, offline file per result folder.
+
+``write_report(out_dir)`` reads whatever saved results the folder holds — a run
+(``summary.json`` + ``flows.nc``), a study (plus ``sized/``, ``sizing.json``,
+``frontier.csv``, ``weather_years.csv``), a pathway (``pathway.csv``, also one
+per sub-folder for a comparison) or a sweep (``manifest.json`` +
+``scenarios.parquet`` or its ``batches/``) — and writes ``out_dir/report.html``
+atomically. plotly.js is embedded once in the page (no CDN); every chart has a
+title, axis units and a one-line caption; every piece of user text is escaped.
+
+The concerns are split in three modules: :mod:`energysim.report` reads the
+folder (:class:`ReportData`), :mod:`energysim.report.figures` builds one
+section per kind of result (separate functions, easy to extend) and
+:mod:`energysim.report.page` lays the sections out as HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from energysim.errors import InputDataError, problem
+
+__all__ = ["ReportData", "load_report_data", "build_report", "write_report", "REPORT_NAME"]
+
+#: File name of the report inside a result folder.
+REPORT_NAME = "report.html"
+
+
+@dataclass
+class ReportData:
+    """Everything a result folder holds that the report can show (``None`` when absent)."""
+
+    out_dir: Path
+    summary: dict[str, Any] | None = None
+    flows: xr.Dataset | None = None
+    sized_summary: dict[str, Any] | None = None
+    sizing: dict[str, Any] | None = None
+    frontier: pd.DataFrame | None = None
+    weather_years: pd.DataFrame | None = None
+    study: dict[str, Any] | None = None
+    pathways: dict[str, pd.DataFrame] = field(default_factory=dict)
+    pathway_meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sweep: pd.DataFrame | None = None
+    sweep_manifest: dict[str, Any] | None = None
+    sweep_summary: dict[str, Any] | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when the folder holds nothing the report can show."""
+        return (self.summary is None and self.frontier is None and not self.pathways
+                and self.sweep is None)
+
+    @property
+    def currency(self) -> str:
+        for source in (self.summary, *self.pathway_meta.values()):
+            if source and source.get("currency"):
+                return str(source["currency"])
+        return "money"
+
+    @property
+    def title(self) -> str:
+        """The report's subject: the site, the pathway(s) or the sweep file."""
+        if self.summary is not None and self.summary.get("site"):
+            return str(self.summary["site"])
+        if self.pathway_meta:
+            return ", ".join(str(m.get("pathway") or k) for k, m in self.pathway_meta.items())
+        if self.sweep_manifest is not None:
+            return Path(str(self.sweep_manifest.get("sweep_file", "sweep"))).name
+        return self.out_dir.name
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputDataError(problem(f"is not readable JSON ({exc})", source=path)) from exc
+
+
+def _csv(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputDataError(problem(f"is not a readable CSV table ({exc})", source=path)) from exc
+
+
+def _run(folder: Path) -> tuple[dict[str, Any] | None, xr.Dataset | None]:
+    """A run's summary and flows, or (None, None) when ``folder`` holds no complete run."""
+    summary = _json(folder / "summary.json")
+    flows_path = folder / "flows.nc"
+    # a sweep writes a summary.json too: a run's has the KPIs and sits next to flows.nc
+    if summary is None or "onsite_share" not in summary or not flows_path.is_file():
+        return None, None
+    try:
+        flows = xr.load_dataset(flows_path, engine="h5netcdf")
+    except (OSError, ValueError) as exc:
+        raise InputDataError(problem(f"is not readable NetCDF ({exc})", source=flows_path)) from exc
+    return summary, flows
+
+
+def _sweep_table(out_dir: Path) -> pd.DataFrame | None:
+    """One row per scenario: ``scenarios.parquet``, else the finished batches so far."""
+    final = out_dir / "scenarios.parquet"
+    parts = [final] if final.is_file() else sorted((out_dir / "batches").glob("*.parquet"))
+    if not parts:
+        return None
+    try:
+        table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    except (OSError, ValueError) as exc:
+        raise InputDataError(problem(f"is not a readable Parquet store ({exc})",
+                                     source=parts[0])) from exc
+    if "scenario_id" in table:
+        table = table.drop_duplicates("scenario_id").sort_values("scenario_id")
+    return table.reset_index(drop=True)
+
+
+def load_report_data(out_dir: Path) -> ReportData:
+    """Read every saved result the report knows about from ``out_dir`` (all optional)."""
+    out_dir = Path(out_dir)
+    data = ReportData(out_dir=out_dir)
+    if not out_dir.is_dir():
+        return data
+    data.summary, data.flows = _run(out_dir)
+    sized_summary, _ = _run(out_dir / "sized")
+    data.sized_summary = sized_summary
+    data.sizing = _json(out_dir / "sizing.json")
+    data.frontier = _csv(out_dir / "frontier.csv")
+    data.weather_years = _csv(out_dir / "weather_years.csv")
+    data.study = _json(out_dir / "study.json")
+    for folder in (out_dir, *sorted(p for p in out_dir.iterdir() if p.is_dir())):
+        table = _csv(folder / "pathway.csv")
+        if table is not None and "year" in table:
+            key = "" if folder == out_dir else folder.name
+            data.pathways[key] = table
+            data.pathway_meta[key] = _json(folder / "pathway.json") or {}
+    data.sweep_manifest = _json(out_dir / "manifest.json")
+    if data.sweep_manifest is not None:
+        data.sweep = _sweep_table(out_dir)
+        sweep_summary = _json(out_dir / "summary.json")
+        data.sweep_summary = sweep_summary if data.summary is None else None
+    return data
+
+
+def build_report(data: ReportData) -> str:
+    """The report page (HTML text) for ``data``."""
+    from energysim.report.figures import build_sections
+    from energysim.report.page import render_page
+
+    return render_page(data, build_sections(data))
+
+
+def write_report(out_dir: Path) -> Path:
+    """Write ``out_dir/report.html`` from the saved results in ``out_dir``, atomically.
+
+    Raises
+    ------
+    InputDataError
+        When ``out_dir`` holds no result the report can show (nothing is written).
+    """
+    from energysim.results import atomic_write
+
+    out_dir = Path(out_dir)
+    data = load_report_data(out_dir)
+    if data.empty:
+        raise InputDataError(problem(
+            "holds no saved results (summary.json + flows.nc of a run or study, frontier.csv, "
+            "pathway.csv, or a sweep's manifest.json + scenarios.parquet); run energysim "
+            "run|size|study|pathway|sweep --out DIR first", source=out_dir))
+    text = build_report(data)
+    return atomic_write(out_dir / REPORT_NAME, lambda tmp: tmp.write_text(text, encoding="utf-8"))
