@@ -346,6 +346,23 @@ def test_netcdf_10m_wind_and_missing_variable(tmp_path):
     ds.to_netcdf(bad)
     with pytest.raises(WeatherError, match="t2m"):
         read(bad, "netcdf")
+    three_hourly = xr.open_dataset(path).load().isel(valid_time=slice(0, None, 3))
+    three_hourly.to_netcdf(tmp_path / "3h.nc")
+    with pytest.raises(WeatherError, match="must be hourly"):
+        read(tmp_path / "3h.nc", "netcdf")
+
+
+def test_netcdf_expver_halves_combined(tmp_path):
+    path, cs = era5_cube(tmp_path)
+    cube = xr.open_dataset(path).load()
+    final = cube.where(cube["valid_time"] < np.datetime64("2001-06-02"))  # ERA5 up to a date
+    prelim = cube.where(cube["valid_time"] >= np.datetime64("2001-06-02"))  # ERA5T after it
+    both = xr.concat([final, prelim], dim="expver").assign_coords(expver=["0001", "0005"])
+    both.to_netcdf(tmp_path / "expver.nc")
+    ds = read(tmp_path / "expver.nc", "netcdf")
+    ref = read(path, "netcdf")
+    np.testing.assert_allclose(ds["ghi"].values, ref["ghi"].values)
+    assert ds.attrs["fills"] == ""
 
 
 def test_netcdf_year_end_spill_dropped(tmp_path):

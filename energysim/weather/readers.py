@@ -563,9 +563,14 @@ def read_netcdf(path: Path, site_utc_offset_h: float | None = None, *,
         cell_lat = float(cell[lat_name])
         cell_lon = float(cell[lon_name])
         cell_lon = cell_lon - 360 if cell_lon > 180 else cell_lon
-        for extra in [d for d in cell.dims if d != tname]:  # e.g. 'expver', 'number'
+        if "expver" in cell.dims:  # ERA5 final (1) and ERA5T (5) fill complementary hours
+            cell = cell.max("expver", skipna=True)
+        for extra in [d for d in cell.dims if d != tname]:  # e.g. ensemble 'number'
             cell = cell.isel({extra: 0})
         times = pd.DatetimeIndex(cell[tname].values)
+        if len(times) < 2 or not (np.diff(times.values) == np.timedelta64(1, "h")).all():
+            raise _fail("ERA5-style NetCDF must be hourly and sorted (ssrd is the 1-h accumulation)",
+                        path, field=tname, value=str(times[:3].tolist())[:80])
         ghi = pd.Series(cell["ssrd"].values.astype("float64") / 3600.0, index=times - _ONE_HOUR)
         inst = pd.DataFrame(
             {"temp_air": cell["t2m"].values.astype("float64") - 273.15,
