@@ -64,17 +64,41 @@ QUANTITIES: dict[str, Quantity] = {
     "curtailment_share": Quantity("1", "curtailed share of renewable generation"),
     "unmet_share": Quantity("1", "unserved share of load"),
     "annualized_cost": Quantity("money yr-1", "annualised total cost"),
-    "lcoe_per_mwh": Quantity("money MWh-1", "all-in cost per MWh of load served"),
-    "co2_t": Quantity("t yr-1", "annual scope-2 CO2 emissions"),
-    "co2_per_tce": Quantity("tCO2 tce-1", "CO2 per unit of energy consumption"),
-    "cfe_hourly_score": Quantity("1", "hourly-matched carbon-free (CFE) score"),
-    "battery_cycles": Quantity("cycles", "battery equivalent full cycles"),
-    # derived hourly quantities shown in the report
-    "net_load": Quantity("MW", "net load (load - PV - wind)"),
-    "grid_import": Quantity("MW", "grid import (green + regular)"),
-    "onsite_coverage": Quantity("1", "share of the hour's load served on site"),
-    "soc_fraction": Quantity("1", "battery state of charge, share of usable energy"),
 }
+
+# pathways: one row per investment period (energysim.pathways, pathway.csv)
+QUANTITIES.update({
+    "year": Quantity("yr", "first year of the investment period"),
+    "weight_yr": Quantity("yr", "years the period stands for"),
+    "discount_weight_yr": Quantity("yr", "discounted years of the period (present value of 1 per yr)"),
+    "pv_capex_per_kw": Quantity("money kW-1", "PV capex"),
+    "wind_capex_per_kw": Quantity("money kW-1", "wind capex"),
+    "battery_capex_per_kwh": Quantity("money kWh-1", "battery energy capex"),
+    "pv_added_mw": Quantity("MWp", "PV built in the period"),
+    "pv_retired_mw": Quantity("MWp", "PV retired at the start of the period"),
+    "pv_total_mw": Quantity("MWp", "PV in operation in the period"),
+    "wind_added_mw": Quantity("MW", "wind built in the period"),
+    "wind_retired_mw": Quantity("MW", "wind retired at the start of the period"),
+    "wind_total_mw": Quantity("MW", "wind in operation in the period"),
+    "battery_added_mwh": Quantity("MWh", "battery energy built in the period"),
+    "battery_retired_mwh": Quantity("MWh", "battery energy retired at the start of the period"),
+    "battery_total_mwh": Quantity("MWh", "battery energy in operation in the period"),
+    "battery_power_added_mw": Quantity("MW", "battery power built in the period"),
+    "battery_power_retired_mw": Quantity("MW", "battery power retired at the start of the period"),
+    "battery_power_total_mw": Quantity("MW", "battery power in operation in the period"),
+    "onsite_share_target": Quantity("1", "on-site share target"),
+    "onsite_met": Quantity("bool", "on-site target met (full-year simulation)"),
+    "lp_onsite_share": Quantity("1", "on-site share in the optimisation (its hours)"),
+    "lp_onsite_share_target": Quantity("1", "on-site target given to the optimisation"),
+    "clean_share_target": Quantity("1", "clean share target"),
+    "clean_met": Quantity("bool", "clean target met (full-year simulation)"),
+    "indicators_passed": Quantity("bool", "all zero-carbon park indicators passed"),
+    "asset_cost_per_yr": Quantity("money yr-1", "annuities of the pathway's builds active in the period"),
+    "energy_cost_per_yr": Quantity("money yr-1", "energy cost (imports, green premium, minus exports)"),
+    "annualized_cost_per_yr": Quantity("money yr-1", "annual cost of the period (assets + energy)"),
+    "discounted_cost": Quantity("money", "present value of the period's costs"),
+    "lp_discounted_cost": Quantity("money", "present value of the period's costs in the optimisation"),
+})
 
 #: Hourly flows in the energy balance, by side (DESIGN.md).
 FLOWS_IN = ("pv", "wind", "import_green", "import_regular", "discharge", "unmet")

@@ -36,6 +36,7 @@ import xarray as xr
 
 from energysim.config import ParkConfig
 from energysim.errors import InfeasibleTargetError, SolverError, problem
+from energysim.nomenclature import QUANTITIES
 from energysim.pathways.config import (
     Pathway,
     PathwayConfig,
@@ -65,6 +66,7 @@ __all__ = [
     "compare",
     "write_pathway",
     "write_comparison",
+    "COLUMNS",
     "COLUMN_UNITS",
     "SHARE_TOLERANCE",
 ]
@@ -76,26 +78,24 @@ TARGET_MARGIN = 2e-5
 #: Rounds of target correction with typical days.
 MAX_CORRECTIONS = 8
 
-#: Columns of ``pathway.csv`` and their units ("1" = fraction 0-1, "money" = the config's currency).
+#: Columns of ``pathway.csv`` (plus ``indicator_<key>_passed``); names, units and long names
+#: in :data:`energysim.nomenclature.QUANTITIES`.
+COLUMNS = (
+    "year", "weight_yr", "discount_weight_yr", "load_mwh", "emission_factor_t_per_mwh",
+    "pv_capex_per_kw", "wind_capex_per_kw", "battery_capex_per_kwh",
+    "pv_added_mw", "pv_retired_mw", "pv_total_mw", "wind_added_mw", "wind_retired_mw",
+    "wind_total_mw", "battery_added_mwh", "battery_retired_mwh", "battery_total_mwh",
+    "battery_power_added_mw", "battery_power_retired_mw", "battery_power_total_mw",
+    "onsite_share", "onsite_share_target", "onsite_met", "lp_onsite_share_target",
+    "lp_onsite_share", "green_import_share", "regular_import_share", "clean_share",
+    "clean_share_target", "clean_met", "curtailment_share", "unmet_share", "co2_t",
+    "co2_per_tce", "indicators_passed", "asset_cost_per_yr", "energy_cost_per_yr",
+    "annualized_cost_per_yr", "discounted_cost", "lp_discounted_cost",
+)
+_UNIT_FALLBACK = {"co2_t": "t yr-1", "co2_per_tce": "tCO2 tce-1"}
+#: Unit of each column ("1" = fraction 0-1, "money" = the config's currency).
 COLUMN_UNITS: dict[str, str] = {
-    "year": "yr", "weight_yr": "yr", "discount_weight_yr": "yr",
-    "load_mwh": "MWh yr-1", "emission_factor_t_per_mwh": "t MWh-1",
-    "pv_capex_per_kw": "money kW-1", "wind_capex_per_kw": "money kW-1",
-    "battery_capex_per_kwh": "money kWh-1",
-    "pv_added_mw": "MWp", "pv_retired_mw": "MWp", "pv_total_mw": "MWp",
-    "wind_added_mw": "MW", "wind_retired_mw": "MW", "wind_total_mw": "MW",
-    "battery_added_mwh": "MWh", "battery_retired_mwh": "MWh", "battery_total_mwh": "MWh",
-    "battery_power_added_mw": "MW", "battery_power_retired_mw": "MW",
-    "battery_power_total_mw": "MW",
-    "onsite_share": "1", "onsite_share_target": "1", "onsite_met": "bool",
-    "lp_onsite_share": "1", "lp_onsite_share_target": "1", "green_import_share": "1", "regular_import_share": "1",
-    "clean_share": "1", "clean_share_target": "1", "clean_met": "bool",
-    "curtailment_share": "1", "unmet_share": "1",
-    "co2_t": "t yr-1", "co2_per_tce": "tCO2 tce-1", "indicators_passed": "bool",
-    "asset_cost_per_yr": "money yr-1", "energy_cost_per_yr": "money yr-1",
-    "annualized_cost_per_yr": "money yr-1", "discounted_cost": "money",
-    "lp_discounted_cost": "money",
-}
+    c: QUANTITIES[c].unit if c in QUANTITIES else _UNIT_FALLBACK[c] for c in COLUMNS}
 _TECH_COLUMNS = {"pv_mw": "pv", "wind_mw": "wind", "battery_mwh": "battery",
                  "battery_mw": "battery_power"}
 _TECH_UNIT = {"pv_mw": "mw", "wind_mw": "mw", "battery_mwh": "mwh", "battery_mw": "mw"}
@@ -248,6 +248,8 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
     t0 = time.perf_counter()
     full = [problem_data(park, prof) for park, prof in zip(pathway.parks, profs, strict=True)]
     datas = [_reduced(d, prof, days) for d, prof in zip(full, profs, strict=True)]
+    timings["reduce_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     scaling = common_scaling(datas)
     datas = [replace(d, scaling=scaling) for d in datas]
     weights = discount_weights(pathway.years, pathway.weights_yr, pathway.discount_rate,
@@ -293,6 +295,7 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
     table = _table(pathway, sol, results, weights)
     table.insert(table.columns.get_loc("lp_onsite_share"), "lp_onsite_share_target",
                  [pyo.value(m.op[p].onsite_target) for p in range(len(pathway.parks))])
+    table = table[list(COLUMNS) + [c for c in table.columns if c.startswith("indicator_")]]
     return PathwayResult(pathway=pathway, table=table, solution=sol, results=results,
                          solver=info, representative_days=days if reduced else None,
                          timings_s=timings, screening=screening)
