@@ -96,10 +96,14 @@ MIXED = """
 """
 
 
+def py(value):
+    """A numpy scalar as the plain Python value a config holds."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def one_by_one(base, row, names):
     """The reference: a fully validated park per scenario, simulated hour by hour."""
-    park = base.with_values({n: (v.item() if hasattr(v, "item") else v) for n, v in row.items()
-                             if n in names})
+    park = base.with_values({n: py(v) for n, v in row.items() if n in names})
     return flatten_kpis(energysim.simulate(park, park.capacities()).kpis)
 
 
@@ -160,9 +164,14 @@ def test_killed_worker_sweep_completes_exactly_once(park_dir):
 "pv.capacity_mw" = { start = 0, stop = 150, num = 16 }
 "battery.energy_mwh" = { values = [20, 60, 100, 200] }
 """
-    path = write_sweep(park_dir, params, batch_size=4)  # 64 scenarios, 16 batches
+    path = write_sweep(park_dir, params, batch_size=8)  # 64 scenarios, 8 batches
     sw = load_sweep(path)
     killed = []
+    # compile (or load) the Numba kernels here first, so the worker processes load them
+    # from the on-disk cache instead of each compiling them
+    from energysim.dispatch import DispatchParams, sweep
+
+    sweep(np.full(24, 0.5), np.full(24, 0.5), np.ones(24), np.ones((2, 4)), DispatchParams())
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
@@ -194,7 +203,7 @@ def test_killed_worker_sweep_completes_exactly_once(park_dir):
     ids = raw_ids(park_dir / "out")
     assert len(ids) == sw.plan.n_scenarios == 64
     assert np.array_equal(np.sort(ids), np.arange(64))  # every scenario exactly once
-    assert sorted(out.batches_computed) == list(range(16))
+    assert sorted(out.batches_computed) == list(range(8))
     table = pq.read_table(park_dir / "out" / "scenarios.parquet")
     assert table.num_rows == 64
 
@@ -376,3 +385,126 @@ def test_cli_sweep_runs_and_resumes(park_dir, capsys):
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--threads"]) == 0
     assert "computed 0 batches, reused 2" in capsys.readouterr().out
     assert len(read_sweep(out)) == 48
+
+
+def test_size_mode_matches_sizing_one_by_one(park_dir):
+    """mode = "size": each scenario's least-cost mix and KPIs equal a direct sizing run."""
+    from energysim import sizing
+    from energysim.profiles import build_profiles
+
+    params = """
+"targets.onsite_share" = { values = [0.4, 0.6, 0.999] }
+"pv.capex_per_kw" = { values = [2500, 3500] }
+"""
+    path = write_sweep(park_dir, params, batch_size=2, extra='mode = "size"')
+    sw = load_sweep(path)
+    run_sweep(sw, park_dir / "out", n_workers=1, processes=False, progress=False)
+    df = read_sweep(park_dir / "out")
+    assert len(df) == 6
+    base = load_park(park_dir / "park.toml")
+    for sid, row in df.iterrows():
+        park = base.with_values({n: py(row[n]) for n in sw.plan.names})
+        try:
+            ref = sizing.size(park, build_profiles(park))
+        except energysim.EnergysimError as exc:
+            assert row["error"] and exc.kind in row["error"], (sid, row["error"])
+            assert math.isnan(row["onsite_share"])
+            continue
+        assert pd.isna(row["error"])
+        for c in ("pv_mw", "wind_mw", "battery_mwh", "battery_mw"):
+            assert row[c] == pytest.approx(getattr(ref.capacities, c), rel=1e-9, abs=1e-9)
+        assert row["onsite_share"] == pytest.approx(ref.sim_onsite_share, rel=1e-9)
+    # dearer PV never buys more PV for the same target
+    ok = df[df["error"].isna()]
+    for share, grp in ok.groupby("targets.onsite_share"):
+        cheap, dear = (grp[grp["pv.capex_per_kw"] == v]["pv_mw"].iloc[0] for v in (2500, 3500))
+        assert dear <= cheap + 1e-6, share
+
+
+def _ensemble(path: Path, years=(2001, 2002)) -> Path:
+    """A synthetic two-year weather file (energysim format): clear-sky times random clouds."""
+    import pvlib
+
+    loc = pvlib.location.Location(39.6, 109.8, altitude=1300)
+    rng = np.random.default_rng(42)
+    frames = []
+    for year in years:
+        times = pd.date_range(f"{year}-01-01", f"{year}-12-31 23:00", freq="h")
+        times = times[~((times.month == 2) & (times.day == 29))]
+        cs = loc.get_clearsky(times.tz_localize("Etc/GMT-8") + pd.Timedelta(minutes=30))
+        cloud = rng.uniform(0.3, 1.0, len(times) // 24 + 1)[np.arange(len(times)) // 24]
+        frames.append(pd.DataFrame({
+            "time": times.strftime("%Y-%m-%d %H:%M"),
+            "ghi": (cs["ghi"].to_numpy() * cloud).round(1),
+            "dni": (cs["dni"].to_numpy() * cloud ** 2).round(1),
+            "dhi": (cs["dhi"].to_numpy() * (1.5 - 0.5 * cloud)).round(1),
+            "temp_air": (8 - 18 * np.cos(2 * np.pi * (times.dayofyear - 15) / 365)).round(1),
+            "wind_speed": (rng.weibull(2.0, len(times)) * (6.0 + year - years[0])).round(2),
+        }))
+    with open(path, "w") as fh:
+        fh.write("# energysim weather v1\n# source: synthetic test ensemble\n# latitude: 39.6\n"
+                 "# longitude: 109.8\n# altitude_m: 1300\n# utc_offset_h: 8\n"
+                 "# wind_height_m: 100\n")
+        pd.concat(frames).to_csv(fh, index=False)
+    return path
+
+
+def test_weather_year_sweep_equals_one_by_one(tmp_path):
+    """Weather years of the ensemble (modelled PV and wind) against one-by-one simulations."""
+    from energysim.profiles import build_profiles
+    from energysim.study import year_weathers
+
+    ens = _ensemble(tmp_path / "years.csv")
+    (tmp_path / "park.toml").write_text(f"""
+[site]
+name = "weather-year test park"
+latitude = 39.6
+longitude = 109.8
+altitude_m = 1300
+timezone = "Asia/Shanghai"
+
+[weather]
+path = "{ens.name}"
+ensemble_path = "{ens.name}"
+
+[load]
+annual_mwh = 300_000
+shape = "industrial_continuous"
+
+[pv]
+capacity_mw = 40
+
+[wind]
+capacity_mw = 30
+turbine = "E-126/4200"
+hub_height_m = 120
+
+[battery]
+energy_mwh = 40
+power_mw = 10
+""")
+    params = """
+"weather.year" = { values = "all" }
+"battery.energy_mwh" = { values = [20, 80] }
+"grid.green_premium_per_mwh" = { values = [0, 60] }
+"""
+    path = write_sweep(tmp_path, params, batch_size=3)
+    sw = load_sweep(path)
+    assert sw.plan.n_scenarios == 8 and list(sw.plan.grid_values["weather.year"]) == [2001, 2002]
+    run_sweep(sw, tmp_path / "out", n_workers=2, processes=False, progress=False)
+    df = read_sweep(tmp_path / "out")
+    base = load_park(tmp_path / "park.toml")
+    years = year_weathers(base)
+    # battery size and green premium do not change the profiles: one build per year
+    profiles = {y: build_profiles(base, weather=wx) for y, wx in years.items()}
+    for sid, row in df.iterrows():
+        park = base.with_values({n: py(row[n]) for n in sw.plan.names})
+        prof = profiles[int(row["weather.year"])]
+        ref = flatten_kpis(energysim.simulate(park, park.capacities(), profiles=prof).kpis)
+        for k in FLOAT_KPIS:
+            if math.isnan(ref[k]):
+                assert math.isnan(row[k])
+            else:
+                assert row[k] == pytest.approx(ref[k], rel=1e-9, abs=1e-9), (sid, k)
+    by_year = df.groupby("weather.year")["wind_full_load_hours"].first()
+    assert by_year[2002] > by_year[2001]  # the windier year is seen as such
