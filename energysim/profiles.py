@@ -29,6 +29,7 @@ from energysim import wind as wind_model
 from energysim.config import ParkConfig, ProfileRef
 from energysim.errors import ProfileError, problem
 from energysim.nomenclature import attrs
+from energysim.weather.quality import drop_leap_day
 
 __all__ = ["read_profile", "build_profiles", "PROFILE_KINDS"]
 
@@ -121,13 +122,15 @@ def read_profile(ref: ProfileRef, kind: str) -> pd.Series:
             raise ProfileError(problem("unparseable time stamps", source=ref.path, field=str(time_col)))
         if index.tz is not None:
             index = index.tz_localize(None)
-        steps = np.unique(np.diff(index.asi8))
+        steps = np.unique(np.diff(index.as_unit("ns").asi8))  # pandas 3 parses to s or us
         if len(steps) != 1 or steps[0] != 3_600 * 10**9:
             raise ProfileError(
                 problem("time steps must be exactly 1 h, without gaps or duplicates",
                         source=ref.path, field=str(time_col))
             )
         series.index = index
+        # one leap-year rule everywhere (weather, load, ready profiles): 29 February dropped
+        series = drop_leap_day(series.to_frame())[0].iloc[:, 0]
     series.name = kind
     return series
 
@@ -137,12 +140,13 @@ def _default_times(n_hours: int) -> pd.DatetimeIndex:
     return pd.date_range("2001-01-01", periods=n_hours, freq="h")
 
 
-def _align(series: pd.Series, times: pd.DatetimeIndex, ref: ProfileRef) -> np.ndarray:
+def _align(series: pd.Series, times: pd.DatetimeIndex, ref: ProfileRef, origin: str | None) -> np.ndarray:
     if len(series) != len(times):
         raise ProfileError(
             problem(
                 f"has {len(series)} hourly values; the run has {len(times)} hours "
-                f"({times[0]} .. {times[-1]}) — lengths must match",
+                f"({times[0]} .. {times[-1]}{', set by ' + origin if origin else ''})"
+                " — lengths must match",
                 source=ref.path,
                 field=ref.column,
             )
@@ -162,14 +166,16 @@ def _align(series: pd.Series, times: pd.DatetimeIndex, ref: ProfileRef) -> np.nd
 def _run_times(park: ParkConfig, weather: xr.Dataset | None) -> pd.DatetimeIndex:
     if weather is not None:
         return pd.DatetimeIndex(weather["time"].values)
-    refs = [r for r in (park.pv.profile, park.wind.profile, park.load.profile) if r is not None]
+    # the park's load defines the run when it is given; the other profiles must match it
+    refs = [r for r in (park.load.profile, park.pv.profile, park.wind.profile) if r is not None]
     for ref in refs:
         kind = "load" if ref is park.load.profile else "pv_pu"
         series = read_profile(ref, kind)
         if isinstance(series.index, pd.DatetimeIndex):
-            return series.index
+            return series.index.rename(f"{ref.path.name}:{ref.column}")
     if refs:
-        return _default_times(len(read_profile(refs[0], "load")))
+        n_hours = len(read_profile(refs[0], "load" if refs[0] is park.load.profile else "pv_pu"))
+        return _default_times(n_hours).rename(f"{refs[0].path.name}:{refs[0].column}")
     return _default_times(8760)
 
 
@@ -200,10 +206,11 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
     if weather is None and park.weather is not None and _needs_weather(park):
         weather = weather_io.read_weather(park.weather, park.site)
     times = _run_times(park, weather)
+    origin, times = times.name, times.rename("time")  # which file set the run's hours
     n = len(times)
 
     def ready(ref: ProfileRef, kind: str) -> np.ndarray:
-        return _align(read_profile(ref, kind), times, ref)
+        return _align(read_profile(ref, kind), times, ref, origin)
 
     if park.pv.profile is not None:
         pv_pu = ready(park.pv.profile, "pv_pu")
