@@ -64,6 +64,16 @@ QUANTITIES: dict[str, Quantity] = {
     "curtailment_share": Quantity("1", "curtailed share of renewable generation"),
     "unmet_share": Quantity("1", "unserved share of load"),
     "annualized_cost": Quantity("money yr-1", "annualised total cost"),
+    "lcoe_per_mwh": Quantity("money MWh-1", "all-in cost per MWh of load served"),
+    "co2_t": Quantity("t yr-1", "annual scope-2 CO2 emissions"),
+    "co2_per_tce": Quantity("tCO2 tce-1", "CO2 per unit of energy consumption"),
+    "cfe_hourly_score": Quantity("1", "hourly-matched carbon-free (CFE) score"),
+    "battery_cycles": Quantity("cycles", "battery equivalent full cycles"),
+    # derived hourly quantities shown in the report
+    "net_load": Quantity("MW", "net load (load - PV - wind)"),
+    "grid_import": Quantity("MW", "grid import (green + regular)"),
+    "onsite_coverage": Quantity("1", "share of the hour's load served on site"),
+    "soc_fraction": Quantity("1", "battery state of charge, share of usable energy"),
 }
 
 # pathways: one row per investment period (energysim.pathways, pathway.csv)
