@@ -115,7 +115,7 @@ def test_weather_required_when_a_resource_needs_a_model(tmp_path):
 def test_load_needs_exactly_one_source(tmp_path):
     (tmp_path / "load.csv").write_text("mw\n1\n2\n")
     text = MINIMAL.replace("annual_mwh = 1000", "annual_mwh = 1000\nprofile = 'load.csv:mw'")
-    with pytest.raises(ConfigError, match="exactly one of annual_mwh"):
+    with pytest.raises(ConfigError, match="a measured profile excludes annual_mwh and tenants"):
         load_park(write(tmp_path, text))
 
 
