@@ -12,21 +12,22 @@ Where pvlib has a reader (``pvlib.iotools.read_tmy3``, ``read_tmy2``,
 CSV share one layout) it is used; this module only converts units and time
 labels:
 
-========  =====================================  ==============================================
-format    time labels in the file                conversion here
-========  =====================================  ==============================================
-tmy3      local standard, period-ending (1..24)  label − 1 h; pressure mbar → Pa
-tmy2      local standard, period-beginning       tenths of degC and m/s → degC, m/s; mbar → Pa
-epw       local standard, period-beginning*      missing codes (9999, 99.9, 999) → NaN
-pvgis     UTC, hourly                            + UTC offset of the ``[site]`` (PVGIS has none)
-psm3      local standard (``Time Zone``)         pressure mbar → Pa
-csv       ``time`` column, local standard        none (pvlib names required)
-netcdf    UTC (ERA5)                             see :func:`read_netcdf`
-energysim local standard, period-beginning       none (the project's own format, below)
-========  =====================================  ==============================================
+========  =======================================  ============================================
+format    time labels in the file                  conversion here
+========  =======================================  ============================================
+tmy3      local standard, period-ending (1..24)    label − 1 h; pressure mbar → Pa
+tmy2      local standard, hour h ends its period*  tenths of degC, m/s → degC, m/s; mbar → Pa
+epw       local standard, hour h ends its period*  missing codes (9999, 99.9, 999) → NaN
+pvgis     UTC, hourly                              + UTC offset of the ``[site]`` (PVGIS has none)
+psm3      local standard (``Time Zone``)           mbar → Pa; all-HH:30 stamps → HH:00
+csv       ``time`` column, local standard          none (pvlib names required)
+netcdf    UTC (ERA5)                               see :func:`read_netcdf`
+energysim local standard, period-beginning         none (the project's own format, below)
+========  =======================================  ============================================
 
-(*) pvlib labels EPW hour ``h`` (the hour ending at ``h``) as ``h − 1``, i.e.
-period-beginning.
+(*) pvlib's TMY2 and EPW readers label hour ``h`` (the hour ending at ``h``)
+as ``h − 1``, i.e. already period-beginning. Station wind in TMY3, TMY2, EPW,
+PVGIS and PSM3 files is taken at the WMO standard height of 10 m.
 
 Typical-year files (TMY3, TMY2, PVGIS TMY, and EPW / PSM3 files whose rows
 come from several calendar years) are relabelled to one calendar year
