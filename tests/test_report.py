@@ -94,7 +94,8 @@ def ordos_results(tmp: Path) -> Path:
     import energysim
 
     cfg = REPO / "configs" / "ordos.toml"
-    park = energysim.load_park(cfg) if (REPO / "weather" / "ordos").is_dir() else None
+    shipped = REPO / "weather" / "ordos" / "typical_year.csv"
+    park = energysim.load_park(cfg) if shipped.is_file() else None
     if park is None:
         epw = SHARED_ORDOS / "CHN_Nei.Mongol.Dongsheng.535430_CSWD.epw"
         if not epw.is_file():

@@ -48,8 +48,8 @@ TEMPLATE = go.layout.Template(layout=go.Layout(
     paper_bgcolor="white", plot_bgcolor="white",
     xaxis={"gridcolor": "#e5e5e5", "linecolor": "#999", "zeroline": False},
     yaxis={"gridcolor": "#e5e5e5", "linecolor": "#999", "zerolinecolor": "#999"},
-    margin={"l": 70, "r": 30, "t": 50, "b": 55},
-    legend={"orientation": "h", "y": -0.2},
+    margin={"l": 70, "r": 30, "t": 50, "b": 90},
+    legend={"orientation": "h", "y": -0.3, "yanchor": "top"},
     hovermode="x unified",
 ))
 
@@ -263,8 +263,8 @@ def _shares_chart(s: dict[str, Any], sized: dict[str, Any] | None) -> Chart:
     if target is not None:
         fig.add_vline(x=100 * target, line_dash="dash", line_color="#000",
                       annotation_text=f"on-site target {100 * target:.0f} %")
-    fig.update_layout(barmode="stack", height=150 + 60 * len(runs), hovermode="closest",
-                      yaxis_title="run", xaxis_range=[0, 100])
+    fig.update_layout(barmode="stack", height=200 + 50 * len(runs), hovermode="closest",
+                      yaxis={"title": "run", "automargin": True}, xaxis_range=[0, 100])
     return Chart("chart-shares", "Where the park's electricity comes from",
                  "Each bar splits the annual load by source; the dashed line is the on-site "
                  "target — the on-site (yellow) part must reach it.", fig)
@@ -365,14 +365,14 @@ def dispatch_section(data) -> Section | None:
 
 
 # ---------------------------------------------------------------- heat maps
-def _heatmap(id_: str, title: str, caption: str, times, values, colorbar: str,
+def _heatmap(id_: str, title: str, caption: str, times, values, colorbar: str, short: str,
              colorscale: str, zmin=None, zmax=None, scale: float = 1.0) -> Chart:
     days, grid = day_hour_grid(times, values * scale)
     fig = _figure(title, "day", "hour of day (local standard time) [h]", hovermode="closest")
     fig.add_trace(go.Heatmap(
         x=days, y=list(range(24)), z=grid, colorscale=colorscale, zmin=zmin, zmax=zmax,
-        colorbar={"title": {"text": colorbar, "side": "right"}},
-        hovertemplate="%{x} %{y}:00<br>%{z:,.1f}<extra></extra>"))
+        colorbar={"title": {"text": short, "side": "top"}},
+        hovertemplate="%{x} %{y}:00<br>" + colorbar + ": %{z:,.1f}<extra></extra>"))
     fig.update_layout(height=330, yaxis={"dtick": 6, "range": [-0.5, 23.5]})
     return Chart(id_, title, caption, fig)
 
@@ -387,7 +387,8 @@ def heatmap_section(data) -> Section | None:
         "chart-heat-coverage", "On-site coverage by day and hour",
         "Green where PV, wind and the battery serve the whole hour's load; pale and "
         "white where the park leans on the grid (winter nights, calm evenings).",
-        times, _onsite_coverage(flows), unit_label("onsite_coverage", percent=True), "Greens",
+        times, _onsite_coverage(flows), unit_label("onsite_coverage", percent=True),
+        "on site [%]", "Greens",
         0, 100, 100.0)]
     battery_mwh = _capacity(data, "battery_mwh")
     if battery_mwh > 0 and "soc" in flows:
@@ -395,13 +396,13 @@ def heatmap_section(data) -> Section | None:
             "chart-heat-soc", "Battery state of charge by day and hour",
             "Dark when the battery is full; read the daily charge-discharge rhythm and the "
             "days it stays empty.", times, _flow(flows, "soc") / battery_mwh,
-            unit_label("soc_fraction", percent=True), "Purples", 0, 100, 100.0))
+            unit_label("soc_fraction", percent=True), "SoC [%]", "Purples", 0, 100, 100.0))
     charts.append(_heatmap(
         "chart-heat-imports", "Grid imports by day and hour",
         "Dark cells are the hours bought from the grid (green + regular): the seasons and "
         "hours to target with more wind, storage or demand shift.",
         times, _flow(flows, "import_green") + _flow(flows, "import_regular"),
-        unit_label("grid_import"), "OrRd", 0, None))
+        unit_label("grid_import"), "import [MW]", "OrRd", 0, None))
     return Section("heatmaps", "When the park leans on the grid", charts)
 
 
@@ -417,7 +418,7 @@ def balance_section(data) -> Section | None:
     monthly = frame.resample("MS").sum() * dt_h
     months = monthly.index.strftime("%Y-%m").tolist()
     fig = _figure("Monthly energy balance", "month", "energy per month [MWh]",
-                  barmode="relative")
+                  barmode="relative", xaxis_type="category")
     for name in SUPPLY:
         if monthly[name].any():
             fig.add_trace(go.Bar(x=months, y=_f32(monthly[name]), name=SHORT[name],
