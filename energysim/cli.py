@@ -66,6 +66,15 @@ def _energy(x: float) -> str:
     return f"{x / 1e6:,.2f} TWh" if abs(x) >= 1e6 else f"{x / 1e3:,.1f} GWh"
 
 
+def print_weather_notes(provenance: dict[str, Any]) -> None:
+    """Say what was filled or noticed in the weather (site mismatch, leap day, time shift)."""
+    for key, label in (("weather_fills", "filled"), ("weather_notes", "note")):
+        text = provenance.get(key)
+        if text:
+            err_console.print(Text.assemble((f"weather {label}: ", "yellow"), str(text)),
+                              soft_wrap=True)
+
+
 def headline_table(summary: dict[str, Any], title: str) -> Table:
     """The headline KPIs of a run as a rich table."""
     cur = summary.get("currency", "")
@@ -130,6 +139,7 @@ def run(config: ConfigArg, out: OutOpt = None, table: TablesOpt = None) -> None:
     out_dir = _out_dir(config, out)
     paths = result.save(out_dir, tables=table or ())
     report = _write_report(out_dir)
+    print_weather_notes(result.provenance)
     console.print(headline_table(result.summary(), f"{park.site.name} — simulation"))
     console.print(f"wrote {paths['summary']}, {paths['flows']}" + (f", {report}" if report else ""))
 
@@ -303,6 +313,7 @@ def study(
     out_dir = _out_dir(config, out)
     result.save(out_dir)
     report = _write_report(out_dir)
+    print_weather_notes(result.configured.provenance)
     console.print(headline_table(result.configured.summary(),
                                  f"{park.site.name} — the configured kit, simulated"))
     console.print(study_table(result.answer(), park))

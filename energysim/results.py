@@ -145,6 +145,7 @@ def provenance(park: ParkConfig, profiles: xr.Dataset | None = None, **extra: An
         "config_sha256": config_hash,
         "weather_source": profiles.attrs.get("weather_source") if profiles is not None else None,
         "weather_fills": profiles.attrs.get("weather_fills") if profiles is not None else None,
+        "weather_notes": profiles.attrs.get("weather_notes") if profiles is not None else None,
         "pvlib_version": _version("pvlib"),
         "windpowerlib_version": _version("windpowerlib"),
     }

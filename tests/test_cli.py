@@ -165,3 +165,35 @@ def test_study_answers_the_flagship_questions(tmp_path, capsys):
         json.loads((out / "summary.json").read_text())["onsite_share"])
     text = capsys.readouterr().out
     assert "least-cost mix for 80.0 %" in text and "assumption:" in text
+
+
+def test_weather_site_mismatch_is_reported(tmp_path, capsys):
+    """A weather file from elsewhere still runs, but the run says so (not silently)."""
+    weather = Path(__file__).resolve().parents[1] / "weather" / "ordos" / "typical_year.csv"
+    cfg = tmp_path / "park.toml"
+    cfg.write_text(f"""
+[site]
+name = "a site far from its weather"
+latitude = 43.0
+longitude = 109.8
+timezone = "Asia/Shanghai"
+
+[weather]
+path = "{weather.as_posix()}"
+
+[load]
+annual_mwh = 100_000
+
+[pv]
+capacity_mw = 20
+
+[wind]
+capacity_mw = 0
+max_mw = 0
+""")
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "weather note: site mismatch" in err and "43.00 N" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert "site mismatch" in summary["provenance"]["weather_notes"]
