@@ -472,7 +472,7 @@ def pathway(
 
     One LP over all periods; every period re-simulated on its full year. Writes
     OUT/pathway.csv and OUT/pathway.json (one folder per file when several, plus
-    OUT/comparison.csv).
+    OUT/comparison.csv) and OUT/report.html.
     """
     from energysim.pathways import (
         compare,
@@ -490,6 +490,7 @@ def pathway(
     if len(files) == 1:
         out_dir = _out_dir(files[0], out)
         paths = write_pathway(results[0], out_dir)
+        _write_report(out_dir)
         console.print(pathway_table(results[0]))
         console.print(f"wrote {paths['csv']} and {paths['json']}")
         return
@@ -502,6 +503,7 @@ def pathway(
         console.print(pathway_table(result))
     table = compare(results)
     path = write_comparison(table, out_dir)
+    _write_report(out_dir)
     console.print(comparison_table(table, results[0].pathway.base.economics.currency))
     console.print(f"wrote {path} and {', '.join(str(out_dir / s / 'pathway.csv') for s in stems)}")
 

@@ -343,3 +343,18 @@ def test_shipped_pathways_validate(name):
     assert targets == sorted(targets)
     loads = [p.load.annual_mwh for p in pw.parks]
     assert loads == sorted(loads)
+
+
+def test_unreachable_target_is_a_clear_error(tmp_path, capsys):
+    """Wind capped at 15 MW cannot give 80 % of 20 MW in 2030: InfeasibleTargetError, exit 2."""
+    from energysim.errors import InfeasibleTargetError
+
+    hand_park(tmp_path, 20)
+    path = _write(tmp_path, 'base = "park.toml"\n[[period]]\nyear = 2025\n[[period]]\nyear = 2030\n'
+                  'load.profile = "cf.csv:load_b"\ntargets.onsite_share = 0.8\nwind.max_mw = 15\n')
+    with pytest.raises(InfeasibleTargetError, match="2030: on-site 0.8"):
+        run_pathway(load_pathway(path))
+    out = tmp_path / "out"
+    assert main(["pathway", str(path), "--out", str(out)]) == 2
+    assert not out.exists()
+    assert "infeasible target" in capsys.readouterr().err
