@@ -171,6 +171,13 @@ def test_hourly_data_in_the_figures_is_the_saved_flows(run_report):
     np.testing.assert_allclose(-values(traces["battery charge"]["y"]), flows["charge"].values,
                                rtol=1e-6, atol=1e-5)
     assert traces["load"]["dx"] == 3_600_000  # regular hours: no time stamps sent
+    # the season menu: whole horizon, then the (only) winter week of this fortnight
+    buttons = figs["chart-dispatch"]["layout"]["updatemenus"][0]["buttons"]
+    assert [b["label"].split(" typical")[0] for b in buttons] == ["whole horizon", "Dec-Feb"]
+    start, end = pd.to_datetime(buttons[1]["args"][0]["xaxis.range"])
+    times = pd.DatetimeIndex(flows["time"].values)
+    assert end - start == pd.Timedelta(days=7) and times[0] <= start and end <= times[-1] + \
+        pd.Timedelta(hours=1)
     # monthly balance: supply minus sinks equals load, month by month (energy balance)
     bars = figs["chart-monthly"]["data"]
     total = sum(values(t["y"]) for t in bars if t["type"] == "bar")

@@ -61,6 +61,8 @@ class ReportData:
         for source in (self.summary, *self.pathway_meta.values()):
             if source and source.get("currency"):
                 return str(source["currency"])
+        if self.sweep_manifest and self.sweep_manifest.get("base_config"):
+            return _config_currency(Path(str(self.sweep_manifest["base_config"])))
         return "money"
 
     @property
@@ -73,6 +75,17 @@ class ReportData:
         if self.sweep_manifest is not None:
             return Path(str(self.sweep_manifest.get("sweep_file", "sweep"))).name
         return self.out_dir.name
+
+
+def _config_currency(path: Path) -> str:
+    """``[economics] currency`` of a park config, or "money" when it cannot be read."""
+    import tomllib
+
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+        return str(config.get("economics", {}).get("currency") or "CNY")  # config default
+    except (OSError, ValueError):
+        return "money"
 
 
 def _json(path: Path) -> dict[str, Any] | None:

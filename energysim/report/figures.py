@@ -48,8 +48,8 @@ TEMPLATE = go.layout.Template(layout=go.Layout(
     paper_bgcolor="white", plot_bgcolor="white",
     xaxis={"gridcolor": "#e5e5e5", "linecolor": "#999", "zeroline": False},
     yaxis={"gridcolor": "#e5e5e5", "linecolor": "#999", "zerolinecolor": "#999"},
-    margin={"l": 70, "r": 30, "t": 50, "b": 90},
-    legend={"orientation": "h", "y": -0.3, "yanchor": "top"},
+    margin={"l": 70, "r": 30, "t": 50, "b": 40},
+    legend={"orientation": "h", "y": -0.18, "yanchor": "top"},
     hovermode="x unified",
 ))
 
@@ -90,6 +90,7 @@ def unit_label(name: str, currency: str = "money", *, percent: bool = False) -> 
 
 def _figure(title: str, x_title: str, y_title: str, **layout: Any) -> go.Figure:
     fig = go.Figure()
+    layout.setdefault("height", 420)
     fig.update_layout(template=TEMPLATE, title={"text": title, "x": 0.01},
                       xaxis_title=x_title, yaxis_title=y_title, **layout)
     return fig
@@ -263,8 +264,9 @@ def _shares_chart(s: dict[str, Any], sized: dict[str, Any] | None) -> Chart:
     if target is not None:
         fig.add_vline(x=100 * target, line_dash="dash", line_color="#000",
                       annotation_text=f"on-site target {100 * target:.0f} %")
-    fig.update_layout(barmode="stack", height=200 + 50 * len(runs), hovermode="closest",
-                      yaxis={"title": "run", "automargin": True}, xaxis_range=[0, 100])
+    fig.update_layout(barmode="stack", height=250 + 50 * len(runs), hovermode="closest",
+                      yaxis={"title": "run", "automargin": True}, xaxis_range=[0, 100],
+                      legend={"y": -0.35})
     return Chart("chart-shares", "Where the park's electricity comes from",
                  "Each bar splits the annual load by source; the dashed line is the on-site "
                  "target — the on-site (yellow) part must reach it.", fig)
@@ -463,8 +465,8 @@ def balance_section(data) -> Section | None:
                              hovertemplate="%{x:.0f} %: %{y:,.0f} h<extra></extra>"))
         charts.append(Chart(
             "chart-soc-histogram", "How full the battery is",
-            "Hours spent at each state of charge: piles at 0 % mean the battery is too small "
-            "for the surplus it could shift, piles at 100 % that it is rarely emptied.", fig))
+            "Hours spent at each state of charge: many empty hours (0 %) mean it runs out "
+            "before the deficit ends, many full hours (100 %) that surplus is left over.", fig))
         daily = pd.Series(_flow(flows, "discharge") * dt_h, index=times).resample("D").sum()
         cycles = daily / battery_mwh
         total = (data.summary or {}).get("battery_cycles", float(cycles.sum()))
@@ -541,12 +543,19 @@ def pathway_section(data) -> Section | None:
     cur = data.currency
     many = len(data.pathways) > 1
 
+    names: dict[str, str] = {}
+    for key in data.pathways:
+        name = str(data.pathway_meta.get(key, {}).get("pathway") or key or "pathway")
+        if name in names.values():
+            name = f"{name} ({key or 'top folder'})"
+        names[key] = esc(name)
+
     def name_of(key: str) -> str:
-        return esc(data.pathway_meta.get(key, {}).get("pathway") or key or "pathway")
+        return names[key]
 
     fig = _figure("Installed capacity by period", "period [yr]",
                   "installed capacity [MWp, MW; battery MWh]", barmode="group",
-                  hovermode="closest")
+                  hovermode="closest", xaxis_type="category")
     for key, t in data.pathways.items():
         years = t["year"].astype(int).astype(str)
         for col, label, color in (("pv_total_mw", "PV [MWp]", COLORS["pv"]),
@@ -561,7 +570,7 @@ def pathway_section(data) -> Section | None:
                     "periods are the investments.", fig)]
 
     fig = _figure("Shares by period", "period [yr]", "share of annual load [%]",
-                  hovermode="closest")
+                  hovermode="closest", xaxis_type="category")
     for key, t in data.pathways.items():
         prefix = f"{name_of(key)}: " if many else ""
         years = t["year"].astype(int).astype(str)
@@ -580,7 +589,7 @@ def pathway_section(data) -> Section | None:
 
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.update_layout(template=TEMPLATE, title={"text": "Cost and CO2 by period", "x": 0.01},
-                      hovermode="closest", barmode="group")
+                      hovermode="closest", barmode="group", height=420)
     for key, t in data.pathways.items():
         prefix = f"{name_of(key)}: " if many else ""
         years = t["year"].astype(int).astype(str)
@@ -592,7 +601,7 @@ def pathway_section(data) -> Section | None:
             fig.add_trace(go.Scatter(x=years, y=t["co2_t"] / 1e3, name=prefix + "CO2",
                                      mode="lines+markers", line={"color": "#333"}),
                           secondary_y=True)
-    fig.update_xaxes(title_text="period [yr]")
+    fig.update_xaxes(title_text="period [yr]", type="category")
     fig.update_yaxes(title_text=f"annualised cost [M{esc(cur)} yr-1]", secondary_y=False)
     fig.update_yaxes(title_text="scope-2 CO2 [kt yr-1]", secondary_y=True, showgrid=False)
     charts.append(Chart("chart-pathway-cost", "Cost and CO2 by period",
@@ -636,15 +645,19 @@ def sweep_section(data) -> Section | None:
     charts = []
     if kpis:
         percent = {k: QUANTITIES[k].unit == "1" for k in kpis}
-        fig = make_subplots(rows=1, cols=len(kpis), horizontal_spacing=0.07)
-        for i, k in enumerate(kpis, start=1):
+        cols = 2 if len(kpis) > 1 else 1
+        rows = math.ceil(len(kpis) / cols)
+        fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.1, vertical_spacing=0.25)
+        for i, k in enumerate(kpis):
+            r, c = divmod(i, cols)
             values = table[k].to_numpy(float) * (100 if percent[k] else 1)
             fig.add_trace(go.Histogram(x=_f32(values), name=QUANTITIES[k].long_name,
-                                       marker_color=COLORS["wind"], showlegend=False), 1, i)
-            fig.update_xaxes(title_text=unit_label(k, esc(cur), percent=percent[k]), row=1,
-                             col=i)
-            fig.update_yaxes(title_text="scenarios [count]" if i == 1 else None, row=1, col=i)
-        fig.update_layout(template=TEMPLATE, height=340, hovermode="closest", bargap=0.05,
+                                       marker_color=COLORS["wind"], showlegend=False), r + 1, c + 1)
+            fig.update_xaxes(title_text=unit_label(k, esc(cur), percent=percent[k]), row=r + 1,
+                             col=c + 1)
+            fig.update_yaxes(title_text="scenarios [count]", row=r + 1, col=c + 1)
+        fig.update_layout(template=TEMPLATE, height=260 * rows + 80, hovermode="closest",
+                          bargap=0.05,
                           title={"text": "KPI distributions across scenarios", "x": 0.01})
         charts.append(Chart("chart-sweep-histograms", "KPI distributions across scenarios",
                             f"How {len(table):,} scenarios spread: a narrow histogram means the "
@@ -668,7 +681,7 @@ def sweep_section(data) -> Section | None:
                                  name="parameter low (bottom 20 %)", marker_color="#90caf9"))
             fig.add_trace(go.Bar(y=names, x=t["high"] * scale, orientation="h",
                                  name="parameter high (top 20 %)", marker_color="#1565c0"))
-            fig.update_layout(height=180 + 40 * len(t))
+            fig.update_layout(height=200 + 40 * len(t), yaxis_automargin=True)
             charts.append(Chart("chart-sweep-tornado", "Tornado of sensitivities",
                                 "The longest bars are the assumptions that move the result "
                                 "most; light = low values of the parameter, dark = high.", fig))
