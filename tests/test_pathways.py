@@ -358,3 +358,25 @@ def test_unreachable_target_is_a_clear_error(tmp_path, capsys):
     assert main(["pathway", str(path), "--out", str(out)]) == 2
     assert not out.exists()
     assert "infeasible target" in capsys.readouterr().err
+
+
+def test_books_balance_with_short_lifetimes(tmp_path):
+    """Battery lifetime 4 yr < 5-yr gaps: each period's battery retires at the next period's start
+    (retired = previous build, total = this build); PV/wind (25 yr) never fall."""
+    small_park(tmp_path, seed=4)
+    periods = "".join(f"[[period]]\nyear = {y}\nbattery.lifetime_yr = 4\n"
+                      f"targets.onsite_share = {s}\n"
+                      for y, s in ((2025, 0.6), (2030, 0.7), (2035, 0.75)))
+    res = run_pathway(load_pathway(_write(tmp_path, f'base = "park.toml"\n{periods}')))
+    t = res.table
+    added, retired = t["battery_added_mwh"].to_numpy(), t["battery_retired_mwh"].to_numpy()
+    assert added.max() > 0, "the case must build a battery to test its retirement"
+    np.testing.assert_allclose(t["battery_total_mwh"], added, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(retired, np.r_[0.0, added[:-1]], rtol=1e-9, atol=1e-9)
+    for col in ("pv_total_mw", "wind_total_mw"):
+        assert np.all(np.diff(t[col].to_numpy()) >= -1e-6), col
+    for stem, unit in (("pv", "mw"), ("wind", "mw"), ("battery", "mwh"), ("battery_power", "mw")):
+        total = t[f"{stem}_total_{unit}"].to_numpy()
+        np.testing.assert_allclose(
+            total[1:], total[:-1] + t[f"{stem}_added_{unit}"].to_numpy()[1:]
+            - t[f"{stem}_retired_{unit}"].to_numpy()[1:], rtol=1e-9, atol=1e-6)
