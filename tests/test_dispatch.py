@@ -18,9 +18,11 @@ from energysim.dispatch import (
     dispatch,
     dispatch_arrays,
     dispatch_params,
+    kernel,
     sweep,
     sweep_years,
 )
+from energysim.dispatch import _kernel_args as kernel_args
 from energysim.errors import ConfigError, ProfileError
 
 IN = ("pv", "wind", "import_green", "import_regular", "discharge", "unmet")
@@ -313,3 +315,33 @@ def test_sweep_years_matches_per_year_sweep():
         one = sweep(pv[y], wind[y], load, caps, p)
         for key in TOTAL_KEYS:
             np.testing.assert_array_equal(both[key][:, y], one[key])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_split_path_equals_serial_loop(inst):
+    """The fast path (SoC recursion, then vectorised flows) applies the serial loop's rules.
+
+    The serial loop runs with grid charging on and a zero block, which charges
+    nothing; flows agree to 1e-12 of the largest flow, totals to 1e-12 relative.
+    """
+    pv, wind, load, p = inst
+    if p.grid_charging or (math.isfinite(p.green_volume_mwh) and p.green_matching == "annual"):
+        p = p._replace(grid_charging=False, green_volume_mwh=math.inf)
+    n = len(load)
+    args = list(kernel_args(p, n))
+    dt_h, eta_c, eta_d, keep, soc_min, soc_max, s0 = args[:7]
+    import_max, export_max, block = args[9:12]
+    zeros = np.zeros(n)
+    out = {}
+    for serial in (False, True):
+        hourly, totals = np.empty((len(kernel.HOURLY), n)), np.zeros(kernel.N_TOTALS)
+        end = kernel.year(pv, wind, load.copy(), zeros, zeros, 1.0, 1.0, p.battery_mwh,
+                          p.battery_mw, dt_h, eta_c, eta_d, keep, soc_min, soc_max, serial,
+                          import_max, export_max, block, math.inf, 0.0, s0 * p.battery_mwh, 0.0,
+                          True, hourly, totals)
+        out[serial] = hourly, totals, end
+    scale = max(float(np.max(np.abs(out[False][0]))), 1.0)
+    np.testing.assert_allclose(out[True][0], out[False][0], rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(out[True][1], out[False][1], rtol=1e-12, atol=1e-12 * scale * n)
+    assert sum(out[True][2]) == pytest.approx(sum(out[False][2]), rel=1e-12, abs=1e-12 * scale)

@@ -78,6 +78,11 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
          green_block, green_budget, grid_charge_block, s_on, s_gr, record, hourly, totals):
     """Greedy dispatch of one run from a given start state.
 
+    Runs the split path (:func:`_soc_path` then :func:`_flows`) when no serial
+    rule other than the SoC is active (no grid charging, no finite green
+    budget), the single serial loop :func:`_year_serial` otherwise; both apply
+    the same rules (tests/test_dispatch.py compares them).
+
     Parameters
     ----------
     pv_pu, wind_pu : float64[:]
@@ -123,6 +128,22 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
     (s_on, s_gr) : tuple of float
         End energy of on-site and grid origin [MWh].
     """
+    if grid_charging or green_budget < np.inf:
+        return _year_serial(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy,
+                            power, dt_h, eta_c, eta_d, keep, soc_min, soc_max, grid_charging,
+                            import_max, export_max, green_block, green_budget,
+                            grid_charge_block, s_on, s_gr, record, hourly, totals)
+    return _year_split(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
+                       dt_h, eta_c, eta_d, keep, soc_min, soc_max, import_max, export_max,
+                       green_block, s_on + s_gr, record, hourly, totals)
+
+
+@njit(cache=True)
+def _year_serial(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
+                 dt_h, eta_c, eta_d, keep, soc_min, soc_max, grid_charging, import_max,
+                 export_max, green_block, green_budget, grid_charge_block, s_on, s_gr, record,
+                 hourly, totals):
+    """All rules in one serial loop (grid charging, chronological green budget); see :func:`year`."""
     n = load.shape[0]
     e_min = soc_min * energy
     window = (soc_max - soc_min) * energy  # usable window above the floor [MWh]
@@ -227,6 +248,145 @@ def year(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power,
     totals[13] = t_co2 * dt_h
     totals[14] = t_base * dt_h
     return e_min + a - s_gr, s_gr
+
+
+@njit(cache=True)
+def _soc_path(pv_pu, wind_pu, load, cap_pv, cap_wind, keep, window, stored_per_mw,
+              removed_per_mw, up_max, down_max, a, path):
+    """The serial part: energy above the floor [MWh], start and after each hour, into ``path``.
+
+    Only the SoC recursion :math:`a_t = \\max(\\min(k a_{t-1} + u_t - d_t, W), 0)`
+    (u, d: energy the surplus could store, the deficit could remove, within
+    power; W the window) is serial. ``path`` has hours + 1 entries, ``path[0] =
+    a`` the start; the end value is returned.
+    """
+    path[0] = a
+    for t in range(load.shape[0]):
+        gen = pv_pu[t] * cap_pv + wind_pu[t] * cap_wind
+        ld = load[t]
+        direct = min(gen, ld)
+        up = min((gen - direct) * stored_per_mw, up_max)
+        down = min((ld - direct) * removed_per_mw, down_max)
+        a_kept = a * keep
+        a = max(min(a_kept + (up - down), window), 0.0)
+        path[t + 1] = a
+    return a
+
+
+@njit(cache=True)
+def _hour(t, pv_pu, wind_pu, load, cap_pv, cap_wind, keep, path, mw_per_room, mw_per_avail,
+          import_max, export_max, green_block):
+    """Flows of hour t given the SoC path [MW] (clamps keep rounding out of the flows).
+
+    A plain function LLVM inlines, compiled without fast-math: every flow is
+    computed exactly the same in :func:`_flow_totals` and :func:`_flow_record`.
+    """
+    pv = pv_pu[t] * cap_pv
+    wind = wind_pu[t] * cap_wind
+    ld = load[t]
+    gen = pv + wind
+    direct = min(gen, ld)
+    surplus = gen - direct
+    deficit = ld - direct
+    moved = path[t + 1] - path[t] * keep  # > 0 stored, < 0 removed [MWh], as in _soc_path
+    ch = min(max(moved, 0.0) * mw_per_room, surplus)
+    ex = min(surplus - ch, export_max)
+    cu = max(surplus - ch - ex, 0.0)
+    dis = min(max(-moved, 0.0) * mw_per_avail, deficit)
+    rest = max(deficit - dis, 0.0)
+    imp = min(rest, import_max)
+    unmet = max(rest - imp, 0.0)
+    green = min(imp, green_block)
+    regular = max(imp - green, 0.0)
+    return pv, wind, ld, green, regular, ex, ch, dis, cu, unmet, direct + dis
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _flow_totals(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, keep, path,
+                 mw_per_room, mw_per_avail, import_max, export_max, green_block, dt_h, totals):
+    """Totals of the split path.
+
+    No serial dependency is left, so with re-association allowed (``fastmath=
+    {"reassoc"}``, which applies to the sums here only, not to the flows of
+    :func:`_hour`) the loop vectorises. The summation order is fixed by the
+    compiled code, the same for every caller: sweep and single run agree bit
+    for bit (tests/test_dispatch.py).
+    """
+    t_pv = t_wind = t_load = t_green = t_regular = t_export = t_charge = 0.0
+    t_dis = t_curt = t_unmet = t_onsite = t_cost = t_co2 = t_base = 0.0
+    for t in range(load.shape[0]):
+        pv, wind, ld, green, regular, ex, ch, dis, cu, unmet, onsite = _hour(
+            t, pv_pu, wind_pu, load, cap_pv, cap_wind, keep, path, mw_per_room, mw_per_avail,
+            import_max, export_max, green_block)
+        t_pv += pv
+        t_wind += wind
+        t_load += ld
+        t_green += green
+        t_regular += regular
+        t_export += ex
+        t_charge += ch
+        t_dis += dis
+        t_curt += cu
+        t_unmet += unmet
+        t_onsite += onsite
+        t_cost += (green + regular) * price[t]
+        t_co2 += regular * emission[t]
+        t_base += ld * emission[t]
+    for k, v in enumerate((t_pv, t_wind, t_load, t_green, t_regular, t_export, t_charge, t_dis,
+                           t_curt, t_unmet, t_onsite, 0.0)):
+        totals[k] = v * dt_h
+    totals[12] = t_cost * dt_h
+    totals[13] = t_co2 * dt_h
+    totals[14] = t_base * dt_h
+
+
+@njit(cache=True)
+def _flow_record(pv_pu, wind_pu, load, cap_pv, cap_wind, keep, path, e_min, mw_per_room,
+                 mw_per_avail, import_max, export_max, green_block, hourly):
+    """Hourly flows of the split path into ``hourly`` (rows as :data:`HOURLY`)."""
+    for t in range(load.shape[0]):
+        flows = _hour(t, pv_pu, wind_pu, load, cap_pv, cap_wind, keep, path, mw_per_room,
+                      mw_per_avail, import_max, export_max, green_block)
+        pv, wind, ld, green, regular, ex, ch, dis, cu, unmet, onsite = flows
+        hourly[0, t] = pv
+        hourly[1, t] = wind
+        hourly[2, t] = ld
+        hourly[3, t] = green
+        hourly[4, t] = regular
+        hourly[5, t] = ex
+        hourly[6, t] = ch
+        hourly[7, t] = dis
+        hourly[8, t] = cu
+        hourly[9, t] = unmet
+        hourly[10, t] = e_min + path[t + 1]
+        hourly[11, t] = onsite
+        hourly[12, t] = 0.0
+
+
+@njit(cache=True)
+def _year_split(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy, power, dt_h,
+                eta_c, eta_d, keep, soc_min, soc_max, import_max, export_max, green_block,
+                s_start, record, hourly, totals):
+    """:func:`year` without grid charging and green budget: the SoC path, then the flows.
+
+    Totals always come from :func:`_flow_totals`, so a recorded run and a
+    totals-only run (the sweep) give bit-identical totals.
+    """
+    e_min = soc_min * energy
+    window = (soc_max - soc_min) * energy
+    stored_per_mw = eta_c * dt_h
+    removed_per_mw = dt_h / eta_d
+    a0 = max(s_start - e_min, 0.0)
+    path = np.empty(load.shape[0] + 1)
+    a = _soc_path(pv_pu, wind_pu, load, cap_pv, cap_wind, keep, window, stored_per_mw,
+                  removed_per_mw, power * stored_per_mw, power * removed_per_mw, a0, path)
+    mw_per_room, mw_per_avail = 1.0 / stored_per_mw, eta_d / dt_h
+    _flow_totals(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, keep, path,
+                 mw_per_room, mw_per_avail, import_max, export_max, green_block, dt_h, totals)
+    if record:
+        _flow_record(pv_pu, wind_pu, load, cap_pv, cap_wind, keep, path, e_min, mw_per_room,
+                     mw_per_avail, import_max, export_max, green_block, hourly)
+    return e_min + a, 0.0
 
 
 @njit(cache=True)
