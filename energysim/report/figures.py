@@ -215,6 +215,15 @@ def _kpi_rows(s: dict[str, Any], currency: str) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _indicator_value(value: Any, unit: Any) -> str:
+    """An indicator's value or threshold: shares in %, others with their unit."""
+    if value is None:
+        return "—"
+    if unit in ("1", None, ""):
+        return _pct(float(value))
+    return f"{float(value):.3g} {unit}"
+
+
 def _table(head: tuple[str, ...], rows: list[tuple[Any, ...]], cls: str = "") -> str:
     h = "".join(f"<th>{esc(c)}</th>" for c in head)
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
@@ -300,8 +309,8 @@ def headline_section(data) -> Section | None:
     if indicators:
         parts.append("<h3>Zero-carbon park indicators</h3>" + _table(
             ("indicator", "value", "rule", "status", "basis"),
-            [(r.get("indicator", r.get("key")), f"{r.get('value', float('nan')):.3g} "
-              f"{r.get('unit', '')}", f"{r.get('rule', '')} {r.get('threshold', '')}",
+            [(r.get("indicator", r.get("key")), _indicator_value(r.get("value"), r.get("unit")),
+              f"{r.get('rule', '')} {_indicator_value(r.get('threshold'), r.get('unit'))}",
               "pass" if r.get("passed") else "FAIL", r.get("basis", "")) for r in indicators],
             "indicators"))
     prov = s.get("provenance") or {}
@@ -491,7 +500,8 @@ def frontier_section(data) -> Section | None:
         return None
     cur = data.currency
     table = table.sort_values("share")
-    fig = _figure("Cost of on-site share", unit_label("onsite_share", percent=True),
+    fig = _figure("Cost of on-site share",
+                  f"{QUANTITIES['onsite_share'].long_name}, target of the sizing [%]",
                   unit_label("lcoe_per_mwh", cur), hovermode="closest")
     custom = np.column_stack([table.get(c, pd.Series(np.nan, index=table.index)).to_numpy(float)
                               for c in ("pv_mw", "wind_mw", "battery_mwh", "annualized_cost")])
@@ -518,8 +528,9 @@ def frontier_section(data) -> Section | None:
                                      mode="markers", name=name,
                                      marker={"symbol": symbol, "size": 13}))
     charts = [Chart("chart-frontier", "Cost versus on-site share",
-                    "Each point is the least-cost PV, wind and battery mix reaching that on-site "
-                    "share (simulated); the slope is what each extra point of share costs.", fig)]
+                    "Each point is the least-cost PV, wind and battery mix for that on-site "
+                    "target; the slope is what each extra point costs (flat where the cheapest "
+                    "mix already exceeds the target).", fig)]
     wy = data.weather_years
     if wy is not None and "onsite_share" in wy and "year" in wy and len(wy):
         fig = _figure("On-site share by weather year", "weather year",
