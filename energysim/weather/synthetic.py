@@ -589,6 +589,46 @@ def _site_tuple(params: GeneratorParams, site) -> tuple[float, float, float, flo
     return float(get("latitude")), float(get("longitude")), float(get("altitude_m")), float(offset)
 
 
+def _wind_solar_latents(p: GeneratorParams, rng: np.random.Generator, n_d: int,
+                        year_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly wind latent ``w_h`` and daily solar latent ``z_d`` (unit normal marginals).
+
+    ``w = √λ s + √(1−λ) f`` (slow and fast unit AR(1)); ``z = √(1−σy²) (r S + √(1−r²) u) + σy Y``
+    with ``S`` the standardised daily mean of ``s``, ``u`` a daily AR(1) whose
+    lag-1 coefficient makes the lag-1 autocorrelation of ``z`` equal
+    ``kc_lag1`` (within a year), ``r`` set so that corr(z, daily mean of w)
+    equals ``solar_wind_corr``, and ``Y`` one standard normal per calendar year.
+    """
+    n_h = 24 * n_d
+    lam, rho_s, rho_f = p.wind_slow_share, p.wind_slow_lag1, p.wind_fast_lag1
+    slow = ar1(rng, n_h, rho_s)
+    fast = ar1(rng, n_h, rho_f)
+    w_lat = math.sqrt(lam) * slow + math.sqrt(1 - lam) * fast
+    v_s, rho_sd = _mean_of_block_var(rho_s)
+    v_f, _ = _mean_of_block_var(rho_f)
+    s_day = slow.reshape(n_d, 24).mean(axis=1) / math.sqrt(v_s)
+    corr_s_w = math.sqrt(lam * v_s / (lam * v_s + (1 - lam) * v_f)) if lam > 0 else 0.0
+    r = float(np.clip(p.solar_wind_corr / corr_s_w, -0.95, 0.95)) if corr_s_w > 1e-6 else 0.0
+    phi_u = float(np.clip((p.kc_lag1 - r * r * rho_sd) / max(1 - r * r, 1e-9), 0.0, 0.98))
+    u_day = ar1(rng, n_d, phi_u)
+    uniq_years, year_pos = np.unique(year_d, return_inverse=True)
+    year_eff = rng.standard_normal(uniq_years.size)[year_pos]
+    sy = float(np.clip(p.kc_year_sd, 0.0, 0.9))
+    z_d = math.sqrt(1 - sy * sy) * (r * s_day + math.sqrt(1 - r * r) * u_day) + sy * year_eff
+    return w_lat, z_d
+
+
+def _daily_kc(p: GeneratorParams, z_d: np.ndarray, month_d: np.ndarray) -> np.ndarray:
+    """Daily clear-sky index from the solar latent through the month's quantile function."""
+    kc_q = np.asarray(p.kc_quantiles, dtype=float)
+    u_d = special.ndtr(z_d)
+    kc_d = np.empty(z_d.size)
+    for m in range(1, 13):
+        sel = month_d == m
+        kc_d[sel] = np.interp(u_d[sel], KC_PROBS, kc_q[m - 1])
+    return kc_d
+
+
 def generate(params: GeneratorParams, site=None, years=range(2001, 2011), seed: int = 0, *,
              source: str | None = None) -> xr.Dataset:
     """Draw synthetic hourly weather years from fitted parameters.
@@ -633,21 +673,7 @@ def generate(params: GeneratorParams, site=None, years=range(2001, 2011), seed: 
     rng = np.random.default_rng(seed)
 
     # --- latent processes (fixed draw order: determinism) ---
-    lam, rho_s, rho_f = p.wind_slow_share, p.wind_slow_lag1, p.wind_fast_lag1
-    slow = ar1(rng, n_h, rho_s)
-    fast = ar1(rng, n_h, rho_f)
-    w_lat = math.sqrt(lam) * slow + math.sqrt(1 - lam) * fast
-    v_s, rho_sd = _mean_of_block_var(rho_s)
-    v_f, _ = _mean_of_block_var(rho_f)
-    s_day = slow.reshape(n_d, 24).mean(axis=1) / math.sqrt(v_s)
-    corr_s_w = math.sqrt(lam * v_s / (lam * v_s + (1 - lam) * v_f)) if lam > 0 else 0.0
-    r = float(np.clip(p.solar_wind_corr / corr_s_w, -0.95, 0.95)) if corr_s_w > 1e-6 else 0.0
-    phi_u = float(np.clip((p.kc_lag1 - r * r * rho_sd) / max(1 - r * r, 1e-9), 0.0, 0.98))
-    u_day = ar1(rng, n_d, phi_u)
-    uniq_years, year_pos = np.unique(year_d, return_inverse=True)
-    year_eff = rng.standard_normal(uniq_years.size)[year_pos]
-    sy = float(np.clip(p.kc_year_sd, 0.0, 0.9))
-    z_d = math.sqrt(1 - sy * sy) * (r * s_day + math.sqrt(1 - r * r) * u_day) + sy * year_eff
+    w_lat, z_d = _wind_solar_latents(p, rng, n_d, year_d)
     e_kc = ar1(rng, n_h, p.kc_hour_lag1)
     t_daily = ar1(rng, n_d, p.temp_daily_lag1)
     t_hour = ar1(rng, n_h, p.temp_hour_lag1)
@@ -655,11 +681,7 @@ def generate(params: GeneratorParams, site=None, years=range(2001, 2011), seed: 
 
     # --- solar ---
     kc_q = np.asarray(p.kc_quantiles, dtype=float)
-    u_d = special.ndtr(z_d)
-    kc_d = np.empty(n_d)
-    for m in range(1, 13):
-        sel = month_d == m
-        kc_d[sel] = np.interp(u_d[sel], KC_PROBS, kc_q[m - 1])
+    kc_d = _daily_kc(p, z_d, month_d)
     cs = _clear_sky(times, lat, lon, alt, offset)
     ghi_cs = cs["ghi_cs"].to_numpy()
     sd = np.asarray(p.kc_hour_sd, dtype=float)[np.digitize(kc_d, KC_CLASS_EDGES)]
@@ -745,6 +767,10 @@ def generate(params: GeneratorParams, site=None, years=range(2001, 2011), seed: 
 FS_WEIGHTS = {"ghi_sum": 0.5, "wind_mean": 0.3, "temp_mean": 0.1, "temp_max": 0.05, "temp_min": 0.05}
 
 
+#: Monthly temperature RMS deviation [K] counted like a 100 % deviation of annual GHI / 10 (ranking step).
+TEMP_DEVIATION_SCALE_K = 10.0
+
+
 def _daily_stats(ds: xr.Dataset) -> pd.DataFrame:
     t = pd.DatetimeIndex(ds["time"].values)
     df = pd.DataFrame({k: ds[k].to_numpy() for k in ("ghi", "wind_speed", "temp_air")}, index=t)
@@ -755,7 +781,8 @@ def _daily_stats(ds: xr.Dataset) -> pd.DataFrame:
     })
 
 
-def select_typical_year(ds: xr.Dataset, weights: dict | None = None) -> tuple[int, pd.Series]:
+def select_typical_year(ds: xr.Dataset, weights: dict | None = None,
+                        n_candidates: int = 5) -> tuple[int, pd.DataFrame]:
     """The calendar year of a multi-year Dataset closest to the whole set (Finkelstein–Schafer).
 
     For every year, month and daily statistic (daily GHI sum, mean wind, mean,
@@ -766,12 +793,21 @@ def select_typical_year(ds: xr.Dataset, weights: dict | None = None) -> tuple[in
     years are chosen (not TMY-style month splicing) so that persistence across
     month boundaries stays intact.
 
+    As in the TMY procedure (where the five lowest-FS candidate months are
+    then ranked by the closeness of their mean to the long-term mean), the
+    ``n_candidates`` lowest-score years are ranked by
+    ``|G_y/Ḡ − 1| + |V_y/V̄ − 1| + rms_m(T_ym − T̄_m) / 10 K``, the relative
+    deviation of their annual GHI and mean wind speed from the all-years means
+    plus the RMS deviation of their monthly mean temperatures, and the closest
+    is chosen: the typical year is then close to P50 for both PV and wind
+    energy, with typical monthly temperatures.
+
     Returns
     -------
     year : int
-        The year with the lowest score.
-    scores : pandas.Series
-        Score per year.
+        The chosen year.
+    scores : pandas.DataFrame
+        Per year: ``fs_score``, ``annual_deviation``, ``candidate``.
     """
     weights = weights or FS_WEIGHTS
     daily = _daily_stats(ds)
@@ -789,8 +825,17 @@ def select_typical_year(ds: xr.Dataset, weights: dict | None = None) -> tuple[in
                 cdf_one = np.arange(1, x.size + 1) / x.size
                 total += w * float(np.mean(np.abs(cdf_one - cdf_ref)))
         scores[y] = total / 12
-    s = pd.Series(scores, name="fs_score")
-    return int(s.idxmin()), s
+    table = pd.DataFrame({"fs_score": pd.Series(scores)})
+    t = pd.DatetimeIndex(ds["time"].values)
+    g = ds["ghi"].to_series().groupby(t.year).sum()
+    v = ds["wind_speed"].to_series().groupby(t.year).mean()
+    tm = ds["temp_air"].to_series().groupby([t.year, t.month]).mean().unstack()
+    t_rms = np.sqrt(((tm - tm.mean()) ** 2).mean(axis=1))
+    table["annual_deviation"] = ((g / g.mean() - 1).abs() + (v / v.mean() - 1).abs()
+                                 + t_rms / TEMP_DEVIATION_SCALE_K)
+    table["candidate"] = table["fs_score"].rank(method="first") <= n_candidates
+    year = int(table.loc[table["candidate"], "annual_deviation"].idxmin())
+    return year, table
 
 
 # ---------------------------------------------------------------------------
@@ -800,7 +845,9 @@ def select_typical_year(ds: xr.Dataset, weights: dict | None = None) -> tuple[in
 #: The shipped Ordos set: site (configs/ordos.toml [site]), years, seed, hub height.
 ORDOS = {
     "site": {"latitude": 39.6, "longitude": 109.8, "altitude_m": 1300.0, "utc_offset_h": 8.0},
-    "years": (2001, 2020),
+    "years": (2001, 2020),       # years.csv
+    "pool_years": (2001, 2100),  # one draw; years.csv is its start, the typical year is chosen from all
+    "typical_candidates": 10,    # lowest-FS years ranked by closeness of annual means
     "seed": 53543,               # the Dongsheng WMO station number
     "wind_height_m": 100.0,
     "target_wind_flh_h": 2600.0, # FACTS.md: 2 300-2 900 h (SPIC Dongsheng 2 521 h, Ordos 3.1 GW 2 870 h)
@@ -866,12 +913,10 @@ def calibrate_ordos(shared_dir, *, config_path=None, verbose: bool = False) -> G
     z_within = z - pd.Series(z).groupby(yrs).transform("mean").to_numpy()
     consecutive = np.r_[True, np.diff(cd["date"].to_numpy()).astype("timedelta64[D]").astype(int) <= 2]
     kc_lag1 = _lag_corr(z_within, 1, valid=consecutive)
-    # year effect: variance of annual latent means beyond what day-to-day persistence explains
-    ann = pd.Series(z).groupby(yrs).mean().to_numpy()
-    n = 365
-    k = np.arange(1, n)
-    v_days = (1 + 2 * np.sum((1 - k / n) * kc_lag1**k)) / n
-    sy2 = max(0.0, (float(np.var(ann, ddof=1)) - v_days) / (1 - v_days))
+    # year effect: set so that the model's inter-annual CV of GHI equals CDSRD's
+    counts = cd.groupby("year")["ghi_wh"].count()
+    annual = cd.groupby("year")["ghi_wh"].sum()[counts >= 360]
+    cv_target = float(annual.std(ddof=1) / annual.mean())
     # diffuse fraction: CDSRD monthly, relative to Erbs on the (shifted) EPW hours
     dfrac = cd.groupby("month")["dhi_wh"].sum() / cd.groupby("month")["ghi_wh"].sum()
     epw_df = np.array([
@@ -886,13 +931,17 @@ def calibrate_ordos(shared_dir, *, config_path=None, verbose: bool = False) -> G
                 "clear-sky index, persistence, inter-annual variability, diffuse fraction); wind scaled to "
                 f"hub level ({ORDOS['wind_height_m']:g} m) for {ORDOS['target_wind_flh_h']:g} full-load hours "
                 "with configs/ordos.toml [wind]"),
-        kc_quantiles=kc_q, kc_lag1=_r(kc_lag1), kc_year_sd=_r(math.sqrt(sy2)),
+        kc_quantiles=kc_q, kc_lag1=_r(kc_lag1), kc_year_sd=0.0,
         diffuse_factor=_r(factor),
         wind_height_m=float(ORDOS["wind_height_m"]),
         wind_calm_fraction=_r(np.zeros(12)),
         notes=("station pressure and temperature are Dongsheng's (1462 m); generate() moves pressure to the "
                "target altitude; the wind diurnal cycle and dynamics are the 10 m station's, scaled to hub level"),
     )
+    params = params.replace(kc_year_sd=_r(_year_sd_for_cv(params, cv_target)))
+    params = params.replace(diffuse_factor=_r(_diffuse_factor_for(params, dfrac.to_numpy())))
+    if verbose:
+        print(f"CDSRD {first}-{last}: annual GHI CV {cv_target:.4f} -> year-effect sd {params.kc_year_sd:.4f}")
     alpha = _wind_scale_for_flh(params, config_path, ORDOS["target_wind_flh_h"], verbose=verbose)
     params = params.replace(wind_weibull_c=_r(np.asarray(params.wind_weibull_c) * alpha),
                             notes=params.notes + f"; Weibull scales × {alpha:.4f} (hub-level calibration)")
@@ -939,12 +988,52 @@ def full_load_hours(ds: xr.Dataset, config_path=None) -> dict:
     return out
 
 
+def _annual_ghi_cv(params: GeneratorParams, n_years: int = 400, seed: int = 1) -> float:
+    """Inter-annual coefficient of variation of GHI of the daily part of the model (Monte Carlo)."""
+    days = _calendar([2001])
+    month_d = np.tile(days.month.to_numpy(), n_years)
+    year_d = np.repeat(np.arange(n_years), 365)
+    _, z_d = _wind_solar_latents(params, np.random.default_rng(seed), 365 * n_years, year_d)
+    kc_d = _daily_kc(params, z_d, month_d)
+    h_cs = daily_clear_sky_index(np.ones(365), days, params.latitude, params.longitude,
+                                 params.altitude_m, params.utc_offset_h)
+    annual = (kc_d.reshape(n_years, 365) / h_cs).sum(axis=1)
+    return float(annual.std(ddof=1) / annual.mean())
+
+
+def _year_sd_for_cv(params: GeneratorParams, cv_target: float) -> float:
+    """Year-effect sd (bisection, common random numbers) giving the target inter-annual CV."""
+    if _annual_ghi_cv(params.replace(kc_year_sd=0.0)) >= cv_target:
+        return 0.0
+    lo, hi = 0.0, 0.6
+    for _ in range(25):
+        mid = 0.5 * (lo + hi)
+        if _annual_ghi_cv(params.replace(kc_year_sd=mid)) < cv_target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _diffuse_factor_for(params: GeneratorParams, target: np.ndarray, n_iter: int = 3) -> np.ndarray:
+    """Monthly diffuse factors giving the ``target`` monthly diffuse fractions on generated years."""
+    factor = np.asarray(params.diffuse_factor, dtype=float)
+    first, last = ORDOS["years"]
+    for _ in range(n_iter):
+        ds = generate(params.replace(diffuse_factor=tuple(factor)), ORDOS["site"], range(first, last + 1),
+                      ORDOS["seed"])
+        month = pd.DatetimeIndex(ds["time"].values).month
+        got = (ds["dhi"].to_series().groupby(month).sum() / ds["ghi"].to_series().groupby(month).sum()).to_numpy()
+        factor = factor * target / got
+    return factor
+
+
 def _wind_scale_for_flh(params: GeneratorParams, config_path, target_h: float, verbose=False) -> float:
     """Factor on the Weibull scales giving ``target_h`` wind full-load hours (bisection)."""
     from energysim import wind
 
     park = _ordos_config(config_path)
-    first, last = ORDOS["years"]
+    first, last = ORDOS["pool_years"]     # the whole shipped draw: its P50
     ds = generate(params, ORDOS["site"], range(first, last + 1), ORDOS["seed"])
     base = ds["wind_speed"].to_numpy().copy()
     n_years = ds.sizes["time"] / 8760.0
@@ -966,44 +1055,47 @@ def _wind_scale_for_flh(params: GeneratorParams, config_path, target_h: float, v
     return alpha
 
 
-def _header_source(params: GeneratorParams, seed: int, years, what: str) -> str:
+def _header_source(params: GeneratorParams, seed: int, what: str) -> str:
     return (f"energysim synthetic weather generator v{params.version} "
             f"(energysim.weather.synthetic, parameters weather/ordos/params.json, seed {seed}); {what}; "
             f"fitted to: {params.source}. Synthetic data, not measurements (weather/README.md)")
 
 
-def ship(params: GeneratorParams, out_dir, *, site=None, years=None, seed=None) -> dict:
+def ship(params: GeneratorParams, out_dir, *, site=None, seed=None) -> dict:
     """Write ``params.json``, ``years.csv`` and ``typical_year.csv`` into ``out_dir``.
 
-    ``years.csv`` holds the consecutive calendar years ``years`` (default
-    2001-2020) drawn with ``seed``; ``typical_year.csv`` is the year of that
-    set chosen by :func:`select_typical_year`, relabelled to 2001 (the
-    energysim typical-year calendar).
+    One draw of ``ORDOS['pool_years']`` (2001-2100) with ``seed`` is made;
+    ``years.csv`` holds its first ``ORDOS['years']`` (2001-2020) and
+    ``typical_year.csv`` is the year of the whole pool chosen by
+    :func:`select_typical_year`, relabelled to 2001 (the energysim
+    typical-year calendar).
 
     Returns
     -------
     dict
-        ``typical_year`` (the chosen source year), ``scores``, paths.
+        ``typical_year`` (the chosen pool year), ``scores``, ``years``, ``seed``.
     """
     from energysim.weather import write_energysim_csv
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     site = site or ORDOS["site"]
-    first, last = years or ORDOS["years"]
+    first, last = ORDOS["years"]
+    p_first, p_last = ORDOS["pool_years"]
     seed = ORDOS["seed"] if seed is None else int(seed)
     params.to_json(out_dir / "params.json")
-    ds = generate(params, site, range(first, last + 1), seed)
-    ds.attrs["source"] = _header_source(params, seed, (first, last), f"years {first}-{last}")
+    pool = generate(params, site, range(p_first, p_last + 1), seed)
+    ds = pool.sel(time=slice(f"{first}-01-01", f"{last}-12-31 23:00"))
+    ds.attrs["source"] = _header_source(params, seed, f"years {first}-{last} of a {p_first}-{p_last} draw")
     write_energysim_csv(ds, out_dir / "years.csv")
-    year, scores = select_typical_year(ds)
-    one = ds.sel(time=str(year))
+    year, scores = select_typical_year(pool, n_candidates=ORDOS["typical_candidates"])
+    one = pool.sel(time=str(year))
     t = pd.DatetimeIndex(one["time"].values)
     one = one.assign_coords(time=("time", (t + pd.DateOffset(years=2001 - year)).as_unit("ns").to_numpy()))
-    one["time"].attrs.update(ds["time"].attrs)
+    one["time"].attrs.update(pool["time"].attrs)
     one.attrs["source"] = _header_source(
-        params, seed, (first, last),
-        f"typical year = synthetic year {year} of years.csv (lowest Finkelstein-Schafer score), relabelled 2001")
+        params, seed, f"typical year = year {year} of a {p_first}-{p_last} draw chosen by the "
+        "Finkelstein-Schafer criterion of select_typical_year, relabelled 2001")
     write_energysim_csv(one, out_dir / "typical_year.csv")
     return {"typical_year": year, "scores": scores, "years": (first, last), "seed": seed}
 
@@ -1031,7 +1123,7 @@ def _main(argv=None) -> int:
         info = ship(params, args.out)
     else:
         info = regenerate(args.out)
-    print(f"typical year: synthetic {info['typical_year']} of {info['years'][0]}-{info['years'][1]}, "
+    print(f"typical year: synthetic {info['typical_year']}; years.csv {info['years'][0]}-{info['years'][1]}, "
           f"seed {info['seed']} -> {args.out}")
     return 0
 
