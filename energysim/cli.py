@@ -232,7 +232,7 @@ def size(
         sized = sizing.size(park, prof, onsite_share=onsite_share, clean_share=clean_share,
                             representative_days=representative_days)
     result = Result.from_flows(park, sized.capacities, prof, sized.flows,
-                               solver=sized.solver)
+                               solver=vars(sized.solver))
     out_dir = _out_dir(config, out)
     paths = result.save(out_dir)
     target = onsite_share if onsite_share is not None else park.targets.onsite_share
@@ -243,7 +243,7 @@ def size(
         "lp_onsite_share": sized.lp_onsite_share,
         "sim_onsite_share": sized.sim_onsite_share,
         "objective_terms": sized.objective_terms,
-        "solver": sized.solver,
+        "solver": vars(sized.solver),  # SolverInfo dataclass -> dict for JSON
         "kpis": result.kpis,
     })
     _write_report(out_dir)

@@ -257,3 +257,118 @@ def test_capacities_container(case):
     res = size(park, profiles)
     assert isinstance(res.capacities, Capacities)
     assert res.lp_flows["soc"].max() <= res.capacities.battery_mwh * park.battery.soc_max + 1e-6
+
+
+def _energy_cost(flows: xr.Dataset, price: np.ndarray, park) -> float:
+    """Imports at the hourly price + green premium - export revenue [money over the horizon]."""
+    g, r = flows["import_green"].values, flows["import_regular"].values
+    grid = park.grid
+    return float(((g + r) * price).sum() + grid.green_premium_per_mwh * g.sum()
+                 - grid.export_price_per_mwh * flows["export"].values.sum())
+
+
+def test_lp_dispatch_is_the_time_of_use_reference(tmp_path):
+    """Perfect foresight (dispatch_lp) never costs more than the rule-based core; equal when flat."""
+    from energysim.dispatch import dispatch
+
+    profiles = make_profiles()
+    park = make_park(tmp_path, profiles)
+    caps = size(park, profiles, onsite_share=0.7).capacities
+    hour = profiles["time"].dt.hour.values
+    tou_price = np.where((hour >= 17) & (hour < 22), 900.0, 250.0)
+    flat_price = np.full(HOURS, 400.0)
+    costs = {}
+    for name, price in (("tou", tou_price), ("flat", flat_price)):
+        prof = profiles.assign(import_price_per_mwh=("time", price))
+        lp = dispatch_lp(park, prof, caps)
+        rule = dispatch(prof, caps, park.battery, park.grid)
+        costs[name] = _energy_cost(lp, price, park), _energy_cost(rule, price, park)
+    lp_tou, rule_tou = costs["tou"]
+    assert lp_tou <= rule_tou * (1 + 1e-9)
+    assert lp_tou < rule_tou * (1 - 1e-3)  # the peak price gives foresight real value here
+    lp_flat, rule_flat = costs["flat"]
+    # flat price: greedy load following is optimal (HiGHS tolerances: 1e-6 relative)
+    assert lp_flat == pytest.approx(rule_flat, rel=1e-6)
+
+
+def test_solver_time_limit_is_a_solver_error_with_advice(tmp_path):
+    profiles = make_profiles()
+    park = make_park(tmp_path, profiles, solver={"time_limit_s": 0.001})
+    with pytest.raises(SolverError) as err:
+        size(park, profiles)
+    text = str(err.value)
+    assert "time limit" in text and "time_limit_s" in text
+    assert "representative_days" in text and "shorter horizon" in text
+
+
+# ---------------------------------------------------------------------------
+# CLI: energysim size / frontier
+# ---------------------------------------------------------------------------
+
+def _cli_config(tmp_path, extra: str = "") -> str:
+    profiles = make_profiles()
+    pd.DataFrame({k: profiles[k].values for k in ("pv_pu", "wind_pu", "load")}).to_csv(
+        tmp_path / "profiles.csv", index=False)
+    text = f"""
+[site]
+name = "sizing CLI test park"
+latitude = 39.6
+longitude = 109.8
+
+[load]
+profile = "profiles.csv:load"
+
+[pv]
+profile = "profiles.csv:pv_pu"
+
+[wind]
+profile = "profiles.csv:wind_pu"
+
+[targets]
+onsite_share = 0.8
+clean_share = 1.0
+{extra}
+"""
+    path = tmp_path / "park.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_cli_size_writes_sizing_json(tmp_path):
+    import json
+
+    from energysim.cli import main
+
+    out = tmp_path / "out"
+    assert main(["size", _cli_config(tmp_path), "--onsite-share", "0.8", "--out", str(out)]) == 0
+    result = json.loads((out / "sizing.json").read_text())
+    assert set(result["capacities"]) == {"pv_mw", "wind_mw", "battery_mwh", "battery_mw"}
+    assert result["annualized_cost"] > 0
+    assert result["kpis"]["onsite_share"] >= 0.8 - 1e-6
+    assert abs(result["lp_onsite_share"] - result["sim_onsite_share"]) <= 1e-6
+
+
+def test_cli_frontier_writes_csv_and_marks_the_target(tmp_path):
+    from energysim.cli import main
+
+    out = tmp_path / "out"
+    assert main(["frontier", _cli_config(tmp_path), "--shares", "0.5:0.9:0.1",
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out / "frontier.csv")
+    for column in ("share", "pv_mw", "wind_mw", "battery_mwh", "battery_mw", "annualized_cost",
+                   "lcoe_per_mwh", "marginal_cost_of_share", "is_target"):
+        assert column in table.columns, column
+    assert table["share"].tolist() == pytest.approx([0.5, 0.6, 0.7, 0.8, 0.9])
+    assert table.loc[table["is_target"], "share"].tolist() == pytest.approx([0.8])
+    costs = table["annualized_cost"].to_numpy()
+    assert np.all(np.diff(costs) >= -1e-9 * costs[:-1])
+
+
+def test_cli_solver_time_limit_exits_2_with_advice(tmp_path, capsys):
+    from energysim.cli import main
+
+    cfg = _cli_config(tmp_path, "\n[solver]\ntime_limit_s = 0.001\n")
+    assert main(["size", cfg, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "time limit" in err and "representative_days" in err
+    assert "Traceback" not in err
