@@ -12,12 +12,15 @@ import json
 import re
 import shutil
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_cli import small_park  # noqa: E402
@@ -312,3 +315,67 @@ def test_ordos_full_year_report_is_light(tmp_path_factory):
     figs = figures(path.read_text(encoding="utf-8"))
     heat = figs["chart-heat-coverage"]["data"][0]
     assert len(heat["x"]) == 365
+
+
+class _Tags(HTMLParser):
+    """Start tags and the text of <h1> of a page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.h1 = ""
+        self._in_h1 = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self._in_h1 = tag == "h1"
+
+    def handle_endtag(self, tag):
+        self._in_h1 = False if tag == "h1" else self._in_h1
+
+    def handle_data(self, data):
+        if self._in_h1:
+            self.h1 += data
+
+
+PAGE_TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "h1", "p",
+             "nav", "a", "main", "section", "h2", "h3", "div", "table", "thead", "tbody", "tr",
+             "th", "td", "figure", "figcaption"}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(name=st.text(min_size=1, max_size=40), basis=st.text(max_size=40))
+def test_any_user_text_stays_text(run_report, name, basis):
+    """Whatever the site name and assumption text, the page's tags are the page's own and the
+    title reads back exactly (html.parser as an independent reader)."""
+    from energysim.report.figures import headline_section
+    from energysim.report.page import render_page
+
+    data = load_report_data(run_report.parent)
+    data.summary = dict(data.summary, site=name,
+                        assumptions=[["pv.capex_per_kw", basis, basis]])
+    page = render_page(data, [headline_section(data)])
+    body = page[page.index("</head>"):]
+    parser = _Tags()
+    parser.feed(body)
+    assert set(parser.tags) <= PAGE_TAGS
+    assert parser.h1 == name
+
+
+def test_run_without_battery_has_no_soc_charts(tmp_path):
+    cfg = small_park(tmp_path)
+    cfg.write_text(cfg.read_text().replace("energy_mwh = 100", "energy_mwh = 0")
+                   .replace("power_mw = 25", "power_mw = 0"))
+    assert main(["run", str(cfg), "--out", str(tmp_path / "out")]) == 0
+    figs = figures((tmp_path / "out" / REPORT_NAME).read_text(encoding="utf-8"))
+    assert set(figs) == set(RUN_CHARTS) - {"chart-heat-soc", "chart-soc-histogram",
+                                           "chart-cycles"}
+
+
+def test_frontier_only_folder(study_report, tmp_path):
+    """`energysim frontier` writes only frontier.csv: the report shows the frontier alone."""
+    shutil.copy(study_report.parent / "frontier.csv", tmp_path / "frontier.csv")
+    assert main(["report", str(tmp_path)]) == 0
+    assert list(figures((tmp_path / REPORT_NAME).read_text(encoding="utf-8"))) == [
+        "chart-frontier"]

@@ -489,7 +489,8 @@ def balance_section(data) -> Section | None:
             "chart-cycles", "Battery equivalent full cycles per day",
             f"Discharged energy per day over usable capacity; {total:,.0f} cycles a year "
             f"(scaled to a year) — compare with the cell's rated cycle life.", fig))
-    return Section("balance", "Energy balance, duration curves and battery", charts)
+    note = "" if battery_mwh > 0 else "No battery in this run: no state-of-charge charts."
+    return Section("balance", "Energy balance, duration curves and battery", charts, intro=note)
 
 
 # ---------------------------------------------------------------- frontier (sizing)
