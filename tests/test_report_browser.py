@@ -189,7 +189,7 @@ Array.from(document.querySelectorAll('figure.chart')).map(function (f) {
   var canvas = Array.from(plot.querySelectorAll('canvas')).some(function (c) {
     return c.width > 0 && c.height > 0; });
   var box = plot.getBoundingClientRect();
-  return {id: f.id, svgs: svgs.length, marks: marks.length, canvas: canvas,
+  return {id: f.id, svgs: svgs.length, draw_ms: Number(plot.getAttribute('data-draw-ms')), marks: marks.length, canvas: canvas,
           width: box.width, height: box.height,
           title: (plot.querySelector('.gtitle') || {}).textContent || '',
           xtitle: (plot.querySelector('.xtitle') || {}).textContent || '',
@@ -245,7 +245,8 @@ def test_report_draws_every_chart_without_errors(browser, name, make, tmp_path):
     errors = browser.errors()
     requests = browser.requests()
     print(f"{name}: {report.stat().st_size / 1e6:.2f} MB, {drawn} charts drawn in "
-          f"{elapsed:.1f} s (load + draw, headless)")
+          f"{elapsed:.1f} s (load + draw, headless); per chart [ms]: "
+          + ", ".join(f"{s['id'][6:]} {s['draw_ms']:.0f}" for s in state))
     assert errors == []
     assert drawn == len(expected) == len(state)
     assert [s["id"] for s in state] == expected

@@ -45,6 +45,7 @@ figure.chart{margin:14px 0;background:#fff;border:1px solid #e3e3e3;border-radiu
 figcaption{font-size:.9em;color:#444;padding:2px 8px 6px}
 table{border-collapse:collapse;margin:8px 0;font-size:.9em;background:#fff}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+table.assumptions td:last-child,table.indicators td:last-child{min-width:18em}
 th{background:#f0f0f0}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
 .card{background:#fff;border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:8px 12px;min-width:170px}
@@ -74,8 +75,10 @@ $data
     }
     var block = blocks[i++];
     var div = document.getElementById(block.getAttribute("data-target"));
+    var t0 = performance.now();
     var fig = JSON.parse(block.textContent);
     Plotly.newPlot(div, fig.data, fig.layout, config).then(function () {
+      div.setAttribute("data-draw-ms", String(Math.round(performance.now() - t0)));
       div.classList.add("rendered"); drawn++; setTimeout(next, 0);
     }, function (err) { console.error(err); setTimeout(next, 0); });
   }
