@@ -372,3 +372,32 @@ def test_cli_solver_time_limit_exits_2_with_advice(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "time limit" in err and "representative_days" in err
     assert "Traceback" not in err
+
+
+def test_representative_days_screening_reports_full_horizon_errors(tmp_path):
+    """tsam typical days: the reduced optimum is re-simulated on the full horizon, errors beside."""
+    hours = 24 * 56
+    profiles = make_profiles(hours, seed=3)
+    park = make_park(tmp_path, profiles)
+    res = size(park, profiles, onsite_share=0.7, representative_days=8)
+    s = res.screening
+    assert s["representative_days"] == 8
+    assert res.lp_flows.sizes["time"] == 8 * 24 and res.flows.sizes["time"] == hours
+    # the reduced LP meets its target on the typical days (HiGHS tolerance, 1e-6)
+    assert s["lp_onsite_share"] >= 0.7 - 1e-6
+    # the errors are those of the reduced LP against the full-horizon simulation (1e-12)
+    sim = float(res.flows["onsite_served"].sum() / res.flows["load"].sum())
+    assert s["sim_onsite_share"] == pytest.approx(sim, rel=1e-12)
+    assert s["onsite_share_error"] == pytest.approx(s["lp_onsite_share"] - sim, abs=1e-12)
+    assert s["cost_rel_error"] == pytest.approx((s["lp_cost"] - s["sim_cost"]) / s["sim_cost"])
+    assert res.annualized_cost == pytest.approx(sum(res.objective_terms.values()), rel=1e-12)
+    assert s["sim_meets_target"] == (sim >= 0.7 - 1e-6)
+    # a screening, not an answer: close to the exact optimum on this smooth synthetic park
+    exact = size(park, profiles, onsite_share=0.7)
+    assert abs(s["onsite_share_error"]) < 0.05
+    assert res.annualized_cost == pytest.approx(exact.annualized_cost, rel=0.1)
+    assert res.annualized_cost >= exact.annualized_cost * (1 - 1e-6) or not s["sim_meets_target"]
+    # as many typical days as the horizon has: the exact problem, no screening
+    whole = size(park, profiles.isel(time=slice(0, 24 * 7)), onsite_share=0.7,
+                 representative_days=7)
+    assert whole.screening == {}
