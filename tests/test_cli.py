@@ -197,3 +197,17 @@ max_mw = 0
     assert "weather note: site mismatch" in err and "43.00 N" in err
     summary = json.loads((out / "summary.json").read_text())
     assert "site mismatch" in summary["provenance"]["weather_notes"]
+
+
+def test_result_files_are_ordinary_readable_files(tmp_path):
+    """Atomic writes go through mkstemp (0600); the result must get the usual umask mode."""
+    import os
+
+    cfg = small_park(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "--out", str(out)]) == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("summary.json", "flows.nc"):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
+    assert not list(out.glob(".*.tmp"))  # no temporary file left behind
