@@ -76,7 +76,7 @@ SHARE_TOLERANCE = 1e-6
 #: With typical days, a short period's LP target is raised by its shortfall plus this margin.
 TARGET_MARGIN = 2e-5
 #: Rounds of target correction with typical days.
-MAX_CORRECTIONS = 8
+MAX_CORRECTIONS = 12
 
 #: Columns of ``pathway.csv`` (plus ``indicator_<key>_passed``); names, units and long names
 #: in :data:`energysim.nomenclature.QUANTITIES`.
@@ -173,13 +173,16 @@ def _meet_targets(pathway: Pathway, m, solver, sol, results, resimulate):
     """Raise the typical-day LP's on-site targets until the full-year simulations meet them.
 
     Typical days (each with its own cyclic battery) misjudge the full year by a
-    percent or two; each round raises a short period's LP target by its
-    shortfall plus :data:`TARGET_MARGIN` (capped at 1) and re-solves the same
-    persistent model (warm start), at most :data:`MAX_CORRECTIONS` rounds,
-    until every target is met. If a raised target is infeasible, the last
+    few percent. Each round sets a short period's LP target to the LP's own
+    share in that period plus the shortfall divided by the observed
+    sensitivity of the simulated share to the LP share (a secant step, 1 in the
+    first round, at most 10x the shortfall) plus :data:`TARGET_MARGIN`, capped at
+    1, and re-solves the same persistent model (warm start); at most
+    :data:`MAX_CORRECTIONS` rounds. If a raised target is infeasible, the last
     feasible plan is kept and the table shows the shortfall.
     """
     rounds = 0
+    last: dict[int, tuple[float, float]] = {}  # period -> (LP share, simulated share)
     for _ in range(MAX_CORRECTIONS):
         short = [(p, park.targets.onsite_share - res.kpis["onsite_share"])
                  for p, (park, res) in enumerate(zip(pathway.parks, results, strict=True))]
@@ -188,7 +191,13 @@ def _meet_targets(pathway: Pathway, m, solver, sol, results, resimulate):
             break
         before = {p: pyo.value(m.op[p].onsite_target) for p, _ in short}
         for p, gap in short:
-            m.op[p].onsite_target.set_value(min(1.0, before[p] + gap + TARGET_MARGIN))
+            lp, sim = sol.lp_onsite_share[p], results[p].kpis["onsite_share"]
+            slope = 1.0
+            if p in last and abs(lp - last[p][0]) > 1e-9:
+                slope = (sim - last[p][1]) / (lp - last[p][0])
+            step = gap / slope if 0.1 <= slope <= 1.0 else gap * (10.0 if slope < 0.1 else 1.0)
+            last[p] = (lp, sim)
+            m.op[p].onsite_target.set_value(min(1.0, max(before[p], lp) + step + TARGET_MARGIN))
         status, _ = solver.solve(what="pathway (target correction)")
         if status == "infeasible":
             for p, value in before.items():

@@ -37,7 +37,6 @@ References
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -152,7 +151,7 @@ def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData
     Returns
     -------
     pyomo.environ.ConcreteModel
-        ``build[k, p]`` (model units), ``cap[k, p]`` expressions, one
+        ``build[k, p]`` and ``cap[k, p]`` (model units; ``cap_def`` ties them), one
         operation Block ``op[p]`` per period, objective ``cost`` (present value
         in money units), per-period ``asset_cost[p]``/``period_cost[p]``
         [money units per year].
@@ -169,20 +168,13 @@ def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData
     m.techs = pyo.Set(initialize=TECHS, ordered=True)
     m.build = pyo.Var(m.techs, m.periods, domain=pyo.NonNegativeReals)
 
-    def cap_rule(_, k, p):
-        return existing(parks[p])[k] / P + pyo.quicksum(
-            m.build[k, b] for b in range(n) if act[k][b, p])
-
-    m.cap = pyo.Expression(m.techs, m.periods, rule=cap_rule)
+    # capacities are variables tied to the builds by one row each, so the hourly rows
+    # reference a single column (not a sum re-expanded in every hour)
     bounds = [_cap_bounds(park) for park in parks]
-    m.cap_min = pyo.Constraint(
-        m.techs, m.periods,
-        rule=lambda _, k, p: m.cap[k, p] >= bounds[p][k][0] / P if bounds[p][k][0] > existing(
-            parks[p])[k] else pyo.Constraint.Skip)
-    m.cap_max = pyo.Constraint(
-        m.techs, m.periods,
-        rule=lambda _, k, p: m.cap[k, p] <= bounds[p][k][1] / P if math.isfinite(
-            bounds[p][k][1]) else pyo.Constraint.Skip)
+    m.cap = pyo.Var(m.techs, m.periods,
+                    bounds=lambda _, k, p: (bounds[p][k][0] / P, bounds[p][k][1] / P))
+    m.cap_def = pyo.Constraint(m.techs, m.periods, rule=lambda _, k, p: m.cap[k, p] - pyo.quicksum(
+        m.build[k, b] for b in range(n) if act[k][b, p]) == existing(parks[p])[k] / P)
 
     m.op = pyo.Block(m.periods)
     for p in range(n):
