@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from energysim.cli import main
 from energysim.economics import capital_recovery_factor
@@ -380,3 +382,30 @@ def test_books_balance_with_short_lifetimes(tmp_path):
         np.testing.assert_allclose(
             total[1:], total[:-1] + t[f"{stem}_added_{unit}"].to_numpy()[1:]
             - t[f"{stem}_retired_{unit}"].to_numpy()[1:], rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(targets=st.lists(st.floats(0.0, 0.9), min_size=3, max_size=3),
+       loads=st.lists(st.sampled_from(["load_a", "load_b"]), min_size=3, max_size=3),
+       lifetime=st.sampled_from([3, 7, 12, 30]))
+def test_property_builds_balance_and_retire_on_time(tmp_path_factory, targets, loads, lifetime):
+    """Any targets, loads and lifetime (hand park): books balance, a build lives exactly while
+    year < build year + lifetime, and the capacity in operation covers each period's target."""
+    folder = tmp_path_factory.mktemp("prop")
+    hand_park(folder, lifetime)
+    periods = "".join(f'[[period]]\nyear = {y}\nload.profile = "cf.csv:{ld}"\n'
+                      f"targets.onsite_share = {s!r}\n"
+                      for y, ld, s in zip((2025, 2030, 2035), loads, targets, strict=True))
+    res = run_pathway(load_pathway(_write(folder, f'base = "park.toml"\n{periods}')))
+    t = res.table
+    added = t["wind_added_mw"].to_numpy()
+    years = np.array([2025, 2030, 2035])
+    alive = (years[None, :] >= years[:, None]) & (years[None, :] < years[:, None] + lifetime)
+    np.testing.assert_allclose(t["wind_total_mw"], added @ alive, rtol=1e-9, atol=1e-6)
+    retired = [0.0] + [float(added[(alive[:, p - 1]) & ~alive[:, p]].sum()) for p in (1, 2)]
+    np.testing.assert_allclose(t["wind_retired_mw"], retired, rtol=1e-9, atol=1e-6)
+    assert np.all(added >= -1e-9)
+    load_mw = np.array([10.0 if ld == "load_a" else 20.0 for ld in loads])
+    need = np.array(targets) * load_mw / 0.5  # wind at 0.5 MW/MW covers target x load
+    assert np.all(t["wind_total_mw"].to_numpy() >= need - 1e-6)
+    assert t["onsite_met"].all()
