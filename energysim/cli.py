@@ -396,9 +396,10 @@ def sweep(
     console.print(summary_table(s, f"{sweep_file.name} — {s['n_stored']:,} scenarios"))
     console.print(f"{s['sense']} {s['objective']}: best scenario ids {s['best_scenario_ids']}, "
                   f"worst {s['worst_scenario_ids']}")
+    report = _write_report(out_dir)
     console.print(f"computed {len(outcome.batches_computed)} batches, reused "
                   f"{outcome.batches_skipped}, in {outcome.elapsed_s:.1f} s; wrote "
-                  f"{outcome.table_path}")
+                  f"{outcome.table_path}" + (f", {report}" if report else ""))
 
 
 STARTER = """\

@@ -197,8 +197,9 @@ def test_killed_worker_sweep_completes_exactly_once(park_dir):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
 
-        out = run_sweep(sw, park_dir / "out", client=client, progress=False, on_batch=kill_one,
-                        max_in_flight=4)
+        # the sweep goes to the running cluster by address, as with --scheduler
+        out = run_sweep(sw, park_dir / "out", scheduler=cluster.scheduler_address,
+                        progress=False, on_batch=kill_one, max_in_flight=4)
     assert killed, "the fault was not injected"
     ids = raw_ids(park_dir / "out")
     assert len(ids) == sw.plan.n_scenarios == 64
@@ -508,3 +509,57 @@ power_mw = 10
                 assert row[k] == pytest.approx(ref[k], rel=1e-9, abs=1e-9), (sid, k)
     by_year = df.groupby("weather.year")["wind_full_load_hours"].first()
     assert by_year[2002] > by_year[2001]  # the windier year is seen as such
+
+
+ORDOS_SWEEP = Path(__file__).resolve().parents[1] / "configs" / "sweeps" / "ordos_sensitivity.toml"
+
+
+def test_shipped_ordos_sweep_is_valid():
+    """The worked example: >= 1 000 scenarios over costs, load, weather year and battery size."""
+    ensemble = Path(__file__).resolve().parents[1] / "weather" / "ordos" / "years.csv"
+    if not ensemble.is_file():
+        pytest.skip("weather/ordos/years.csv not generated")
+    sw = load_sweep(ORDOS_SWEEP)
+    assert sw.plan.n_scenarios >= 1000
+    kinds = sw.plan.kinds
+    assert kinds["weather.year"] == "profile" and len(sw.plan.grid_values["weather.year"]) >= 10
+    assert kinds["load.annual_mwh"] == "profile"
+    assert {"battery.energy_mwh", "battery.power_mw"} <= set(kinds)
+    assert sum(kinds[n] == "kpi" for n in kinds) >= 3  # the cost draws
+    # a batch holds one weather year and one load: one profile build per task
+    v = sw.plan.values(*sw.plan.batch_range(7))
+    assert len(set(v["weather.year"])) == 1 and len(set(v["load.annual_mwh"])) == 1
+
+
+def test_lost_task_is_resubmitted_but_user_errors_are_not(park_dir, monkeypatch):
+    """An infrastructure failure of a task is retried (once stored, never twice);
+    a project error (bad data) stops the sweep at once with that error."""
+    import energysim.sweep.execute as ex
+    from energysim.errors import ProfileError
+
+    path = write_sweep(park_dir, MIXED, samples=2, batch_size=12)  # 4 batches
+    original = ex._simulate_batch
+    calls = {"n": 0}
+
+    def flaky(park, names, kinds, values):
+        if values["scenario_id"][0] == 12:
+            calls["n"] += 1
+            if calls["n"] <= 2:  # fails twice, then works (3 attempts allowed)
+                raise RuntimeError("worker lost its connection")
+        return original(park, names, kinds, values)
+
+    monkeypatch.setattr(ex, "_simulate_batch", flaky)
+    out = run_sweep(path, park_dir / "out", n_workers=1, processes=False, progress=False)
+    assert sorted(out.batches_computed) == [0, 1, 2, 3] and calls["n"] == 3
+    assert np.array_equal(np.sort(raw_ids(park_dir / "out")), np.arange(48))
+
+    def broken(park, names, kinds, values):
+        calls["broken"] = calls.get("broken", 0) + 1
+        raise ProfileError("load profile has a NaN")
+
+    monkeypatch.setattr(ex, "_simulate_batch", broken)
+    with pytest.raises(ProfileError, match="NaN"):
+        run_sweep(path, park_dir / "out2", n_workers=1, processes=False, progress=False,
+                  max_in_flight=1)
+    assert calls["broken"] == 1
+    assert not list((park_dir / "out2" / "batches").glob("*.parquet"))

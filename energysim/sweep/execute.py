@@ -305,6 +305,10 @@ def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, st
 # ---------------------------------------------------------------------------
 
 
+#: Submissions of one batch before an infrastructure failure is final.
+_MAX_ATTEMPTS = 3
+
+
 @dataclass
 class SweepOutcome:
     """What a :func:`run_sweep` call did."""
@@ -435,11 +439,14 @@ def run_sweep(
             key = sweep.file_sha256[:12]
             names, kinds = plan.names, plan.kinds
 
+            attempts: dict[int, int] = {}
+
             def submit(b):
                 lo, hi = plan.batch_range(b)
+                attempts[b] = attempts.get(b, 0) + 1
                 return client.submit(run_batch, sweep.park, sweep.mode, names, kinds,
                                      plan.values(lo, hi), b, numba_threads,
-                                     key=f"energysim-sweep-{key}-{b}", pure=False, retries=1)
+                                     key=f"energysim-sweep-{key}-{b}-{attempts[b]}", pure=False)
 
             pending = iter(todo)
             futures = {}
@@ -456,7 +463,20 @@ def run_sweep(
                 ac = as_completed(list(futures))
                 for fut in ac:
                     b = futures.pop(fut)
-                    table = fut.result()
+                    try:
+                        table = fut.result()
+                    except EnergysimError:
+                        raise  # the user's data or config: no point retrying
+                    except Exception:
+                        # infrastructure (workers lost beyond Dask's own rescheduling,
+                        # cancelled task): submit the batch again, a few times at most
+                        fut.release()
+                        if attempts[b] >= _MAX_ATTEMPTS:
+                            raise
+                        f = submit(b)
+                        futures[f] = b
+                        ac.add(f)
+                        continue
                     fut.release()
                     if store.write_batch(b, table):
                         computed.append(b)

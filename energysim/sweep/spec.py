@@ -288,10 +288,20 @@ def _is_numeric_field(name: str) -> bool:
     return ("float" in text or "int" in text) and "bool" not in text
 
 
+_YEARS: dict = {}
+
+
 def _ensemble_years(park: ParkConfig) -> list[int]:
+    """Calendar years of ``[weather] ensemble_path`` (read once per file version)."""
     from energysim.study import year_weathers
 
-    return sorted(year_weathers(park))
+    cfg = park.weather
+    path = Path(cfg.ensemble_path)
+    key = (str(path), path.stat().st_mtime_ns, cfg.format, park.site.model_dump_json())
+    if key not in _YEARS:
+        _YEARS.clear()
+        _YEARS[key] = sorted(year_weathers(park))
+    return _YEARS[key]
 
 
 def _grid_values(spec: ParameterSpec, name: str, park: ParkConfig, source: Path) -> np.ndarray:
