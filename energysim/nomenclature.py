@@ -110,6 +110,15 @@ QUANTITIES.update({
     "lp_discounted_cost": Quantity("money", "present value of the period's costs in the optimisation"),
 })
 
+# sweeps: one row per scenario (energysim.sweep, scenarios.parquet)
+QUANTITIES.update({
+    "scenario_id": Quantity("1", "scenario number in the sweep's deterministic list"),
+    "batch": Quantity("1", "batch (Dask task) that computed the scenario"),
+    "co2_per_tce_passed": Quantity("bool", "core zero-carbon park indicator passed"),
+    "clean_energy_share_passed": Quantity("bool", "clean-energy share indicator passed"),
+    "error": Quantity("text", "why the scenario has no result (e.g. infeasible target)"),
+})
+
 #: Hourly flows in the energy balance, by side (DESIGN.md).
 FLOWS_IN = ("pv", "wind", "import_green", "import_regular", "discharge", "unmet")
 FLOWS_OUT = ("load", "charge", "export", "curtail")

@@ -269,7 +269,19 @@ def _table(names, values, cols: dict[str, np.ndarray], batch: int) -> pa.Table:
             columns[c] = pa.array(col.tolist(), pa.string())
         else:
             columns[c] = pa.array(np.asarray(col, dtype=np.float64), pa.float64())
-    return pa.table(columns)
+    return pa.table(columns, schema=_schema(columns))
+
+
+def _schema(columns: dict[str, pa.Array]) -> pa.Schema:
+    """Column types with ``units`` / ``long_name`` metadata from the nomenclature, where known."""
+    from energysim.nomenclature import QUANTITIES
+
+    fields = []
+    for name, arr in columns.items():
+        q = QUANTITIES.get(name)
+        meta = {"units": q.unit, "long_name": q.long_name} if q else None
+        fields.append(pa.field(name, arr.type, metadata=meta))
+    return pa.schema(fields)
 
 
 def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, str],
