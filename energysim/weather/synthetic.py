@@ -38,8 +38,11 @@ are fitted separately and each is reproduced.
    clear days are warmer in summer and colder in winter, plus an AR(1)) +
    the month's mean diurnal shape scaled with the day's clearness + hourly
    AR(1) noise.
-5. **Wind** ``v_h = g_m(h) · Q^w_m(Φ(w_h))``: ``Q^w_m`` a Weibull with a calm
-   mass per month, ``g_m(h)`` the month's diurnal cycle (two harmonics),
+5. **Wind** ``v_h = M_m · Q^w_{s,h}(Φ(w_h))``: ``M_m`` the monthly mean,
+   ``Q^w_{s,h}`` a Weibull by season and hour of day (two daily harmonics;
+   with the station's share of reported calms, the non-calm part a Weibull
+   truncated at the anemometer threshold, fitted by maximum likelihood), which carries the diurnal cycle of both
+   the mean and the spread (calm nights, steady afternoons);
    ``w_h = √λ s_h + √(1−λ) f_h`` a slow (multi-day, gives lulls) and a fast
    AR(1) fitted to the autocorrelation of the Gaussianised wind at lags 1-48 h.
    The solar daily latent loads on the daily mean of ``s`` with the fitted
@@ -99,7 +102,7 @@ KC_CLASS_EDGES = (0.3, 0.5, 0.7, 0.85)
 MIN_CS_FIT_W_M2 = 50.0
 #: Largest hourly clear-sky index the generator produces (cloud enhancement bound) [-].
 KC_HOUR_MAX_CAP = 1.35
-#: Wind speeds below this count as calm when fitting the Weibull [m s-1].
+#: Wind speeds below this are calms (censored values) when fitting the Weibull [m s-1].
 CALM_M_S = 0.25
 #: Lags fitted in the wind latent autocorrelation [h].
 WIND_ACF_LAGS_H = 48
@@ -149,10 +152,11 @@ class GeneratorParams:
     pressure_daily_sd_pa: float      #: sd of daily anomalies [Pa]
     pressure_daily_lag1: float
     # wind
-    wind_diurnal: tuple              #: [12][24] mean speed by hour / monthly mean speed
-    wind_calm_fraction: tuple        #: [12] probability of calm (0 m/s) of the de-cycled speed
-    wind_weibull_k: tuple            #: [12] Weibull shape of the de-cycled non-calm speed
-    wind_weibull_c: tuple            #: [12] Weibull scale [m s-1]
+    wind_monthly_mean_m_s: tuple     #: [12] monthly mean wind speed [m s-1]
+    wind_calm_fraction: tuple        #: [4][24] probability of a reported calm (0 m/s) by season and hour
+    wind_calm_below_m_s: float       #: station anemometer threshold: non-calm speeds are ≥ this [m s-1]
+    wind_weibull_k: tuple            #: [4][24] Weibull shape of speed / monthly mean, by season (DJF..SON) and hour
+    wind_weibull_c: tuple            #: [4][24] Weibull scale of speed / monthly mean [-]
     wind_slow_share: float           #: λ, variance share of the slow latent component
     wind_slow_lag1: float            #: lag-1 h autocorrelation of the slow component
     wind_fast_lag1: float            #: lag-1 h autocorrelation of the fast component
@@ -339,10 +343,52 @@ def _weibull_moments(u: np.ndarray) -> tuple[float, float]:
     return k, mean / float(special.gamma(1 + 1 / k))
 
 
-def _wind_quantile(p: np.ndarray, calm: np.ndarray, k: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Quantile function of the calm-mass Weibull (arrays broadcast per hour)."""
-    q = np.clip((p - calm) / np.maximum(1.0 - calm, 1e-12), 0.0, 1.0 - 1e-12)
-    return np.where(p <= calm, 0.0, c * (-np.log1p(-q)) ** (1.0 / k))
+def _season(month) -> np.ndarray:
+    """Season index of months 1-12: 0 DJF, 1 MAM, 2 JJA, 3 SON."""
+    return (np.asarray(month) % 12) // 3
+
+
+def _wind_speed(p: GeneratorParams, w_lat: np.ndarray, month_h: np.ndarray, hour_h: np.ndarray) -> np.ndarray:
+    """Wind speed [m s-1] from the hourly latent ``w``: calm when ``Φ(w) ≤ p0_{s,h}``, else
+
+    ``M_m · F⁻¹(F(u_min) + (1 − F(u_min)) q)`` with ``q = (Φ(w) − p0)/(1 − p0)``,
+    F the Weibull of season ``s`` and hour ``h`` and ``u_min`` the anemometer
+    threshold over ``M_m`` (0 for hub-level wind).
+    """
+    k, c, calm = (np.asarray(a, dtype=float) for a in (p.wind_weibull_k, p.wind_weibull_c, p.wind_calm_fraction))
+    s_h = _season(month_h)
+    m_h = np.asarray(p.wind_monthly_mean_m_s)[month_h - 1]
+    k, c, p0 = k[s_h, hour_h], c[s_h, hour_h], calm[s_h, hour_h]
+    u = special.ndtr(w_lat)
+    q = np.clip((u - p0) / np.maximum(1 - p0, 1e-12), 0.0, 1 - 1e-12)
+    f_min = -np.expm1(-((p.wind_calm_below_m_s / m_h) / c) ** k)
+    speed = m_h * c * (-np.log1p(-(f_min + (1 - f_min) * q))) ** (1.0 / k)
+    return np.where(u <= p0, 0.0, speed)
+
+
+def _weibull_truncated_mle(u: np.ndarray, u_min: np.ndarray) -> tuple[float, float]:
+    """Weibull shape and scale by maximum likelihood of values known to be ≥ ``u_min`` (left-truncated).
+
+    ``log L = Σ [log f(u_i) − log S(u_min,i)]``, f the Weibull density and S
+    its survival function; with ``u_min = 0`` the plain Weibull MLE. Started
+    from the moment estimates.
+    """
+    from scipy import optimize
+
+    x = np.asarray(u, float)
+    xm = np.asarray(u_min, float)
+    k0, c0 = _weibull_moments(x)
+
+    def nll(theta):
+        k, c = np.exp(theta)
+        z = x / c
+        ll = np.sum(np.log(k / c) + (k - 1) * np.log(np.maximum(z, 1e-12)) - z**k + (xm / c) ** k)
+        return -ll
+
+    res = optimize.minimize(nll, np.log([k0, c0]), method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
+    k, c = np.exp(res.x)
+    return float(k), float(c)
 
 
 def _harmonic_cycle(values: np.ndarray, n_harm: int = 2) -> np.ndarray:
@@ -507,22 +553,25 @@ def fit(weather: xr.Dataset, *, wind_height_m: float | None = None) -> Generator
 
     # --- wind ---
     wind = np.clip(data["wind_speed"], 0, None)
-    w2 = wind.reshape(n_days, 24)
-    diurnal = []
-    for m in range(1, 13):
-        prof = w2[month_d == m].mean(axis=0)
-        g = _harmonic_cycle(prof / prof.mean())
-        diurnal.append(np.clip(g, 0.2, None) / np.clip(g, 0.2, None).mean())
-    diurnal = np.array(diurnal)
-    u = wind / diurnal[month_h - 1, np.tile(np.arange(24), n_days)]
-    calm, wk, wc = [], [], []
-    for m in range(1, 13):
-        um = u[month_h == m]
-        calm.append(float(np.mean(um < CALM_M_S)))
-        k, c = _weibull_moments(um[um >= CALM_M_S])
-        wk.append(k)
-        wc.append(c)
-    w_lat = _normal_scores(u, month_h)
+    w_month = np.array([wind[month_h == m].mean() for m in range(1, 13)])
+    u = wind / w_month[month_h - 1]
+    season_h = _season(month_h)
+    hour_h = np.tile(np.arange(24), n_days)
+    nonzero = wind[wind >= CALM_M_S]
+    # anemometer threshold: stations report calm below it (a few stray values below are ignored)
+    v_min = float(np.quantile(nonzero, 0.01)) if (wind < CALM_M_S).any() and nonzero.size else 0.0
+    u_min = v_min / w_month[month_h - 1]
+    calm, wk, wc = np.zeros((4, 24)), np.zeros((4, 24)), np.zeros((4, 24))
+    for si in range(4):
+        for h in range(24):
+            sel = (season_h == si) & (hour_h == h)
+            is_calm = wind[sel] < CALM_M_S
+            calm[si, h] = float(np.mean(is_calm))
+            wk[si, h], wc[si, h] = _weibull_truncated_mle(u[sel][~is_calm], u_min[sel][~is_calm])
+        calm[si] = np.clip(_harmonic_cycle(calm[si]), 0.0, 0.95)
+        wk[si] = np.clip(_harmonic_cycle(wk[si]), 1.0, 6.0)
+        wc[si] = np.clip(_harmonic_cycle(wc[si]), 0.05, None)
+    w_lat = _normal_scores(u, season_h * 24 + hour_h)
     lags = np.arange(1, WIND_ACF_LAGS_H + 1)
     acf = np.array([_lag_corr(w_lat, int(k)) for k in lags])
     lam, rho_s, rho_f = _fit_two_ar1(acf, lags)
@@ -544,7 +593,7 @@ def fit(weather: xr.Dataset, *, wind_height_m: float | None = None) -> Generator
         temp_hour_sd=_r(temp_hour_sd), temp_hour_lag1=_r(temp_hour_lag1),
         pressure_monthly_pa=_r(p_month, 1), pressure_daily_sd_pa=_r(p_sd, 2),
         pressure_daily_lag1=_r(p_lag1),
-        wind_diurnal=_r(diurnal), wind_calm_fraction=_r(calm), wind_weibull_k=_r(wk),
+        wind_monthly_mean_m_s=_r(w_month), wind_calm_fraction=_r(calm), wind_calm_below_m_s=v_min, wind_weibull_k=_r(wk),
         wind_weibull_c=_r(wc), wind_slow_share=_r(lam), wind_slow_lag1=_r(rho_s),
         wind_fast_lag1=_r(rho_f), solar_wind_corr=_r(corr_sw),
     )
@@ -734,11 +783,7 @@ def generate(params: GeneratorParams, site=None, years=range(2001, 2011), seed: 
     pressure = p_h * np.exp(-_G * (alt - p.altitude_m) / (_RD * t_mean_k))
 
     # --- wind ---
-    calm = np.asarray(p.wind_calm_fraction)[month_h - 1]
-    k = np.asarray(p.wind_weibull_k)[month_h - 1]
-    c = np.asarray(p.wind_weibull_c)[month_h - 1]
-    speed = _wind_quantile(special.ndtr(w_lat), calm, k, c)
-    speed = speed * np.asarray(p.wind_diurnal)[month_h - 1, hour_h]
+    speed = _wind_speed(p, w_lat, month_h, hour_h)
 
     from energysim.weather.readers import variable_attrs
 
@@ -878,8 +923,8 @@ def calibrate_ordos(shared_dir, *, config_path=None, verbose: bool = False) -> G
        mean ≈ 1 675 kWh m-2, inter-annual ≈ 2.6 %); monthly diffuse factors so
        that the monthly diffuse fractions match CDSRD's (annual ≈ 0.37).
     3. Hub-level wind: the station's 10 m town wind understates wind-farm
-       sites, so the Weibull scales are multiplied by one factor (calm mass
-       removed) so that the ``[wind]`` of ``configs/ordos.toml`` gives
+       sites, so the monthly mean speeds are multiplied by one factor (no calm
+       reporting threshold) so that the ``[wind]`` of ``configs/ordos.toml`` gives
        ``ORDOS['target_wind_flh_h']`` full-load hours over the shipped years
        through :func:`energysim.wind.ac_per_mw` (density and losses included);
        the wind is then stated at ``ORDOS['wind_height_m']``.
@@ -934,7 +979,7 @@ def calibrate_ordos(shared_dir, *, config_path=None, verbose: bool = False) -> G
         kc_quantiles=kc_q, kc_lag1=_r(kc_lag1), kc_year_sd=0.0,
         diffuse_factor=_r(factor),
         wind_height_m=float(ORDOS["wind_height_m"]),
-        wind_calm_fraction=_r(np.zeros(12)),
+        wind_calm_fraction=_r(np.zeros((4, 24))), wind_calm_below_m_s=0.0,
         notes=("station pressure and temperature are Dongsheng's (1462 m); generate() moves pressure to the "
                "target altitude; the wind diurnal cycle and dynamics are the 10 m station's, scaled to hub level"),
     )
@@ -943,8 +988,8 @@ def calibrate_ordos(shared_dir, *, config_path=None, verbose: bool = False) -> G
     if verbose:
         print(f"CDSRD {first}-{last}: annual GHI CV {cv_target:.4f} -> year-effect sd {params.kc_year_sd:.4f}")
     alpha = _wind_scale_for_flh(params, config_path, ORDOS["target_wind_flh_h"], verbose=verbose)
-    params = params.replace(wind_weibull_c=_r(np.asarray(params.wind_weibull_c) * alpha),
-                            notes=params.notes + f"; Weibull scales × {alpha:.4f} (hub-level calibration)")
+    params = params.replace(wind_monthly_mean_m_s=_r(np.asarray(params.wind_monthly_mean_m_s) * alpha),
+                            notes=params.notes + f"; monthly mean wind × {alpha:.4f} (hub-level calibration)")
     return params
 
 
@@ -1029,7 +1074,7 @@ def _diffuse_factor_for(params: GeneratorParams, target: np.ndarray, n_iter: int
 
 
 def _wind_scale_for_flh(params: GeneratorParams, config_path, target_h: float, verbose=False) -> float:
-    """Factor on the Weibull scales giving ``target_h`` wind full-load hours (bisection)."""
+    """Factor on the monthly mean wind speeds giving ``target_h`` wind full-load hours (bisection)."""
     from energysim import wind
 
     park = _ordos_config(config_path)
