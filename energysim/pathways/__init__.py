@@ -169,39 +169,50 @@ def _infeasible(pathway: Pathway) -> InfeasibleTargetError:
         source=pathway.source, field="period"))
 
 
+#: Targets corrected with typical days: (target field, LP Param, LP shares in the solution).
+_TARGETS = (("onsite_share", "onsite_target", "lp_onsite_share"),
+            ("clean_share", "clean_target", "lp_clean_share"))
+
+
 def _meet_targets(pathway: Pathway, m, solver, sol, results, resimulate):
-    """Raise the typical-day LP's on-site targets until the full-year simulations meet them.
+    """Raise the typical-day LP's share targets until the full-year simulations meet them.
 
     Typical days (each with its own cyclic battery) misjudge the full year by a
-    few percent. Each round sets a short period's LP target to the LP's own
-    share in that period plus the shortfall divided by the observed
-    sensitivity of the simulated share to the LP share (a secant step, 1 in the
-    first round, at most 10x the shortfall) plus :data:`TARGET_MARGIN`, capped at
-    1, and re-solves the same persistent model (warm start); at most
+    few percent. Each round sets a short period's LP target (on-site or clean)
+    to the LP's own share in that period plus the shortfall divided by the
+    observed sensitivity of the simulated share to the LP share (a secant step,
+    1 in the first round, at most 10x the shortfall) plus :data:`TARGET_MARGIN`,
+    capped at 1, and re-solves the same persistent model (warm start); at most
     :data:`MAX_CORRECTIONS` rounds. If a raised target is infeasible, the last
     feasible plan is kept and the table shows the shortfall.
     """
     rounds = 0
-    last: dict[int, tuple[float, float]] = {}  # period -> (LP share, simulated share)
+    last: dict[tuple[str, int], tuple[float, float]] = {}  # -> (LP share, simulated share)
     for _ in range(MAX_CORRECTIONS):
-        short = [(p, park.targets.onsite_share - res.kpis["onsite_share"])
-                 for p, (park, res) in enumerate(zip(pathway.parks, results, strict=True))]
-        short = [(p, gap) for p, gap in short if gap > 1e-9]
+        short = []
+        for key, param, lp_name in _TARGETS:
+            for p, (park, res) in enumerate(zip(pathway.parks, results, strict=True)):
+                target = getattr(park.targets, key)
+                if target is not None and target - res.kpis[key] > 1e-9:
+                    short.append((key, param, p, target - res.kpis[key],
+                                  getattr(sol, lp_name)[p], res.kpis[key]))
         if not short:
             break
-        before = {p: pyo.value(m.op[p].onsite_target) for p, _ in short}
-        for p, gap in short:
-            lp, sim = sol.lp_onsite_share[p], results[p].kpis["onsite_share"]
+        before = {(param, p): pyo.value(getattr(m.op[p], param)) for _, param, p, *_ in short}
+        if all(value >= 1.0 for value in before.values()):
+            break  # the LP already aims at 100 %: nothing more to ask of it
+        for key, param, p, gap, lp, sim in short:
             slope = 1.0
-            if p in last and abs(lp - last[p][0]) > 1e-9:
-                slope = (sim - last[p][1]) / (lp - last[p][0])
+            if (key, p) in last and abs(lp - last[key, p][0]) > 1e-9:
+                slope = (sim - last[key, p][1]) / (lp - last[key, p][0])
             step = gap / slope if 0.1 <= slope <= 1.0 else gap * (10.0 if slope < 0.1 else 1.0)
-            last[p] = (lp, sim)
-            m.op[p].onsite_target.set_value(min(1.0, max(before[p], lp) + step + TARGET_MARGIN))
+            last[key, p] = (lp, sim)
+            getattr(m.op[p], param).set_value(
+                min(1.0, max(before[param, p], lp) + step + TARGET_MARGIN))
         status, _ = solver.solve(what="pathway (target correction)")
         if status == "infeasible":
-            for p, value in before.items():
-                m.op[p].onsite_target.set_value(value)
+            for (param, p), value in before.items():
+                getattr(m.op[p], param).set_value(value)
             solver.solve(what="pathway")
             break
         rounds += 1
@@ -226,9 +237,9 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
         Ready Profiles Datasets, one per period (built from each period's park
         when omitted).
     meet_targets : bool
-        With typical days, raise the LP's on-site targets until every
-        period's full-year simulation meets its target (see ``_meet_targets``);
-        the LP targets used are in the table (``lp_onsite_share_target``).
+        With typical days, raise the LP's on-site and clean targets until
+        every period's full-year simulation meets them (see ``_meet_targets``);
+        the LP's on-site targets are in the table (``lp_onsite_share_target``).
 
     Returns
     -------
