@@ -401,3 +401,26 @@ def test_representative_days_screening_reports_full_horizon_errors(tmp_path):
     whole = size(park, profiles.isel(time=slice(0, 24 * 7)), onsite_share=0.7,
                  representative_days=7)
     assert whole.screening == {}
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_frontier_monotone_on_random_parks(seed, tmp_path):
+    """Cost never falls as the target rises, and every point reaches its target (random costs)."""
+    rng = np.random.default_rng(seed)
+    profiles = make_profiles(24 * 7, seed=seed, mean_load=float(rng.uniform(50, 2000)))
+    park = make_park(
+        tmp_path, profiles,
+        pv={"capex_per_kw": float(rng.uniform(1500, 4000))},
+        wind={"capex_per_kw": float(rng.uniform(3000, 6000))},
+        battery={"capex_per_kwh": float(rng.uniform(300, 900)),
+                 "self_discharge_per_h": float(rng.choice([0.0, 1e-4])),
+                 "soc_min": float(rng.uniform(0, 0.1))},
+        grid={"import_price_per_mwh": float(rng.uniform(250, 600))},
+        targets={"onsite_share": 0.8, "clean_share": 0.0})
+    shares = np.round(np.arange(0.5, 0.95 + 1e-9, 0.05), 10)
+    costs = frontier(park, profiles, shares)["annualized_cost"].to_numpy()
+    # nested feasible sets: non-decreasing to the solver's tolerance (1e-9 relative)
+    assert np.all(np.diff(costs) >= -1e-9 * costs[:-1])
+    for share in shares[[0, -1]]:
+        res = size(park, profiles, onsite_share=float(share))
+        assert res.sim_onsite_share >= share - 1e-6  # the re-simulated truth reaches it
