@@ -463,9 +463,9 @@ def pathway(
                                                 "compared side by side.", show_default=False)],
     days: Annotated[
         int | None,
-        typer.Option("--days", min=2, max=366,
-                     help="Optimise on N representative days per period [default: the file's "
-                     "representative_days, else the full horizon]."),
+        typer.Option("--days", min=0, max=366,
+                     help="Optimise on N typical days per period; 0 = every period's full "
+                     "horizon (default: the file's representative_days, else the full horizon)."),
     ] = None,
     out: OutOpt = None,
 ) -> None:

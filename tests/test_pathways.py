@@ -409,3 +409,13 @@ def test_property_builds_balance_and_retire_on_time(tmp_path_factory, targets, l
     need = np.array(targets) * load_mw / 0.5  # wind at 0.5 MW/MW covers target x load
     assert np.all(t["wind_total_mw"].to_numpy() >= need - 1e-6)
     assert t["onsite_met"].all()
+
+
+def test_days_option_is_checked_before_running(tmp_path, capsys):
+    path = hand_park(tmp_path, 20)
+    out = tmp_path / "out"
+    assert main(["pathway", str(path), "--days", "1", "--out", str(out)]) == 2
+    assert not out.exists()
+    assert "representative_days = 1" in capsys.readouterr().err
+    assert main(["pathway", str(path), "--days", "0", "--out", str(out)]) == 0  # full horizon
+    assert json.loads((out / "pathway.json").read_text())["representative_days"] is None

@@ -35,7 +35,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from energysim.config import ParkConfig
-from energysim.errors import InfeasibleTargetError, SolverError, problem
+from energysim.errors import ConfigError, InfeasibleTargetError, SolverError, problem
 from energysim.nomenclature import QUANTITIES
 from energysim.pathways.config import (
     Pathway,
@@ -257,6 +257,9 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
 
     days = representative_days if representative_days is not None else (
         pathway.config.representative_days)
+    if days is not None and not (days == 0 or 2 <= days <= 366):
+        raise ConfigError(problem("must be 0 (full horizon) or 2-366 typical days",
+                                  source=pathway.source, field="representative_days", value=days))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     profs = _profiles_for(pathway.parks) if profiles is None else list(profiles)
