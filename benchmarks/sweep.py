@@ -287,6 +287,7 @@ def main() -> int:
         peak_rss_mb_by_scenarios={str(small_side ** 4): peaks[small_side], str(n_scen): peaks[n_side]},
         peak_rss_growth=peaks[n_side] / peaks[small_side],
         kpi_max_rel_diff_vs_raw=err,
+        load_average=os.getloadavg()[0],
     )
     out = ROOT / "benchmarks" / "results" / ("smoke" if args.smoke else "") / "sweep.json"
     out.parent.mkdir(parents=True, exist_ok=True)
