@@ -45,7 +45,7 @@ are fitted separately and each is reproduced.
    the mean and the spread (calm nights, steady afternoons);
    ``w_h = √λ s_h + √(1−λ) f_h`` a slow (multi-day, gives lulls) and a fast
    AR(1) fitted to the autocorrelation of the Gaussianised wind at lags 1-48 h.
-   The solar daily latent loads on the daily mean of ``s`` with the fitted
+   The solar daily latent loads on the daily mean of ``w`` with the fitted
    correlation: the solar–wind relation at the day scale.
 6. **Pressure**: monthly means + daily AR(1) anomaly, moved to the target
    site's altitude with the hypsometric equation.
@@ -642,11 +642,11 @@ def _wind_solar_latents(p: GeneratorParams, rng: np.random.Generator, n_d: int,
                         year_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hourly wind latent ``w_h`` and daily solar latent ``z_d`` (unit normal marginals).
 
-    ``w = √λ s + √(1−λ) f`` (slow and fast unit AR(1)); ``z = √(1−σy²) (r S + √(1−r²) u) + σy Y``
-    with ``S`` the standardised daily mean of ``s``, ``u`` a daily AR(1) whose
-    lag-1 coefficient makes the lag-1 autocorrelation of ``z`` equal
-    ``kc_lag1`` (within a year), ``r`` set so that corr(z, daily mean of w)
-    equals ``solar_wind_corr``, and ``Y`` one standard normal per calendar year.
+    ``w = √λ s + √(1−λ) f`` (slow and fast unit AR(1)); ``z = √(1−σy²) (r W + √(1−r²) u) + σy Y``
+    with ``W`` the standardised daily mean of ``w`` and ``r = solar_wind_corr``
+    (so corr(z, W) = r within a year), ``u`` a daily AR(1) whose lag-1
+    coefficient makes the lag-1 autocorrelation of ``z`` equal ``kc_lag1``,
+    and ``Y`` one standard normal per calendar year.
     """
     n_h = 24 * n_d
     lam, rho_s, rho_f = p.wind_slow_share, p.wind_slow_lag1, p.wind_fast_lag1
@@ -654,16 +654,17 @@ def _wind_solar_latents(p: GeneratorParams, rng: np.random.Generator, n_d: int,
     fast = ar1(rng, n_h, rho_f)
     w_lat = math.sqrt(lam) * slow + math.sqrt(1 - lam) * fast
     v_s, rho_sd = _mean_of_block_var(rho_s)
-    v_f, _ = _mean_of_block_var(rho_f)
-    s_day = slow.reshape(n_d, 24).mean(axis=1) / math.sqrt(v_s)
-    corr_s_w = math.sqrt(lam * v_s / (lam * v_s + (1 - lam) * v_f)) if lam > 0 else 0.0
-    r = float(np.clip(p.solar_wind_corr / corr_s_w, -0.95, 0.95)) if corr_s_w > 1e-6 else 0.0
-    phi_u = float(np.clip((p.kc_lag1 - r * r * rho_sd) / max(1 - r * r, 1e-9), 0.0, 0.98))
+    v_f, rho_fd = _mean_of_block_var(rho_f)
+    v_w = lam * v_s + (1 - lam) * v_f                       # variance of the daily mean of w
+    rho_wd = (lam * v_s * rho_sd + (1 - lam) * v_f * rho_fd) / v_w
+    w_day = w_lat.reshape(n_d, 24).mean(axis=1) / math.sqrt(v_w)
+    r = float(np.clip(p.solar_wind_corr, -0.95, 0.95))
+    phi_u = float(np.clip((p.kc_lag1 - r * r * rho_wd) / max(1 - r * r, 1e-9), 0.0, 0.98))
     u_day = ar1(rng, n_d, phi_u)
     uniq_years, year_pos = np.unique(year_d, return_inverse=True)
     year_eff = rng.standard_normal(uniq_years.size)[year_pos]
     sy = float(np.clip(p.kc_year_sd, 0.0, 0.9))
-    z_d = math.sqrt(1 - sy * sy) * (r * s_day + math.sqrt(1 - r * r) * u_day) + sy * year_eff
+    z_d = math.sqrt(1 - sy * sy) * (r * w_day + math.sqrt(1 - r * r) * u_day) + sy * year_eff
     return w_lat, z_d
 
 
@@ -704,7 +705,7 @@ def generate(params: GeneratorParams, site=None, years=range(2001, 2011), seed: 
     -------
     xarray.Dataset
         Weather Dataset on one long hourly ``time`` axis (naive local standard
-        time, period-beginning), rounded to 0.1 (the shipped precision).
+        time, period-beginning), rounded to 0.1 (pressure to 1 Pa): the shipped precision.
     """
     p = params
     lat, lon, alt, offset = _site_tuple(p, site)
@@ -789,7 +790,7 @@ def generate(params: GeneratorParams, site=None, years=range(2001, 2011), seed: 
 
     out = {"ghi": ghi, "dni": dni, "dhi": dhi, "temp_air": temp, "wind_speed": speed, "pressure": pressure}
     data_vars = {
-        name: xr.Variable("time", np.round(v, 1) + 0.0,
+        name: xr.Variable("time", np.round(v, 0 if name == "pressure" else 1) + 0.0,
                           attrs=variable_attrs(name, p.wind_height_m if name == "wind_speed" else None))
         for name, v in out.items()
     }
