@@ -173,3 +173,19 @@ def test_greedy_minimises_grid_energy_on_real_ordos_year(shared_ordos, repo):
     lp = lp_min_grid_energy(pv, wind, load, p)
     assert greedy == pytest.approx(lp, rel=REL)
     assert 0.05 < greedy / load.sum() < 0.7  # a real test: imports neither nil nor everything
+
+
+def test_greedy_minimises_grid_energy_on_configured_ordos_year(ordos_park, ordos_profiles):
+    """configs/ordos.toml's own year and kit (weather/ordos typical year, in the repository)."""
+    from energysim.dispatch import dispatch_params
+
+    caps = ordos_park.capacities()
+    p = dispatch_params(ordos_park.battery, ordos_park.grid, caps)
+    p = p._replace(export_max_mw=0.0, grid_charging=False, green_volume_mwh=np.inf)
+    pv = ordos_profiles["pv_pu"].values * caps.pv_mw
+    wind = ordos_profiles["wind_pu"].values * caps.wind_mw
+    load = ordos_profiles["load"].values
+    greedy = greedy_grid_energy(pv, wind, load, p)
+    lp = lp_min_grid_energy(pv, wind, load, p)
+    assert greedy == pytest.approx(lp, rel=REL)
+    assert 0.05 < greedy / load.sum() < 0.7

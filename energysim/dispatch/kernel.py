@@ -53,6 +53,15 @@ and a battery that never hits a bound, the fixed-point step alone would
 converge only geometrically (factor :math:`k^N`) and the secant step finishes
 it. Converged when :math:`|g| \\le` ``tol_mwh`` (the wrapper uses
 1e-9 x usable energy); the iteration count is returned.
+
+Speed. Only the SoC recursion is inherently serial. Without grid charging and
+without a chronological green budget (the default "remainder" contract, or an
+hourly-matched one), :func:`year` first runs that recursion alone
+(:func:`_soc_path`: a multiply-add, a min and a max per hour), then derives all
+flows and totals in a loop without loop-carried state that LLVM vectorises
+(:func:`_flow_totals`). The general serial loop :func:`_year_serial` serves
+the other cases. benchmarks/dispatch.py measures the result against a numpy
+pass and a pure-Python loop of the same rules.
 """
 
 from __future__ import annotations
