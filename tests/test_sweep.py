@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import energysim
 from energysim.accounting import kpis_from_totals
@@ -563,3 +565,28 @@ def test_lost_task_is_resubmitted_but_user_errors_are_not(park_dir, monkeypatch)
                   max_in_flight=1)
     assert calls["broken"] == 1
     assert not list((park_dir / "out2" / "batches").glob("*.parquet"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(dims=st.lists(st.integers(1, 5), min_size=0, max_size=3), samples=st.integers(0, 6),
+       batch=st.integers(1, 40), outer=st.booleans())
+def test_plan_batches_cover_every_scenario_once(dims, samples, batch, outer):
+    """Batches partition the ids; batch-wise values equal the whole list's; every grid
+    point meets every draw exactly once."""
+    from energysim.sweep.spec import Plan
+
+    assume(dims or samples)  # a sweep file varies at least one parameter
+    grid = {f"g{i}": np.arange(d) * 10.0 + i for i, d in enumerate(dims)}
+    draws = {"r": np.arange(samples) + 0.5} if samples else {}
+    plan = Plan(names=[*grid, *draws], kinds=dict.fromkeys([*grid, *draws], "kpi"),
+                grid_values=grid, random_values=draws, samples=samples, batch_size=batch,
+                samples_outer=outer)
+    n = plan.n_scenarios
+    assert n == int(np.prod(dims)) * max(samples, 1)
+    whole = plan.values(0, n)
+    parts = [plan.values(*plan.batch_range(b)) for b in range(plan.n_batches)]
+    for key in whole:
+        assert np.array_equal(np.concatenate([p[key] for p in parts]), whole[key])
+    assert np.array_equal(whole["scenario_id"], np.arange(n))
+    combos = set(zip(*(whole[k].tolist() for k in plan.names), strict=True))
+    assert len(combos) == n  # no scenario twice, none missing
