@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["Capacities", "ParkConfig", "load_park", "simulate", "EnergysimError", "__version__"]
+__all__ = ["Capacities", "ParkConfig", "load_park", "simulate", "size", "EnergysimError",
+           "__version__"]
 
 
 def simulate(
@@ -50,3 +51,25 @@ def simulate(
     profiles = build_profiles(park) if profiles is None else profiles
     flows = dispatch(profiles, capacities, park.battery, park.grid)
     return Result.from_flows(park, capacities, profiles, flows)
+
+
+def size(
+    park: ParkConfig,
+    onsite_share: float | None = None,
+    *,
+    clean_share: float | None = None,
+    profiles: xr.Dataset | None = None,
+    representative_days: int | None = None,
+):
+    """Least-cost PV, wind and battery for the share targets (Pyomo + HiGHS), re-simulated.
+
+    ``energysim.size(park, onsite_share=0.8)``; see :func:`energysim.sizing.size`
+    (returns its ``SizingResult``: ``capacities``, ``annualized_cost``, ``flows`` ...).
+    Profiles are built from the config when omitted.
+    """
+    from energysim import sizing
+    from energysim.profiles import build_profiles
+
+    profiles = build_profiles(park) if profiles is None else profiles
+    return sizing.size(park, profiles, onsite_share=onsite_share, clean_share=clean_share,
+                       representative_days=representative_days)

@@ -424,3 +424,13 @@ def test_frontier_monotone_on_random_parks(seed, tmp_path):
     for share in shares[[0, -1]]:
         res = size(park, profiles, onsite_share=float(share))
         assert res.sim_onsite_share >= share - 1e-6  # the re-simulated truth reaches it
+
+
+def test_top_level_size_api(case):
+    import energysim
+
+    park, profiles = case
+    res = energysim.size(park, onsite_share=0.8)  # profiles built from the config's CSVs
+    direct = size(park, profiles, onsite_share=0.8)
+    assert res.annualized_cost == pytest.approx(direct.annualized_cost, rel=1e-9)
+    assert res.sim_onsite_share >= 0.8 - 1e-6
