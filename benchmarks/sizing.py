@@ -43,6 +43,7 @@ from energysim.errors import EnergysimError  # noqa: E402
 from energysim.sizing import frontier, size  # noqa: E402
 
 OBJECTIVE_RTOL = 1e-6
+CAPACITY_RTOL = 1e-3
 
 
 def synthetic_profiles(hours: int, seed: int = 2025) -> xr.Dataset:
@@ -122,6 +123,13 @@ def run(hours: int) -> dict:
     n.optimize(solver_name="highs", extra_functionality=extra, include_objective_constant=False)
     pypsa_total = time.perf_counter() - t0
     rel = abs(ours.annualized_cost - float(n.objective)) / abs(float(n.objective))
+    theirs = {"pv_mw": float(n.generators.p_nom_opt["pv"]),
+              "wind_mw": float(n.generators.p_nom_opt["wind"]),
+              "battery_mwh": float(n.stores.e_nom_opt["battery"]),
+              "battery_mw": float(n.links.p_nom_opt["charger"])}
+    floor = float(profiles["load"].mean()) * 1e-3  # MW: below this a capacity counts as zero
+    cap_rel = max(abs(getattr(ours.capacities, k) - v) / max(abs(v), floor)
+                  for k, v in theirs.items())
     return {
         "hours": hours,
         "profiles": source,
@@ -133,6 +141,8 @@ def run(hours: int) -> dict:
         "objective": ours.annualized_cost,
         "pypsa_objective": float(n.objective),
         "objective_rel_diff": rel,
+        "capacities_max_rel_diff": cap_rel,
+        "pypsa_capacities": theirs,
         "frontier_points": len(shares),
         "frontier_s": frontier_s,
         "frontier_ratio_vs_cold": frontier_s / total,
@@ -158,6 +168,10 @@ def main(argv=None) -> int:
     print(json.dumps(result, indent=2))
     if not result["frontier_monotone"]:
         print("frontier cost falls as the share rises", file=sys.stderr)
+        return 1
+    if result["capacities_max_rel_diff"] > CAPACITY_RTOL:
+        print(f"capacities differ by {result['capacities_max_rel_diff']:.2e} > {CAPACITY_RTOL:g}",
+              file=sys.stderr)
         return 1
     if result["objective_rel_diff"] > OBJECTIVE_RTOL:
         print(f"objective_rel_diff {result['objective_rel_diff']:.2e} > {OBJECTIVE_RTOL:g}",
