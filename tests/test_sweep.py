@@ -249,7 +249,7 @@ def test_resume_computes_only_missing_batches(park_dir):
 
 
 def test_manifest_and_summary(park_dir):
-    path = write_sweep(park_dir, MIXED, samples=2, batch_size=50,
+    path = write_sweep(park_dir, MIXED, samples=2, batch_size=10,
                        extra='objective = "onsite_share"\nsense = "max"')
     out = run_sweep(path, park_dir / "out", n_workers=1, processes=False, progress=False)
     manifest = json.loads((park_dir / "out" / "manifest.json").read_text())
@@ -259,6 +259,9 @@ def test_manifest_and_summary(park_dir):
     assert manifest["n_scenarios"] == 48 and manifest["seed"] == 11
     assert manifest["energysim_version"] == energysim.__version__
     df = read_sweep(park_dir / "out")
+    final = pd.read_parquet(out.table_path)
+    pd.testing.assert_frame_equal(final.set_index("scenario_id"), df)  # sorted, one per id
+    assert pq.read_schema(out.table_path).field("load_mwh").metadata[b"units"] == b"MWh"
     best, worst = out.summary["best_scenario_ids"][0], out.summary["worst_scenario_ids"][0]
     assert df.loc[best, "onsite_share"] == df["onsite_share"].max()
     assert df.loc[worst, "onsite_share"] == df["onsite_share"].min()

@@ -511,9 +511,8 @@ def run_sweep(
 
     from energysim.sweep.summary import summarize
 
-    table = store.read()
-    table_path = store.consolidate(table)
-    summary = summarize(store, sweep, table=table)
+    table_path = store.consolidate()
+    summary = summarize(store, sweep)
     return SweepOutcome(out_dir=Path(out_dir), n_scenarios=plan.n_scenarios,
                         n_batches=plan.n_batches, batches_computed=computed,
                         batches_skipped=len(done), elapsed_s=time.perf_counter() - start,

@@ -96,15 +96,30 @@ class Store:
         table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
         return _dedup_sorted(table)
 
-    def consolidate(self, table: pa.Table | None = None) -> Path:
-        """Write ``scenarios.parquet`` (all batches, deduplicated, sorted); idempotent.
+    def consolidate(self) -> Path:
+        """Write ``scenarios.parquet``: the batches in order, one row per scenario; idempotent.
 
-        ``table`` is :meth:`read`'s result when the caller has it already.
+        Batch ``b`` holds the consecutive ids ``b * batch_size ...``, one file per
+        batch, so streaming the files in batch order gives the sorted table
+        without holding more than one batch in memory.
         """
-        table = self.read() if table is None else table
+        files = sorted(self.batches.glob(BATCH_GLOB))
         final = self.dir / "scenarios.parquet"
         tmp = self.dir / f".tmp-scenarios-{uuid.uuid4().hex}.parquet"
-        pq.write_table(table, tmp)
+        writer = None
+        try:
+            for path in files:
+                table = pq.read_table(path)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                elif table.schema != writer.schema:
+                    table = table.cast(writer.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            pq.write_table(pa.table({"scenario_id": pa.array([], pa.int64())}), tmp)
         os.replace(tmp, final)
         return final
 

@@ -18,11 +18,16 @@ SUMMARY_KPIS = ("onsite_share", "clean_share", "curtailment_share", "annualized_
 _QUANTILES = {"min": 0.0, "p10": 0.10, "p50": 0.50, "p90": 0.90, "max": 1.0}
 
 
-def summarize(store: Store, sweep: Sweep, n_extreme: int = 5, table=None) -> dict[str, Any]:
+def summarize(store: Store, sweep: Sweep, n_extreme: int = 5) -> dict[str, Any]:
     """Distribution (min, P10, P50, P90, max, mean) of each summary KPI over the stored
     scenarios, and the ids of the best and worst by the sweep's objective; written to
-    ``summary.json``. ``table``: the store's rows if already read."""
-    table = store.read() if table is None else table
+    ``summary.json``. Reads only those columns of ``scenarios.parquet``."""
+    import pyarrow.parquet as pq
+
+    path = store.dir / "scenarios.parquet"
+    present = set(pq.read_schema(path).names)
+    wanted = ["scenario_id", sweep.spec.sweep.objective, *SUMMARY_KPIS, "error"]
+    table = pq.read_table(path, columns=[c for c in dict.fromkeys(wanted) if c in present])
     ids = table.column("scenario_id").to_numpy()
     dist = {}
     for name in SUMMARY_KPIS:
