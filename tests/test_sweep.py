@@ -271,6 +271,12 @@ def test_manifest_and_summary(park_dir):
     other = write_sweep(park_dir, MIXED, samples=3, name="other.toml")
     with pytest.raises(ConfigError, match="n_scenarios"):
         run_sweep(other, park_dir / "out", n_workers=1, processes=False, progress=False)
+    # so is the same sweep after its input data changed
+    cf = pd.read_csv(park_dir / "cf.csv")
+    cf["wind"] *= 0.9
+    cf.to_csv(park_dir / "cf.csv", index=False)
+    with pytest.raises(ConfigError, match="data_sha256"):
+        run_sweep(path, park_dir / "out", n_workers=1, processes=False, progress=False)
 
 
 def test_kpi_columns_are_the_accounting_kpis(park_dir):

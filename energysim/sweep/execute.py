@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ import pyarrow as pa
 
 from energysim.config import ParkConfig
 from energysim.errors import EnergysimError
-from energysim.sweep.spec import CAPACITY_FIELDS, Sweep, load_sweep
+from energysim.sweep.spec import CAPACITY_FIELDS, Sweep, data_sha256, load_sweep
 from energysim.sweep.store import Store
 
 __all__ = ["KPI_COLUMNS", "SIZE_COLUMNS", "run_batch", "run_sweep", "SweepOutcome",
@@ -92,6 +93,15 @@ def scenario_park(park: ParkConfig, values: dict[str, Any]) -> ParkConfig:
 _PROFILES: OrderedDict = OrderedDict()
 _WEATHERS: OrderedDict = OrderedDict()
 _MAX_PROFILES = 16
+_RUN: list[str | None] = [None]  # the sweep run the caches belong to
+
+
+def _start_run(token: str | None) -> None:
+    """Forget cached profiles from another run (data files may have changed since)."""
+    if token is not None and token != _RUN[0]:
+        _PROFILES.clear()
+        _WEATHERS.clear()
+        _RUN[0] = token
 
 
 def _fingerprint(park: ParkConfig) -> str:
@@ -286,7 +296,7 @@ def _schema(columns: dict[str, pa.Array]) -> pa.Schema:
 
 def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, str],
               values: dict[str, np.ndarray], batch: int,
-              numba_threads: int | None = None) -> pa.Table:
+              numba_threads: int | None = None, run_token: str | None = None) -> pa.Table:
     """Run one batch of scenarios; one row per scenario (the Dask task).
 
     Parameters
@@ -303,7 +313,11 @@ def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, st
     numba_threads : int, optional
         Threads of the Numba sweep in this task (the driver sets cores / workers
         on a local cluster so workers do not oversubscribe the machine).
+    run_token : str, optional
+        Identifies the :func:`run_sweep` call: profiles cached in a worker
+        process are reused by the batches of one call only.
     """
+    _start_run(run_token)
     if numba_threads:
         import numba
 
@@ -344,6 +358,7 @@ def _manifest(sweep: Sweep) -> dict[str, Any]:
         "sweep_sha256": sweep.file_sha256,
         "base_config": str(sweep.park.source) if sweep.park.source else None,
         "base_sha256": sweep.base_sha256,
+        "data_sha256": data_sha256(sweep.park),
         "mode": sweep.mode,
         "n_scenarios": int(plan.n_scenarios),
         "n_batches": int(plan.n_batches),
@@ -398,7 +413,10 @@ def run_sweep(
     scheduler : str, optional
         Address of an existing Dask scheduler (``tcp://host:port``).
     client : distributed.Client, optional
-        An existing client (takes precedence over ``scheduler``).
+        An existing client (takes precedence over ``scheduler``). Workers of a
+        remote cluster must see the config's data files (weather, profiles) at
+        the same paths (a shared filesystem); results come back to this process
+        and are written here.
     n_workers : int, optional
         Local cluster size; default the machine's cores (at most one per batch to do).
     processes : bool
@@ -452,12 +470,13 @@ def run_sweep(
             names, kinds = plan.names, plan.kinds
 
             attempts: dict[int, int] = {}
+            run_token = uuid.uuid4().hex
 
             def submit(b):
                 lo, hi = plan.batch_range(b)
                 attempts[b] = attempts.get(b, 0) + 1
                 return client.submit(run_batch, sweep.park, sweep.mode, names, kinds,
-                                     plan.values(lo, hi), b, numba_threads,
+                                     plan.values(lo, hi), b, numba_threads, run_token,
                                      key=f"energysim-sweep-{key}-{b}-{attempts[b]}", pure=False)
 
             pending = iter(todo)

@@ -261,6 +261,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def data_files(park: ParkConfig) -> list[Path]:
+    """The data files a park reads (weather, ensemble, ready profiles, power curve)."""
+    refs = [park.weather.path if park.weather else None,
+            park.weather.ensemble_path if park.weather else None,
+            park.wind.power_curve]
+    refs += [getattr(r, "path", None) for r in (park.pv.profile, park.wind.profile,
+                                                 park.load.profile, park.grid.import_price,
+                                                 park.grid.emission_factor)]
+    return sorted({Path(p) for p in refs if p is not None})
+
+
+def data_sha256(park: ParkConfig) -> str:
+    """One hash over the content of every data file the park reads (resume safety)."""
+    h = hashlib.sha256()
+    for path in data_files(park):
+        h.update(str(path).encode())
+        h.update(_sha256(path).encode() if path.is_file() else b"missing")
+    return h.hexdigest()
+
+
 def _problems(exc: ValidationError, source: Path) -> list:
     out = []
     for err in exc.errors(include_url=False):

@@ -2,7 +2,8 @@
 
 Layout of the output folder ``DIR``::
 
-    DIR/manifest.json            sweep file hash, base config hash, n_scenarios, seed, version
+    DIR/manifest.json            hashes of the sweep file, base config and its data files,
+                                 n_scenarios, seed, batch size, energysim version
     DIR/batches/batch-000042.parquet   rows of scenarios 42*batch_size ... (one per scenario)
     DIR/scenarios.parquet        all rows, one per scenario_id, sorted (written at the end)
     DIR/summary.json             KPI distributions, best / worst scenario ids
@@ -51,15 +52,16 @@ class Store:
         Raises
         ------
         ConfigError
-            ``DIR`` holds another sweep (different sweep file, base config,
-            scenario count, seed or batch size): resuming would mix results.
+            ``DIR`` holds another sweep (different sweep file, base config, data
+            files, scenario count, seed or batch size): resuming would mix results.
         """
         self.batches.mkdir(parents=True, exist_ok=True)
         for stale in self.batches.glob(".tmp-*"):  # a crash mid-write
             stale.unlink(missing_ok=True)
         if self.manifest_path.is_file():
             old = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            keys = ("sweep_sha256", "base_sha256", "n_scenarios", "seed", "batch_size", "mode")
+            keys = ("sweep_sha256", "base_sha256", "data_sha256", "n_scenarios", "seed",
+                    "batch_size", "mode")
             bad = [problem(f"differs from the sweep already in this folder ({old.get(k)!r}); "
                            "use another --out or delete the folder", source=self.manifest_path,
                            field=k, value=manifest.get(k))
