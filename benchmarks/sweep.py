@@ -220,7 +220,7 @@ def main() -> int:
 
     from energysim.sweep import run_sweep
 
-    hours, n_side, small_side, batch = (504, 6, 4, 250) if args.smoke else (8760, 10, 7, 500)
+    hours, n_side, small_side, batch = (504, 6, 4, 250) if args.smoke else (8760, 10, 7, 2500)
     repeats = 1 if args.smoke else 5
     frame, source = ordos_profiles(hours)
     cores = os.cpu_count() or 1
