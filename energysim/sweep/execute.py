@@ -7,10 +7,11 @@ grouped by what they change (:func:`energysim.sweep.spec.parameter_kind`):
   worker process, so the next batch on that worker reuses it);
 - one Numba sweep (:func:`energysim.dispatch.sweep`) per distinct set of
   ``dispatch`` parameters, over the distinct capacity rows of the group;
-- the KPIs of each scenario from its annual totals with
-  :func:`energysim.accounting.kpis_from_totals`, on a park carrying its cost,
-  target and indicator values — the same function :func:`energysim.simulate`
-  uses, so a swept scenario's KPIs are those of the one-by-one run.
+- the KPIs of every scenario from its annual totals, on a park carrying its
+  cost, target and indicator values, with :func:`energysim.sweep.kpis.kpi_columns`
+  — :func:`energysim.accounting.kpis_from_totals` (what :func:`energysim.simulate`
+  uses) evaluated on arrays, so a swept scenario's KPIs are those of the
+  one-by-one run (tested to 1e-9, measured ~3e-15).
 
 With ``mode = "size"`` each scenario is sized (:func:`energysim.sizing.size`)
 and its KPIs come from the re-simulated least-cost mix; a target the bounds
