@@ -317,6 +317,7 @@ def study(
     console.print(headline_table(result.configured.summary(),
                                  f"{park.site.name} — the configured kit, simulated"))
     console.print(study_table(result.answer(), park))
+    console.print(assumptions_table(park))
     console.print(f"wrote {out_dir}/study.json, summary.json, sizing.json, frontier.csv"
                   + (f", {report}" if report else ""))
 
@@ -358,10 +359,19 @@ def study_table(answer: dict[str, Any], park) -> Table:
     if wy:
         t.add_row(f"weather years ({wy['n_years']})", f"P50 {_pct(wy['onsite_share_p50'])}, "
                   f"P90 {_pct(wy['onsite_share_p90'])} on-site (sized system)")
+    return t
+
+
+def assumptions_table(park) -> Table:
+    """The assumptions behind the numbers: config key, value and its source."""
     from energysim.config import assumptions
 
-    for field, value, basis in assumptions(park):
-        t.add_row(f"assumption: {field}", f"{value}  [{basis}]")
+    t = Table(title="assumptions (config key, value, source)", title_justify="left")
+    t.add_column("key")
+    t.add_column("value", justify="right")
+    t.add_column("source")
+    for key, value, basis in assumptions(park):
+        t.add_row(key, str(value), basis)
     return t
 
 

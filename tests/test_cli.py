@@ -164,7 +164,7 @@ def test_study_answers_the_flagship_questions(tmp_path, capsys):
     assert answer["configured"]["onsite_share"] == pytest.approx(
         json.loads((out / "summary.json").read_text())["onsite_share"])
     text = capsys.readouterr().out
-    assert "least-cost mix for 80.0 %" in text and "assumption:" in text
+    assert "least-cost mix for 80.0 %" in text and "assumptions (config key, value, source)" in text
 
 
 def test_weather_site_mismatch_is_reported(tmp_path, capsys):
