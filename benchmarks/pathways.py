@@ -96,11 +96,16 @@ def load(name: str):
     return synthetic_pathway(path)
 
 
-def run(name: str, days: int | None = None):
+def run(name: str, days: int | None = None, period_h: int | None = None):
     pw, profiles = load(name)
     t0 = time.perf_counter()
-    res = run_pathway(pw, representative_days=days, profiles=profiles)
+    res = run_pathway(pw, representative_days=days, profiles=profiles, period_h=period_h)
     return res, time.perf_counter() - t0
+
+
+#: Reductions compared with the full year: (typical periods, hours each).
+REDUCTIONS = ((12, 24), (36, 24), (8, 168))
+CAPACITY_COLUMNS = ("pv_total_mw", "wind_total_mw", "battery_total_mwh")
 
 
 def checks(res) -> list[str]:
@@ -155,10 +160,25 @@ def main() -> int:
         out["cost_rel_diff_vs_full_year"] = (
             typical.total_discounted_cost / full.total_discounted_cost - 1.0)
         out["full_year_total_discounted_cost"] = full.total_discounted_cost
-        out["capacity_rel_diff_vs_full_year"] = {
-            col: float(np.max(np.abs(typical.table[col] - full.table[col])
-                              / np.maximum(full.table[col], 1.0)))
-            for col in ("pv_total_mw", "wind_total_mw", "battery_total_mwh")}
+        out["full_year_capacities"] = full.table[["year", *CAPACITY_COLUMNS]].to_dict("records")
+
+        def capacity_diff(res):
+            return {col: float(np.max(np.abs(res.table[col] - full.table[col])
+                                      / np.maximum(full.table[col], 1.0)))
+                    for col in CAPACITY_COLUMNS}
+
+        out["capacity_rel_diff_vs_full_year"] = capacity_diff(typical)
+        out["reductions"] = []
+        for n, hours in REDUCTIONS:
+            res, seconds = run(FILES[0], days=n, period_h=hours)
+            problems += checks(res)
+            out["reductions"].append({
+                "typical_periods": n, "period_h": hours, "total_s": seconds,
+                "solve_s": res.timings_s["solve_s"], "corrections": res.timings_s["corrections"],
+                "cost_rel_diff_vs_full_year":
+                    res.total_discounted_cost / full.total_discounted_cost - 1.0,
+                "capacity_rel_diff_vs_full_year": capacity_diff(res),
+                "capacities": res.table[["year", *CAPACITY_COLUMNS]].to_dict("records")})
         target = ROOT / "benchmarks" / "results" / "pathways.json"
     out["problems"] = problems
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -522,7 +522,9 @@ def pathway(
 def pathway_table(result) -> Table:
     """One row per period: capacities (added), shares against targets, CO2, costs, indicators."""
     cur = result.pathway.base.economics.currency
-    days = f", {result.representative_days} typical days" if result.representative_days else ""
+    h = result.representative_period_h
+    unit = {24: "days", 168: "weeks"}.get(h, f"periods of {h} h")
+    days = f", {result.representative_days} typical {unit}" if result.representative_days else ""
     t = Table(title=f"{result.name} — pathway{days}", title_justify="left", header_style="bold")
     for name in ("year", "PV MWp", "wind MW", "batt. MWh", "on-site/target", "clean",
                  "CO2 kt/yr", f"M {cur}/yr", "indic."):

@@ -235,6 +235,9 @@ def test_representative_days_reduce_and_resimulate(tmp_path):
     hours, weight = typical_days(prof, 4)
     assert len(hours) == 96 and weight.sum() == pytest.approx(14 * 24)
     assert typical_days(prof, 14) is None
+    hours, weight = typical_days(prof, 3, period_h=48)  # typical 2-day periods
+    assert len(hours) == 144 and weight.sum() == pytest.approx(14 * 24)
+    assert np.all(np.diff(hours.reshape(3, 48), axis=1) == 1)  # whole consecutive periods
     pw = load_pathway(_write(tmp_path, 'base = "park.toml"\nrepresentative_days = 4\n'
                              "[[period]]\nyear = 2025\n[[period]]\nyear = 2030\n"
                              "targets.onsite_share = 0.7\n"))
@@ -253,6 +256,9 @@ def test_representative_days_reduce_and_resimulate(tmp_path):
     assert res.table["onsite_met"].all(), res.table[["onsite_share", "onsite_share_target"]]
     assert np.all(res.table["lp_onsite_share_target"] >= [0.6, 0.7])
     assert res.total_discounted_cost >= raw.total_discounted_cost * (1 - 1e-9)
+    two_day = run_pathway(pw, period_h=48, representative_days=3)
+    assert two_day.solver.extra["model_hours"] == [144, 144]
+    assert two_day.representative_period_h == 48 and two_day.table["onsite_met"].all()
 
 
 BAD = {

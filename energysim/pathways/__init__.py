@@ -120,6 +120,7 @@ class PathwayResult:
     representative_days: int | None
     timings_s: dict[str, float] = field(default_factory=dict)
     screening: dict[str, float] = field(default_factory=dict)
+    representative_period_h: int | None = None
 
     @property
     def name(self) -> str:
@@ -145,17 +146,19 @@ def _profiles_for(parks: tuple[ParkConfig, ...]) -> list[xr.Dataset]:
     return out
 
 
-def _reduced(data: ProblemData, profiles: xr.Dataset, days: int | None) -> ProblemData:
-    """The period's data on ``days`` typical days (weights, cyclic days), or unchanged."""
+def _reduced(data: ProblemData, profiles: xr.Dataset, days: int | None,
+             period_h: int = DAY_H) -> ProblemData:
+    """The period's data on ``days`` typical periods of ``period_h`` hours (weights, battery
+    cyclic within each), or unchanged."""
     if not days:
         return data
-    picked = typical_days(profiles, days)
+    picked = typical_days(profiles, days, period_h)
     if picked is None:
         return data
     hours, weight = picked
     return replace(data, pv_pu=data.pv_pu[hours], wind_pu=data.wind_pu[hours],
                    load=data.load[hours], price=data.price[hours], hours=len(hours),
-                   weight=weight, segment_h=DAY_H)
+                   weight=weight, segment_h=period_h)
 
 
 def _infeasible(pathway: Pathway) -> InfeasibleTargetError:
@@ -223,7 +226,7 @@ def _meet_targets(pathway: Pathway, m, solver, sol, results, resimulate):
 
 def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
                 profiles: list[xr.Dataset] | None = None,
-                meet_targets: bool = True) -> PathwayResult:
+                meet_targets: bool = True, period_h: int | None = None) -> PathwayResult:
     """Least discounted cost pathway: builds per period, re-simulated per period.
 
     Parameters
@@ -236,6 +239,9 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
     profiles : list of xarray.Dataset, optional
         Ready Profiles Datasets, one per period (built from each period's park
         when omitted).
+    period_h : int, optional
+        Length of a typical period [h] (24 days, 168 weeks); default the
+        file's ``representative_period_h``.
     meet_targets : bool
         With typical days, raise the LP's on-site and clean targets until
         every period's full-year simulation meets them (see ``_meet_targets``);
@@ -270,7 +276,8 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
 
     t0 = time.perf_counter()
     full = [problem_data(park, prof) for park, prof in zip(pathway.parks, profs, strict=True)]
-    datas = [_reduced(d, prof, days) for d, prof in zip(full, profs, strict=True)]
+    period_h = period_h or pathway.config.representative_period_h
+    datas = [_reduced(d, prof, days, period_h) for d, prof in zip(full, profs, strict=True)]
     timings["reduce_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     scaling = common_scaling(datas)
@@ -321,7 +328,8 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
     table = table[list(COLUMNS) + [c for c in table.columns if c.startswith("indicator_")]]
     return PathwayResult(pathway=pathway, table=table, solution=sol, results=results,
                          solver=info, representative_days=days if reduced else None,
-                         timings_s=timings, screening=screening)
+                         timings_s=timings, screening=screening,
+                         representative_period_h=period_h if reduced else None)
 
 
 def _table(pathway: Pathway, sol: PathwaySolution, results: list,
@@ -392,6 +400,7 @@ def summary(result: PathwayResult) -> dict[str, Any]:
         "discount_rate": pw.discount_rate,
         "base_year": pw.base_year,
         "representative_days": result.representative_days,
+        "representative_period_h": result.representative_period_h,
         "overrides": {str(p.year): p.overrides for p in pw.config.period},
         "periods": result.table.to_dict(orient="records"),
         "total_discounted_cost": result.total_discounted_cost,

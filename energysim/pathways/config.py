@@ -112,6 +112,13 @@ class PathwayConfig(BaseModel):
             "medoid days); every period is then re-simulated on its full year. None: full horizon."
         ),
     )
+    representative_period_h: int = Field(
+        24, ge=2, le=8760,
+        description=(
+            "Length of a typical period [h]: 24 = typical days, 168 = typical weeks (keep "
+            "multi-day wind lulls; the battery carries energy between the days of a week)."
+        ),
+    )
     period: list[PeriodConfig] = Field(..., min_length=1, description="Investment periods, in order.")
 
     @model_validator(mode="after")

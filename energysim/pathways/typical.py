@@ -29,15 +29,20 @@ DAY_H = 24
 _COLUMNS = ("pv_pu", "wind_pu", "load")
 
 
-def typical_days(profiles: xr.Dataset, n_days: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Hours of ``n_days`` typical days and the number of hours each stands for.
+def typical_days(profiles: xr.Dataset, n_days: int,
+                 period_h: int = DAY_H) -> tuple[np.ndarray, np.ndarray] | None:
+    """Hours of ``n_days`` typical periods (days) and the number of hours each stands for.
 
     Parameters
     ----------
     profiles : xarray.Dataset
         Hourly ``pv_pu``, ``wind_pu``, ``load`` on ``time`` (1-h steps).
     n_days : int
-        Number of typical days (>= 2).
+        Number of typical periods (>= 2).
+    period_h : int
+        Length of a typical period [h]: 24 (days, default) or e.g. 168 (weeks,
+        which keep multi-day wind lulls and let the battery carry energy
+        between the days of a week).
 
     Returns
     -------
@@ -51,34 +56,34 @@ def typical_days(profiles: xr.Dataset, n_days: int) -> tuple[np.ndarray, np.ndar
     import tsam
 
     n = int(profiles.sizes["time"])
-    days = n // DAY_H
+    days = n // period_h
     if n_days < 2:
         raise ConfigError(problem("must be at least 2", field="representative_days", value=n_days))
     if n_days >= days:
         return None
-    data = np.column_stack([np.asarray(profiles[c].values[: days * DAY_H], dtype=float)
+    data = np.column_stack([np.asarray(profiles[c].values[: days * period_h], dtype=float)
                             for c in _COLUMNS])
     frame = pd.DataFrame(data, columns=list(_COLUMNS),
-                         index=pd.date_range("2001-01-01", periods=days * DAY_H, freq="h"))
+                         index=pd.date_range("2001-01-01", periods=days * period_h, freq="h"))
     # a constant column (e.g. zero wind) carries no information and upsets normalisation
     varying = [c for c in _COLUMNS if np.ptp(frame[c].to_numpy()) > 0]
     if not varying:
         varying = list(_COLUMNS[:1])
     result = tsam.aggregate(
-        frame[varying], n_clusters=n_days, period_duration=DAY_H,
+        frame[varying], n_clusters=n_days, period_duration=period_h,
         cluster=tsam.ClusterConfig(method="hierarchical", representation="medoid"),
         preserve_column_means=False,
     )
     assign = np.asarray(result.cluster_assignments)
     reps = result.cluster_representatives
-    by_day = frame[varying].to_numpy().reshape(days, DAY_H, len(varying))
+    by_day = frame[varying].to_numpy().reshape(days, period_h, len(varying))
     hours, weight = [], []
-    scale = n / (days * DAY_H)  # a trailing partial day, spread pro rata
+    scale = n / (days * period_h)  # a trailing partial day, spread pro rata
     for c in sorted(set(assign.tolist())):
         members = np.flatnonzero(assign == c)
-        rep = np.asarray(reps.loc[c].to_numpy(), dtype=float).reshape(DAY_H, len(varying))
+        rep = np.asarray(reps.loc[c].to_numpy(), dtype=float).reshape(period_h, len(varying))
         err = np.abs(by_day[members] - rep[None]).sum(axis=(1, 2))
         day = int(members[int(np.argmin(err))])  # the medoid: a real day of the cluster
-        hours.append(np.arange(day * DAY_H, (day + 1) * DAY_H))
-        weight.append(np.full(DAY_H, len(members) * scale))
+        hours.append(np.arange(day * period_h, (day + 1) * period_h))
+        weight.append(np.full(period_h, len(members) * scale))
     return np.concatenate(hours), np.concatenate(weight)
