@@ -89,11 +89,21 @@ def synthetic_pathway(path: Path):
     return pw, profiles
 
 
+_LOADED: dict[str, tuple] = {}
+
+
 def load(name: str):
-    path = PATHWAYS / name
-    if WEATHER.is_file():
-        return load_pathway(path), None
-    return synthetic_pathway(path)
+    """Pathway and per-period profiles, built once per file (every run compares like with like)."""
+    if name not in _LOADED:
+        path = PATHWAYS / name
+        if WEATHER.is_file():
+            from energysim.pathways import _profiles_for
+
+            pw = load_pathway(path)
+            _LOADED[name] = (pw, _profiles_for(pw.parks))
+        else:
+            _LOADED[name] = synthetic_pathway(path)
+    return _LOADED[name]
 
 
 def run(name: str, days: int | None = None, period_h: int | None = None):
