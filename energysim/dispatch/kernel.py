@@ -195,7 +195,7 @@ def _year_serial(pv_pu, wind_pu, load, price, emission, cap_pv, cap_wind, energy
         dis = min(max(-moved, 0.0) * mw_per_avail, deficit)
         f_on = 1.0
         if grid_charging and moved < 0.0:
-            f_on = 1.0 - s_gr / (e_min + a_kept)  # discharge takes from both pools pro rata
+            f_on = max(1.0 - s_gr / (e_min + a_kept), 0.0)  # discharge from both pools pro rata
             s_gr = max(s_gr + moved * (1.0 - f_on), 0.0)
         rest = deficit - dis
         imp = min(rest, import_max)
