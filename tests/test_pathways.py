@@ -360,7 +360,7 @@ def test_unreachable_target_is_a_clear_error(tmp_path, capsys):
     hand_park(tmp_path, 20)
     path = _write(tmp_path, 'base = "park.toml"\n[[period]]\nyear = 2025\n[[period]]\nyear = 2030\n'
                   'load.profile = "cf.csv:load_b"\ntargets.onsite_share = 0.8\nwind.max_mw = 15\n')
-    with pytest.raises(InfeasibleTargetError, match="2030: on-site 0.8"):
+    with pytest.raises(InfeasibleTargetError, match=r"period\[2\] \(2030\) targets.*on-site 0.8"):
         run_pathway(load_pathway(path))
     out = tmp_path / "out"
     assert main(["pathway", str(path), "--out", str(out)]) == 2

@@ -161,15 +161,31 @@ def _reduced(data: ProblemData, profiles: xr.Dataset, days: int | None,
                    weight=weight, segment_h=period_h)
 
 
-def _infeasible(pathway: Pathway) -> InfeasibleTargetError:
-    targets = ", ".join(f"{y}: on-site {park.targets.onsite_share:g}, clean "
-                        f"{park.targets.clean_share if park.targets.clean_share is not None else 0:g}"
-                        for y, park in zip(pathway.years, pathway.parks, strict=True))
+def _infeasible(pathway: Pathway, m, solver) -> InfeasibleTargetError:
+    """Name the first period whose targets alone cannot be met (its rows only, same model)."""
+    rows = [(m.op[p].onsite, m.op[p].clean) for p in range(len(pathway.parks))]
+    culprit = None
+    for p in range(len(rows)):
+        for q, pair in enumerate(rows):
+            for row in pair:
+                (row.activate if q == p else row.deactivate)()
+        status, _ = solver.solve(what=f"pathway diagnosis ({pathway.years[p]})")
+        if status == "infeasible":
+            culprit = p
+            break
+    for pair in rows:
+        for row in pair:
+            row.activate()
+    where = "this period's targets alone" if culprit is not None else "the targets together"
+    p = 0 if culprit is None else culprit
+    park = pathway.parks[p]
+    clean = park.targets.clean_share if park.targets.clean_share is not None else 0.0
     return InfeasibleTargetError(problem(
-        f"no plan meets every period's targets ({targets}) within the capacity bounds "
-        "(max_mw, land, green volume); run `energysim size` on the period's config to find the "
-        "highest reachable share and the binding bound",
-        source=pathway.source, field="period"))
+        f"{where} (on-site {park.targets.onsite_share:g}, clean {clean:g}) cannot be met within "
+        "the capacity bounds (max_mw, land, green volume, import limit); run `energysim size` on "
+        "that period's config to find the highest reachable share and the binding bound",
+        source=pathway.source,
+        field=f"period[{p + 1}] ({pathway.years[p]}) targets" if culprit is not None else "period"))
 
 
 #: Targets corrected with typical days: (target field, LP Param, LP shares in the solution).
@@ -291,7 +307,7 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
     timings["build_s"] = time.perf_counter() - t0
     status, timings["solve_s"] = solver.solve(what="pathway")
     if status == "infeasible":
-        raise _infeasible(pathway)
+        raise _infeasible(pathway, m, solver)
     sol = solution_of(m, pathway.parks)
 
     def resimulate(sol):
