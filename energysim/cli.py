@@ -520,31 +520,42 @@ def pathway(
 
 
 def pathway_table(result) -> Table:
-    """One row per period: capacities (added), shares against targets, CO2, costs, indicators."""
+    """One column per period: capacities (new), shares against targets, CO2, costs, indicators."""
     cur = result.pathway.base.economics.currency
     h = result.representative_period_h
     unit = {24: "days", 168: "weeks"}.get(h, f"periods of {h} h")
     days = f", {result.representative_days} typical {unit}" if result.representative_days else ""
     t = Table(title=f"{result.name} — pathway{days}", title_justify="left", header_style="bold")
-    for name in ("year", "PV MWp", "wind MW", "batt. MWh", "on-site/target", "clean",
-                 "CO2 kt/yr", f"M {cur}/yr", "indic."):
-        t.add_column(name, justify="left" if name == "indic." else "right",
-                     no_wrap=name in ("year", "on-site/target"))
-    for _, r in result.table.iterrows():
-        met = "" if r["onsite_met"] else " NOT met"
-        t.add_row(
-            str(int(r["year"])),
-            f"{r['pv_total_mw']:,.0f} +{r['pv_added_mw']:,.0f}",
-            f"{r['wind_total_mw']:,.0f} +{r['wind_added_mw']:,.0f}",
-            f"{r['battery_total_mwh']:,.0f} +{r['battery_added_mwh']:,.0f}",
-            f"{100 * r['onsite_share']:.1f}/{100 * r['onsite_share_target']:.0f} %{met}",
-            _pct(r["clean_share"]), f"{r['co2_t'] / 1e3:,.1f}",
-            f"{r['annualized_cost_per_yr'] / 1e6:,.1f}",
-            "pass" if r["indicators_passed"] else "FAIL",
-        )
-    t.caption = (f"+ = built in the period; total discounted cost "
-                 f"{_money(result.total_discounted_cost, cur)} (base year "
-                 f"{result.pathway.base_year}, r = {result.pathway.discount_rate:g})")
+    t.add_column("per period", no_wrap=True)
+    rows = result.table.to_dict(orient="records")
+    for r in rows:
+        t.add_column(str(int(r["year"])), justify="right", no_wrap=True)
+
+    def cap(total: str, added: str):
+        return [f"{r[total]:,.0f} (+{r[added]:,.0f})" for r in rows]
+
+    def share(key: str, target: str, met: str):
+        return [f"{_pct(r[key])} ({100 * r[target]:g} %)"
+                + ("" if r[met] in (True, None) else " NOT met")
+                if r[target] is not None and r[target] == r[target] else _pct(r[key])
+                for r in rows]
+
+    lines = [
+        ("PV MWp (+new)", cap("pv_total_mw", "pv_added_mw")),
+        ("wind MW (+new)", cap("wind_total_mw", "wind_added_mw")),
+        ("battery MWh (+new)", cap("battery_total_mwh", "battery_added_mwh")),
+        ("battery MW (+new)", cap("battery_power_total_mw", "battery_power_added_mw")),
+        ("on-site (target)", share("onsite_share", "onsite_share_target", "onsite_met")),
+        ("clean (target)", share("clean_share", "clean_share_target", "clean_met")),
+        ("CO2 kt/yr", [f"{r['co2_t'] / 1e3:,.1f}" for r in rows]),
+        ("cost per year", [_money(r["annualized_cost_per_yr"], cur) for r in rows]),
+        ("discounted cost", [_money(r["discounted_cost"], cur) for r in rows]),
+        ("park indicators", ["pass" if r["indicators_passed"] else "FAIL" for r in rows]),
+    ]
+    for name, values in lines:
+        t.add_row(name, *values)
+    t.caption = (f"total discounted cost {_money(result.total_discounted_cost, cur)} "
+                 f"(base year {result.pathway.base_year}, r = {result.pathway.discount_rate:g})")
     return t
 
 

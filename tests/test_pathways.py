@@ -314,6 +314,7 @@ def test_cli_compares_two_pathways_and_writes_nothing_when_one_is_bad(tmp_path, 
     assert main(["pathway", str(a), str(b), "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "pathways compared" in text and "faster" in text
+    assert "on-site (target)" in text and "80.0 % (80 %)" in text
     comparison = pd.read_csv(out / "comparison.csv")
     assert list(comparison.columns) == ["quantity", "unit", "year", "hand", "faster"]
     total = comparison.loc[comparison["quantity"] == "total_discounted_cost"]

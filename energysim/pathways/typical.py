@@ -73,6 +73,7 @@ def typical_days(profiles: xr.Dataset, n_days: int,
         frame[varying], n_clusters=n_days, period_duration=period_h,
         cluster=tsam.ClusterConfig(method="hierarchical", representation="medoid"),
         preserve_column_means=False,
+        numerical_tolerance=1e-6,  # medoids are real periods: ignore float round-off [MW]
     )
     assign = np.asarray(result.cluster_assignments)
     reps = result.cluster_representatives
