@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["Capacities", "ParkConfig", "load_park", "simulate", "size", "EnergysimError",
+__all__ = ["Capacities", "ParkConfig", "load_park", "simulate", "size", "frontier", "EnergysimError",
            "__version__"]
 
 
@@ -73,3 +73,23 @@ def size(
     profiles = build_profiles(park) if profiles is None else profiles
     return sizing.size(park, profiles, onsite_share=onsite_share, clean_share=clean_share,
                        representative_days=representative_days)
+
+
+def frontier(
+    park: ParkConfig,
+    shares=(0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
+    *,
+    profiles: xr.Dataset | None = None,
+):
+    """Least cost against on-site share target (one persistent HiGHS model, RHS changes only).
+
+    ``energysim.frontier(park)``; see :func:`energysim.sizing.frontier` (returns a
+    DataFrame: ``share``, capacities, ``annualized_cost``, ``lcoe_per_mwh``,
+    ``marginal_cost_of_share``, ``is_target``). Profiles are built from the config
+    when omitted.
+    """
+    from energysim import sizing
+    from energysim.profiles import build_profiles
+
+    profiles = build_profiles(park) if profiles is None else profiles
+    return sizing.frontier(park, profiles, list(shares))

@@ -434,3 +434,13 @@ def test_top_level_size_api(case):
     direct = size(park, profiles, onsite_share=0.8)
     assert res.annualized_cost == pytest.approx(direct.annualized_cost, rel=1e-9)
     assert res.sim_onsite_share >= 0.8 - 1e-6
+
+
+def test_top_level_frontier_api(case):
+    import energysim
+
+    park, profiles = case
+    table = energysim.frontier(park, [0.6, 0.8])  # profiles built from the config's CSVs
+    direct = frontier(park, profiles, [0.6, 0.8])
+    np.testing.assert_allclose(table["annualized_cost"], direct["annualized_cost"], rtol=1e-9)
+    assert table["is_target"].tolist() == [False, True]
