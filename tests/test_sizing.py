@@ -444,3 +444,14 @@ def test_top_level_frontier_api(case):
     direct = frontier(park, profiles, [0.6, 0.8])
     np.testing.assert_allclose(table["annualized_cost"], direct["annualized_cost"], rtol=1e-9)
     assert table["is_target"].tolist() == [False, True]
+
+
+def test_frontier_reports_the_share_each_optimum_reaches(case):
+    """Below the share the cheapest mix reaches anyway the target does not bind:
+    the reached share is then above the target and the marginal cost is zero."""
+    park, profiles = case
+    table = frontier(park, profiles, [0.0, 0.8])
+    assert np.all(table["onsite_share_reached"] >= table["share"] - 1e-6)
+    free = size(park, profiles, onsite_share=0.0)
+    assert table.loc[0, "onsite_share_reached"] == pytest.approx(free.lp_onsite_share, abs=1e-6)
+    assert table.loc[0, "marginal_cost_of_share"] == pytest.approx(0.0, abs=1e-6 * table.loc[0, "annualized_cost"])

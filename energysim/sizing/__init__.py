@@ -220,7 +220,9 @@ def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) ->
         ``battery_mw``, ``annualized_cost`` [money/yr], ``lcoe_per_mwh``
         (annualised cost per MWh of load served) and ``marginal_cost_of_share``
         [money/yr per unit share]: the dual of the share row, d cost / d share;
-        ``is_target`` marks the configured on-site target (``park.targets``).
+        ``onsite_share_reached``: the optimum's own on-site share (above
+        ``share`` where the target does not bind); ``is_target`` marks the
+        configured on-site target (``park.targets``).
     """
     data = problem_data(park, profiles)
     m = build_model(park, data)
@@ -244,7 +246,8 @@ def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) ->
             "share": float(share), "pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw,
             "battery_mwh": caps.battery_mwh, "battery_mw": caps.battery_mw,
             "annualized_cost": cost, "lcoe_per_mwh": cost / served,
-            "marginal_cost_of_share": marginal, "solve_s": seconds,
+            "marginal_cost_of_share": marginal,
+            "onsite_share_reached": onsite_share(flows_of(m, profiles)), "solve_s": seconds,
             "is_target": abs(float(share) - park.targets.onsite_share) < 1e-9,
         })
     return pd.DataFrame(rows)
