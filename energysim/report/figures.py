@@ -505,13 +505,14 @@ def frontier_section(data) -> Section | None:
                   f"{QUANTITIES['onsite_share'].long_name}, target of the sizing [%]",
                   unit_label("lcoe_per_mwh", cur), hovermode="closest")
     custom = np.column_stack([table.get(c, pd.Series(np.nan, index=table.index)).to_numpy(float)
-                              for c in ("pv_mw", "wind_mw", "battery_mwh", "annualized_cost")])
+                              for c in ("pv_mw", "wind_mw", "battery_mwh", "annualized_cost",
+                                        "onsite_share_reached")])
     fig.add_trace(go.Scatter(
         x=100 * table["share"], y=table["lcoe_per_mwh"], mode="lines+markers",
         name="least-cost mix", line={"color": COLORS["cost"]}, customdata=custom,
         hovertemplate=("%{x:.0f} %: %{y:,.1f} " + esc(cur) + "/MWh<br>PV %{customdata[0]:,.0f} "
                        "MWp, wind %{customdata[1]:,.0f} MW, battery %{customdata[2]:,.0f} MWh"
-                       "<extra></extra>")))
+                       "<br>reaches %{customdata[4]:.1%} on-site<extra></extra>")))
     target = None
     for source in (data.sizing, data.study):
         if source and source.get("target_onsite_share") is not None:
