@@ -44,6 +44,16 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str, str]]]] = {
             ("frontier_ratio_vs_cold", "frontier vs one cold solve", "{:.2f}×", "≤ 3×"),
         ],
     ),
+    "pathways": (
+        "Pathway LP (Ordos 2025 → 2030 → 2035, three periods)",
+        "python benchmarks/pathways.py",
+        [
+            ("typical_days_total_s", "36 typical days: reduce, build, solve, re-simulate", "{:.2f} s", ""),
+            ("full_year_total_s", "full 8760-h years, same model", "{:.1f} s", ""),
+            ("ratio_vs_full_year", "typical days vs full years (time)", "{:.3f}×", ""),
+            ("cost_rel_diff_vs_full_year", "discounted cost error of typical days", "{:.2%}", ""),
+        ],
+    ),
     "sweep": (
         "Sweep on a local Dask cluster (10 000 dispatch scenarios)",
         "python benchmarks/sweep.py",
