@@ -34,7 +34,7 @@ err_console = Console(stderr=True)
 ConfigArg = Annotated[Path, typer.Argument(help="Park config (TOML).", show_default=False)]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="Output folder [default: out/<config name>]."),
+    typer.Option("--out", "-o", help="Output folder (default: out/<config name>)."),
 ]
 
 
@@ -205,11 +205,11 @@ def size(
     config: ConfigArg,
     onsite_share: Annotated[
         float | None,
-        typer.Option(min=0.0, max=1.0, help="On-site share target [0-1]; default [targets]."),
+        typer.Option(min=0.0, max=1.0, help="On-site share target (0-1); default: the config's targets section."),
     ] = None,
     clean_share: Annotated[
         float | None,
-        typer.Option(min=0.0, max=1.0, help="Clean share target [0-1]; default [targets]."),
+        typer.Option(min=0.0, max=1.0, help="Clean share target (0-1); default: the config's targets section."),
     ] = None,
     representative_days: Annotated[
         int | None,
@@ -382,7 +382,7 @@ def sweep(
         str | None, typer.Option(help="Existing Dask scheduler, e.g. tcp://host:8786 "
                                  "[default: a local cluster sized to the machine].")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Local cluster workers [default: the cores].")] = None,
+        int | None, typer.Option(min=1, help="Local cluster workers (default: one per core).")] = None,
     threads: Annotated[
         bool, typer.Option(help="Local cluster of threads in this process, not processes.")
     ] = False,

@@ -211,3 +211,13 @@ def test_result_files_are_ordinary_readable_files(tmp_path):
     for name in ("summary.json", "flows.nc"):
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
     assert not list(out.glob(".*.tmp"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize("command", ["run", "profiles", "size", "frontier", "study", "sweep",
+                                     "pathway", "report", "init"])
+def test_every_command_has_help(command, capsys):
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "Usage" in text
+    if command in ("run", "size", "frontier", "study"):
+        assert "(default: out/" in text  # rich markup must not eat bracketed help
