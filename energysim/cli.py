@@ -225,6 +225,7 @@ def size(
     from energysim import sizing
     from energysim.profiles import build_profiles
     from energysim.results import Result, write_json
+    from energysim.sizing.outputs import sizing_record
 
     park = energysim.load_park(config)
     prof = build_profiles(park)
@@ -236,16 +237,7 @@ def size(
     out_dir = _out_dir(config, out)
     paths = result.save(out_dir)
     target = onsite_share if onsite_share is not None else park.targets.onsite_share
-    write_json(out_dir / "sizing.json", {
-        "capacities": sized.capacities.model_dump(),
-        "annualized_cost": result.kpis["annualized_cost"],
-        "target_onsite_share": target,
-        "lp_onsite_share": sized.lp_onsite_share,
-        "sim_onsite_share": sized.sim_onsite_share,
-        "objective_terms": sized.objective_terms,
-        "solver": vars(sized.solver),  # SolverInfo dataclass -> dict for JSON
-        "kpis": result.kpis,
-    })
+    write_json(out_dir / "sizing.json", sizing_record(sized, result.kpis, target))
     _write_report(out_dir)
     console.print(headline_table(result.summary(), f"{park.site.name} — least-cost mix for "
                                  f"{_pct(target)} on-site"))

@@ -30,6 +30,7 @@ from energysim import weather as weather_io
 from energysim.config import ParkConfig
 from energysim.profiles import build_profiles
 from energysim.results import Result, atomic_write, write_json
+from energysim.sizing.outputs import sizing_record
 
 __all__ = ["StudyResult", "run_study", "weather_year_table", "year_weathers", "DEFAULT_SHARES"]
 
@@ -106,12 +107,7 @@ class StudyResult:
         )
         paths["sizing"] = write_json(
             out_dir / "sizing.json",
-            {
-                "capacities": self.sized.capacities.model_dump(),
-                "annualized_cost": self.sized.kpis["annualized_cost"],
-                "target_onsite_share": self.configured.park.targets.onsite_share,
-                "kpis": self.sized.kpis,
-            },
+            sizing_record(self.sizing, self.sized.kpis, self.configured.park.targets.onsite_share),
         )
         if self.weather_years is not None:
             wy = self.weather_years
@@ -179,7 +175,8 @@ def run_study(
     configured = simulate(park, profiles=profiles)
     sized_lp = sizing.size(park, profiles, representative_days=representative_days)
     # sizing already re-simulated its capacities through the dispatch core
-    sized = Result.from_flows(park, sized_lp.capacities, profiles, sized_lp.flows)
+    sized = Result.from_flows(park, sized_lp.capacities, profiles, sized_lp.flows,
+                              solver=vars(sized_lp.solver))
     frontier = sizing.frontier(park, profiles, shares)
     years = weather_year_table(park, sized_lp.capacities)
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,

@@ -156,6 +156,10 @@ def test_study_answers_the_flagship_questions(tmp_path, capsys):
     sizing = json.loads((out / "sizing.json").read_text())
     frontier = pd.read_csv(out / "frontier.csv")
     assert sizing["kpis"]["onsite_share"] >= 0.8 - 1e-6  # the sized kit meets the target
+    # one sizing.json layout for `size` and `study`: LP and re-simulated shares side by side
+    assert sizing["sim_onsite_share"] == pytest.approx(sizing["kpis"]["onsite_share"], abs=1e-12)
+    assert sizing["lp_onsite_share"] == pytest.approx(sizing["sim_onsite_share"], abs=1e-6)
+    assert "highs_version" in sizing["solver"]
     assert list(frontier["share"]) == [0.5, 0.7, 0.8]
     assert frontier["annualized_cost"].is_monotonic_increasing
     assert frontier.loc[frontier["is_target"], "share"].tolist() == [0.8]

@@ -12,7 +12,7 @@ from energysim.nomenclature import attrs
 from energysim.sizing.model import HOURS_PER_YEAR, UNMET_PENALTY_FACTOR
 from energysim.sizing.solve import values
 
-__all__ = ["capacities_of", "flows_of", "objective_terms", "onsite_share"]
+__all__ = ["capacities_of", "flows_of", "objective_terms", "onsite_share", "sizing_record"]
 
 
 def capacities_of(m) -> Capacities:
@@ -93,3 +93,22 @@ def objective_terms(park: ParkConfig, flows: xr.Dataset, profiles_price: np.ndar
         "unmet_penalty": w * dt * penalty * float(flows["unmet"].sum()),
     }
     return terms
+
+
+def sizing_record(sized, kpis: dict, target_onsite_share: float) -> dict:
+    """The ``sizing.json`` content, one layout for ``energysim size`` and ``study``.
+
+    ``sized`` is a :class:`energysim.sizing.SizingResult`; ``kpis`` are the
+    re-simulated KPIs (what is reported), the LP's own share sits beside them.
+    """
+    return {
+        "capacities": sized.capacities.model_dump(),
+        "annualized_cost": kpis["annualized_cost"],
+        "target_onsite_share": target_onsite_share,
+        "lp_onsite_share": sized.lp_onsite_share,
+        "sim_onsite_share": sized.sim_onsite_share,
+        "objective_terms": sized.objective_terms,
+        "solver": vars(sized.solver),  # SolverInfo dataclass -> dict for JSON
+        "screening": sized.screening,
+        "kpis": kpis,
+    }
