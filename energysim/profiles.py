@@ -163,20 +163,36 @@ def _align(series: pd.Series, times: pd.DatetimeIndex, ref: ProfileRef, origin: 
     return series.to_numpy(dtype="float64")
 
 
-def _run_times(park: ParkConfig, weather: xr.Dataset | None) -> pd.DatetimeIndex:
+#: Ready-profile kinds that set the run's hours, in priority order: the park's load
+#: defines the run when given; the other profiles must match it.
+_RUN_SETTERS = ("load", "pv_pu", "wind_pu")
+
+
+def _read_ready(park: ParkConfig) -> dict[str, tuple[ProfileRef, pd.Series]]:
+    """Every ready hourly file of ``park``, read once, by profile kind."""
+    refs = {
+        "load": park.load.profile,
+        "pv_pu": park.pv.profile,
+        "wind_pu": park.wind.profile,
+        "import_price_per_mwh": park.grid.import_price,
+        "emission_factor_t_per_mwh": park.grid.emission_factor,
+    }
+    return {kind: (ref, read_profile(ref, kind)) for kind, ref in refs.items() if ref is not None}
+
+
+def _run_times(weather: xr.Dataset | None, ready: dict[str, tuple[ProfileRef, pd.Series]]
+               ) -> tuple[pd.DatetimeIndex, str | None]:
+    """The run's hours and what set them (``file:column``; None for weather or the default)."""
     if weather is not None:
-        return pd.DatetimeIndex(weather["time"].values)
-    # the park's load defines the run when it is given; the other profiles must match it
-    refs = [r for r in (park.load.profile, park.pv.profile, park.wind.profile) if r is not None]
-    for ref in refs:
-        kind = "load" if ref is park.load.profile else "pv_pu"
-        series = read_profile(ref, kind)
+        return pd.DatetimeIndex(weather["time"].values), None
+    setters = [ready[kind] for kind in _RUN_SETTERS if kind in ready]
+    for ref, series in setters:
         if isinstance(series.index, pd.DatetimeIndex):
-            return series.index.rename(f"{ref.path.name}:{ref.column}")
-    if refs:
-        n_hours = len(read_profile(refs[0], "load" if refs[0] is park.load.profile else "pv_pu"))
-        return _default_times(n_hours).rename(f"{refs[0].path.name}:{refs[0].column}")
-    return _default_times(8760)
+            return series.index.rename("time"), f"{ref.path.name}:{ref.column}"
+    if setters:
+        ref, series = setters[0]
+        return _default_times(len(series)), f"{ref.path.name}:{ref.column}"
+    return _default_times(8760), None
 
 
 def _needs_weather(park: ParkConfig) -> bool:
@@ -205,12 +221,12 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
     """
     if weather is None and park.weather is not None and _needs_weather(park):
         weather = weather_io.read_weather(park.weather, park.site)
-    times = _run_times(park, weather)
-    origin, times = times.name, times.rename("time")  # which file set the run's hours
+    files = _read_ready(park)
+    times, origin = _run_times(weather, files)
     n = len(times)
 
     def ready(ref: ProfileRef, kind: str) -> np.ndarray:
-        return _align(read_profile(ref, kind), times, ref, origin)
+        return _align(files[kind][1], times, ref, origin)
 
     if park.pv.profile is not None:
         pv_pu = ready(park.pv.profile, "pv_pu")
