@@ -192,11 +192,9 @@ def _parse_shares(text: str) -> list[float]:
     return shares
 
 
-def _write_report(out_dir: Path) -> Path | None:
-    try:
-        from energysim.report import write_report
-    except ImportError:  # report module not installed in this build
-        return None
+def _write_report(out_dir: Path) -> Path:
+    from energysim.report import write_report  # plotly loads only when a report is written
+
     return write_report(out_dir)
 
 

@@ -25,6 +25,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
+from energysim.dispatch import dispatch
 from energysim.errors import SolverError, problem
 from energysim.sizing import diagnose
 from energysim.sizing.model import build_model, problem_data
@@ -81,17 +82,9 @@ def _solver_for(park: ParkConfig, m) -> PersistentSolve:
     return PersistentSolve(m, time_limit_s=s.time_limit_s, threads=s.threads, mip_rel_gap=s.mip_rel_gap)
 
 
-def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig) -> xr.Dataset | None:
-    """Flows of the dispatch core (energysim.dispatch) at the sized capacities.
-
-    ``None`` while the dispatch core is not part of the package yet (it is
-    being written in parallel); the result then says it was not re-simulated.
-    """
-    try:
-        from energysim import dispatch
-    except ImportError:
-        return None
-    return dispatch.dispatch(profiles, capacities, park.battery, park.grid)
+def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig) -> xr.Dataset:
+    """Flows of the dispatch core at the sized capacities: what the reported KPIs come from."""
+    return dispatch(profiles, capacities, park.battery, park.grid)
 
 
 def size(
@@ -183,7 +176,7 @@ def _result(park, profiles, m, solver, build_s, solve_s) -> SizingResult:
     cost = pyo.value(m.cost) * m.scaling.money
     flows = _resimulate(profiles, caps, park)
     lp_share = onsite_share(lp_flows)
-    sim_share = float("nan") if flows is None else onsite_share(flows)
+    sim_share = onsite_share(flows)
     flat = bool(np.ptp(price) == 0)
     if flat and abs(lp_share - sim_share) > SHARE_TOLERANCE:
         raise SolverError(problem(
@@ -192,11 +185,10 @@ def _result(park, profiles, m, solver, build_s, solve_s) -> SizingResult:
             + _mismatch_hint(park, m),
             field="sizing.onsite_share", value=lp_share - sim_share))
     info = SolverInfo(status="optimal", build_s=build_s, solve_s=solve_s,
-                      highs_version=solver.version, objective=cost,
-                      extra={"resimulated": flows is not None})
+                      highs_version=solver.version, objective=cost)
     return SizingResult(capacities=caps, annualized_cost=cost, objective_terms=terms,
                         lp_onsite_share=lp_share, sim_onsite_share=sim_share,
-                        flows=lp_flows if flows is None else flows,
+                        flows=flows,
                         solver=info, lp_flows=lp_flows)
 
 

@@ -101,7 +101,7 @@ def size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, *,
     sim_cost = float(sum(terms.values()))
     info = SolverInfo(status="optimal", build_s=build_s, solve_s=solve_s,
                       highs_version=solver.version, objective=lp_cost,
-                      extra={"resimulated": True, "representative_days": len(hours) // DAY_H})
+                      extra={"representative_days": len(hours) // DAY_H})
     screening = {
         "representative_days": len(hours) // DAY_H,
         "lp_onsite_share": lp_share,
