@@ -281,7 +281,8 @@ def main() -> int:
         overhead_ratio=sweep_s / raw_s,
         raw_cpu_s=raw_cpu,
         sweep_cpu_s=sweep_cpu,
-        overhead_ratio_cpu=sweep_cpu / raw_cpu,
+        # CPU clocks tick in 10 ms steps: at smoke size the raw sweep may read 0 (ratio unknown)
+        overhead_ratio_cpu=sweep_cpu / raw_cpu if raw_cpu > 0 else None,
         cluster_startup_s=startup_s,
         peak_rss_mb=peaks[n_side],
         peak_rss_mb_by_scenarios={str(small_side ** 4): peaks[small_side], str(n_scen): peaks[n_side]},
