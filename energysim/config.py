@@ -544,6 +544,10 @@ class SolverConfig(_Section):
     time_limit_s: float = Field(1800.0, gt=0, le=86400, description="Solver time limit [s].")
     threads: int = Field(0, ge=0, le=256, description="Solver threads; 0 = HiGHS default.")
     mip_rel_gap: float = Field(1e-4, ge=0, le=1, description="Relative MIP gap (integer turbines).")
+    warm_start_days: int = Field(
+        36, ge=0, le=366,
+        description="Typical days of the crash start for long LP horizons (at least twice "
+                    "as many whole days); 0 = always a cold solve.")
 
 
 class Capacities(BaseModel):

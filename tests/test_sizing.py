@@ -455,3 +455,61 @@ def test_frontier_reports_the_share_each_optimum_reaches(case):
     free = size(park, profiles, onsite_share=0.0)
     assert table.loc[0, "onsite_share_reached"] == pytest.approx(free.lp_onsite_share, abs=1e-6)
     assert table.loc[0, "marginal_cost_of_share"] == pytest.approx(0.0, abs=1e-6 * table.loc[0, "annualized_cost"])
+
+
+# -- crash start from typical days (long horizons) -------------------------------------------
+
+def _with_warm_start(park, days: int):
+    return park.model_copy(update={"solver": park.solver.model_copy(
+        update={"warm_start_days": days})})
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_crash_start_reaches_the_cold_optimum(seed, tmp_path):
+    """The crash start changes the path, not the answer: same cost (1e-9) and capacities (1e-6)."""
+    profiles = make_profiles(hours=24 * 60, seed=seed)
+    park = make_park(tmp_path, profiles, battery={"capex_per_kwh": 400.0})
+    warm = size(_with_warm_start(park, 10), profiles, onsite_share=0.8)
+    cold = size(_with_warm_start(park, 0), profiles, onsite_share=0.8)
+    assert warm.solver.extra["warm_start_days"] == 10
+    assert warm.solver.extra["crash_iterations"] > 0
+    assert cold.solver.extra["warm_start_days"] == 0
+    assert warm.annualized_cost == pytest.approx(cold.annualized_cost, rel=1e-9)
+    floor = float(profiles["load"].mean()) * 1e-3  # MW: below this a capacity counts as zero
+    for key, value in cold.capacities.model_dump().items():
+        assert abs(getattr(warm.capacities, key) - value) <= 1e-6 * max(value, floor), key
+    assert warm.lp_onsite_share >= 0.8 - 1e-6
+
+
+def test_crash_start_is_skipped_where_it_cannot_help(tmp_path):
+    """Short horizons (< 2x the typical days) and whole turbines (MILP) are solved cold."""
+    profiles = make_profiles(hours=24 * 14)
+    park = _with_warm_start(make_park(tmp_path, profiles), 10)
+    assert size(park, profiles).solver.extra["warm_start_days"] == 0
+    longer = make_profiles(hours=24 * 30)
+    turbines = _with_warm_start(make_park(tmp_path, longer, wind={"integer_turbines": True}), 10)
+    assert size(turbines, longer).solver.extra["warm_start_days"] == 0
+
+
+@pytest.mark.parametrize("guess", [0.0, 50.0])
+def test_crash_restores_bounds_and_targets_from_any_guess(guess, case):
+    """A crash from a poor guess (nothing built / far too much) still ends at the optimum,
+    and leaves every bound and target as it found them."""
+    from energysim.sizing import _set_targets, _solver_for
+    from energysim.sizing.model import build_model, problem_data
+
+    park, profiles = case
+    reference = size(park, profiles, onsite_share=0.8)
+    m = build_model(park, problem_data(park, profiles))
+    _set_targets(m, park, 0.8, None)
+    solver = _solver_for(park, m)
+    caps = (m.cap_pv, m.cap_wind, m.cap_energy, m.cap_power)
+    before = [v.bounds for v in caps]
+    solver.crash([(v, guess) for v in caps], [(m.onsite_target, 0.0)])
+    assert [v.bounds for v in caps] == before
+    assert m.onsite_target.value == 0.8
+    status, _ = solver.solve()
+    assert status == "optimal"
+    import pyomo.environ as pyo
+
+    assert pyo.value(m.cost) * m.scaling.money == pytest.approx(reference.annualized_cost, rel=1e-9)

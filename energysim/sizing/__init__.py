@@ -130,6 +130,14 @@ def size(
     flat prices greedy load-following is optimal for the on-site share, so the
     LP's and the simulation's on-site shares must agree to
     :data:`SHARE_TOLERANCE`, else a :class:`SolverError` is raised.
+
+    Long horizons (at least twice ``[solver] warm_start_days`` whole days) are
+    crash-started: the problem is first sized on that many tsam typical days,
+    the full LP is solved with its capacities held there (the dispatch only,
+    targets relaxed), and the full LP then starts from that basis. The optimum
+    is the full LP's own; on the Ordos year this takes ~2 000 instead of
+    ~28 000 dual simplex iterations. ``solver.extra`` records the guess, the
+    crash's seconds and iterations.
     """
     if representative_days is not None:
         from energysim.sizing.reduce import size_reduced
@@ -142,10 +150,41 @@ def size(
     onsite, clean = _set_targets(m, park, onsite_share, clean_share)
     solver = _solver_for(park, m)
     build_s = time.perf_counter() - t0
+    crash = _crash_start(park, profiles, data, m, solver, (onsite, clean))
     status, solve_s = solver.solve()
     if status == "infeasible":
         raise diagnose.infeasible_target_error(solver, park, onsite, clean)
-    return _result(park, profiles, m, solver, build_s, solve_s)
+    solve_s += crash.get("warm_start_s", 0.0)  # the whole way to the optimum
+    return _result(park, profiles, m, solver, build_s, solve_s, crash)
+
+
+def _crash_start(park: ParkConfig, profiles: xr.Dataset, data, m, solver: PersistentSolve,
+                 targets: tuple[float, float]) -> dict:
+    """Start a long LP from a typical-days optimum; what was done, for ``SolverInfo.extra``.
+
+    The full LP is still solved to optimality from there: only the path to the
+    optimum changes. Cold-solved instead for integer turbines (branch and bound
+    does not restart from an LP basis), sub-hourly steps, ``[solver]
+    warm_start_days = 0`` and horizons shorter than twice that many days.
+    """
+    from energysim.sizing.reduce import capacity_guess
+
+    days = park.solver.warm_start_days
+    whole_days = data.hours // 24
+    if (days < 2 or whole_days < 2 * days or data.dt_h != 1.0
+            or getattr(m, "n_turbines", None) is not None):
+        return {"warm_start_days": 0}
+    t0 = time.perf_counter()
+    guess = capacity_guess(park, data, profiles, days, targets)
+    if guess is None:  # the typical days miss the target: nothing to start from
+        return {"warm_start_days": 0}
+    P = data.scaling.power_mw
+    held = [(m.cap_pv, guess.pv_mw / P), (m.cap_wind, guess.wind_mw / P),
+            (m.cap_energy, guess.battery_mwh / P), (m.cap_power, guess.battery_mw / P)]
+    # targets off while capacities are held, so the guess cannot make the crash infeasible
+    solver.crash(held, [(m.onsite_target, 0.0), (m.clean_target, 0.0)])
+    return {"warm_start_days": days, "warm_start_s": time.perf_counter() - t0,
+            "crash_iterations": solver.crash_iterations, "guess": guess.model_dump()}
 
 
 def _mismatch_hint(park: ParkConfig, m) -> str:
@@ -168,7 +207,7 @@ def _mismatch_hint(park: ParkConfig, m) -> str:
     return ""
 
 
-def _result(park, profiles, m, solver, build_s, solve_s) -> SizingResult:
+def _result(park, profiles, m, solver, build_s, solve_s, extra=None) -> SizingResult:
     caps = capacities_of(m)
     lp_flows = flows_of(m, profiles)
     price = _price(profiles, park)
@@ -185,7 +224,8 @@ def _result(park, profiles, m, solver, build_s, solve_s) -> SizingResult:
             + _mismatch_hint(park, m),
             field="sizing.onsite_share", value=lp_share - sim_share))
     info = SolverInfo(status="optimal", build_s=build_s, solve_s=solve_s,
-                      highs_version=solver.version, objective=cost)
+                      highs_version=solver.version, objective=cost,
+                      extra={**(extra or {}), "iterations": solver.iterations})
     return SizingResult(capacities=caps, annualized_cost=cost, objective_terms=terms,
                         lp_onsite_share=lp_share, sim_onsite_share=sim_share,
                         flows=flows,
@@ -218,8 +258,10 @@ def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) ->
     """
     data = problem_data(park, profiles)
     m = build_model(park, data)
-    _set_targets(m, park, shares[0] if len(shares) else None, None)
+    first = _set_targets(m, park, shares[0] if len(shares) else None, None)
     solver = _solver_for(park, m)
+    if len(shares):
+        _crash_start(park, profiles, data, m, solver, first)
     load_mwh_yr = float(data.load.sum()) * data.dt_h * 8760.0 / (data.hours * data.dt_h)
     rows = []
     for share in shares:

@@ -29,9 +29,72 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from energysim.config import ParkConfig
+from energysim.config import Capacities, ParkConfig
+from energysim.sizing.model import ProblemData, build_model
 
-__all__ = ["size_reduced"]
+__all__ = ["size_reduced", "reduced_problem", "capacity_guess"]
+
+
+def reduced_problem(full: ProblemData, profiles: xr.Dataset,
+                    days: int) -> tuple[ProblemData, np.ndarray] | None:
+    """The problem on ``days`` tsam typical days, and the full-horizon hours it keeps.
+
+    Every kept hour is weighted by the number of days its cluster stands for;
+    the battery is cyclic within each typical day. None when ``days`` is not
+    fewer than the horizon's whole days (nothing to reduce).
+    """
+    from energysim.pathways.typical import DAY_H, typical_days
+
+    picked = typical_days(profiles, days)
+    if picked is None:
+        return None
+    hours, weight = picked
+    data = replace(full, pv_pu=full.pv_pu[hours], wind_pu=full.wind_pu[hours],
+                   load=full.load[hours], price=full.price[hours], hours=len(hours),
+                   weight=weight, segment_h=DAY_H)
+    return data, hours
+
+
+def capacity_guess(park: ParkConfig, full: ProblemData, profiles: xr.Dataset, days: int,
+                   targets: tuple[float, float]) -> Capacities | None:
+    """Least-cost capacities on ``days`` typical days [MW, MWh]: a start for the full LP.
+
+    A crash start, not a result: :func:`energysim.sizing.size` fixes the full
+    model's capacities at this guess, solves the (easy) dispatch, frees them and
+    solves again from that basis. On the Ordos year the guess from 36 typical
+    days lies within 10 % of the full optimum and the final solve needs ~2 000
+    instead of ~28 000 dual simplex iterations (benchmarks/sizing.py).
+
+    Parameters
+    ----------
+    park : ParkConfig
+        As for :func:`energysim.sizing.size`.
+    full : ProblemData
+        The full-horizon problem (1-h steps).
+    profiles : xarray.Dataset
+        Its Profiles Dataset (clustered by tsam).
+    days : int
+        Number of typical days (>= 2).
+    targets : (float, float)
+        On-site and clean share targets [0-1].
+
+    Returns
+    -------
+    Capacities or None
+        None when there is nothing to reduce or the reduced target is out of reach.
+    """
+    from energysim import sizing
+    from energysim.sizing.outputs import capacities_of
+
+    reduced = reduced_problem(full, profiles, days)
+    if reduced is None:
+        return None
+    m = build_model(park, reduced[0], integer_turbines=False)
+    sizing._set_targets(m, park, *targets)
+    status, _ = sizing._solver_for(park, m).solve(what=f"crash start on {days} typical days")
+    if status != "optimal":
+        return None
+    return capacities_of(m)
 
 
 def size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, *,
@@ -66,22 +129,18 @@ def size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, *,
         horizon reaches the on-site target to 1e-6).
     """
     from energysim import sizing
-    from energysim.pathways.typical import DAY_H, typical_days
+    from energysim.pathways.typical import DAY_H
     from energysim.sizing import diagnose
-    from energysim.sizing.model import build_model, problem_data
+    from energysim.sizing.model import problem_data
     from energysim.sizing.outputs import capacities_of, flows_of, objective_terms
     from energysim.sizing.outputs import onsite_share as share_of
     from energysim.sizing.solve import SolverInfo
 
-    picked = typical_days(profiles, days)
-    if picked is None:  # nothing to reduce
-        return sizing.size(park, profiles, onsite_share=onsite_share, clean_share=clean_share)
-    hours, weight = picked
     t0 = time.perf_counter()
-    full = problem_data(park, profiles)
-    data = replace(full, pv_pu=full.pv_pu[hours], wind_pu=full.wind_pu[hours],
-                   load=full.load[hours], price=full.price[hours], hours=len(hours),
-                   weight=weight, segment_h=DAY_H)
+    reduced = reduced_problem(problem_data(park, profiles), profiles, days)
+    if reduced is None:  # nothing to reduce
+        return sizing.size(park, profiles, onsite_share=onsite_share, clean_share=clean_share)
+    data, hours = reduced
     m = build_model(park, data)
     onsite, clean = sizing._set_targets(m, park, onsite_share, clean_share)
     solver = sizing._solver_for(park, m)
