@@ -243,7 +243,8 @@ def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) ->
         Profiles Dataset.
     shares : sequence of float
         On-site share targets [0-1], solved in the given order (ascending is
-        best for warm starts).
+        best for warm starts). The first point of a long horizon is
+        crash-started from typical days as in :func:`size`.
 
     Returns
     -------
