@@ -135,8 +135,9 @@ def size(
     crash-started: the problem is first sized on that many tsam typical days,
     the full LP is solved with its capacities held there (the dispatch only,
     targets relaxed), and the full LP then starts from that basis. The optimum
-    is the full LP's own; on the Ordos year this takes ~2 000 instead of
-    ~28 000 dual simplex iterations. ``solver.extra`` records the guess, the
+    is the full LP's own; only the simplex iterations to reach it fall (for
+    the Ordos year: ``iterations`` against ``cold_iterations`` in
+    benchmarks/results/sizing.json). ``solver.extra`` records the guess, the
     crash's seconds and iterations.
     """
     if representative_days is not None:
@@ -182,9 +183,9 @@ def _crash_start(park: ParkConfig, profiles: xr.Dataset, data, m, solver: Persis
     held = [(m.cap_pv, guess.pv_mw / P), (m.cap_wind, guess.wind_mw / P),
             (m.cap_energy, guess.battery_mwh / P), (m.cap_power, guess.battery_mw / P)]
     # targets off while capacities are held, so the guess cannot make the crash infeasible
-    solver.crash(held, [(m.onsite_target, 0.0), (m.clean_target, 0.0)])
+    _, crash_iterations = solver.crash(held, [(m.onsite_target, 0.0), (m.clean_target, 0.0)])
     return {"warm_start_days": days, "warm_start_s": time.perf_counter() - t0,
-            "crash_iterations": solver.crash_iterations, "guess": guess.model_dump()}
+            "crash_iterations": crash_iterations, "guess": guess.model_dump()}
 
 
 def _mismatch_hint(park: ParkConfig, m) -> str:

@@ -30,7 +30,7 @@ import pyomo.environ as pyo
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
-from energysim.sizing.model import ProblemData, build_model
+from energysim.sizing.model import ProblemData, build_model, problem_data
 
 __all__ = ["size_reduced", "reduced_problem", "capacity_guess"]
 
@@ -61,9 +61,8 @@ def capacity_guess(park: ParkConfig, full: ProblemData, profiles: xr.Dataset, da
 
     A crash start, not a result: :func:`energysim.sizing.size` fixes the full
     model's capacities at this guess, solves the (easy) dispatch, frees them and
-    solves again from that basis. On the Ordos year the guess from 36 typical
-    days lies within 10 % of the full optimum and the final solve needs ~2 000
-    instead of ~28 000 dual simplex iterations (benchmarks/sizing.py).
+    solves again from that basis (iterations with and without it:
+    benchmarks/results/sizing.json).
 
     Parameters
     ----------
@@ -89,7 +88,7 @@ def capacity_guess(park: ParkConfig, full: ProblemData, profiles: xr.Dataset, da
     reduced = reduced_problem(full, profiles, days)
     if reduced is None:
         return None
-    m = build_model(park, reduced[0], integer_turbines=False)
+    m = build_model(park, reduced[0])
     sizing._set_targets(m, park, *targets)
     status, _ = sizing._solver_for(park, m).solve(what=f"crash start on {days} typical days")
     if status != "optimal":
@@ -131,7 +130,6 @@ def size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, *,
     from energysim import sizing
     from energysim.pathways.typical import DAY_H
     from energysim.sizing import diagnose
-    from energysim.sizing.model import problem_data
     from energysim.sizing.outputs import capacities_of, flows_of, objective_terms
     from energysim.sizing.outputs import onsite_share as share_of
     from energysim.sizing.solve import SolverInfo

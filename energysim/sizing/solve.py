@@ -93,7 +93,7 @@ class PersistentSolve:
         self.load_s = time.perf_counter() - t0
         self.version = ".".join(str(v) for v in self.opt.version())
         self.options = _supported(SOLVER_OPTIONS)
-        self.crash_iterations = 0
+        self.last = None  # results of the last solve
 
     def solve(self, *, what: str = "sizing") -> tuple[str, float]:
         """Solve (warm-started after the first call); returns (status, seconds).
@@ -125,7 +125,7 @@ class PersistentSolve:
                                   field="solver", value=cond.name))
 
 
-    def crash(self, held: list[tuple], relaxed: list[tuple]) -> float:
+    def crash(self, held: list[tuple], relaxed: list[tuple]) -> tuple[float, int]:
         """Solve once with variables held at values and Params relaxed, then restore them.
 
         A crash start: the next :meth:`solve` begins from this solve's basis.
@@ -145,8 +145,8 @@ class PersistentSolve:
 
         Returns
         -------
-        float
-            Seconds spent.
+        (float, int)
+            Seconds and simplex iterations spent.
         """
         bounds = [(var, var.lb, var.ub) for var, _ in held]
         params = [(param, pyo.value(param)) for param, _ in relaxed]
@@ -159,20 +159,20 @@ class PersistentSolve:
             param.set_value(value)
         try:
             _, seconds = self.solve(what="crash start")
-            self.crash_iterations = self.iterations
         finally:
             for var, lo, hi in bounds:
                 var.setlb(lo)
                 var.setub(hi)
             for param, value in params:
                 param.set_value(value)
-        return seconds
+        return seconds, self.iterations
 
     @property
     def iterations(self) -> int:
         """Simplex iterations of the last solve (0 before the first)."""
-        last = getattr(self, "last", None)
-        return int(getattr(last.extra_info, "simplex_iteration_count", 0) or 0) if last else 0
+        if self.last is None:
+            return 0
+        return int(getattr(self.last.extra_info, "simplex_iteration_count", 0) or 0)
 
     def dual(self, constraint) -> float:
         """Dual value of a scalar constraint at the last optimum [objective units per RHS unit]."""
