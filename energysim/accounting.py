@@ -187,6 +187,47 @@ def battery_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, 
     return {"battery_throughput_mwh": throughput, "battery_cycles": cycles}
 
 
+def asset_terms(park: ParkConfig, capacities: Capacities, *, sunk_existing: bool = False
+                ) -> dict[str, float]:
+    """Annualised cost of each asset [money/yr]: capex x CRF + fixed O&M per unit x capacity.
+
+    With ``sunk_existing`` only capacity beyond ``existing_*`` is charged (the
+    sizing objective: existing capacity is sunk); otherwise the whole kit.
+    """
+    c = asset_costs(park)
+    bat = park.battery
+    ex = {"pv": park.pv.existing_mw, "wind": park.wind.existing_mw,
+          "battery_energy": bat.existing_mwh, "battery_power": bat.existing_mw}
+    if not sunk_existing:
+        ex = dict.fromkeys(ex, 0.0)
+    return {
+        "pv": c.pv_annual_per_mw * (capacities.pv_mw - ex["pv"]),
+        "wind": c.wind_annual_per_mw * (capacities.wind_mw - ex["wind"]),
+        "battery_energy": c.battery_annual_per_mwh * (capacities.battery_mwh - ex["battery_energy"]),
+        "battery_power": c.battery_annual_per_mw * (capacities.battery_mw - ex["battery_power"]),
+    }
+
+
+def energy_terms(totals: dict[str, float], park: ParkConfig,
+                 unmet_penalty_per_mwh: float = 0.0) -> dict[str, float]:
+    """Energy cost terms per year [money/yr]: imports at their price, green premium, minus
+    export revenue, and unmet load at ``unmet_penalty_per_mwh`` (the sizing LP's penalty)."""
+    return {
+        "imports": totals["import_cost"],
+        "green_premium": totals["import_green_mwh"] * park.grid.green_premium_per_mwh,
+        "export_revenue": -totals["export_mwh"] * park.grid.export_price_per_mwh,
+        "unmet_penalty": totals["unmet_mwh"] * unmet_penalty_per_mwh,
+    }
+
+
+def cost_terms(totals: dict[str, float], park: ParkConfig, capacities: Capacities, *,
+               unmet_penalty_per_mwh: float = 0.0) -> dict[str, float]:
+    """The sizing objective's terms [money/yr]: new assets (existing capacity sunk) and
+    energy; they add up to the LP objective at the LP's own flows."""
+    return (asset_terms(park, capacities, sunk_existing=True)
+            | energy_terms(totals, park, unmet_penalty_per_mwh))
+
+
 def cost_kpis(
     energy: dict[str, float], totals: dict[str, float], park: ParkConfig, capacities: Capacities
 ) -> dict[str, float]:
@@ -205,15 +246,12 @@ def cost_kpis(
       park's supply per MWh
     """
     c = asset_costs(park)
-    import_cost = totals["import_cost"]
-    premium = energy["import_green_mwh"] * park.grid.green_premium_per_mwh
-    export_revenue = energy["export_mwh"] * park.grid.export_price_per_mwh
-    pv = capacities.pv_mw * c.pv_annual_per_mw
-    wind = capacities.wind_mw * c.wind_annual_per_mw
-    battery = (
-        capacities.battery_mwh * c.battery_annual_per_mwh
-        + capacities.battery_mw * c.battery_annual_per_mw
-    )
+    assets = asset_terms(park, capacities)
+    terms = energy_terms(totals, park)
+    import_cost, premium = terms["imports"], terms["green_premium"]
+    export_revenue = -terms["export_revenue"]
+    pv, wind = assets["pv"], assets["wind"]
+    battery = assets["battery_energy"] + assets["battery_power"]
     onsite_assets = pv + wind + battery
     energy_cost = import_cost + premium - export_revenue
     total = onsite_assets + energy_cost

@@ -17,7 +17,7 @@ from energysim.economics import capital_recovery_factor
 from energysim.errors import ConfigError
 from energysim.pathways import COLUMNS, compare, load_pathway, run_pathway
 from energysim.pathways.model import activity, discount_weights
-from energysim.pathways.typical import typical_days
+from energysim.timeaggregation import typical_days
 
 REPO = Path(__file__).resolve().parents[1]
 HAND_HOURS = 48

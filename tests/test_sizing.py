@@ -495,21 +495,22 @@ def test_crash_start_is_skipped_where_it_cannot_help(tmp_path):
 def test_crash_restores_bounds_and_targets_from_any_guess(guess, case):
     """A crash from a poor guess (nothing built / far too much) still ends at the optimum,
     and leaves every bound and target as it found them."""
-    from energysim.sizing import _set_targets, _solver_for
     from energysim.sizing.model import build_model, problem_data
+    from energysim.sizing.solve import Status, crash, make_solver, set_targets
 
     park, profiles = case
     reference = size(park, profiles, onsite_share=0.8)
-    m = build_model(park, problem_data(park, profiles))
-    _set_targets(m, park, 0.8, None)
-    solver = _solver_for(park, m)
-    caps = (m.cap_pv, m.cap_wind, m.cap_energy, m.cap_power)
-    before = [v.bounds for v in caps]
-    solver.crash([(v, guess) for v in caps], [(m.onsite_target, 0.0)])
-    assert [v.bounds for v in caps] == before
-    assert m.onsite_target.value == 0.8
-    status, _ = solver.solve()
-    assert status == "optimal"
-    import pyomo.environ as pyo
-
-    assert pyo.value(m.cost) * m.scaling.money == pytest.approx(reference.annualized_cost, rel=1e-9)
+    sm = build_model(park, problem_data(park, profiles))
+    solver = make_solver(sm)
+    set_targets(sm, solver, 0.8, None)
+    caps = sm.cap_cols
+    rows = sm.targets["onsite"].rows
+    before = solver.col_bounds(caps), solver.row_bounds(rows)
+    crash(solver, dict.fromkeys(caps.tolist(), guess), rows, np.inf)
+    after = solver.col_bounds(caps), solver.row_bounds(rows)
+    for b, a in zip(before, after, strict=True):
+        np.testing.assert_array_equal(b[0], a[0])
+        np.testing.assert_array_equal(b[1], a[1])
+    assert after[1][1][0] == pytest.approx(0.2 * sm.ops[0].total_load, rel=1e-15)
+    assert solver.solve() == Status.OPTIMAL
+    assert sm.money(sm.cost, solver.x) == pytest.approx(reference.annualized_cost, rel=1e-9)

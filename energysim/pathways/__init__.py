@@ -16,7 +16,7 @@ period) with retirement at end of life and one hourly operation Block per
 period, reusing :func:`energysim.sizing.model.add_operation`; costs are
 annuities discounted year by year (see there). Each period runs on its full
 profile, or on ``representative_days`` typical days
-(:mod:`energysim.pathways.typical`); either way the reported KPIs come from
+(:mod:`energysim.timeaggregation`); either way the reported KPIs come from
 re-simulating every period's full year with :func:`energysim.simulate`.
 """
 
@@ -25,13 +25,12 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 import xarray as xr
 
 from energysim.config import ParkConfig
@@ -49,11 +48,13 @@ from energysim.pathways.model import (
     build_pathway_model,
     common_scaling,
     discount_weights,
+    set_period_targets,
     solution_of,
 )
-from energysim.pathways.typical import DAY_H, typical_days
-from energysim.sizing.model import ProblemData, problem_data
-from energysim.sizing.solve import PersistentSolve, SolverInfo
+from energysim.sizing.model import ProblemData, problem_data, with_scaling
+from energysim.sizing.reduce import reduced_problem
+from energysim.sizing.solve import SolverInfo, Status, make_solver, solve
+from energysim.timeaggregation import DAY_H
 
 __all__ = [
     "Pathway",
@@ -148,52 +149,47 @@ def _profiles_for(parks: tuple[ParkConfig, ...]) -> list[xr.Dataset]:
 
 def _reduced(data: ProblemData, profiles: xr.Dataset, days: int | None,
              period_h: int = DAY_H) -> ProblemData:
-    """The period's data on ``days`` typical periods of ``period_h`` hours (weights, battery
-    cyclic within each), or unchanged."""
-    if not days:
-        return data
-    picked = typical_days(profiles, days, period_h)
-    if picked is None:
-        return data
-    hours, weight = picked
-    return replace(data, pv_pu=data.pv_pu[hours], wind_pu=data.wind_pu[hours],
-                   load=data.load[hours], price=data.price[hours], hours=len(hours),
-                   weight=weight, segment_h=period_h)
+    """The period's data on ``days`` typical periods of ``period_h`` hours, or unchanged."""
+    reduced = reduced_problem(data, profiles, days, period_h)
+    return data if reduced is None else reduced[0]
 
 
-def _infeasible(pathway: Pathway, m, solver) -> InfeasibleTargetError:
+def _period_targets(pathway: Pathway, p: int) -> tuple[float, float]:
+    park = pathway.parks[p]
+    clean = park.targets.clean_share
+    return park.targets.onsite_share, 0.0 if clean is None else clean
+
+
+def _infeasible(pathway: Pathway, pm, solver) -> InfeasibleTargetError:
     """Name the first period whose targets alone cannot be met (its rows only, same model)."""
-    rows = [(m.op[p].onsite, m.op[p].clean) for p in range(len(pathway.parks))]
+    n = len(pathway.parks)
     culprit = None
-    for p in range(len(rows)):
-        for q, pair in enumerate(rows):
-            for row in pair:
-                (row.activate if q == p else row.deactivate)()
-        status, _ = solver.solve(what=f"pathway diagnosis ({pathway.years[p]})")
-        if status == "infeasible":
+    for p in range(n):
+        for q in range(n):
+            set_period_targets(pm, solver, q, *(_period_targets(pathway, q) if q == p
+                                                else (0.0, 0.0)))
+        if solve(solver, f"pathway diagnosis ({pathway.years[p]})") == Status.INFEASIBLE:
             culprit = p
             break
-    for pair in rows:
-        for row in pair:
-            row.activate()
+    for q in range(n):
+        set_period_targets(pm, solver, q, *_period_targets(pathway, q))
     where = "this period's targets alone" if culprit is not None else "the targets together"
     p = 0 if culprit is None else culprit
-    park = pathway.parks[p]
-    clean = park.targets.clean_share if park.targets.clean_share is not None else 0.0
+    onsite, clean = _period_targets(pathway, p)
     return InfeasibleTargetError(problem(
-        f"{where} (on-site {park.targets.onsite_share:g}, clean {clean:g}) cannot be met within "
+        f"{where} (on-site {onsite:g}, clean {clean:g}) cannot be met within "
         "the capacity bounds (max_mw, land, green volume, import limit); run `energysim size` on "
         "that period's config to find the highest reachable share and the binding bound",
         source=pathway.source,
         field=f"period[{p + 1}] ({pathway.years[p]}) targets" if culprit is not None else "period"))
 
 
-#: Targets corrected with typical days: (target field, LP Param, LP shares in the solution).
-_TARGETS = (("onsite_share", "onsite_target", "lp_onsite_share"),
-            ("clean_share", "clean_target", "lp_clean_share"))
+#: Targets corrected with typical days: (target field, LP target kind, LP shares in the solution).
+_TARGETS = (("onsite_share", "onsite", "lp_onsite_share"),
+            ("clean_share", "clean", "lp_clean_share"))
 
 
-def _meet_targets(pathway: Pathway, m, solver, sol, results, resimulate):
+def _meet_targets(pathway: Pathway, pm, solver, sol, results, resimulate, lp_targets):
     """Raise the typical-day LP's share targets until the full-year simulations meet them.
 
     Typical days (each with its own cyclic battery) misjudge the full year by a
@@ -217,7 +213,7 @@ def _meet_targets(pathway: Pathway, m, solver, sol, results, resimulate):
                                   getattr(sol, lp_name)[p], res.kpis[key]))
         if not short:
             break
-        before = {(param, p): pyo.value(getattr(m.op[p], param)) for _, param, p, *_ in short}
+        before = {(param, p): lp_targets[p][param] for _, param, p, *_ in short}
         if all(value >= 1.0 for value in before.values()):
             break  # the LP already aims at 100 %: nothing more to ask of it
         for key, param, p, gap, lp, sim in short:
@@ -226,18 +222,26 @@ def _meet_targets(pathway: Pathway, m, solver, sol, results, resimulate):
                 slope = (sim - last[key, p][1]) / (lp - last[key, p][0])
             step = gap / slope if 0.1 <= slope <= 1.0 else gap * (10.0 if slope < 0.1 else 1.0)
             last[key, p] = (lp, sim)
-            getattr(m.op[p], param).set_value(
-                min(1.0, max(before[param, p], lp) + step + TARGET_MARGIN))
-        status, _ = solver.solve(what="pathway (target correction)")
-        if status == "infeasible":
+            lp_targets[p][param] = min(1.0, max(before[param, p], lp) + step + TARGET_MARGIN)
+            set_period_targets(pm, solver, p, lp_targets[p]["onsite"], lp_targets[p]["clean"])
+        if solve(solver, "pathway (target correction)") == Status.INFEASIBLE:
             for (param, p), value in before.items():
-                getattr(m.op[p], param).set_value(value)
-            solver.solve(what="pathway")
+                lp_targets[p][param] = value
+                set_period_targets(pm, solver, p, lp_targets[p]["onsite"], lp_targets[p]["clean"])
+            solve(solver, "pathway")
             break
         rounds += 1
-        sol = solution_of(m, pathway.parks)
+        sol = solution_of(pm, solver.x, pathway.parks)
         results = resimulate(sol)
     return sol, results, rounds
+
+
+@dataclass
+class _SolverHost:
+    """What :func:`energysim.sizing.solve.make_solver` reads: the [solver] settings and the LP."""
+
+    park: ParkConfig
+    lp: object
 
 
 def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
@@ -296,19 +300,22 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
     datas = [_reduced(d, prof, days, period_h) for d, prof in zip(full, profs, strict=True)]
     timings["reduce_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    scaling = common_scaling(datas)
-    datas = [replace(d, scaling=scaling) for d in datas]
+    datas = with_scaling(datas, common_scaling(datas))
     weights = discount_weights(pathway.years, pathway.weights_yr, pathway.discount_rate,
                                pathway.base_year)
-    m = build_pathway_model(pathway.parks, datas, pathway.years, weights)
-    s = pathway.base.solver
-    solver = PersistentSolve(m, time_limit_s=s.time_limit_s, threads=s.threads,
-                             mip_rel_gap=s.mip_rel_gap)
+    pm = build_pathway_model(pathway.parks, datas, pathway.years, weights)
+    solver = make_solver(_SolverHost(pathway.base, pm.lp))
+    lp_targets = []
+    for p in range(len(pathway.parks)):
+        onsite, clean = _period_targets(pathway, p)
+        lp_targets.append({"onsite": onsite, "clean": clean})
+        set_period_targets(pm, solver, p, onsite, clean)
     timings["build_s"] = time.perf_counter() - t0
-    status, timings["solve_s"] = solver.solve(what="pathway")
-    if status == "infeasible":
-        raise _infeasible(pathway, m, solver)
-    sol = solution_of(m, pathway.parks)
+    status = solve(solver, "pathway")
+    timings["solve_s"] = solver.solve_s
+    if status == Status.INFEASIBLE:
+        raise _infeasible(pathway, pm, solver)
+    sol = solution_of(pm, solver.x, pathway.parks)
 
     def resimulate(sol):
         return [energysim.simulate(park, caps, prof)
@@ -321,7 +328,8 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
     reduced = any(d.weight is not None for d in datas)
     corrections = 0
     if reduced and meet_targets:
-        sol, results, corrections = _meet_targets(pathway, m, solver, sol, results, resimulate)
+        sol, results, corrections = _meet_targets(pathway, pm, solver, sol, results, resimulate,
+                                                  lp_targets)
     timings["corrections"] = corrections
     screening = {}
     for year, lp, res, data in zip(pathway.years, sol.lp_onsite_share, results, full, strict=True):
@@ -340,7 +348,7 @@ def run_pathway(pathway: Pathway, *, representative_days: int | None = None,
                              "target_corrections": corrections})
     table = _table(pathway, sol, results, weights)
     table.insert(table.columns.get_loc("lp_onsite_share"), "lp_onsite_share_target",
-                 [pyo.value(m.op[p].onsite_target) for p in range(len(pathway.parks))])
+                 [t["onsite"] for t in lp_targets])
     table = table[list(COLUMNS) + [c for c in table.columns if c.startswith("indicator_")]]
     return PathwayResult(pathway=pathway, table=table, solution=sol, results=results,
                          solver=info, representative_days=days if reduced else None,

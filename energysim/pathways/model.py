@@ -22,7 +22,7 @@ by the annuity. Objective (present value, money of ``base_year``):
     W_p = \sum_{j=0}^{n_p - 1} (1 + r)^{-(Y_p - Y_0 + j)}
 
 with :math:`B` the builds, :math:`E_p` the period's energy cost per year from
-its (representative) hours (:func:`energysim.sizing.model.add_operation`),
+its (representative) hours (:func:`energysim.sizing.operation.add_operation`),
 :math:`n_p` the years the period stands for and :math:`Y_0` the base year.
 Capacity of technology k in period p: existing + :math:`\sum_{p' \in A(p)} B_{k,p'}`,
 within that period's ``min``/``max``/land bounds.
@@ -41,33 +41,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyomo.environ as pyo
 
 from energysim.config import Capacities, ParkConfig
-from energysim.economics import asset_costs
+from energysim.lp import Expr, LinearProgram
 from energysim.sizing.model import (
+    CAP_KEYS,
     ProblemData,
-    Scaling,
-    _bounds,
-    add_operation,
-    land_limit,
+    annual_costs,
+    capacity_bounds,
+    common_scaling,
+    existing_capacity,
 )
+from energysim.sizing.operation import Operation, add_operation
+from energysim.sizing.targets import TargetRows, add_targets
 
 __all__ = [
     "TECHS",
     "discount_weights",
-    "annuities",
     "lifetimes",
     "activity",
-    "existing",
     "build_pathway_model",
+    "PathwayModel",
     "PathwaySolution",
     "solution_of",
+    "common_scaling",
 ]
 
 #: Technologies built per period: PV [MWp], wind [MW], battery energy [MWh], battery power [MW].
-TECHS = ("pv", "wind", "energy", "power")
-_CAP_KEYS = {"pv": "pv_mw", "wind": "wind_mw", "energy": "battery_mwh", "power": "battery_mw"}
+TECHS = tuple(CAP_KEYS)
 
 
 def discount_weights(years: Sequence[int], weights_yr: Sequence[int], discount_rate: float,
@@ -84,23 +85,10 @@ def discount_weights(years: Sequence[int], weights_yr: Sequence[int], discount_r
     ])
 
 
-def annuities(park: ParkConfig) -> dict[str, float]:
-    """Annuity per unit built in a period with ``park``'s costs [money/MW/yr, money/MWh/yr]."""
-    c = asset_costs(park)
-    return {"pv": c.pv_annual_per_mw, "wind": c.wind_annual_per_mw,
-            "energy": c.battery_annual_per_mwh, "power": c.battery_annual_per_mw}
-
-
 def lifetimes(park: ParkConfig) -> dict[str, float]:
     """Lifetime of a build [yr] (``pv/wind/battery.lifetime_yr``)."""
     return {"pv": park.pv.lifetime_yr, "wind": park.wind.lifetime_yr,
             "energy": park.battery.lifetime_yr, "power": park.battery.lifetime_yr}
-
-
-def existing(park: ParkConfig) -> dict[str, float]:
-    """Existing (sunk) capacity of a period [MW, MWh]."""
-    return {"pv": park.pv.existing_mw, "wind": park.wind.existing_mw,
-            "energy": park.battery.existing_mwh, "power": park.battery.existing_mw}
 
 
 def activity(years: Sequence[int], parks: Sequence[ParkConfig]) -> dict[str, np.ndarray]:
@@ -116,26 +104,33 @@ def activity(years: Sequence[int], parks: Sequence[ParkConfig]) -> dict[str, np.
     return out
 
 
-def _cap_bounds(park: ParkConfig) -> dict[str, tuple[float, float]]:
-    pv, wind, bat = park.pv, park.wind, park.battery
-    return {
-        "pv": _bounds(pv.existing_mw, pv.min_mw, pv.max_mw, land_limit(pv)),
-        "wind": _bounds(wind.existing_mw, wind.min_mw, wind.max_mw, land_limit(wind)),
-        "energy": _bounds(bat.existing_mwh, bat.min_mwh, bat.max_mwh, None),
-        "power": _bounds(bat.existing_mw, bat.min_mw, bat.max_mw, None),
-    }
+@dataclass
+class PathwayModel:
+    """The built multi-period program and its handles (model units).
 
+    ``build[k]`` and ``cap[k]`` are column indices per period, ``ops`` one
+    Operation per period, ``targets[p]`` its on-site and clean rows;
+    ``asset_cost[p]`` and ``period_cost[p]`` [money units per year] and
+    ``cost`` (present value, money units) are expressions.
+    """
 
-def common_scaling(datas: Sequence[ProblemData]) -> Scaling:
-    """One scaling for all periods: from the largest mean load and mean price."""
-    load = max(float(np.average(d.load, weights=d.hour_weight)) for d in datas)
-    price = max(float(np.mean(np.abs(d.price))) for d in datas)
-    return Scaling.for_problem(load, price)
+    lp: LinearProgram
+    scaling: object
+    years: list
+    weights: np.ndarray
+    activity: dict
+    build: dict[str, np.ndarray]
+    cap: dict[str, np.ndarray]
+    ops: list[Operation]
+    targets: list[dict[str, TargetRows]]
+    asset_cost: list[Expr]
+    period_cost: list[Expr]
+    cost: Expr
 
 
 def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData],
-                        years: Sequence[int], weights: np.ndarray):
-    """Build the multi-period model.
+                        years: Sequence[int], weights: np.ndarray) -> PathwayModel:
+    """Build the multi-period program.
 
     Parameters
     ----------
@@ -150,45 +145,46 @@ def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData
 
     Returns
     -------
-    pyomo.environ.ConcreteModel
-        ``build[k, p]`` and ``cap[k, p]`` (model units; ``cap_def`` ties them), one
-        operation Block ``op[p]`` per period, objective ``cost`` (present value
-        in money units), per-period ``asset_cost[p]``/``period_cost[p]``
-        [money units per year].
+    PathwayModel
+        Target rows at share 0: set them with :func:`set_period_targets`.
     """
     sc = datas[0].scaling
     P, M = sc.power_mw, sc.money
     n = len(parks)
     act = activity(years, parks)
-    ann = [annuities(park) for park in parks]
-
-    m = pyo.ConcreteModel(name="energysim_pathway")
-    m.scaling, m.datas, m.years, m.weights, m.activity = sc, list(datas), list(years), weights, act
-    m.periods = pyo.RangeSet(0, n - 1)
-    m.techs = pyo.Set(initialize=TECHS, ordered=True)
-    m.build = pyo.Var(m.techs, m.periods, domain=pyo.NonNegativeReals)
-
-    # capacities are variables tied to the builds by one row each, so the hourly rows
+    lp = LinearProgram(name="energysim_pathway")
+    build = {k: lp.add_variables(f"build_{k}", n) for k in TECHS}
+    bounds = [capacity_bounds(park) for park in parks]
+    # capacities are columns tied to the builds by one row each, so the hourly rows
     # reference a single column (not a sum re-expanded in every hour)
-    bounds = [_cap_bounds(park) for park in parks]
-    m.cap = pyo.Var(m.techs, m.periods,
-                    bounds=lambda _, k, p: (bounds[p][k][0] / P, bounds[p][k][1] / P))
-    m.cap_def = pyo.Constraint(m.techs, m.periods, rule=lambda _, k, p: m.cap[k, p] - pyo.quicksum(
-        m.build[k, b] for b in range(n) if act[k][b, p]) == existing(parks[p])[k] / P)
-
-    m.op = pyo.Block(m.periods)
+    cap = {k: lp.add_variables(f"cap_{k}", n, [b[k][0] / P for b in bounds],
+                               [b[k][1] / P for b in bounds]) for k in TECHS}
+    for k in TECHS:
+        for p in range(n):
+            built = [build[k][b] for b in range(n) if act[k][b, p]]
+            ex = existing_capacity(parks[p])[k] / P
+            lp.add_row(f"cap_def_{k}[{p}]", Expr.of([cap[k][p], *built],
+                                                   [1.0] + [-1.0] * len(built)), lb=ex, ub=ex)
+    ops, targets = [], []
     for p in range(n):
-        add_operation(m.op[p], parks[p], datas[p], {k: m.cap[k, p] for k in TECHS})
+        op = add_operation(lp, parks[p], datas[p], {k: int(cap[k][p]) for k in TECHS}, f"[{p}]")
+        ops.append(op)
+        targets.append({kind: add_targets(lp, [op], kind, tag=f"[{p}]") for kind in ("onsite", "clean")})
+    ann = [annual_costs(park) for park in parks]
+    asset = [Expr.sum(Expr.of(build[k][b], ann[b][k] * P / M) for k in TECHS for b in range(n)
+                      if act[k][b, p]) for p in range(n)]
+    period = [asset[p] + ops[p].energy_cost + ops[p].unmet_cost for p in range(n)]
+    cost = Expr.sum(period[p] * float(weights[p]) for p in range(n))
+    lp.add_cost(cost)
+    return PathwayModel(lp, sc, list(years), weights, act, build, cap, ops, targets, asset,
+                        period, cost)
 
-    scale_cap = P / M
-    m.asset_cost = pyo.Expression(m.periods, rule=lambda _, p: pyo.quicksum(
-        (ann[b][k] * scale_cap) * m.build[k, b] for k in TECHS for b in range(n) if act[k][b, p]))
-    m.period_cost = pyo.Expression(
-        m.periods, rule=lambda _, p: m.asset_cost[p] + m.op[p].energy_cost + m.op[p].unmet_cost)
-    m.cost = pyo.Objective(
-        expr=pyo.quicksum(float(weights[p]) * m.period_cost[p] for p in range(n)),
-        sense=pyo.minimize)
-    return m
+
+def set_period_targets(pm: PathwayModel, solver, p: int, onsite: float, clean: float) -> None:
+    """Set period ``p``'s on-site and clean share targets [0-1]."""
+    for kind, value in (("onsite", onsite), ("clean", clean)):
+        rows = pm.targets[p][kind]
+        solver.set_row_bounds(rows.rows, -np.inf, rows.rhs(value))
 
 
 @dataclass
@@ -206,30 +202,30 @@ class PathwaySolution:
 
 
 def _caps(values: dict[str, float]) -> Capacities:
-    return Capacities(**{_CAP_KEYS[k]: max(0.0, v) for k, v in values.items()})
+    return Capacities(**{CAP_KEYS[k]: max(0.0, v) for k, v in values.items()})
 
 
-def solution_of(m, parks: Sequence[ParkConfig]) -> PathwaySolution:
-    """Read a solved pathway model back in physical units."""
-    P, M = m.scaling.power_mw, m.scaling.money
+def solution_of(pm: PathwayModel, x: np.ndarray, parks: Sequence[ParkConfig]) -> PathwaySolution:
+    """Read a solved pathway program back in physical units."""
+    P, M = pm.scaling.power_mw, pm.scaling.money
     n = len(parks)
-    act = m.activity
-    build = {k: [pyo.value(m.build[k, p]) * P for p in range(n)] for k in TECHS}
-    built, retired, total, onsite, clean, asset, period = [], [], [], [], [], [], []
+    act = pm.activity
+    build = {k: x[pm.build[k]] * P for k in TECHS}
+    built, retired, total, onsite, clean = [], [], [], [], []
     for p in range(n):
-        built.append(_caps({k: build[k][p] for k in TECHS}))
+        built.append(_caps({k: float(build[k][p]) for k in TECHS}))
         # builds active in the previous period and not in this one retired at its start
         # (and existing capacity the period's config lowers)
-        gone = {k: sum(build[k][b] for b in range(n)
-                       if p > 0 and act[k][b, p - 1] and not act[k][b, p])
-                + (max(0.0, existing(parks[p - 1])[k] - existing(parks[p])[k]) if p > 0 else 0.0)
+        gone = {k: float(sum(build[k][b] for b in range(n)
+                             if p > 0 and act[k][b, p - 1] and not act[k][b, p]))
+                + (max(0.0, existing_capacity(parks[p - 1])[k] - existing_capacity(parks[p])[k])
+                   if p > 0 else 0.0)
                 for k in TECHS}
         retired.append(_caps(gone))
-        total.append(_caps({k: pyo.value(m.cap[k, p]) * P for k in TECHS}))
-        op = m.op[p]
-        onsite.append(1.0 - pyo.value(op.grid_served) / op.total_load)
-        clean.append(1.0 - pyo.value(op.not_clean) / op.total_load)
-        asset.append(pyo.value(m.asset_cost[p]) * M)
-        period.append(pyo.value(m.period_cost[p]) * M)
-    return PathwaySolution(built, retired, total, onsite, clean, asset, period,
-                           pyo.value(m.cost) * M)
+        total.append(_caps({k: float(x[pm.cap[k][p]]) * P for k in TECHS}))
+        op = pm.ops[p]
+        onsite.append(1.0 - op.grid_served.value(x) / op.total_load)
+        clean.append(1.0 - op.not_clean.value(x) / op.total_load)
+    return PathwaySolution(built, retired, total, onsite, clean,
+                           [e.value(x) * M for e in pm.asset_cost],
+                           [e.value(x) * M for e in pm.period_cost], pm.cost.value(x) * M)

@@ -1,38 +1,48 @@
-"""Least-cost sizing of PV, wind and battery for on-site and clean share targets (Pyomo + HiGHS).
+"""Least-cost sizing of PV, wind and battery for on-site and clean share targets (HiGHS).
 
 Public API
 ----------
-- :func:`size` — least-cost capacities for the targets, re-simulated through the
-  dispatch core (the reported truth).
-- :func:`frontier` — cost against on-site share, one persistent model, warm starts.
+- :func:`size` — least-cost capacities for the targets on one horizon, or
+  robustly over several weather years (:mod:`energysim.sizing.robust`),
+  re-simulated through the dispatch core (the reported truth).
+- :func:`frontier` — cost against on-site share, one model, warm starts.
 - :func:`dispatch_lp` — perfect-foresight LP dispatch at fixed capacities.
 
-The model (:mod:`energysim.sizing.model`) is documented there; solving in
+The program (:mod:`~energysim.sizing.model`: capacities and cost;
+:mod:`~energysim.sizing.operation`: hourly operation;
+:mod:`~energysim.sizing.targets`: share targets) is built from whole arrays and
+solved by HiGHS directly (:mod:`energysim.lp`); solving in
 :mod:`~energysim.sizing.solve`, infeasible targets in
-:mod:`~energysim.sizing.diagnose`, representative periods in
-:mod:`~energysim.sizing.reduce`.
+:mod:`~energysim.sizing.diagnose`, typical days in :mod:`~energysim.sizing.reduce`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
 from energysim.dispatch import dispatch
 from energysim.errors import SolverError, problem
 from energysim.sizing import diagnose
-from energysim.sizing.model import build_model, problem_data
-from energysim.sizing.outputs import capacities_of, flows_of, objective_terms, onsite_share
-from energysim.sizing.solve import PersistentSolve, SolverInfo
+from energysim.sizing.model import SizingModel, build_model, problem_data
+from energysim.sizing.outputs import flows_of, lp_share
+from energysim.sizing.outputs import onsite_share as share_of
+from energysim.sizing.solve import (
+    SolverInfo,
+    Status,
+    crash,
+    make_solver,
+    set_targets,
+    solve,
+)
 
-__all__ = ["SizingResult", "size", "frontier", "dispatch_lp", "SHARE_TOLERANCE"]
+__all__ = ["SizingResult", "size", "frontier", "dispatch_lp", "SHARE_TOLERANCE", "build_sized"]
 
 #: LP and re-simulated on-site shares must agree to this (absolute, flat prices).
 SHARE_TOLERANCE = 1e-6
@@ -43,9 +53,11 @@ class SizingResult:
     """Outcome of :func:`size`.
 
     ``annualized_cost`` [money/yr] is the LP optimum (new capacity + energy);
-    ``objective_terms`` splits it. ``flows`` is the re-simulated Flows Dataset of
-    the dispatch core at the sized capacities, ``lp_flows`` the LP's own.
-    ``screening`` holds the errors of a representative-period run.
+    ``objective_terms`` splits it (from :func:`energysim.accounting.cost_terms`
+    on the LP's flows). ``flows`` is the re-simulated Flows Dataset of the
+    dispatch core at the sized capacities, ``lp_flows`` the LP's own.
+    ``screening`` holds the errors of a representative-period run; ``robust``
+    the per-year certification of a robust sizing (:mod:`energysim.sizing.robust`).
     """
 
     capacities: Capacities
@@ -57,29 +69,7 @@ class SizingResult:
     solver: SolverInfo
     lp_flows: xr.Dataset | None = None
     screening: dict[str, float] = field(default_factory=dict)
-
-
-def _price(profiles: xr.Dataset, park: ParkConfig) -> np.ndarray:
-    if "import_price_per_mwh" in profiles:
-        return np.asarray(profiles["import_price_per_mwh"].values, dtype=float)
-    return np.full(profiles.sizes["time"], park.grid.import_price_per_mwh)
-
-
-def _set_targets(m, park: ParkConfig, onsite: float | None, clean: float | None) -> tuple[float, float]:
-    onsite = park.targets.onsite_share if onsite is None else onsite
-    clean = park.targets.clean_share if clean is None else clean
-    clean = 0.0 if clean is None else clean
-    for name, value in (("onsite_share", onsite), ("clean_share", clean)):
-        if not 0.0 <= value <= 1.0:
-            raise SolverError(problem("a share target must lie in [0, 1]", field=name, value=value))
-    m.onsite_target.set_value(onsite)
-    m.clean_target.set_value(clean)
-    return onsite, clean
-
-
-def _solver_for(park: ParkConfig, m) -> PersistentSolve:
-    s = park.solver
-    return PersistentSolve(m, time_limit_s=s.time_limit_s, threads=s.threads, mip_rel_gap=s.mip_rel_gap)
+    robust: dict | None = None
 
 
 def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig) -> xr.Dataset:
@@ -87,30 +77,48 @@ def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig) 
     return dispatch(profiles, capacities, park.battery, park.grid)
 
 
-def size(
-    park: ParkConfig,
-    profiles: xr.Dataset,
-    *,
-    onsite_share: float | None = None,
-    clean_share: float | None = None,
-    representative_days: int | None = None,
-) -> SizingResult:
+def objective_terms(sm: SizingModel, op, lp_flows: xr.Dataset, profiles: xr.Dataset,
+                    capacities: Capacities) -> dict[str, float]:
+    """The LP objective's terms [money/yr] from the accounting of the LP's own flows."""
+    from energysim.accounting import annual_totals, cost_terms
+
+    prof = profiles if "import_price_per_mwh" in profiles else profiles.assign(
+        import_price_per_mwh=("time", op.data.price))
+    if "emission_factor_t_per_mwh" not in prof:
+        prof = prof.assign(emission_factor_t_per_mwh=("time", np.zeros(op.data.hours)))
+    totals = annual_totals(lp_flows, prof)
+    return cost_terms(totals, sm.park, capacities, unmet_penalty_per_mwh=op.unmet_penalty_per_mwh)
+
+
+def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
+         clean_share: float | None = None, representative_days: int | None = None,
+         robustness: str | None = None, cvar_alpha: float | None = None,
+         method: str = "auto") -> SizingResult:
     """Least-cost PV [MWp], wind [MW], battery [MWh, MW] meeting the share targets.
 
     Parameters
     ----------
     park : ParkConfig
         Costs, capacity bounds (``min_mw``/``max_mw``/``existing_mw``, land),
-        battery and grid parameters, solver settings.
-    profiles : xarray.Dataset
-        Profiles Dataset: hourly ``pv_pu`` [MW/MWp], ``wind_pu`` [MW/MW],
-        ``load`` [MW], optional ``import_price_per_mwh`` [money/MWh]. A horizon
-        shorter than a year is allowed (energy costs scaled by 8760 / hours).
+        battery and grid parameters, solver and ``[sizing]`` settings.
+    profiles : xarray.Dataset or mapping of year -> xarray.Dataset
+        One Profiles Dataset (hourly ``pv_pu`` [MW/MWp], ``wind_pu`` [MW/MW],
+        ``load`` [MW], optional ``import_price_per_mwh`` [money/MWh]; a horizon
+        shorter than a year is allowed, energy costs scaled to a year), or one
+        per weather year: capacities shared, operation per year, the targets
+        holding as ``robustness`` says (:func:`energysim.sizing.robust.size_robust`).
     onsite_share, clean_share : float, optional
         Targets [0-1]; default ``park.targets``.
     representative_days : int, optional
         Size on this many tsam typical days (quick screening), then re-simulate
         the full horizon and report the errors in ``screening``.
+    robustness : {"every_year", "cvar", "expected"}, optional
+        Over weather years; default ``park.sizing.robustness``.
+    cvar_alpha : float, optional
+        Worst fraction of years for ``cvar``; default ``park.sizing.cvar_alpha``.
+    method : {"auto", "monolithic", "decomposition"}
+        Weather years: one LP over all years, or a decomposition over years
+        (``auto``: decomposition from two full years on).
 
     Returns
     -------
@@ -132,35 +140,41 @@ def size(
     :data:`SHARE_TOLERANCE`, else a :class:`SolverError` is raised.
 
     Long horizons (at least twice ``[solver] warm_start_days`` whole days) are
-    crash-started: the problem is first sized on that many tsam typical days,
-    the full LP is solved with its capacities held there (the dispatch only,
-    targets relaxed), and the full LP then starts from that basis. The optimum
-    is the full LP's own; only the simplex iterations to reach it fall (for
-    the Ordos year: ``iterations`` against ``cold_iterations`` in
-    benchmarks/results/sizing.json). ``solver.extra`` records the guess, the
-    crash's seconds and iterations.
+    crash-started: sized first on that many tsam typical days, the full LP is
+    solved with its capacities held there (the dispatch only, targets
+    relaxed), and then starts from that basis. The optimum is the full LP's
+    own; only the simplex iterations to reach it fall. ``solver.extra``
+    records the guess, the crash's seconds and iterations.
     """
+    if not isinstance(profiles, xr.Dataset) and isinstance(profiles, Mapping | Sequence):
+        from energysim.sizing.robust import size_robust
+
+        return size_robust(park, profiles, onsite_share=onsite_share, clean_share=clean_share,
+                           robustness=robustness, cvar_alpha=cvar_alpha, method=method)
     if representative_days is not None:
-        from energysim.sizing.reduce import size_reduced
-
-        return size_reduced(park, profiles, representative_days,
-                            onsite_share=onsite_share, clean_share=clean_share)
+        return _size_reduced(park, profiles, representative_days, onsite_share, clean_share)
     t0 = time.perf_counter()
-    data = problem_data(park, profiles)
-    m = build_model(park, data)
-    onsite, clean = _set_targets(m, park, onsite_share, clean_share)
-    solver = _solver_for(park, m)
+    sm = build_model(park, problem_data(park, profiles))
+    solver = make_solver(sm)
+    onsite, clean = set_targets(sm, solver, onsite_share, clean_share)
     build_s = time.perf_counter() - t0
-    crash = _crash_start(park, profiles, data, m, solver, (onsite, clean))
-    status, solve_s = solver.solve()
-    if status == "infeasible":
-        raise diagnose.infeasible_target_error(solver, park, onsite, clean)
-    solve_s += crash.get("warm_start_s", 0.0)  # the whole way to the optimum
-    return _result(park, profiles, m, solver, build_s, solve_s, crash)
+    extra = _crash_start(sm, solver, profiles, (onsite, clean))
+    if solve(solver) == Status.INFEASIBLE:
+        raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
+    solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)  # the whole way to the optimum
+    info = _info(sm, solver, build_s, solve_s, extra)
+    return build_sized(sm, solver.x, profiles, info)
 
 
-def _crash_start(park: ParkConfig, profiles: xr.Dataset, data, m, solver: PersistentSolve,
-                 targets: tuple[float, float]) -> dict:
+def _info(sm: SizingModel, solver, build_s: float, solve_s: float, extra=None) -> SolverInfo:
+    return SolverInfo(status="optimal", build_s=build_s, solve_s=solve_s,
+                      highs_version=solver.version, objective=sm.money(sm.cost, solver.x),
+                      solves=solver.solves,
+                      extra={**(extra or {}), "iterations": solver.iterations,
+                             "load_s": solver.load_s})
+
+
+def _crash_start(sm: SizingModel, solver, profiles: xr.Dataset, targets) -> dict:
     """Start a long LP from a typical-days optimum; what was done, for ``SolverInfo.extra``.
 
     The full LP is still solved to optimality from there: only the path to the
@@ -170,37 +184,37 @@ def _crash_start(park: ParkConfig, profiles: xr.Dataset, data, m, solver: Persis
     """
     from energysim.sizing.reduce import capacity_guess
 
+    park, data = sm.park, sm.ops[0].data
     days = park.solver.warm_start_days
-    whole_days = data.hours // 24
-    if (days < 2 or whole_days < 2 * days or data.dt_h != 1.0
-            or getattr(m, "n_turbines", None) is not None):
+    if days < 2 or data.hours // 24 < 2 * days or data.dt_h != 1.0 or sm.integer:
         return {"warm_start_days": 0}
     t0 = time.perf_counter()
     guess = capacity_guess(park, data, profiles, days, targets)
     if guess is None:  # the typical days miss the target: nothing to start from
         return {"warm_start_days": 0}
-    P = data.scaling.power_mw
-    held = [(m.cap_pv, guess.pv_mw / P), (m.cap_wind, guess.wind_mw / P),
-            (m.cap_energy, guess.battery_mwh / P), (m.cap_power, guess.battery_mw / P)]
+    P = sm.scaling.power_mw
+    values = {"pv": guess.pv_mw, "wind": guess.wind_mw, "energy": guess.battery_mwh,
+              "power": guess.battery_mw}
+    held = {sm.caps[k]: v / P for k, v in values.items()}
+    rows = np.concatenate([sm.targets[k].rows for k in ("onsite", "clean")])
     # targets off while capacities are held, so the guess cannot make the crash infeasible
-    _, crash_iterations = solver.crash(held, [(m.onsite_target, 0.0), (m.clean_target, 0.0)])
+    _, iterations = crash(solver, held, rows, np.inf)
     return {"warm_start_days": days, "warm_start_s": time.perf_counter() - t0,
-            "crash_iterations": crash_iterations, "guess": guess.model_dump()}
+            "crash_iterations": iterations, "guess": guess.model_dump()}
 
 
-def _mismatch_hint(park: ParkConfig, m) -> str:
+def _mismatch_hint(sm: SizingModel, x: np.ndarray) -> str:
     """What a known LP/core mismatch means, or ``""``.
 
     With an hourly-matched green contract and a binding clean-share target, the
     perfect-foresight LP saves stored on-site energy for hours the green block
-    cannot cover and lets the block serve the others; the rule-based core
-    (issue 4: deficit -> battery -> imports) discharges first, reaching a higher
-    on-site but a lower clean share than the LP planned. Both are right by
-    their own rules; the core is the reported truth, so the sized capacities do
-    not reach the clean target under it.
+    cannot cover; the rule-based core discharges first, reaching a higher
+    on-site but a lower clean share than the LP planned.
     """
-    slack = (1.0 - pyo.value(m.clean_target)) * m.total_load - pyo.value(m.not_clean)
-    if park.grid.green_matching == "hourly" and slack <= 1e-6 * m.total_load:
+    op, park = sm.ops[0], sm.park
+    bound = sm.targets["clean"].rhs(park.targets.clean_share or 0.0)[0]
+    slack = bound - op.not_clean.value(x)
+    if park.grid.green_matching == "hourly" and slack <= 1e-6 * op.total_load:
         return ("; here the clean-share target binds under an hourly-matched green contract, "
                 "which the LP meets by timing the battery around the green block while the "
                 "rule-based core discharges first. Try green_matching = \"annual\", a lower "
@@ -208,29 +222,77 @@ def _mismatch_hint(park: ParkConfig, m) -> str:
     return ""
 
 
-def _result(park, profiles, m, solver, build_s, solve_s, extra=None) -> SizingResult:
-    caps = capacities_of(m)
-    lp_flows = flows_of(m, profiles)
-    price = _price(profiles, park)
-    terms = objective_terms(park, lp_flows, price, caps)
-    cost = pyo.value(m.cost) * m.scaling.money
-    flows = _resimulate(profiles, caps, park)
-    lp_share = onsite_share(lp_flows)
-    sim_share = onsite_share(flows)
-    flat = bool(np.ptp(price) == 0)
-    if flat and abs(lp_share - sim_share) > SHARE_TOLERANCE:
+def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: SolverInfo,
+                op_index: int = 0) -> SizingResult:
+    """A :class:`SizingResult` from a solution: LP flows, re-simulation, the agreement check."""
+    op = sm.ops[op_index]
+    caps = sm.capacities(x)
+    lp_flows = flows_of(sm, x, op, profiles)
+    terms = objective_terms(sm, op, lp_flows, profiles, caps)
+    flows = _resimulate(profiles, caps, sm.park)
+    lp_s, sim_s = lp_share(op, x), share_of(flows)
+    if np.ptp(op.data.price) == 0 and abs(lp_s - sim_s) > SHARE_TOLERANCE:
         raise SolverError(problem(
-            f"LP on-site share {lp_share:.9f} and re-simulated {sim_share:.9f} differ by more than "
+            f"LP on-site share {lp_s:.9f} and re-simulated {sim_s:.9f} differ by more than "
             f"{SHARE_TOLERANCE:g}: the LP and the dispatch core disagree on the rules"
-            + _mismatch_hint(park, m),
-            field="sizing.onsite_share", value=lp_share - sim_share))
-    info = SolverInfo(status="optimal", build_s=build_s, solve_s=solve_s,
-                      highs_version=solver.version, objective=cost,
-                      extra={**(extra or {}), "iterations": solver.iterations})
-    return SizingResult(capacities=caps, annualized_cost=cost, objective_terms=terms,
-                        lp_onsite_share=lp_share, sim_onsite_share=sim_share,
-                        flows=flows,
-                        solver=info, lp_flows=lp_flows)
+            + _mismatch_hint(sm, x), field="sizing.onsite_share", value=lp_s - sim_s))
+    return SizingResult(capacities=caps, annualized_cost=sm.money(sm.cost, x),
+                        objective_terms=terms, lp_onsite_share=lp_s, sim_onsite_share=sim_s,
+                        flows=flows, solver=info, lp_flows=lp_flows)
+
+
+def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_share, clean_share
+                  ) -> SizingResult:
+    """Sized on ``days`` typical days, re-simulated on the full horizon; errors in ``screening``.
+
+    ``annualized_cost`` and ``objective_terms`` are the full-horizon cost of the
+    chosen capacities (asset terms plus simulated energy terms); ``screening``
+    holds ``representative_days``, ``lp_onsite_share`` (reduced LP),
+    ``sim_onsite_share`` (full horizon), ``onsite_share_error``, ``lp_cost``
+    and ``sim_cost`` [money/yr], ``cost_rel_error`` ((lp - sim) / sim) and
+    ``sim_meets_target`` (full horizon reaches the on-site target to 1e-6).
+    """
+    from energysim.accounting import annual_totals, cost_terms
+    from energysim.sizing.reduce import reduced_problem
+    from energysim.timeaggregation import DAY_H
+
+    t0 = time.perf_counter()
+    full = problem_data(park, profiles)
+    reduced = reduced_problem(full, profiles, days)
+    if reduced is None:  # nothing to reduce
+        return size(park, profiles, onsite_share=onsite_share, clean_share=clean_share)
+    data, hours = reduced
+    sm = build_model(park, data)
+    solver = make_solver(sm)
+    onsite, _clean = set_targets(sm, solver, onsite_share, clean_share)
+    build_s = time.perf_counter() - t0
+    if solve(solver, f"sizing on {days} representative days") == Status.INFEASIBLE:
+        raise diagnose.infeasible_target_error(sm, solver, onsite, _clean)
+    x = solver.x
+    caps = sm.capacities(x)
+    lp_flows = flows_of(sm, x, sm.ops[0], profiles.isel(time=hours))
+    lp_cost, lp_s = sm.money(sm.cost, x), lp_share(sm.ops[0], x)
+    flows = _resimulate(profiles, caps, park)
+    prof = profiles.assign(import_price_per_mwh=("time", full.price)) if (
+        "import_price_per_mwh" not in profiles) else profiles
+    if "emission_factor_t_per_mwh" not in prof:
+        prof = prof.assign(emission_factor_t_per_mwh=("time", np.zeros(full.hours)))
+    terms = cost_terms(annual_totals(flows, prof), park, caps,
+                       unmet_penalty_per_mwh=sm.ops[0].unmet_penalty_per_mwh)
+    sim_cost, sim_s = float(sum(terms.values())), share_of(flows)
+    info = SolverInfo(status="optimal", build_s=build_s, solve_s=solver.solve_s,
+                      highs_version=solver.version, objective=lp_cost,
+                      extra={"representative_days": len(hours) // DAY_H})
+    screening = {
+        "representative_days": len(hours) // DAY_H, "lp_onsite_share": lp_s,
+        "sim_onsite_share": sim_s, "onsite_share_error": lp_s - sim_s,
+        "lp_cost": lp_cost, "sim_cost": sim_cost,
+        "cost_rel_error": (lp_cost - sim_cost) / sim_cost if sim_cost else float(np.nan),
+        "sim_meets_target": bool(sim_s >= onsite - 1e-6),
+    }
+    return SizingResult(capacities=caps, annualized_cost=sim_cost, objective_terms=terms,
+                        lp_onsite_share=lp_s, sim_onsite_share=sim_s, flows=flows,
+                        solver=info, lp_flows=lp_flows, screening=screening)
 
 
 def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) -> pd.DataFrame:
@@ -258,33 +320,43 @@ def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) ->
         ``share`` where the target does not bind); ``is_target`` marks the
         configured on-site target (``park.targets``).
     """
-    data = problem_data(park, profiles)
-    m = build_model(park, data)
-    first = _set_targets(m, park, shares[0] if len(shares) else None, None)
-    solver = _solver_for(park, m)
-    if len(shares):
-        _crash_start(park, profiles, data, m, solver, first)
-    load_mwh_yr = float(data.load.sum()) * data.dt_h * 8760.0 / (data.hours * data.dt_h)
+    sm = build_model(park, problem_data(park, profiles))
+    solver = make_solver(sm)
+    return frontier_on(sm, solver, profiles, shares)
+
+
+def frontier_on(sm: SizingModel, solver, profiles: xr.Dataset, shares: Sequence[float],
+                crash_first: bool = True) -> pd.DataFrame:
+    """:func:`frontier` on a built model held by ``solver`` (reused, e.g. by the study)."""
+    from energysim.timeaxis import annual_scale
+
+    park, op = sm.park, sm.ops[0]
+    data = op.data
     rows = []
-    for share in shares:
-        onsite, clean = _set_targets(m, park, float(share), None)
-        status, seconds = solver.solve(what=f"frontier point {share:g}")
-        if status == "infeasible":
-            raise diagnose.infeasible_target_error(solver, park, onsite, clean)
-        caps = capacities_of(m)
-        cost = pyo.value(m.cost) * m.scaling.money
-        unmet = float(pyo.value(pyo.quicksum(m.unmet.values()))) * m.scaling.power_mw
-        served = load_mwh_yr - unmet * data.dt_h * 8760.0 / (data.hours * data.dt_h)
-        integer = getattr(m, "n_turbines", None) is not None
+    for k, share in enumerate(shares):
+        onsite, clean = set_targets(sm, solver, float(share), None)
+        if k == 0 and crash_first:
+            _crash_start(sm, solver, profiles, (onsite, clean))
+        t0 = time.perf_counter()
+        if solve(solver, f"frontier point {share:g}") == Status.INFEASIBLE:
+            raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
+        x = solver.x
+        caps = sm.capacities(x)
+        cost = sm.money(sm.cost, x)
+        unmet = 0.0 if op.flows["unmet"] is None else float(
+            (x[op.flows["unmet"]] * data.hour_weight).sum()) * sm.scaling.power_mw * data.dt_h
+        scale = annual_scale(data.hours, data.dt_h, data.weight)
+        served = (op.total_load * sm.scaling.power_mw - unmet) * scale
+        row = sm.targets["onsite"].rows[0]
         # RHS = (1 - share) * L: d cost / d share = -dual * L (in money units)
-        marginal = np.nan if integer else -solver.dual(m.onsite) * m.total_load * m.scaling.money
+        marginal = np.nan if sm.integer else (
+            -solver.row_dual[row] * op.total_load * sm.scaling.money)
         rows.append({
             "share": float(share), "pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw,
             "battery_mwh": caps.battery_mwh, "battery_mw": caps.battery_mw,
             "annualized_cost": cost, "lcoe_per_mwh": cost / served,
-            "marginal_cost_of_share": marginal,
-            "onsite_share_reached": 1.0 - pyo.value(m.grid_served) / m.total_load,
-            "solve_s": seconds,
+            "marginal_cost_of_share": marginal, "onsite_share_reached": lp_share(op, x),
+            "solve_s": time.perf_counter() - t0,
             "is_target": abs(float(share) - park.targets.onsite_share) < 1e-9,
         })
     return pd.DataFrame(rows)
@@ -306,20 +378,22 @@ def dispatch_lp(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) 
     capacities : Capacities
         PV [MWp], wind [MW], battery [MWh, MW] to dispatch.
     """
-    data = problem_data(park, profiles)
-    m = build_model(park, data, integer_turbines=False)
-    P = data.scaling.power_mw
-    for var, value in ((m.cap_pv, capacities.pv_mw), (m.cap_wind, capacities.wind_mw),
-                       (m.cap_energy, capacities.battery_mwh), (m.cap_power, capacities.battery_mw)):
-        var.setlb(None)
-        var.setub(None)
-        var.fix(value / P)
-    for row in (m.onsite, m.clean, getattr(m, "land_pv", None), getattr(m, "land_wind", None)):
-        if row is not None and hasattr(row, "deactivate"):
-            row.deactivate()
-    solver = _solver_for(park, m)
-    status, _ = solver.solve(what="LP dispatch")
-    if status == "infeasible":
+    sm = build_model(park, problem_data(park, profiles), integer_turbines=False)
+    solver = make_solver(sm)
+    fix_capacities(sm, solver, capacities)
+    if solve(solver, "LP dispatch") == Status.INFEASIBLE:
         raise SolverError(problem("LP dispatch infeasible at fixed capacities (green volume row?)",
                                   field="capacities", value=capacities.model_dump()))
-    return flows_of(m, profiles)
+    return flows_of(sm, solver.x, sm.ops[0], profiles)
+
+
+def fix_capacities(sm: SizingModel, solver, capacities: Capacities) -> None:
+    """Hold the capacity columns at ``capacities``; lift land and target rows (dispatch only)."""
+    from energysim.sizing.model import CAP_KEYS
+
+    P = sm.scaling.power_mw
+    values = np.array([getattr(capacities, CAP_KEYS[k]) / P for k in CAP_KEYS])
+    solver.set_col_bounds(sm.cap_cols, values, values)
+    free = [*sm.land_rows.values(), *sm.targets["onsite"].rows, *sm.targets["clean"].rows]
+    if free:
+        solver.set_row_bounds(np.array(free), -np.inf, np.inf)

@@ -1,4 +1,4 @@
-"""Representative (typical) days of a Profiles Dataset for the pathway LP (tsam).
+"""Representative (typical) days of a Profiles Dataset (tsam), for sizing and pathway LPs.
 
 The days of the horizon are clustered on per-unit PV, per-unit wind and load
 (tsam, hierarchical clustering, medoid representation: every typical day is a

@@ -1,0 +1,114 @@
+r"""Share targets over one or several horizons (weather years): the rows and their RHS.
+
+Definitions (one horizon y, energies over the horizon, model units):
+on-site share :math:`s_y = 1 - G_y / L_y` with :math:`G_y` the grid-served
+energy (green + regular imports + unmet load, :attr:`Operation.grid_served`)
+and :math:`L_y` the load; clean share :math:`1 - N_y / L_y` with :math:`N_y`
+regular imports + unmet load (:attr:`Operation.not_clean`). These are the
+definitions of :func:`energysim.accounting.share_kpis` on the LP's flows.
+
+Robustness over N horizons (``[sizing] robustness``):
+
+- ``every_year``: :math:`s_y \ge \tau` for every y.
+- ``expected``: :math:`\frac{1}{N}\sum_y s_y \ge \tau` (the mean of the annual
+  shares; with one load profile for every weather year this is also the pooled
+  share).
+- ``cvar``: the mean share of the worst :math:`\alpha` fraction of years is at
+  least :math:`\tau`. With losses :math:`\ell_y = G_y / L_y = 1 - s_y`,
+  :math:`\mathrm{CVaR}_\alpha(\ell) = \min_\eta \eta + \frac{1}{\alpha N}
+  \sum_y \max(\ell_y - \eta, 0) \le 1 - \tau` (Rockafellar & Uryasev [1]),
+  linear with :math:`z_y \ge \ell_y - \eta`, :math:`z_y \ge 0`. It implies the
+  :math:`(1-\alpha)` quantile of the share (e.g. P90 for α = 0.1) is at least τ.
+
+For one horizon the three coincide. The clean target uses the same rule with
+:math:`N_y`.
+
+References
+----------
+.. [1] R. T. Rockafellar, S. Uryasev, "Optimization of conditional value-at-risk",
+   Journal of Risk 2(3) (2000) 21-41.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from energysim.lp import Expr, LinearProgram
+
+__all__ = ["ROBUSTNESS", "TargetRows", "add_targets", "target_bounds"]
+
+#: Robustness modes over weather years.
+ROBUSTNESS = ("every_year", "cvar", "expected")
+
+
+@dataclass
+class TargetRows:
+    """Rows of one share target (``kind`` "onsite" or "clean") under a robustness mode.
+
+    ``rows`` are the rows whose upper bound carries the target; ``scale`` the
+    factor with which the RHS is :math:`(1 - \\tau)` x scale, row by row.
+    """
+
+    kind: str
+    mode: str
+    rows: np.ndarray
+    scale: np.ndarray
+    extra_cols: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def rhs(self, target: float) -> np.ndarray:
+        """Upper bounds of the rows for share target ``target`` [0-1]."""
+        return (1.0 - float(target)) * self.scale
+
+
+def _exprs(ops: Sequence, kind: str) -> list[Expr]:
+    return [op.grid_served if kind == "onsite" else op.not_clean for op in ops]
+
+
+def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_year",
+                cvar_alpha: float = 0.1, tag: str = "") -> TargetRows:
+    """Add the rows of one share target over the horizons ``ops`` (RHS: share 0).
+
+    Parameters
+    ----------
+    lp : LinearProgram
+    ops : sequence of Operation
+        One per horizon (weather year).
+    kind : {"onsite", "clean"}
+    mode : {"every_year", "cvar", "expected"}
+    cvar_alpha : float
+        Fraction of worst years whose mean share must reach the target (cvar) [0-1].
+    tag : str
+        Suffix of the row names (unique per call).
+    """
+    if mode not in ROBUSTNESS:
+        raise ValueError(f"robustness must be one of {ROBUSTNESS}, got {mode!r}")
+    exprs = _exprs(ops, kind)
+    loads = np.array([op.total_load for op in ops])
+    n = len(ops)
+    if n == 1 or mode == "every_year":
+        rows = np.array([lp.add_row(f"{kind}_target{tag}[{k}]", e, ub=loads[k])
+                         for k, e in enumerate(exprs)])
+        return TargetRows(kind, "every_year" if n > 1 else mode, rows, loads)
+    if mode == "expected":
+        mean_loss = Expr.sum(e * (1.0 / (n * loads[k])) for k, e in enumerate(exprs))
+        row = lp.add_row(f"{kind}_target{tag}[mean]", mean_loss, ub=1.0)
+        return TargetRows(kind, mode, np.array([row]), np.ones(1))
+    eta = lp.add_variable(f"{kind}_cvar_eta{tag}", lb=-np.inf, ub=np.inf)
+    z = lp.add_variables(f"{kind}_cvar_excess{tag}", n)
+    for k, e in enumerate(exprs):  # z_k >= loss_k - eta
+        lp.add_row(f"{kind}_cvar_excess{tag}[{k}]",
+                   Expr.of([z[k], eta], [1.0, 1.0]) - e * (1.0 / loads[k]), lb=0.0)
+    row = lp.add_row(f"{kind}_target{tag}[cvar]",
+                     Expr.of(np.concatenate([[eta], z]),
+                             np.concatenate([[1.0], np.full(n, 1.0 / (cvar_alpha * n))])),
+                     ub=1.0)
+    return TargetRows(kind, mode, np.array([row]), np.ones(1),
+                      extra_cols={"eta": np.array([eta]), "excess": z})
+
+
+def target_bounds(rows: TargetRows, target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, lower, upper) bounds setting ``rows`` to share target ``target``."""
+    return rows.rows, np.full(rows.rows.size, -np.inf), rows.rhs(target)
