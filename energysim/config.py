@@ -48,6 +48,7 @@ __all__ = [
     "TargetsConfig",
     "IndicatorsConfig",
     "SolverConfig",
+    "SizingConfig",
     "ParkConfig",
     "load_park",
     "park_from_dict",
@@ -550,6 +551,36 @@ class SolverConfig(_Section):
                     "as many whole days); 0 = always a cold solve.")
 
 
+class SizingConfig(_Section):
+    """How sizing treats weather years (robust sizing, :mod:`energysim.sizing.robust`)."""
+
+    weather_years: Literal["all", "none"] | list[int] = Field(
+        "all",
+        description=(
+            'Weather years of [weather] ensemble_path to size on: "all", a list of calendar '
+            'years, or "none" (size on the [weather] path year only).'),
+    )
+    robustness: Literal["every_year", "cvar", "expected"] = Field(
+        "every_year",
+        description=(
+            "every_year: the share targets hold in each weather year; cvar: the mean share of "
+            "the worst cvar_alpha fraction of years reaches them (implies the P(1-alpha) "
+            "value); expected: they hold on the mean over the years."),
+    )
+    cvar_alpha: float = Field(
+        0.1, gt=0, le=1, description="Worst fraction of weather years for robustness = cvar [-].")
+
+    @field_validator("weather_years")
+    @classmethod
+    def _years_listed(cls, value):
+        if isinstance(value, list):
+            if not value:
+                raise ValueError('give at least one year, "all" or "none"')
+            if len(set(value)) != len(value):
+                raise ValueError("a year is listed twice")
+        return value
+
+
 class Capacities(BaseModel):
     """Installed capacities of one scenario: PV MWp (DC), wind MW, battery MWh (usable) and MW (AC)."""
 
@@ -575,6 +606,7 @@ class ParkConfig(_Section):
     targets: TargetsConfig = Field(default_factory=TargetsConfig)
     indicators: IndicatorsConfig = Field(default_factory=IndicatorsConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
+    sizing: SizingConfig = Field(default_factory=SizingConfig)
     source: Annotated[Path | None, Field(exclude=True)] = None
 
     @model_validator(mode="after")

@@ -259,6 +259,37 @@ class LinearProgram:
         return m
 
 
+def _merged(expr: Expr) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices (sorted, unique) and summed coefficients of an expression."""
+    cols, inverse = np.unique(expr.cols, return_inverse=True)
+    coefs = np.zeros(cols.size)
+    np.add.at(coefs, inverse, expr.coefs)
+    return cols, coefs
+
+
+def _run_interruptible(h) -> None:
+    """``h.run()`` in a thread; on KeyboardInterrupt cancel HiGHS, wait, re-raise."""
+    import threading
+
+    done = threading.Event()
+
+    def work():
+        try:
+            h.run()
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        while not done.wait(0.05):
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        done.wait()
+        raise
+
+
 def _bound(x: float) -> float | None:
     return None if not np.isfinite(x) or abs(x) >= INF else float(x)
 
@@ -392,10 +423,23 @@ class Solver:
         return (np.asarray(lp.row_lower_)[rows].copy(), np.asarray(lp.row_upper_)[rows].copy())
 
     # -- solving ------------------------------------------------------------------------
+    def add_row(self, expr: Expr, lb=-np.inf, ub=np.inf) -> int:
+        """Append one row ``lb <= expr <= ub`` to the held model (e.g. a cut); its index."""
+        cols, coefs = _merged(expr)
+        self.h.addRow(float(np.clip(lb - expr.const, -INF, INF)),
+                      float(np.clip(ub - expr.const, -INF, INF)), cols.size,
+                      cols.astype(np.int32), coefs)
+        return self.h.getNumRow() - 1
+
     def solve(self) -> Status:
-        """Solve from the last basis (if any); returns the :class:`Status`."""
+        """Solve from the last basis (if any); returns the :class:`Status`.
+
+        HiGHS runs in a worker thread (it releases the GIL) while this thread
+        waits, so Ctrl-C (KeyboardInterrupt) cancels the solve at once and is
+        re-raised instead of waiting for HiGHS to finish.
+        """
         t0 = time.perf_counter()
-        self.h.run()
+        _run_interruptible(self.h)
         self.solve_s = time.perf_counter() - t0
         self.solves += 1
         self._solution = None

@@ -272,7 +272,7 @@ def _add_capacities(lp: LinearProgram, park: ParkConfig, P: float, integer_turbi
 
 def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
                 integer_turbines: bool | None = None, robustness: str = "every_year",
-                cvar_alpha: float = 0.1) -> SizingModel:
+                cvar_alpha: float = 0.1, elastic: float | None = None) -> SizingModel:
     """Build the sizing program (all capacities free within their bounds).
 
     Parameters
@@ -289,6 +289,9 @@ def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
         How share targets hold over several horizons (:mod:`energysim.sizing.targets`).
     cvar_alpha : float
         Worst fraction of years for ``cvar`` [0-1].
+    elastic : float, optional
+        Shortfall cost of elastic target rows (decomposition sub-problems,
+        :func:`energysim.sizing.targets.add_targets`).
 
     Returns
     -------
@@ -303,7 +306,7 @@ def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
     caps, land, n_turbines, unit = _add_capacities(lp, park, P, integer_turbines)
     tags = [""] if len(datas) == 1 else [f"[{k}]" for k in range(len(datas))]
     ops = [add_operation(lp, park, d, caps, tag) for d, tag in zip(datas, tags, strict=True)]
-    targets = {kind: add_targets(lp, ops, kind, robustness, cvar_alpha)
+    targets = {kind: add_targets(lp, ops, kind, robustness, cvar_alpha, elastic=elastic)
                for kind in ("onsite", "clean")}
     costs, ex = annual_costs(park), existing_capacity(park)
     asset_cost = Expr.sum(Expr.of(caps[k], costs[k] * P / M, -costs[k] * ex[k] / M) for k in caps)

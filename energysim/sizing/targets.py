@@ -57,6 +57,8 @@ class TargetRows:
     rows: np.ndarray
     scale: np.ndarray
     extra_cols: dict[str, np.ndarray] = field(default_factory=dict)
+    #: slack columns of elastic rows (one per row), or None
+    slack: np.ndarray | None = None
 
     def rhs(self, target: float) -> np.ndarray:
         """Upper bounds of the rows for share target ``target`` [0-1]."""
@@ -68,7 +70,8 @@ def _exprs(ops: Sequence, kind: str) -> list[Expr]:
 
 
 def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_year",
-                cvar_alpha: float = 0.1, tag: str = "") -> TargetRows:
+                cvar_alpha: float = 0.1, tag: str = "", elastic: float | None = None
+                ) -> TargetRows:
     """Add the rows of one share target over the horizons ``ops`` (RHS: share 0).
 
     Parameters
@@ -82,6 +85,11 @@ def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_
         Fraction of worst years whose mean share must reach the target (cvar) [0-1].
     tag : str
         Suffix of the row names (unique per call).
+    elastic : float, optional
+        Make per-horizon rows elastic: a slack column (model energy) lets the
+        share fall short at this cost per unit [objective units per model
+        energy unit]; the decomposition's sub-problems use it so they are never
+        infeasible (:mod:`energysim.sizing.robust`).
     """
     if mode not in ROBUSTNESS:
         raise ValueError(f"robustness must be one of {ROBUSTNESS}, got {mode!r}")
@@ -89,9 +97,14 @@ def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_
     loads = np.array([op.total_load for op in ops])
     n = len(ops)
     if n == 1 or mode == "every_year":
+        slack = None
+        if elastic is not None:
+            slack = lp.add_variables(f"{kind}_shortfall{tag}", n)
+            lp.add_cost(Expr.of(slack, elastic))
+            exprs = [e - Expr.of(slack[k]) for k, e in enumerate(exprs)]
         rows = np.array([lp.add_row(f"{kind}_target{tag}[{k}]", e, ub=loads[k])
                          for k, e in enumerate(exprs)])
-        return TargetRows(kind, "every_year" if n > 1 else mode, rows, loads)
+        return TargetRows(kind, "every_year" if n > 1 else mode, rows, loads, slack=slack)
     if mode == "expected":
         mean_loss = Expr.sum(e * (1.0 / (n * loads[k])) for k, e in enumerate(exprs))
         row = lp.add_row(f"{kind}_target{tag}[mean]", mean_loss, ub=1.0)
