@@ -55,21 +55,41 @@ def simulate(
 
 def size(
     park: ParkConfig,
-    onsite_share: float | None = None,
+    profiles_by_year=None,
     *,
+    onsite_share: float | None = None,
     clean_share: float | None = None,
     profiles: xr.Dataset | None = None,
     representative_days: int | None = None,
+    robustness: str | None = None,
+    cvar_alpha: float | None = None,
 ):
-    """Least-cost PV, wind and battery for the share targets (Pyomo + HiGHS), re-simulated.
+    """Least-cost PV, wind and battery for the share targets (HiGHS), re-simulated.
 
-    ``energysim.size(park, onsite_share=0.8)``; see :func:`energysim.sizing.size`
-    (returns its ``SizingResult``: ``capacities``, ``annualized_cost``, ``flows`` ...).
-    Profiles are built from the config when omitted.
+    ``energysim.size(park)`` sizes on the config's typical year;
+    ``energysim.size(park, profiles_by_year, robustness="every_year")`` over weather
+    years (a dict year -> Profiles Dataset, e.g. from
+    :func:`energysim.ensemble.profiles_by_year`), the targets holding in every
+    year (``"every_year"``), for the worst ``cvar_alpha`` of years (``"cvar"``)
+    or on the mean (``"expected"``); ``profiles_by_year="config"`` takes the
+    weather years of ``[sizing] weather_years``. See
+    :func:`energysim.sizing.size` (returns its ``SizingResult``: ``capacities``,
+    ``annualized_cost``, ``flows``, ``robust`` ...). A number as second argument
+    is the on-site share target (the earlier signature).
     """
     from energysim import sizing
     from energysim.profiles import build_profiles
 
+    if isinstance(profiles_by_year, int | float) and not isinstance(profiles_by_year, bool):
+        onsite_share, profiles_by_year = float(profiles_by_year), None
+    if isinstance(profiles_by_year, str) and profiles_by_year == "config":
+        from energysim.ensemble import profiles_by_year as by_year
+
+        profiles_by_year = by_year(park)
+    if profiles_by_year is not None:
+        return sizing.size(park, profiles_by_year, onsite_share=onsite_share,
+                           clean_share=clean_share, robustness=robustness,
+                           cvar_alpha=cvar_alpha)
     profiles = build_profiles(park) if profiles is None else profiles
     return sizing.size(park, profiles, onsite_share=onsite_share, clean_share=clean_share,
                        representative_days=representative_days)
@@ -81,7 +101,7 @@ def frontier(
     *,
     profiles: xr.Dataset | None = None,
 ):
-    """Least cost against on-site share target (one persistent HiGHS model, RHS changes only).
+    """Least cost against on-site share target (one HiGHS model, only the target's bound changes).
 
     ``energysim.frontier(park)``; see :func:`energysim.sizing.frontier` (returns a
     DataFrame: ``share``, capacities, ``annualized_cost``, ``lcoe_per_mwh``,

@@ -198,6 +198,38 @@ def _write_report(out_dir: Path) -> Path:
     return write_report(out_dir)
 
 
+RobustOpt = Annotated[
+    str | None,
+    typer.Option("--robust", help="Size over the weather years of [weather] ensemble_path: "
+                 "every_year (the target holds in each year), cvar (the mean share of the worst "
+                 "[sizing] cvar_alpha of years reaches it) or expected (on the mean). Default: "
+                 "[sizing] robustness when the config has an ensemble.", show_default=False),
+]
+
+
+def _robust_profiles(park, robust: str | None, typical_year: bool) -> dict:
+    """Profiles by weather year for robust sizing ({} = size on the typical year)."""
+    from energysim.ensemble import profiles_by_year
+    from energysim.errors import ConfigError, problem
+    from energysim.sizing.targets import ROBUSTNESS
+
+    if robust is not None and robust not in ROBUSTNESS:
+        raise typer.BadParameter(f"{robust!r}: choose one of {', '.join(ROBUSTNESS)}",
+                                 param_hint="--robust")
+    if typical_year:
+        if robust is not None:
+            raise typer.BadParameter("--robust and --typical-year exclude each other",
+                                     param_hint="--robust")
+        return {}
+    years = "all" if robust is not None and park.sizing.weather_years == "none" else None
+    by_year = profiles_by_year(park, years)
+    if robust is not None and not by_year:
+        raise ConfigError(problem("--robust needs weather years: set [weather] ensemble_path "
+                                  "(a multi-year weather file)", source=park.source,
+                                  field="weather.ensemble_path"))
+    return by_year
+
+
 @app.command()
 def size(
     config: ConfigArg,
@@ -209,37 +241,86 @@ def size(
         float | None,
         typer.Option(min=0.0, max=1.0, help="Clean share target (0-1); default: the config's targets section."),
     ] = None,
+    robust: RobustOpt = None,
+    typical_year: Annotated[
+        bool, typer.Option("--typical-year", help="Size on the [weather] path year only, even "
+                           "when the config has weather years.")] = False,
     representative_days: Annotated[
         int | None,
-        typer.Option(min=2, max=365, help="Size on N representative days (quick screening)."),
+        typer.Option(min=2, max=365, help="Size on N representative days (quick screening; "
+                     "typical year only)."),
     ] = None,
     out: OutOpt = None,
 ) -> None:
-    """Least-cost PV, wind and battery reaching the on-site target (Pyomo + HiGHS).
+    """Least-cost PV, wind and battery reaching the on-site target (HiGHS).
 
-    The chosen capacities are re-simulated through the dispatch core; the KPIs
-    come from that simulation. Writes OUT/sizing.json, OUT/summary.json, OUT/flows.nc.
+    With weather years ([weather] ensemble_path, [sizing] weather_years), the
+    targets hold over them as --robust / [sizing] robustness says and every year
+    is re-simulated to certify it (OUT/weather_years.csv). The chosen capacities
+    are re-simulated through the dispatch core on the typical year; the KPIs come
+    from that simulation. Writes OUT/sizing.json, OUT/summary.json, OUT/flows.nc.
     """
+    import pandas as pd
+
+    import energysim.dispatch
     from energysim import sizing
     from energysim.profiles import build_profiles
-    from energysim.results import Result, write_json
+    from energysim.results import Result, atomic_write, write_json
     from energysim.sizing.outputs import sizing_record
 
     park = energysim.load_park(config)
+    by_year = {} if representative_days is not None else _robust_profiles(
+        park, robust, typical_year)
     prof = build_profiles(park)
     with console.status("sizing (HiGHS)…"):
-        sized = sizing.size(park, prof, onsite_share=onsite_share, clean_share=clean_share,
-                            representative_days=representative_days)
-    result = Result.from_flows(park, sized.capacities, prof, sized.flows,
-                               solver=vars(sized.solver))
+        if by_year:
+            sized = sizing.size(park, by_year, onsite_share=onsite_share,
+                                clean_share=clean_share, robustness=robust)
+            flows = energysim.dispatch.dispatch(prof, sized.capacities, park.battery, park.grid)
+            result = Result.from_flows(park, sized.capacities, prof, flows,
+                                       solver=vars(sized.solver))
+        else:
+            sized = sizing.size(park, prof, onsite_share=onsite_share, clean_share=clean_share,
+                                representative_days=representative_days)
+            result = Result.from_flows(park, sized.capacities, prof, sized.flows,
+                                       solver=vars(sized.solver))
     out_dir = _out_dir(config, out)
     paths = result.save(out_dir)
     target = onsite_share if onsite_share is not None else park.targets.onsite_share
     write_json(out_dir / "sizing.json", sizing_record(sized, result.kpis, target))
+    if sized.robust is not None:
+        table = pd.DataFrame(sized.robust["years"])
+        atomic_write(out_dir / "weather_years.csv", lambda tmp: table.to_csv(tmp, index=False))
     _write_report(out_dir)
-    console.print(headline_table(result.summary(), f"{park.site.name} — least-cost mix for "
-                                 f"{_pct(target)} on-site"))
+    if sized.robust is not None:
+        mode = sized.robust["robustness"]
+        title = (f"{park.site.name} — least-cost mix for {_pct(target)} on-site "
+                 f"({mode.replace('_', ' ')} of {len(by_year)} weather years; "
+                 f"shown on the typical year)")
+    else:
+        title = f"{park.site.name} — least-cost mix for {_pct(target)} on-site"
+    console.print(headline_table(result.summary(), title))
+    if sized.robust is not None:
+        console.print(robust_table(sized, park))
     console.print(f"wrote {out_dir / 'sizing.json'} and {paths['summary']}")
+
+
+def robust_table(sized, park) -> Table:
+    """Each weather year's re-simulated shares of a robust sizing, and the certificate."""
+    r = sized.robust
+    t = Table(title=f"weather years: {r['robustness'].replace('_', ' ')} certification "
+              "(re-simulated)", title_justify="left")
+    for col in ("year", "on-site share", "clean share", "green import"):
+        t.add_column(col, justify="right")
+    for row in r["years"]:
+        t.add_row(str(row["year"]), _pct(row["onsite_share"]), _pct(row["clean_share"]),
+                  _energy(row["import_green_mwh"]))
+    cert = r["certified"]["onsite"]
+    gap = sized.solver.extra.get("gap", 0.0) or 0.0
+    t.caption = (f"rule value {_pct(cert['value'])} vs target {_pct(cert['target'])}: "
+                 f"{'certified' if cert['holds'] else 'NOT met'}; least cost to a relative gap "
+                 f"of {max(gap, 0.0):.1e} ({sized.solver.extra.get('method')})")
+    return t
 
 
 @app.command()
@@ -298,7 +379,8 @@ def study(
 
     values = _parse_shares(shares)
     park = energysim.load_park(config)
-    with console.status("running the study: simulate, size, frontier, weather years…"):
+    with console.status("running the study: simulate, size, frontier, weather years, "
+                        "robust sizing…"):
         result = run_study(park, values)
     out_dir = _out_dir(config, out)
     result.save(out_dir)
@@ -307,23 +389,29 @@ def study(
     console.print(headline_table(result.configured.summary(),
                                  f"{park.site.name} — the configured kit, simulated"))
     console.print(study_table(result.answer(), park))
+    if result.weather_years is not None:
+        console.print(weather_years_table(result.weather_years, park.targets.onsite_share))
     console.print(assumptions_table(park))
     console.print(f"wrote {out_dir}/study.json, summary.json, sizing.json, frontier.csv"
                   + (f", {report}" if report else ""))
+
+
+def _caps_text(c: dict) -> str:
+    return (f"PV {c['pv_mw']:,.0f} MWp, wind {c['wind_mw']:,.0f} MW, "
+            f"battery {c['battery_mwh']:,.0f} MWh / {c['battery_mw']:,.0f} MW")
 
 
 def study_table(answer: dict[str, Any], park) -> Table:
     """The study's answer as one short table a planner can quote, with the assumptions."""
     cur = park.economics.currency
     conf, best, wy = answer["configured"], answer["least_cost"], answer["weather_years"]
+    rob = answer.get("robust")
     target = answer["target_onsite_share"]
     t = Table(title=f"{park.site.name} — {_pct(target)} on-site + green grid power",
               title_justify="left")
     t.add_column("question")
     t.add_column("answer", justify="right")
-    caps = conf["capacities"]
-    t.add_row("configured kit", f"PV {caps['pv_mw']:,.0f} MWp, wind {caps['wind_mw']:,.0f} MW, "
-              f"battery {caps['battery_mwh']:,.0f} MWh / {caps['battery_mw']:,.0f} MW")
+    t.add_row("configured kit", _caps_text(conf["capacities"]))
     t.add_row("  on-site share (annual / hourly-matched CFE)",
               f"{_pct(conf['onsite_share'])} / {_pct(conf['cfe_hourly_score'])}")
     t.add_row("  green power to buy", f"{_energy(conf['green_import_mwh'])}/yr "
@@ -334,21 +422,52 @@ def study_table(answer: dict[str, Any], park) -> Table:
     for row in conf["indicators"]:
         t.add_row(f"  {row['key']}", f"{row['value']:.3g} ({'pass' if row['passed'] else 'FAIL'}"
                   f" {row['rule']} {row['threshold']:g})")
-    c = best["capacities"]
-    t.add_row(f"least-cost mix for {_pct(target)}",
-              f"PV {c['pv_mw']:,.0f} MWp, wind {c['wind_mw']:,.0f} MW, "
-              f"battery {c['battery_mwh']:,.0f} MWh / {c['battery_mw']:,.0f} MW")
+    t.add_row(f"least-cost mix for {_pct(target)} (typical year)", _caps_text(best["capacities"]))
     t.add_row("  annualised cost / all-in cost", f"{_money(best['annualized_cost'], cur)}/yr / "
               f"{best['lcoe_per_mwh']:,.1f} {cur}/MWh")
     t.add_row("  green power to buy", f"{_energy(best['green_import_mwh'])}/yr")
+    if wy:
+        t.add_row(f"  weather years ({wy['n_years']})",
+                  f"meets {_pct(target)} in {wy['years_meeting_target']} of {wy['n_years']}; "
+                  f"P50 {_pct(wy['onsite_share_p50'])}, P90 {_pct(wy['onsite_share_p90'])}")
+    if rob:
+        rule = {"every_year": "in every weather year", "expected": "on the mean of the years",
+                "cvar": f"for the worst {rob['cvar_alpha']:.0%} of years (CVaR)"}[rob["robustness"]]
+        t.add_row(f"least-cost mix for {_pct(target)} {rule}", _caps_text(rob["capacities"]))
+        t.add_row("  annualised cost / all-in cost", f"{_money(rob['annualized_cost'], cur)}/yr"
+                  f" / {rob['lcoe_per_mwh']:,.1f} {cur}/MWh")
+        t.add_row("  cost of robustness", f"{_money(rob['cost_of_robustness_per_yr'], cur)}/yr "
+                  f"({rob['cost_of_robustness_per_mwh']:,.1f} {cur}/MWh)")
+        cert = rob["certified"]["onsite"]
+        t.add_row("  certified by re-simulation",
+                  f"{'yes' if cert['holds'] else 'NO'}: {_pct(cert['value'])} "
+                  f"(gap {max(rob['optimality_gap'] or 0.0, 0.0):.0e})")
+        if wy and "robust_years_meeting_target" in wy:
+            t.add_row(f"  weather years ({wy['n_years']})",
+                      f"meets {_pct(target)} in {wy['robust_years_meeting_target']} of "
+                      f"{wy['n_years']}; P50 {_pct(wy['robust_onsite_share_p50'])}, "
+                      f"P90 {_pct(wy['robust_onsite_share_p90'])}")
     fr = answer["frontier"]
     if fr:
         lo, hi = fr[0], fr[-1]
-        t.add_row("cost curve", f"{_pct(lo['share'])}: {lo['lcoe_per_mwh']:,.0f} → "
+        t.add_row("cost curve (typical year)", f"{_pct(lo['share'])}: {lo['lcoe_per_mwh']:,.0f} → "
                   f"{_pct(hi['share'])}: {hi['lcoe_per_mwh']:,.0f} {cur}/MWh")
-    if wy:
-        t.add_row(f"weather years ({wy['n_years']})", f"P50 {_pct(wy['onsite_share_p50'])}, "
-                  f"P90 {_pct(wy['onsite_share_p90'])} on-site (sized system)")
+    return t
+
+
+def weather_years_table(table, target: float) -> Table:
+    """On-site share of the typical-year and the robust mix in every weather year."""
+    t = Table(title="on-site share by weather year", title_justify="left")
+    t.add_column("year", justify="right")
+    t.add_column("typical-year mix", justify="right")
+    robust = "robust_onsite_share" in table
+    if robust:
+        t.add_column("robust mix", justify="right")
+    for row in table.to_dict(orient="records"):
+        cells = [row["onsite_share"]] + ([row["robust_onsite_share"]] if robust else [])
+        t.add_row(str(row["year"]), *(_pct(v) + ("" if v >= target - 1e-6 else " ✗")
+                                      for v in cells))
+    t.caption = f"✗ below the {_pct(target)} target"
     return t
 
 

@@ -5,13 +5,19 @@
 1. **Configured kit** — the on-site share reached hour by hour, what must be
    bought green, and whether the park meets its on-site and clean targets and
    the zero-carbon park indicators.
-2. **Least-cost mix** reaching the on-site target (Pyomo + HiGHS sizing,
-   re-simulated through the dispatch core), its cost, and the cost curve over a
-   range of shares (the frontier).
-3. **Weather years** — the sized system simulated on every year of the
-   weather ensemble (``[weather] ensemble_path``): P50 and P90 of the on-site
-   share. P90 is the value exceeded in 90 % of years (the 10th percentile),
-   the convention of energy-yield assessments.
+2. **Least-cost mix on the typical year** reaching the on-site target
+   (sizing on ``[weather] path``, re-simulated through the dispatch core), its
+   cost, and the cost curve over a range of shares (the frontier), both on one
+   sizing model.
+3. **Robust mix over the weather years** (``[weather] ensemble_path``,
+   ``[sizing] weather_years`` and ``robustness``, default: the target holds in
+   every year): the least-cost mix meeting the target the way the park will be
+   judged, certified by re-simulating every year; the **cost of robustness**
+   (robust minus typical-year annualised cost, per year and per MWh of load).
+4. **Weather years** — both mixes simulated on every weather year: the on-site
+   share year by year, how many years each meets the target, P50 and P90 (P90
+   is the value exceeded in 90 % of years, the 10th percentile, the convention
+   of energy-yield assessments).
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ import pandas as pd
 import xarray as xr
 
 from energysim import simulate, sizing
-from energysim import weather as weather_io
 from energysim.config import ParkConfig
+from energysim.ensemble import profiles_by_year, year_weathers
 from energysim.profiles import build_profiles
 from energysim.results import Result, atomic_write, write_json
 from energysim.sizing.outputs import sizing_record
@@ -36,29 +42,77 @@ __all__ = ["StudyResult", "run_study", "weather_year_table", "year_weathers", "D
 
 #: Frontier points of the study: 50 % to 95 % on-site in steps of 5 points.
 DEFAULT_SHARES = tuple(np.round(np.arange(0.50, 0.951, 0.05), 2))
+#: Share tolerance of "meets the target" in a weather year (absolute).
+MEET_TOLERANCE = 1e-6
 
 
 @dataclass
 class StudyResult:
-    """What the study found (see the module docstring for the three questions)."""
+    """What the study found (see the module docstring for the questions)."""
 
     configured: Result
     sized: Result
-    sizing: Any  # energysim.sizing.SizingResult
+    sizing: Any  # energysim.sizing.SizingResult (typical year)
     frontier: pd.DataFrame
     weather_years: pd.DataFrame | None
+    robust: Any = None  # energysim.sizing.SizingResult over the weather years, or None
+    robust_sized: Result | None = None  # the robust mix simulated on the typical year
 
-    def onsite_p50_p90(self) -> tuple[float, float] | None:
-        """P50 and P90 on-site share of the sized system across weather years."""
+    def onsite_p50_p90(self, column: str = "onsite_share") -> tuple[float, float] | None:
+        """P50 and P90 on-site share across weather years (typical mix, or ``column``)."""
         if self.weather_years is None or self.weather_years.empty:
             return None
-        shares = self.weather_years["onsite_share"].to_numpy()
+        shares = self.weather_years[column].to_numpy()
         return float(np.percentile(shares, 50)), float(np.percentile(shares, 10))
+
+    def _years_meeting(self, column: str) -> int:
+        target = self.configured.park.targets.onsite_share
+        return int((self.weather_years[column] >= target - MEET_TOLERANCE).sum())
+
+    def _weather_answer(self) -> dict | None:
+        if self.weather_years is None:
+            return None
+        wy = self.weather_years
+        p = self.onsite_p50_p90()
+        out = {
+            "n_years": int(len(wy)),
+            "onsite_share_p50": p[0], "onsite_share_p90": p[1],
+            "onsite_share_min": float(wy["onsite_share"].min()),
+            "onsite_share_max": float(wy["onsite_share"].max()),
+            "years_meeting_target": self._years_meeting("onsite_share"),
+        }
+        if "robust_onsite_share" in wy:
+            rp = self.onsite_p50_p90("robust_onsite_share")
+            out.update({"robust_onsite_share_p50": rp[0], "robust_onsite_share_p90": rp[1],
+                        "robust_onsite_share_min": float(wy["robust_onsite_share"].min()),
+                        "robust_years_meeting_target": self._years_meeting(
+                            "robust_onsite_share")})
+        return out
+
+    def _robust_answer(self) -> dict | None:
+        if self.robust is None:
+            return None
+        r, typical = self.robust, self.sizing
+        load = self.sized.kpis["load_mwh"] - self.sized.kpis["unmet_mwh"]
+        extra = r.annualized_cost - typical.annualized_cost
+        info = r.solver.extra
+        return {
+            "robustness": r.robust["robustness"], "cvar_alpha": r.robust["cvar_alpha"],
+            "years": [row["year"] for row in r.robust["years"]],
+            "capacities": r.capacities.model_dump(),
+            "annualized_cost": r.annualized_cost,
+            "lcoe_per_mwh": r.annualized_cost / load if load > 0 else None,
+            "cost_of_robustness_per_yr": extra,
+            "cost_of_robustness_per_mwh": extra / load if load > 0 else None,
+            "certified": r.robust["certified"],
+            "binding_year": r.robust["binding_year"],
+            "method": info.get("method"), "optimality_gap": info.get("gap", 0.0),
+            "iterations": info.get("iterations"),
+        }
 
     def answer(self) -> dict[str, Any]:
         """The study's answer as plain numbers (``study.json``)."""
         conf, sized = self.configured.kpis, self.sized.kpis
-        p = self.onsite_p50_p90()
         target = self.configured.park.targets.onsite_share
         return {
             "target_onsite_share": target,
@@ -82,75 +136,52 @@ class StudyResult:
                 "co2_per_tce": sized["co2_per_tce"],
                 "indicators": sized["indicators"],
             },
+            "robust": self._robust_answer(),
             "frontier": self.frontier.to_dict(orient="records"),
-            "weather_years": None
-            if self.weather_years is None
-            else {
-                "n_years": int(len(self.weather_years)),
-                "onsite_share_p50": p[0] if p else None,
-                "onsite_share_p90": p[1] if p else None,
-                "onsite_share_min": float(self.weather_years["onsite_share"].min()),
-                "onsite_share_max": float(self.weather_years["onsite_share"].max()),
-            },
+            "weather_years": self._weather_answer(),
         }
 
     def save(self, out_dir: Path) -> dict[str, Path]:
-        """Write the configured run (summary.json, flows.nc), the sized run
-        (sized/summary.json, sized/flows.nc), sizing.json, frontier.csv,
+        """Write the configured run (summary.json, flows.nc), the typical-year least-cost mix
+        (sized/, sizing.json), frontier.csv, the robust mix (robust/, robust.json),
         weather_years.csv and study.json into ``out_dir``."""
         out_dir = Path(out_dir)
+        target = self.configured.park.targets.onsite_share
         paths = self.configured.save(out_dir)
-        sized_paths = self.sized.save(out_dir / "sized")
-        paths["sized_summary"] = sized_paths["summary"]
+        paths["sized_summary"] = self.sized.save(out_dir / "sized")["summary"]
         paths["frontier"] = atomic_write(
-            out_dir / "frontier.csv", lambda tmp: self.frontier.to_csv(tmp, index=False)
-        )
-        paths["sizing"] = write_json(
-            out_dir / "sizing.json",
-            sizing_record(self.sizing, self.sized.kpis, self.configured.park.targets.onsite_share),
-        )
+            out_dir / "frontier.csv", lambda tmp: self.frontier.to_csv(tmp, index=False))
+        paths["sizing"] = write_json(out_dir / "sizing.json",
+                                     sizing_record(self.sizing, self.sized.kpis, target))
+        if self.robust is not None and self.robust_sized is not None:
+            paths["robust_summary"] = self.robust_sized.save(out_dir / "robust")["summary"]
+            paths["robust"] = write_json(out_dir / "robust.json", sizing_record(
+                self.robust, self.robust_sized.kpis, target))
         if self.weather_years is not None:
             wy = self.weather_years
             paths["weather_years"] = atomic_write(
-                out_dir / "weather_years.csv", lambda tmp: wy.to_csv(tmp, index=False)
-            )
+                out_dir / "weather_years.csv", lambda tmp: wy.to_csv(tmp, index=False))
         paths["study"] = write_json(out_dir / "study.json", self.answer())
         return paths
 
 
-def year_weathers(park: ParkConfig) -> dict[int, xr.Dataset]:
-    """Each calendar year of the weather ensemble, as its own Weather Dataset.
+def weather_year_table(park: ParkConfig, capacities, profiles: dict[int, xr.Dataset] | None = None,
+                       prefix: str = "") -> pd.DataFrame | None:
+    """Simulate ``capacities`` on every weather year; one row of KPIs per year.
 
-    The one split of ``[weather] ensemble_path`` into years, shared by the
-    study's weather-year table and sweeps over ``weather.year``.
+    ``profiles`` (year -> Profiles Dataset) default to every year of the
+    ensemble; ``prefix`` is put before the KPI column names.
     """
-    cfg = park.weather
-    if cfg is None or cfg.ensemble_path is None:
-        return {}
-    ensemble = weather_io.read_weather_file(
-        cfg.ensemble_path, cfg.format, site=park.site,
-        max_fill_hours=cfg.max_fill_hours, max_fill_fraction=cfg.max_fill_fraction,
-    )
-    years = pd.DatetimeIndex(ensemble["time"].values).year
-    return {int(y): ensemble.isel(time=np.flatnonzero(years == y)) for y in np.unique(years)}
-
-
-def weather_year_table(park: ParkConfig, capacities) -> pd.DataFrame | None:
-    """Simulate ``capacities`` on every year of the weather ensemble; one row of KPIs per year."""
+    if profiles is None:
+        profiles = {y: build_profiles(park, weather=wx) for y, wx in year_weathers(park).items()}
     rows = []
-    for year, wx in year_weathers(park).items():
-        result = simulate(park, capacities, profiles=build_profiles(park, weather=wx))
-        k = result.kpis
-        rows.append({
-            "year": year,
-            "onsite_share": k["onsite_share"],
-            "clean_share": k["clean_share"],
-            "import_green_mwh": k["import_green_mwh"],
-            "pv_full_load_hours": k["pv_full_load_hours"],
-            "wind_full_load_hours": k["wind_full_load_hours"],
-            "curtailment_share": k["curtailment_share"],
-            "annualized_cost": k["annualized_cost"],
-        })
+    for year, prof in profiles.items():
+        k = simulate(park, capacities, profiles=prof).kpis
+        row = {"year": year}
+        for key in ("onsite_share", "clean_share", "import_green_mwh", "pv_full_load_hours",
+                    "wind_full_load_hours", "curtailment_share", "annualized_cost"):
+            row[prefix + key] = k[key]
+        rows.append(row)
     return pd.DataFrame(rows) if rows else None
 
 
@@ -159,6 +190,7 @@ def run_study(
     shares: Sequence[float] = DEFAULT_SHARES,
     *,
     representative_days: int | None = None,
+    robust: bool = True,
 ) -> StudyResult:
     """Answer the flagship questions for ``park`` (module docstring).
 
@@ -168,16 +200,32 @@ def run_study(
     shares : sequence of float
         On-site shares of the frontier [0-1].
     representative_days : int, optional
-        Size on representative days (quick screening); the result is still
-        re-simulated on the full year.
+        Size the typical year on representative days (quick screening); the
+        result is still re-simulated on the full year.
+    robust : bool
+        Size over the weather years too (when the config has an ensemble and
+        ``[sizing] weather_years`` is not "none").
     """
     profiles = build_profiles(park)
     configured = simulate(park, profiles=profiles)
-    sized_lp = sizing.size(park, profiles, representative_days=representative_days)
+    if representative_days is None:
+        sized_lp, frontier = sizing.size_and_frontier(park, profiles, shares)
+    else:
+        sized_lp = sizing.size(park, profiles, representative_days=representative_days)
+        frontier = sizing.frontier(park, profiles, shares)
     # sizing already re-simulated its capacities through the dispatch core
     sized = Result.from_flows(park, sized_lp.capacities, profiles, sized_lp.flows,
                               solver=vars(sized_lp.solver))
-    frontier = sizing.frontier(park, profiles, shares)
-    years = weather_year_table(park, sized_lp.capacities)
+    by_year = profiles_by_year(park)  # [sizing] weather_years
+    shown = by_year or profiles_by_year(park, "all")  # "none": no robust sizing, still a table
+    years = weather_year_table(park, sized_lp.capacities, shown) if shown else None
+    robust_lp = robust_sized = None
+    if robust and by_year:
+        robust_lp = sizing.size(park, by_year)
+        robust_sized = simulate(park, robust_lp.capacities, profiles=profiles)
+        table = pd.DataFrame(robust_lp.robust["years"]).set_index("year")
+        for key in ("onsite_share", "clean_share", "annualized_cost"):
+            years[f"robust_{key}"] = years["year"].map(table[key]).to_numpy()
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,
-                       frontier=frontier, weather_years=years)
+                       frontier=frontier, weather_years=years, robust=robust_lp,
+                       robust_sized=robust_sized)
