@@ -44,11 +44,11 @@ def simulate(
         config when omitted.
     """
     from energysim.dispatch import dispatch
-    from energysim.profiles import build_profiles
+    from energysim.profiles import build_profiles, complete
     from energysim.results import Result
 
     capacities = capacities or park.capacities()
-    profiles = build_profiles(park) if profiles is None else profiles
+    profiles = build_profiles(park) if profiles is None else complete(profiles, park)
     flows = dispatch(profiles, capacities, park.battery, park.grid)
     return Result.from_flows(park, capacities, profiles, flows)
 

@@ -200,6 +200,16 @@ class LinearProgram:
         self.nrows += 1
         return row
 
+    def set_row_bounds(self, rows, lb, ub) -> None:
+        """Change row bounds in the program itself (a :class:`Solver` holds its own copy)."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        lb, ub = _vector(lb, rows.size), _vector(ub, rows.size)
+        starts = np.cumsum([0] + [b.size for b in self._rlb])
+        for r, lo, hi in zip(rows.tolist(), lb.tolist(), ub.tolist(), strict=True):
+            k = int(np.searchsorted(starts, r, side="right")) - 1
+            self._rlb[k][r - starts[k]] = lo
+            self._rub[k][r - starts[k]] = hi
+
     # -- assembly -----------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
         """Column bounds and costs, row bounds, and the matrix in CSC form (``start``,
@@ -226,12 +236,14 @@ class LinearProgram:
     def to_pyomo(self, solution: np.ndarray | None = None):
         """The same program as a Pyomo ``ConcreteModel`` (for users extending it in Pyomo).
 
-        One indexed ``Var`` per column block and one ``MatrixConstraint`` for all
-        rows (``m.rows``; the row blocks' ranges in ``m.row_blocks``), objective
-        ``m.cost``. ``solution`` (column values) initialises the variables.
+        One indexed ``Var`` per column block and one indexed ``Constraint`` for
+        all rows (``m.rows``; the row blocks' ranges in ``m.row_blocks``),
+        objective ``m.cost``. ``solution`` (column values) initialises the
+        variables. Built row by row in Python: meant for extending and
+        cross-checking models, not for the fast path.
         """
         import pyomo.environ as pyo
-        from pyomo.core.base.matrix_constraint import MatrixConstraint
+        from pyomo.core.expr.numeric_expr import LinearExpression
 
         arr = self.arrays()
         m = pyo.ConcreteModel(name=self.name)
@@ -248,9 +260,16 @@ class LinearProgram:
                 if solution is not None:
                     var[k].set_value(float(solution[start + k]), skip_validation=True)
         csr = _to_csr(arr, self.nrows, self.ncols)
-        m.rows = MatrixConstraint(csr.indptr, csr.indices, csr.data, cols,
-                                  [_bound(x) for x in arr["row_lb"]],
-                                  [_bound(x) for x in arr["row_ub"]])
+        ptr, idx, val = csr.indptr, csr.indices.tolist(), csr.data.tolist()
+        lo, hi = arr["row_lb"], arr["row_ub"]
+
+        def row(_, r):
+            body = LinearExpression(args=[c * cols[j] for c, j in
+                                          zip(val[ptr[r]:ptr[r + 1]], idx[ptr[r]:ptr[r + 1]],
+                                              strict=True)])
+            return (_bound(lo[r]), body, _bound(hi[r]))
+
+        m.rows = pyo.Constraint(range(self.nrows), rule=row)
         m.row_blocks = dict(self.row_blocks)
         cost = arr["cost"]
         nz = np.flatnonzero(cost)

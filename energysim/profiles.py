@@ -280,3 +280,18 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
     )
     return ds
 
+
+def complete(profiles: xr.Dataset, park: ParkConfig) -> xr.Dataset:
+    """A Profiles Dataset with the grid series it lacks, flat at the config's values.
+
+    A user's own Dataset may carry only ``pv_pu``, ``wind_pu`` and ``load``;
+    accounting and sizing also need ``import_price_per_mwh`` [money/MWh] and
+    ``emission_factor_t_per_mwh`` [t/MWh] every hour. Returns ``profiles``
+    itself when nothing is missing.
+    """
+    flat = {"import_price_per_mwh": park.grid.import_price_per_mwh,
+            "emission_factor_t_per_mwh": park.grid.emission_factor_t_per_mwh}
+    missing = {name: ("time", np.full(profiles.sizes["time"], value), attrs(name))
+               for name, value in flat.items() if name not in profiles}
+    return profiles.assign(missing) if missing else profiles
+

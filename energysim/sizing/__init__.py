@@ -82,19 +82,16 @@ def objective_terms(sm: SizingModel, op, lp_flows: xr.Dataset, profiles: xr.Data
                     capacities: Capacities) -> dict[str, float]:
     """The LP objective's terms [money/yr] from the accounting of the LP's own flows."""
     from energysim.accounting import annual_totals, cost_terms
+    from energysim.profiles import complete
 
-    prof = profiles if "import_price_per_mwh" in profiles else profiles.assign(
-        import_price_per_mwh=("time", op.data.price))
-    if "emission_factor_t_per_mwh" not in prof:
-        prof = prof.assign(emission_factor_t_per_mwh=("time", np.zeros(op.data.hours)))
-    totals = annual_totals(lp_flows, prof)
+    totals = annual_totals(lp_flows, complete(profiles, sm.park))
     return cost_terms(totals, sm.park, capacities, unmet_penalty_per_mwh=op.unmet_penalty_per_mwh)
 
 
 def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
          clean_share: float | None = None, representative_days: int | None = None,
          robustness: str | None = None, cvar_alpha: float | None = None,
-         method: str = "auto") -> SizingResult:
+         method: str = "auto", gap: float | None = None) -> SizingResult:
     """Least-cost PV [MWp], wind [MW], battery [MWh, MW] meeting the share targets.
 
     Parameters
@@ -120,6 +117,9 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
     method : {"auto", "monolithic", "decomposition"}
         Weather years: one LP over all years, or a decomposition over years
         (``auto``: decomposition from two full years on).
+    gap : float, optional
+        Relative optimality gap at which the decomposition stops (default
+        :data:`energysim.sizing.decomposition.GAP`); reported in ``solver.extra``.
 
     Returns
     -------
@@ -148,10 +148,12 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
     records the guess, the crash's seconds and iterations.
     """
     if not isinstance(profiles, xr.Dataset) and isinstance(profiles, Mapping | Sequence):
+        from energysim.sizing.decomposition import GAP
         from energysim.sizing.robust import size_robust
 
         return size_robust(park, profiles, onsite_share=onsite_share, clean_share=clean_share,
-                           robustness=robustness, cvar_alpha=cvar_alpha, method=method)
+                           robustness=robustness, cvar_alpha=cvar_alpha, method=method,
+                           gap=GAP if gap is None else gap)
     if representative_days is not None:
         return _size_reduced(park, profiles, representative_days, onsite_share, clean_share)
     t0 = time.perf_counter()
@@ -274,11 +276,9 @@ def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_shar
     lp_flows = flows_of(sm, x, sm.ops[0], profiles.isel(time=hours))
     lp_cost, lp_s = sm.money(sm.cost, x), lp_share(sm.ops[0], x)
     flows = _resimulate(profiles, caps, park)
-    prof = profiles.assign(import_price_per_mwh=("time", full.price)) if (
-        "import_price_per_mwh" not in profiles) else profiles
-    if "emission_factor_t_per_mwh" not in prof:
-        prof = prof.assign(emission_factor_t_per_mwh=("time", np.zeros(full.hours)))
-    terms = cost_terms(annual_totals(flows, prof), park, caps,
+    from energysim.profiles import complete
+
+    terms = cost_terms(annual_totals(flows, complete(profiles, park)), park, caps,
                        unmet_penalty_per_mwh=sm.ops[0].unmet_penalty_per_mwh)
     sim_cost, sim_s = float(sum(terms.values())), share_of(flows)
     info = SolverInfo(status="optimal", build_s=build_s, solve_s=solver.solve_s,

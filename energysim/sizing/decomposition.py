@@ -95,7 +95,8 @@ class _Year:
         self.sm = build_model(park, data, integer_turbines=False, elastic=penalty)
         # presolve off: re-solves after bound changes start from the last basis directly
         # (with presolve on, HiGHS presolves again each time: ~3x slower warm solves)
-        self.solver = make_solver(self.sm, presolve="off")
+        self.solver = make_solver(self.sm, presolve="off", primal_feasibility_tolerance=1e-9,
+                                  dual_feasibility_tolerance=1e-9)
         self.op = self.sm.ops[0]
         self.penalty = penalty
         self._set_objective()
@@ -121,9 +122,10 @@ class _Year:
                                       "capacities", field="sizing.robustness"))
         grad = np.concatenate([s.col_dual[sm.cap_cols], s.row_dual[rows] * self.op.total_load])
         x = s.x
-        # from the flows, not HiGHS's objective: a shortfall column a hair below 0 (within
-        # the feasibility tolerance) times a large penalty must not lower the value
-        short = max(0.0, self.shortfall.value(x))
+        # from the flows, not HiGHS's objective: a shortfall within the feasibility
+        # tolerance (a hair either side of 0) times a large penalty must not move the value
+        short = self.shortfall.value(x)
+        short = 0.0 if short <= 1e-9 * self.op.total_load else short
         value = (self.op.energy_cost + self.op.unmet_cost).value(x) + self.penalty * short
         return value, grad, short
 
@@ -215,7 +217,7 @@ class Decomposition:
         self.pool = ThreadPoolExecutor(max_workers=max(1, min(workers, self.n)))
         self.stats = DecompositionStats()
         self.best = (np.inf, None, None, 0.0)  # (penalised value, caps, rho, shortfall)
-        self.tiny = 1e-9 * max(y.op.total_load for y in self.years)  # a shortfall that counts
+        self.tiny = 0.0  # shortfalls within tolerance are zero already (_Year.evaluate)
 
     def close(self):
         self.pool.shutdown(wait=True)
@@ -318,6 +320,8 @@ def _run(dec: Decomposition, start: np.ndarray, gap: float, max_iter: int) -> No
     floor = 0.02 * max(float(np.mean(y.op.data.load)) for y in dec.years) / P
     null = 0
     for it in range(max_iter):
+        if _stalled(st.history):  # at the numerical floor of dual-based cuts (~1e-8)
+            break
         if _converged(dec, it, gap):
             if dec.best[3] <= dec.tiny:
                 break
@@ -340,6 +344,16 @@ def _run(dec: Decomposition, start: np.ndarray, gap: float, max_iter: int) -> No
             dec.evaluate(*dec.lower_point)
             null = 0
     st.lower = max(st.lower, dec.lower_bound())
+
+
+def _stalled(history: list, window: int = 25) -> bool:
+    """Neither bound moved (1e-12 relative) over the last ``window`` iterations."""
+    if len(history) <= window:
+        return False
+    _, lo0, up0 = history[-window - 1]
+    _, lo1, up1 = history[-1]
+    scale = max(abs(up1), 1e-12)
+    return (lo1 - lo0) <= 1e-12 * scale and (up0 - up1) <= 1e-12 * scale
 
 
 def _converged(dec: Decomposition, it: int, gap: float) -> bool:
