@@ -1,5 +1,6 @@
 """Dispatch core: hourly balance, SoC window, non-negative flows (hypothesis), hand-checked
-rules, green labelling, grid-charging origin tracking, cyclic solve, sweep bit-identity."""
+rules, green labelling, grid-charging origin tracking, cyclic solve, sweep bit-identity,
+the kernel's records and tables."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ from energysim.dispatch import (
     dispatch_arrays,
     dispatch_params,
     kernel,
+    kernel_rules,
     sweep,
     sweep_years,
 )
-from energysim.dispatch import _kernel_args as kernel_args
 from energysim.errors import ConfigError, ProfileError
 
 IN = ("pv", "wind", "import_green", "import_regular", "discharge", "unmet")
@@ -329,19 +330,104 @@ def test_split_path_equals_serial_loop(inst):
     if p.grid_charging or (math.isfinite(p.green_volume_mwh) and p.green_matching == "annual"):
         p = p._replace(grid_charging=False, green_volume_mwh=math.inf)
     n = len(load)
-    args = list(kernel_args(p, n))
-    dt_h, eta_c, eta_d, keep, soc_min, soc_max, s0 = args[:7]
-    import_max, export_max, block = args[9:12]
-    zeros = np.zeros(n)
+    rules = kernel_rules(p, n)
+    x = kernel.Series(pv, wind, load.copy(), np.zeros(n), np.zeros(n))
+    kit = kernel.Kit(1.0, 1.0, p.battery_mwh, p.battery_mw)
     out = {}
     for serial in (False, True):
-        hourly, totals = np.empty((len(kernel.HOURLY), n)), np.zeros(kernel.N_TOTALS)
-        end = kernel.year(pv, wind, load.copy(), zeros, zeros, 1.0, 1.0, p.battery_mwh,
-                          p.battery_mw, dt_h, eta_c, eta_d, keep, soc_min, soc_max, serial,
-                          import_max, export_max, block, math.inf, 0.0, s0 * p.battery_mwh, 0.0,
-                          True, hourly, totals)
+        hourly, totals = np.empty((kernel.N_HOURLY, n)), np.zeros(kernel.N_TOTALS)
+        end = kernel.year(x, kit, rules._replace(grid_charging=serial),
+                          rules.soc_initial * p.battery_mwh, 0.0, True, hourly, totals)
         out[serial] = hourly, totals, end
     scale = max(float(np.max(np.abs(out[False][0]))), 1.0)
     np.testing.assert_allclose(out[True][0], out[False][0], rtol=0, atol=1e-12 * scale)
     np.testing.assert_allclose(out[True][1], out[False][1], rtol=1e-12, atol=1e-12 * scale * n)
     assert sum(out[True][2]) == pytest.approx(sum(out[False][2]), rel=1e-12, abs=1e-12 * scale)
+
+
+# ---------------------------------------------------------------------------
+# kernel interface: records, tables, interleaved sweep lanes
+# ---------------------------------------------------------------------------
+
+
+def test_tables_come_from_one_flow_list():
+    assert kernel.Flows._fields == kernel.HOURLY
+    assert kernel.Totals._fields == kernel.TOTALS
+    assert kernel.TOTALS[:kernel.N_TOTALS - 3] == tuple(h for h in kernel.HOURLY if h != "soc")
+    assert [kernel.ROW[i] for i in range(kernel.N_HOURLY)] == list(range(kernel.N_HOURLY))
+    assert kernel.COLUMN.import_cost == kernel.TOTALS.index("import_cost")
+    assert TOTAL_KEYS[kernel.COLUMN.onsite_served] == "onsite_served_mwh"
+    # the capacity table of the sweep has Kit's columns
+    assert kernel.Kit._fields == ("pv_mw", "wind_mw", "battery_mwh", "battery_mw")
+
+
+def test_make_rules_casts_to_declared_types():
+    r = kernel.make_rules(dt_h=1, cyclic=1, max_iter=7.0, import_max_mw=5)
+    assert type(r.dt_h) is float and type(r.cyclic) is bool and type(r.max_iter) is int
+    assert type(r.import_max_mw) is float and r.keep == 1.0  # defaults kept
+    assert kernel_rules(DispatchParams(), 24) == kernel.make_rules()
+
+
+@pytest.mark.parametrize("keep", [1.0, 1.0 - 1e-3])
+def test_soc_path_bits_equal_a_python_recursion(keep):
+    """The split path's recursion (and its keep = 1 specialisation) is the textbook
+    recurrence a <- max(min(k a + (u - d), W), 0), bit for bit (Python floats are IEEE doubles)."""
+    rng = np.random.default_rng(4)
+    n = 500
+    pv, wind, load = rng.uniform(0, 1, n), rng.uniform(0, 1, n), rng.uniform(20, 80, n)
+    kit = kernel.Kit(70.0, 40.0, 300.0, 35.0)
+    rules = kernel.make_rules(eta_charge=0.93, eta_discharge=0.95, keep=keep, soc_min=0.1)
+    x = kernel.Series(pv, wind, load, np.zeros(n), np.zeros(n))
+    b = kernel._battery(kit, rules)
+    path = np.empty(n + 1)
+    kernel._soc_path(x, kit, b, 12.5, path)
+    a, expected = 12.5, [12.5]
+    stored, removed = 0.93 * 1.0, 1.0 / 0.95
+    window = (1.0 - 0.1) * 300.0
+    for t in range(n):
+        gen = pv[t] * 70.0 + wind[t] * 40.0
+        direct = min(gen, load[t])
+        up = min((gen - direct) * stored, 35.0 * stored)
+        down = min((load[t] - direct) * removed, 35.0 * removed)
+        a = max(min(a * keep + (up - down), window), 0.0)
+        expected.append(a)
+    assert path.tolist() == expected
+
+
+@pytest.mark.parametrize("n_scen", [1, 3, kernel.LANES, kernel.LANES + 5, 2 * kernel.LANES + 1])
+@pytest.mark.parametrize("self_discharge", [0.0, 2e-4])
+def test_sweep_lanes_bit_identical_to_single_path(n_scen, self_discharge):
+    """The sweep entry interleaves up to LANES scenarios per recursion pass: totals and
+    cyclic iteration counts equal the single path's bit for bit, for any thread count
+    (lane widths) and with lanes converging after different numbers of runs."""
+    rng = np.random.default_rng(n_scen)
+    years, n = 2, 24 * 20
+    hour = np.arange(n) % 24
+    pv = np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None) * rng.uniform(0.2, 1.0, (years, n))
+    wind = rng.weibull(2.0, (years, n)) * 0.3
+    load = np.full(n, 40.0)
+    price, emis = rng.uniform(100, 600, n), rng.uniform(0.3, 0.9, n)
+    caps = np.column_stack([rng.uniform(0, 150, n_scen), rng.uniform(0, 100, n_scen),
+                            rng.choice([0.0, 30.0, 400.0, 5000.0], n_scen),
+                            rng.uniform(1, 60, n_scen)])
+    p = DispatchParams(eta_charge=0.95, eta_discharge=0.95, soc_min=0.05,
+                       self_discharge_per_h=self_discharge)
+    rules = kernel_rules(p, n)
+    x = kernel.Series(*(np.ascontiguousarray(np.broadcast_to(a, (years, n)))
+                        for a in (pv, wind, load, price, emis)))
+    runs = []
+    for threads in (1, 2, 5):
+        totals = np.zeros((n_scen, years, kernel.N_TOTALS))
+        iters = np.zeros((n_scen, years), dtype=np.int64)
+        kernel.sweep_scenarios(x, caps, rules, threads, totals, iters)
+        runs.append((totals, iters))
+    for y in range(years):
+        xy = kernel.Series(*(a[y] for a in x))
+        for i in range(n_scen):
+            single = np.zeros(kernel.N_TOTALS)
+            it = kernel.solve(xy, kernel.Kit(*caps[i]), rules, single)[2]
+            for totals, iters in runs:
+                assert totals[i, y].tolist() == single.tolist()
+                assert iters[i, y] == it
+    if n_scen > 3:  # lanes of one group converge after different numbers of runs
+        assert runs[0][1].max() > runs[0][1].min()

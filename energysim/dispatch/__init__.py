@@ -6,6 +6,7 @@ documented):
 
 - :func:`dispatch` — Profiles Dataset + capacities + config → Flows Dataset.
 - :func:`dispatch_arrays` — plain arrays + :class:`DispatchParams` → dict of arrays.
+- :func:`kernel_rules` — :class:`DispatchParams` → the kernel's :class:`~kernel.Rules` record.
 - :func:`sweep` / :func:`sweep_years` — many capacity sets (and weather years)
   → annual totals only, in parallel (:mod:`energysim.dispatch.sweep`).
 
@@ -26,8 +27,8 @@ from energysim.dispatch import kernel
 from energysim.errors import ConfigError, ProfileError, problem
 from energysim.nomenclature import attrs
 
-__all__ = ["DispatchParams", "dispatch_params", "dispatch", "dispatch_arrays", "sweep",
-           "sweep_years", "HOURS_PER_YEAR", "TOTAL_KEYS"]
+__all__ = ["DispatchParams", "dispatch_params", "kernel_rules", "dispatch", "dispatch_arrays",
+           "sweep", "sweep_years", "HOURS_PER_YEAR", "TOTAL_KEYS"]
 
 HOURS_PER_YEAR = 8760.0
 #: Keys of the annual totals (sweep output and ``dispatch_arrays(...)["totals"]``),
@@ -148,17 +149,20 @@ def _series(name: str, values, n: int | None, source: str, ndim: int = 1) -> np.
     return arr
 
 
-def _kernel_args(p: DispatchParams, hours: int) -> tuple:
-    """Scalar kernel arguments after ``energy, power`` up to ``grid_charge_block``."""
+def kernel_rules(p: DispatchParams, hours: int) -> kernel.Rules:
+    """The kernel's rule record of ``p`` for a run of ``hours`` steps (green contract resolved)."""
     volume = p.green_volume_mwh
     block, budget = (math.inf, math.inf) if math.isinf(volume) else _GREEN_RULES[p.green_matching](
         volume, hours, p.dt_h)
-    # grid charging draws only on an hourly block (unused block is lost for matching)
-    gc_block = block if p.grid_charging and math.isfinite(block) else 0.0
-    keep = 1.0 - p.self_discharge_per_h * p.dt_h
-    return (p.dt_h, p.eta_charge, p.eta_discharge, keep, p.soc_min, p.soc_max, p.soc_initial,
-            bool(p.cyclic), bool(p.grid_charging), float(p.import_max_mw), float(p.export_max_mw),
-            block, budget, gc_block)
+    return kernel.make_rules(
+        dt_h=p.dt_h, eta_charge=p.eta_charge, eta_discharge=p.eta_discharge,
+        keep=1.0 - p.self_discharge_per_h * p.dt_h, soc_min=p.soc_min, soc_max=p.soc_max,
+        soc_initial=p.soc_initial, cyclic=p.cyclic, grid_charging=p.grid_charging,
+        import_max_mw=p.import_max_mw, export_max_mw=p.export_max_mw, green_block_mw=block,
+        green_budget_mwh=budget,
+        # grid charging draws only on an hourly block (unused block is lost for matching)
+        grid_charge_block_mw=block if p.grid_charging and math.isfinite(block) else 0.0,
+        cyclic_tol=p.cyclic_tol, max_iter=p.max_iter)
 
 
 def _annual(totals: np.ndarray, hours: int, dt_h: float) -> np.ndarray:
@@ -202,11 +206,9 @@ def dispatch_arrays(pv_mw, wind_mw, load_mw, params: DispatchParams, price=None,
 
 def _run(pv_pu, wind_pu, load, price, emis, cap_pv, cap_wind, p: DispatchParams) -> dict:
     n = load.shape[0]
-    args = _kernel_args(p, n)
-    energy = float(p.battery_mwh)
+    kit = kernel.Kit(float(cap_pv), float(cap_wind), float(p.battery_mwh), float(p.battery_mw))
     hourly, totals, s0, it, gap = kernel.run_hourly(
-        pv_pu, wind_pu, load, price, emis, float(cap_pv), float(cap_wind), energy,
-        float(p.battery_mw), *args, p.cyclic_tol * energy, int(p.max_iter))
+        kernel.Series(pv_pu, wind_pu, load, price, emis), kit, kernel_rules(p, n))
     out = {name: hourly[i] for i, name in enumerate(kernel.HOURLY)}
     out["totals"] = dict(zip(TOTAL_KEYS, _annual(totals, n, p.dt_h).tolist(), strict=True))
     out["soc_start_mwh"] = float(s0)

@@ -9,6 +9,7 @@ arithmetic of the single-scenario kernel, so its totals are bit-identical to
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from energysim.dispatch import (
@@ -16,9 +17,9 @@ from energysim.dispatch import (
     DispatchParams,
     _annual,
     _check_params,
-    _kernel_args,
     _series,
     kernel,
+    kernel_rules,
 )
 from energysim.errors import ConfigError, problem
 
@@ -86,9 +87,8 @@ def sweep_years(pv_pu, wind_pu, load_mw, capacities, params: DispatchParams, pri
     caps = _capacities(capacities)
     out = np.zeros((caps.shape[0], years, len(TOTAL_KEYS)))
     iters = np.zeros((caps.shape[0], years), dtype=np.int64)
-    args = _kernel_args(params, n)
-    kernel.sweep_scenarios(pv, wind, load, price_a, emis, caps, *args, float(params.cyclic_tol),
-                           int(params.max_iter), out, iters)
+    kernel.sweep_scenarios(kernel.Series(pv, wind, load, price_a, emis), caps,
+                           kernel_rules(params, n), numba.get_num_threads(), out, iters)
     annual = _annual(out, n, params.dt_h)
     result = {key: annual[:, :, k] for k, key in enumerate(TOTAL_KEYS)}
     result["cyclic_iterations"] = iters
