@@ -44,14 +44,8 @@ import numpy as np
 
 from energysim.config import Capacities, ParkConfig
 from energysim.lp import Expr, LinearProgram
-from energysim.sizing.model import (
-    CAP_KEYS,
-    ProblemData,
-    annual_costs,
-    capacity_bounds,
-    common_scaling,
-    existing_capacity,
-)
+from energysim.sizing.decisions import decisions
+from energysim.sizing.model import ProblemData, common_scaling
 from energysim.sizing.operation import Operation, add_operation
 from energysim.sizing.targets import TargetRows, add_targets
 
@@ -68,7 +62,7 @@ __all__ = [
 ]
 
 #: Technologies built per period: PV [MWp], wind [MW], battery energy [MWh], battery power [MW].
-TECHS = tuple(CAP_KEYS)
+TECHS = ("pv", "wind", "energy", "power")
 
 
 def discount_weights(years: Sequence[int], weights_yr: Sequence[int], discount_rate: float,
@@ -89,6 +83,11 @@ def lifetimes(park: ParkConfig) -> dict[str, float]:
     """Lifetime of a build [yr] (``pv/wind/battery.lifetime_yr``)."""
     return {"pv": park.pv.lifetime_yr, "wind": park.wind.lifetime_yr,
             "energy": park.battery.lifetime_yr, "power": park.battery.lifetime_yr}
+
+
+def existing_capacity(park: ParkConfig) -> dict[str, float]:
+    """Existing (sunk) capacity of a period [MW, MWh]."""
+    return {k: d.existing for k, d in decisions(park).items() if k in TECHS}
 
 
 def activity(years: Sequence[int], parks: Sequence[ParkConfig]) -> dict[str, np.ndarray]:
@@ -154,11 +153,11 @@ def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData
     act = activity(years, parks)
     lp = LinearProgram(name="energysim_pathway")
     build = {k: lp.add_variables(f"build_{k}", n) for k in TECHS}
-    bounds = [capacity_bounds(park) for park in parks]
+    decs = [decisions(park) for park in parks]
     # capacities are columns tied to the builds by one row each, so the hourly rows
     # reference a single column (not a sum re-expanded in every hour)
-    cap = {k: lp.add_variables(f"cap_{k}", n, [b[k][0] / P for b in bounds],
-                               [b[k][1] / P for b in bounds]) for k in TECHS}
+    cap = {k: lp.add_variables(f"cap_{k}", n, [d[k].lower / P for d in decs],
+                               [d[k].upper / P for d in decs]) for k in TECHS}
     for k in TECHS:
         for p in range(n):
             built = [build[k][b] for b in range(n) if act[k][b, p]]
@@ -170,7 +169,7 @@ def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData
         op = add_operation(lp, parks[p], datas[p], {k: int(cap[k][p]) for k in TECHS}, f"[{p}]")
         ops.append(op)
         targets.append({kind: add_targets(lp, [op], kind, tag=f"[{p}]") for kind in ("onsite", "clean")})
-    ann = [annual_costs(park) for park in parks]
+    ann = [{k: d[k].annual_cost for k in TECHS} for d in decs]
     asset = [Expr.sum(Expr.of(build[k][b], ann[b][k] * P / M) for k in TECHS for b in range(n)
                       if act[k][b, p]) for p in range(n)]
     period = [asset[p] + ops[p].energy_cost + ops[p].unmet_cost for p in range(n)]
@@ -201,8 +200,11 @@ class PathwaySolution:
     lp_objective: float
 
 
+_FIELDS = {"pv": "pv_mw", "wind": "wind_mw", "energy": "battery_mwh", "power": "battery_mw"}
+
+
 def _caps(values: dict[str, float]) -> Capacities:
-    return Capacities(**{CAP_KEYS[k]: max(0.0, v) for k, v in values.items()})
+    return Capacities(**{_FIELDS[k]: max(0.0, v) for k, v in values.items()})
 
 
 def solution_of(pm: PathwayModel, x: np.ndarray, parks: Sequence[ParkConfig]) -> PathwaySolution:

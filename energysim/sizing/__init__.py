@@ -195,10 +195,7 @@ def _crash_start(sm: SizingModel, solver, profiles: xr.Dataset, targets) -> dict
     guess = capacity_guess(park, data, profiles, days, targets)
     if guess is None:  # the typical days miss the target: nothing to start from
         return {"warm_start_days": 0}
-    P = sm.scaling.power_mw
-    values = {"pv": guess.pv_mw, "wind": guess.wind_mw, "energy": guess.battery_mwh,
-              "power": guess.battery_mw}
-    held = {sm.caps[k]: v / P for k, v in values.items()}
+    held = dict(zip(sm.cap_cols.tolist(), sm.values_of(guess).tolist(), strict=True))
     rows = np.concatenate([sm.targets[k].rows for k in ("onsite", "clean")])
     # targets off while capacities are held, so the guess cannot make the crash infeasible
     _, iterations = crash(solver, held, rows, np.inf)
@@ -413,10 +410,7 @@ def dispatch_lp(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) 
 
 def fix_capacities(sm: SizingModel, solver, capacities: Capacities) -> None:
     """Hold the capacity columns at ``capacities``; lift land and target rows (dispatch only)."""
-    from energysim.sizing.model import CAP_KEYS
-
-    P = sm.scaling.power_mw
-    values = np.array([getattr(capacities, CAP_KEYS[k]) / P for k in CAP_KEYS])
+    values = sm.values_of(capacities)
     solver.set_col_bounds(sm.cap_cols, values, values)
     free = [*sm.land_rows.values(), *sm.targets["onsite"].rows, *sm.targets["clean"].rows]
     if free:

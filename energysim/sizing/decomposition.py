@@ -48,16 +48,8 @@ import numpy as np
 from energysim.config import Capacities, ParkConfig
 from energysim.errors import InfeasibleTargetError, SolverError, problem
 from energysim.lp import Expr, LinearProgram, Solver, Status
-from energysim.sizing.model import (
-    CAP_KEYS,
-    ProblemData,
-    annual_costs,
-    build_model,
-    capacity_bounds,
-    existing_capacity,
-    land_limit,
-    turbine_unit_mw,
-)
+from energysim.sizing.decisions import decisions, model_values
+from energysim.sizing.model import ProblemData, add_decisions, asset_cost_expr, build_model
 from energysim.sizing.operation import UNMET_PENALTY_FACTOR
 from energysim.sizing.solve import make_solver, solve
 from energysim.timeaxis import annual_scale
@@ -148,26 +140,16 @@ def _build_master(park: ParkConfig, scaling, n: int, targets, mode: str, alpha: 
     """Master LP: min asset cost(C) + mean(theta) s.t. robustness rows on rho."""
     P, M = scaling.power_mw, scaling.money
     lp = LinearProgram(name="energysim_robust_master")
-    b = capacity_bounds(park)
-    lo = np.array([b[k][0] / P for k in CAP_KEYS])
-    hi = np.array([b[k][1] / P for k in CAP_KEYS])
-    caps = np.array([lp.add_variable(f"cap_{k}", lo[i], hi[i]) for i, k in enumerate(CAP_KEYS)])
-    for i, (key, asset) in enumerate((("pv", park.pv), ("wind", park.wind))):
-        if land_limit(asset) is not None:
-            lp.add_row(f"land_{key}", Expr.of(caps[i], asset.area_ha_per_mw * P),
-                       ub=asset.max_area_ha)
-    if park.wind.integer_turbines:
-        unit, ex = turbine_unit_mw(park), park.wind.existing_mw
-        nt = lp.add_variable("n_turbines", 0.0, np.floor((b["wind"][1] - ex) / unit + 1e-9),
-                             integer=True)
-        lp.add_row("turbines", Expr.of([caps[1], nt], [1.0, -unit / P]), lb=ex / P, ub=ex / P)
+    decs = decisions(park)
+    caps_by_key, _, _, _ = add_decisions(lp, park, decs, P, park.wind.integer_turbines)
+    caps = np.array([caps_by_key[k] for k in decs], dtype=np.int64)
+    lo = np.array([d.lower / (d.scale * P) for d in decs.values()])
+    hi = np.array([d.upper / (d.scale * P) for d in decs.values()])
     rho = np.column_stack([lp.add_variables(f"rho_{k}", n, 0.0, 1.0) for k in ("onsite", "clean")])
     theta = lp.add_variables("theta", n, floors, np.inf)
     for j, (kind, target) in enumerate(zip(("onsite", "clean"), targets, strict=True)):
         _add_rule(lp, rho[:, j], kind, 1.0 - target, mode, alpha)
-    costs, ex = annual_costs(park), existing_capacity(park)
-    cost = Expr.sum(Expr.of(caps[i], costs[k] * P / M, -costs[k] * ex[k] / M)
-                    for i, k in enumerate(CAP_KEYS)) + Expr.of(theta, 1.0 / n)
+    cost = asset_cost_expr(decs, caps_by_key, P, M) + Expr.of(theta, 1.0 / n)
     lp.add_cost(cost)
     return _Master(lp, None, caps, rho, theta, (lo, hi), cost)
 
@@ -380,7 +362,7 @@ def decompose(park: ParkConfig, datas, targets, mode: str, alpha: float, start: 
     """Run the decomposition from ``start``; the finished :class:`Decomposition`."""
     dec = Decomposition(park, datas, targets, mode, alpha, workers)
     try:
-        x0 = np.array([getattr(start, CAP_KEYS[k]) for k in CAP_KEYS]) / dec.P
+        x0 = model_values(decisions(park), start, dec.P)
         lo, hi = dec.master.bounds
         _run(dec, np.clip(x0, lo, hi), gap, max_iter)
     finally:

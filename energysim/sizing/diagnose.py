@@ -18,10 +18,6 @@ from energysim.lp import Expr, Solver, Status
 __all__ = ["max_share", "binding_bounds", "infeasible_target_error"]
 
 _TIGHT = 1e-6  # relative closeness to a bound that counts as binding
-_CAP_FIELDS = {"pv": ("pv.max_mw", "pv.max_area_ha"), "wind": ("wind.max_mw", "wind.max_area_ha"),
-               "energy": ("battery.max_mwh", None), "power": ("battery.max_mw", None)}
-
-
 def _tight(value: float, bound: float) -> bool:
     return np.isfinite(bound) and value >= bound - _TIGHT * max(1.0, abs(bound))
 
@@ -30,15 +26,13 @@ def binding_bounds(sm, solver: Solver) -> list[str]:
     """Names of the bounds tight at the solver's current solution (config field = value)."""
     park, x, act = sm.park, solver.x, solver.row_activity
     found = []
-    for key, (max_field, land_field) in _CAP_FIELDS.items():
-        section, name = max_field.split(".")
+    for key, d in sm.decisions.items():
         row = sm.land_rows.get(key)
         _, ub = solver.col_bounds(sm.caps[key])
         if row is not None and _tight(act[row], solver.row_bounds(row)[1][0]):
-            area = getattr(park, section).max_area_ha
-            found.append(f"{land_field} = {area:g} ha (land)")
+            found.append(f"{d.area_field} = {d.max_area_ha:g} ha (land)")
         elif _tight(x[sm.caps[key]], ub[0]):
-            found.append(f"{max_field} = {getattr(getattr(park, section), name):g}")
+            found.append(f"{d.max_field} = {_config_value(park, d.max_field):g}")
     for op in sm.ops:
         rows = op.rows.get("green_volume")
         if rows is not None and _tight(act[rows[0]], solver.row_bounds(rows)[1][0]):
@@ -48,6 +42,11 @@ def binding_bounds(sm, solver: Solver) -> list[str]:
     if unmet > _TIGHT * sum(op.total_load for op in sm.ops):
         found.append(f"grid.import_max_mw = {park.grid.import_max_mw:g} (unmet load is not clean)")
     return found
+
+
+def _config_value(park, dotted: str) -> float:
+    section, name = dotted.split(".")
+    return float(getattr(getattr(park, section), name))
 
 
 def _loss(sm, kind: str) -> Expr:

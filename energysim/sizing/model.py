@@ -31,9 +31,9 @@ import numpy as np
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
-from energysim.economics import asset_costs
 from energysim.errors import ProfileError, problem
 from energysim.lp import Expr, LinearProgram
+from energysim.sizing.decisions import Decision, decisions, land_limit, model_values
 from energysim.sizing.operation import Operation, add_operation
 from energysim.sizing.targets import TargetRows, add_targets
 from energysim.timeaxis import HOURS_PER_YEAR, represented_hours
@@ -46,12 +46,8 @@ __all__ = [
     "build_model",
     "land_limit",
     "turbine_unit_mw",
-    "capacity_bounds",
-    "CAP_KEYS",
 ]
 
-#: Capacity columns of the model and their Capacities fields.
-CAP_KEYS = {"pv": "pv_mw", "wind": "wind_mw", "energy": "battery_mwh", "power": "battery_mw"}
 _REQUIRED = ("pv_pu", "wind_pu", "load")
 
 
@@ -163,45 +159,6 @@ def turbine_unit_mw(park: ParkConfig) -> float:
     return float(turbine.nominal_power) / 1e6  # W -> MW
 
 
-def _bounds(existing: float, low: float, high: float, land: float | None) -> tuple[float, float]:
-    """Capacity bounds [MW]: at least what exists and the minimum, at most max and land."""
-    upper = high if land is None else min(high, land)
-    return max(existing, low), max(upper, existing)
-
-
-def land_limit(asset) -> float | None:
-    """Most capacity the asset's land allows [MW], or None without a land limit."""
-    if asset.max_area_ha is None or asset.area_ha_per_mw == 0:
-        return None
-    return asset.max_area_ha / asset.area_ha_per_mw
-
-
-
-
-def capacity_bounds(park: ParkConfig) -> dict[str, tuple[float, float]]:
-    """Bounds of each capacity when sizing [MW, MWh] (existing, min, max, land)."""
-    pv, wind, bat = park.pv, park.wind, park.battery
-    return {
-        "pv": _bounds(pv.existing_mw, pv.min_mw, pv.max_mw, land_limit(pv)),
-        "wind": _bounds(wind.existing_mw, wind.min_mw, wind.max_mw, land_limit(wind)),
-        "energy": _bounds(bat.existing_mwh, bat.min_mwh, bat.max_mwh, None),
-        "power": _bounds(bat.existing_mw, bat.min_mw, bat.max_mw, None),
-    }
-
-
-def existing_capacity(park: ParkConfig) -> dict[str, float]:
-    """Existing (sunk) capacity [MW, MWh] by capacity column."""
-    return {"pv": park.pv.existing_mw, "wind": park.wind.existing_mw,
-            "energy": park.battery.existing_mwh, "power": park.battery.existing_mw}
-
-
-def annual_costs(park: ParkConfig) -> dict[str, float]:
-    """Annualised cost per unit of each capacity [money/MW/yr, money/MWh/yr]."""
-    c = asset_costs(park)
-    return {"pv": c.pv_annual_per_mw, "wind": c.wind_annual_per_mw,
-            "energy": c.battery_annual_per_mwh, "power": c.battery_annual_per_mw}
-
-
 @dataclass
 class SizingModel:
     """A built sizing program and its handles.
@@ -215,6 +172,7 @@ class SizingModel:
     park: ParkConfig
     lp: LinearProgram
     scaling: Scaling
+    decisions: dict[str, Decision]
     caps: dict[str, int]
     ops: list[Operation]
     targets: dict[str, TargetRows]
@@ -232,13 +190,18 @@ class SizingModel:
 
     @property
     def cap_cols(self) -> np.ndarray:
-        return np.array([self.caps[k] for k in CAP_KEYS], dtype=np.int64)
+        """Decision columns, in the order of :attr:`decisions`."""
+        return np.array([self.caps[k] for k in self.decisions], dtype=np.int64)
 
     def capacities(self, x: np.ndarray) -> Capacities:
-        """Capacities at column values ``x`` [MW, MWh]; tolerance negatives become 0."""
+        """Decisions at column values ``x`` (physical units); tolerance negatives become 0."""
         P = self.scaling.power_mw
-        return Capacities(**{name: max(0.0, float(x[self.caps[k]]) * P)
-                             for k, name in CAP_KEYS.items()})
+        return Capacities(**{d.field: max(0.0, float(x[self.caps[k]]) * d.scale * P)
+                             for k, d in self.decisions.items()})
+
+    def values_of(self, capacities: Capacities) -> np.ndarray:
+        """``capacities`` in model units, in the order of :attr:`cap_cols`."""
+        return model_values(self.decisions, capacities, self.scaling.power_mw)
 
     def money(self, expr: Expr, x: np.ndarray) -> float:
         """An expression in money units at ``x``, in money."""
@@ -249,18 +212,20 @@ class SizingModel:
         return self.lp.to_pyomo(x)
 
 
-def _add_capacities(lp: LinearProgram, park: ParkConfig, P: float, integer_turbines: bool):
-    bounds = capacity_bounds(park)
-    caps = {k: lp.add_variable(f"cap_{k}", lb / P, hi / P) for k, (lb, hi) in bounds.items()}
+def add_decisions(lp: LinearProgram, park: ParkConfig, decs: dict[str, Decision], P: float,
+                  integer_turbines: bool):
+    """Decision columns, land rows and (MILP) whole turbines; (caps, land, n_turbines, unit)."""
+    caps = {k: lp.add_variable(f"cap_{k}", d.lower / (d.scale * P), d.upper / (d.scale * P))
+            for k, d in decs.items()}
     land = {}
-    for key, asset in (("pv", park.pv), ("wind", park.wind)):
-        if land_limit(asset) is not None:  # an explicit row, so diagnose can name it
-            land[key] = lp.add_row(f"land_{key}", Expr.of(caps[key], asset.area_ha_per_mw * P),
-                                   ub=asset.max_area_ha)
+    for k, d in decs.items():
+        if d.max_area_ha is not None:  # an explicit row, so diagnose can name it
+            land[k] = lp.add_row(f"land_{k}", Expr.of(caps[k], d.area_ha_per_unit * d.scale * P),
+                                 ub=d.max_area_ha)
     n_turbines = unit = None
     if integer_turbines:
         unit = turbine_unit_mw(park)
-        lo, hi = bounds["wind"]
+        lo, hi = decs["wind"].lower, decs["wind"].upper
         ex = park.wind.existing_mw
         n_hi = math.floor((hi - ex) / unit + 1e-9)
         n_lo = math.ceil(max(0.0, lo - ex) / unit - 1e-9)
@@ -303,21 +268,28 @@ def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
     P, M = sc.power_mw, sc.money
     integer_turbines = park.wind.integer_turbines if integer_turbines is None else integer_turbines
     lp = LinearProgram(name="energysim_sizing")
-    caps, land, n_turbines, unit = _add_capacities(lp, park, P, integer_turbines)
+    decs = decisions(park)
+    caps, land, n_turbines, unit = add_decisions(lp, park, decs, P, integer_turbines)
     tags = [""] if len(datas) == 1 else [f"[{k}]" for k in range(len(datas))]
     ops = [add_operation(lp, park, d, caps, tag) for d, tag in zip(datas, tags, strict=True)]
     targets = {kind: add_targets(lp, ops, kind, robustness, cvar_alpha, elastic=elastic)
                for kind in ("onsite", "clean")}
-    costs, ex = annual_costs(park), existing_capacity(park)
-    asset_cost = Expr.sum(Expr.of(caps[k], costs[k] * P / M, -costs[k] * ex[k] / M) for k in caps)
+    asset_cost = asset_cost_expr(decs, caps, P, M)
     mean = 1.0 / len(ops)
     energy_cost = Expr.sum((op.energy_cost + op.unmet_cost) * mean for op in ops)
     cost = asset_cost + energy_cost
     lp.add_cost(cost)
-    return SizingModel(park=park, lp=lp, scaling=sc, caps=caps, ops=ops, targets=targets,
+    return SizingModel(park=park, lp=lp, scaling=sc, decisions=decs, caps=caps, ops=ops,
+                       targets=targets,
                        asset_cost=asset_cost, energy_cost=energy_cost, cost=cost,
                        land_rows=land, n_turbines=n_turbines, turbine_unit_mw=unit,
                        robustness=targets["onsite"].mode)
+
+
+def asset_cost_expr(decs: dict[str, Decision], caps: dict[str, int], P: float, M: float) -> Expr:
+    """Annualised cost of new capacity [money units/yr]: existing capacity is sunk."""
+    return Expr.sum(Expr.of(caps[k], d.annual_cost * d.scale * P / M, -d.annual_cost * d.existing / M)
+                    for k, d in decs.items())
 
 
 def common_scaling(datas: Sequence[ProblemData]) -> Scaling:

@@ -35,9 +35,9 @@ import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
 from energysim.errors import ConfigError, SolverError, problem
+from energysim.sizing.decisions import decisions
 from energysim.sizing.decomposition import GAP, decompose
 from energysim.sizing.model import (
-    CAP_KEYS,
     SizingModel,
     build_model,
     common_scaling,
@@ -257,8 +257,8 @@ def _by_decomposition(park, datas, profs, targets, mode, alpha, gap, max_iter, w
     dec = decompose(park, datas, targets, mode, alpha, guess, gap, max_iter, workers)
     dec.stats.guess_s = guess_s
     value, caps_x, rho, _ = dec.best
-    caps = Capacities(**{CAP_KEYS[k]: max(0.0, float(caps_x[i]) * dec.P)
-                         for i, k in enumerate(CAP_KEYS)})
+    caps = Capacities(**{d.field: max(0.0, float(caps_x[i]) * d.scale * dec.P)
+                         for i, d in enumerate(decisions(park).values())})
     st = dec.stats
     info = SolverInfo(status="optimal", build_s=0.0, solve_s=time.perf_counter() - t0,
                       highs_version=dec.master.solver.version,
