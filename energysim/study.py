@@ -124,21 +124,17 @@ def year_weathers(park: ParkConfig) -> dict[int, xr.Dataset]:
     The one split of ``[weather] ensemble_path`` into years, shared by the
     study's weather-year table and sweeps over ``weather.year``.
     """
-    cfg = park.weather
-    if cfg is None or cfg.ensemble_path is None:
-        return {}
-    ensemble = weather_io.read_weather_file(
-        cfg.ensemble_path, cfg.format, site=park.site,
-        max_fill_hours=cfg.max_fill_hours, max_fill_fraction=cfg.max_fill_fraction,
-    )
-    years = pd.DatetimeIndex(ensemble["time"].values).year
-    return {int(y): ensemble.isel(time=np.flatnonzero(years == y)) for y in np.unique(years)}
+    return weather_io.read_ensemble_years(park.weather, park.site)
 
 
-def weather_year_table(park: ParkConfig, capacities) -> pd.DataFrame | None:
-    """Simulate ``capacities`` on every year of the weather ensemble; one row of KPIs per year."""
+def weather_year_table(park: ParkConfig, capacities,
+                       weathers: dict[int, xr.Dataset] | None = None) -> pd.DataFrame | None:
+    """Simulate ``capacities`` on every year of the weather ensemble; one row of KPIs per year.
+
+    ``weathers``: the ensemble's years already read (:func:`year_weathers`).
+    """
     rows = []
-    for year, wx in year_weathers(park).items():
+    for year, wx in (year_weathers(park) if weathers is None else weathers).items():
         result = simulate(park, capacities, profiles=build_profiles(park, weather=wx))
         k = result.kpis
         rows.append({
@@ -172,12 +168,13 @@ def run_study(
         re-simulated on the full year.
     """
     profiles = build_profiles(park)
+    weathers = year_weathers(park)  # read and checked before any solve
     configured = simulate(park, profiles=profiles)
     sized_lp = sizing.size(park, profiles, representative_days=representative_days)
     # sizing already re-simulated its capacities through the dispatch core
     sized = Result.from_flows(park, sized_lp.capacities, profiles, sized_lp.flows,
                               solver=vars(sized_lp.solver))
     frontier = sizing.frontier(park, profiles, shares)
-    years = weather_year_table(park, sized_lp.capacities)
+    years = weather_year_table(park, sized_lp.capacities, weathers)
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,
                        frontier=frontier, weather_years=years)
