@@ -229,14 +229,10 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
         utc_offset_h=offset,
     )
     if lat is not None and lon is not None:
-        night_note = quality.check_night_irradiance(df, src, latitude=lat, longitude=lon,
-                                                    utc_offset_h=offset)
-        if night_note:
-            notes.append(night_note)
-        zeros_note = quality.check_daylight_zeros(df, src, latitude=lat, longitude=lon,
-                                                  utc_offset_h=offset)
-        if zeros_note:
-            notes.append(zeros_note)
+        sun = dict(latitude=lat, longitude=lon, utc_offset_h=offset,
+                   elevations=quality.hour_end_elevations(df.index, lat, lon, offset))
+        notes += [n for n in (quality.check_night_irradiance(df, src, **sun),
+                              quality.check_daylight_zeros(df, src, **sun)) if n]
     else:
         notes.append("no coordinates in the file and no [site]: sun checks (night irradiance, "
                      "daylight zeros) skipped")

@@ -460,8 +460,10 @@ def hour_end_elevations(index, latitude: float, longitude: float,
 
 
 def check_night_irradiance(df: pd.DataFrame, source: str, *, latitude: float, longitude: float,
-                           utc_offset_h: float) -> str:
+                           utc_offset_h: float, elevations=None) -> str:
     """GHI in the dark: an error naming the hours and the likely time shift (see module Rules).
+
+    ``elevations``: :func:`hour_end_elevations` of ``df.index`` when already computed.
 
     Returns
     -------
@@ -478,7 +480,7 @@ def check_night_irradiance(df: pd.DataFrame, source: str, *, latitude: float, lo
     if "ghi" not in df or len(df) < 2:
         return ""
     times = pd.DatetimeIndex(df.index)
-    begin, end = hour_end_elevations(times, latitude, longitude, utc_offset_h)
+    begin, end = elevations or hour_end_elevations(times, latitude, longitude, utc_offset_h)
     night = (begin < NIGHT_ELEVATION_DEG) & (end < NIGHT_ELEVATION_DEG)
     ghi = df["ghi"].to_numpy(dtype="float64")
     bad = night & (np.nan_to_num(ghi) > NIGHT_GHI_TOLERANCE_W_M2)
@@ -577,8 +579,10 @@ def site_notes(*, latitude, longitude, altitude_m, utc_offset_h, site, site_offs
 
 
 def check_daylight_zeros(df: pd.DataFrame, source: str, *, latitude: float, longitude: float,
-                         utc_offset_h: float) -> str:
+                         utc_offset_h: float, elevations=None) -> str:
     """GHI of zero through hours of full daylight (see module Rules).
+
+    ``elevations``: :func:`hour_end_elevations` of ``df.index`` when already computed.
 
     Returns
     -------
@@ -595,7 +599,8 @@ def check_daylight_zeros(df: pd.DataFrame, source: str, *, latitude: float, long
     """
     if "ghi" not in df or len(df) < DAYLIGHT_ZERO_MAX_H:
         return ""
-    begin_elev, end_elev = hour_end_elevations(df.index, latitude, longitude, utc_offset_h)
+    begin_elev, end_elev = elevations or hour_end_elevations(df.index, latitude, longitude,
+                                                             utc_offset_h)
     hours = np.flatnonzero((begin_elev > DAYLIGHT_ELEVATION_DEG) & (end_elev > DAYLIGHT_ELEVATION_DEG))
     zero = df["ghi"].to_numpy(dtype="float64")[hours] < DAYLIGHT_ZERO_W_M2
     runs = [r for r in _runs(zero) if r[1] >= DAYLIGHT_ZERO_MAX_H]
