@@ -357,7 +357,7 @@ def indicator_table(
             "threshold": ind.min_clean_energy_share,
             "rule": ">=",
             "passed": bool(clean_energy_share >= ind.min_clean_energy_share),
-            "basis": "90 % reported by secondary sources (to confirm), 发改环资〔2025〕910号",
+            "basis": "90 % as reported by secondary sources only, 发改环资〔2025〕910号",
         },
     ]
     return {

@@ -2,9 +2,17 @@
 
 Every command takes a park config (TOML), prints a short rich table and writes
 its files into ``--out`` (default ``out/<config name>``). Errors the user can
-fix (bad config, broken data file, infeasible target, solver fault) are printed
-as one clear message and exit with code 2, without a traceback and without
-writing anything that looks like a result.
+fix (bad config, broken data file, unusable output folder, infeasible target,
+solver fault) are printed as one clear message and exit with code 2, without a
+traceback and without writing anything that looks like a result.
+
+The output folder is checked and locked before any computation, results are
+staged and moved into place only when the command has finished, and they
+replace the result set an earlier command left there
+(:class:`energysim.results.OutputFolder`). SIGINT (Ctrl-C) and SIGTERM stop any
+command with one line on stderr — "interrupted — nothing written" ("batches
+kept, rerun to resume" for a sweep) — and exit code 130 / 143
+(:mod:`energysim.interrupts`).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 import energysim
+from energysim import interrupts
 from energysim.errors import EnergysimError
 
 app = typer.Typer(
@@ -49,6 +58,22 @@ def _out_dir(config: Path, out: Path | None) -> Path:
     return out if out is not None else Path("out") / config.stem
 
 
+def _output(config: Path, out: Path | None, command: str, **kw: Any):
+    """The command's :class:`~energysim.results.OutputFolder` (checked and locked on entry)."""
+    from energysim.results import OutputFolder
+
+    return OutputFolder(_out_dir(config, out), command, config=config, **kw)
+
+
+def _finite(value: float | None) -> float | None:
+    """Typer callback: a float option must be a finite number (click lets nan through ranges)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value}: must be a finite number")
+    return value
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f} %"
 
@@ -67,12 +92,20 @@ def _energy(x: float) -> str:
 
 
 def print_weather_notes(provenance: dict[str, Any]) -> None:
-    """Say what was filled or noticed in the weather (site mismatch, leap day, time shift)."""
-    for key, label in (("weather_fills", "filled"), ("weather_notes", "note")):
-        text = provenance.get(key)
-        if text:
-            err_console.print(Text.assemble((f"weather {label}: ", "yellow"), str(text)),
-                              soft_wrap=True)
+    """Say what was filled or noticed in the weather (leap day, time shift); a site mismatch
+    (allowed by ``[weather] allow_site_mismatch``) or daylight zeros as loud warnings."""
+    from energysim.weather.quality import LOUD_NOTES, loud_warnings
+
+    fills = provenance.get("weather_fills")
+    if fills:
+        err_console.print(Text.assemble(("weather filled: ", "yellow"), str(fills)), soft_wrap=True)
+    notes = provenance.get("weather_notes")
+    for line in loud_warnings(notes):
+        err_console.print(Text(line, style="bold red"), soft_wrap=True)
+    others = [n for n in str(notes or "").split("; ") if n and not n.startswith(LOUD_NOTES)]
+    if others:
+        err_console.print(Text.assemble(("weather note: ", "yellow"), "; ".join(others)),
+                          soft_wrap=True)
 
 
 def headline_table(summary: dict[str, Any], title: str) -> Table:
@@ -134,14 +167,15 @@ def run(config: ConfigArg, out: OutOpt = None, table: TablesOpt = None) -> None:
     if bad := sorted(set(table or ()) - set(TABLE_WRITERS)):
         raise typer.BadParameter(f"{bad}: table formats are {', '.join(TABLE_WRITERS)}",
                                  param_hint="--table")
-    park = energysim.load_park(config)
-    result = energysim.simulate(park)
-    out_dir = _out_dir(config, out)
-    paths = result.save(out_dir, tables=table or ())
-    report = _write_report(out_dir)
+    with _output(config, out, "run") as folder:
+        park = energysim.load_park(config)
+        result = energysim.simulate(park)
+        result.save(folder.staging, tables=table or ())
+        folder.commit(report=True)
     print_weather_notes(result.provenance)
     console.print(headline_table(result.summary(), f"{park.site.name} — simulation"))
-    console.print(f"wrote {paths['summary']}, {paths['flows']}" + (f", {report}" if report else ""))
+    console.print(f"wrote {folder.path / 'summary.json'}, {folder.path / 'flows.nc'}, "
+                  f"{folder.path / 'report.html'}")
 
 
 @app.command()
@@ -153,9 +187,13 @@ def profiles(config: ConfigArg, out: OutOpt = None) -> None:
     from energysim.profiles import build_profiles
     from energysim.results import write_profiles_csv
 
-    park = energysim.load_park(config)
-    prof = build_profiles(park)
-    path = write_profiles_csv(_out_dir(config, out) / "profiles.csv", prof)
+    with _output(config, out, "profiles") as folder:
+        park = energysim.load_park(config)
+        prof = build_profiles(park)
+        write_profiles_csv(folder.staging / "profiles.csv", prof)
+        path = folder.commit()[0]
+    print_weather_notes({"weather_fills": prof.attrs.get("weather_fills"),
+                         "weather_notes": prof.attrs.get("weather_notes")})
     scale = 8760.0 / prof.sizes["time"]
     table = Table(title=f"{park.site.name} — profiles", title_justify="left")
     table.add_column("quantity")
@@ -190,12 +228,6 @@ def _parse_shares(text: str) -> list[float]:
     if not shares or bad:
         raise typer.BadParameter(f"{text!r}: shares are fractions in [0, 1]; got {bad or 'none'}")
     return shares
-
-
-def _write_report(out_dir: Path) -> Path:
-    from energysim.report import write_report  # plotly loads only when a report is written
-
-    return write_report(out_dir)
 
 
 RobustOpt = Annotated[
@@ -235,11 +267,13 @@ def size(
     config: ConfigArg,
     onsite_share: Annotated[
         float | None,
-        typer.Option(min=0.0, max=1.0, help="On-site share target (0-1); default: the config's targets section."),
+        typer.Option(min=0.0, max=1.0, callback=_finite,
+                     help="On-site share target (0-1); default: the config's targets section."),
     ] = None,
     clean_share: Annotated[
         float | None,
-        typer.Option(min=0.0, max=1.0, help="Clean share target (0-1); default: the config's targets section."),
+        typer.Option(min=0.0, max=1.0, callback=_finite,
+                     help="Clean share target (0-1); default: the config's targets section."),
     ] = None,
     robust: RobustOpt = None,
     typical_year: Annotated[
@@ -268,41 +302,65 @@ def size(
     from energysim.results import Result, atomic_write, write_json
     from energysim.sizing.outputs import sizing_record
 
-    park = energysim.load_park(config)
-    by_year = {} if representative_days is not None else _robust_profiles(
-        park, robust, typical_year)
-    prof = build_profiles(park)
-    with console.status("sizing (HiGHS)…"):
-        if by_year:
-            sized = sizing.size(park, by_year, onsite_share=onsite_share,
-                                clean_share=clean_share, robustness=robust)
-            flows = energysim.dispatch.dispatch(prof, sized.capacities, park.battery, park.grid)
-            result = Result.from_flows(park, sized.capacities, prof, flows,
-                                       solver=vars(sized.solver))
-        else:
-            sized = sizing.size(park, prof, onsite_share=onsite_share, clean_share=clean_share,
-                                representative_days=representative_days)
-            result = Result.from_flows(park, sized.capacities, prof, sized.flows,
-                                       solver=vars(sized.solver))
-    out_dir = _out_dir(config, out)
-    paths = result.save(out_dir)
-    target = onsite_share if onsite_share is not None else park.targets.onsite_share
-    write_json(out_dir / "sizing.json", sizing_record(sized, result.kpis, target))
+    with _output(config, out, "size") as folder:
+        park = energysim.load_park(config)
+        by_year = {} if representative_days is not None else _robust_profiles(
+            park, robust, typical_year)
+        prof = build_profiles(park)
+        with console.status("sizing (HiGHS)…"):
+            if by_year:
+                sized = sizing.size(park, by_year, onsite_share=onsite_share,
+                                    clean_share=clean_share, robustness=robust)
+                flows = energysim.dispatch.dispatch(prof, sized.capacities, park.battery,
+                                                    park.grid)
+            else:
+                sized = sizing.size(park, prof, onsite_share=onsite_share,
+                                    clean_share=clean_share,
+                                    representative_days=representative_days)
+                flows = sized.flows
+        result = Result.from_flows(park, sized.capacities, prof, flows,
+                                   solver=vars(sized.solver))
+        result.save(folder.staging)
+        target = onsite_share if onsite_share is not None else park.targets.onsite_share
+        write_json(folder.staging / "sizing.json", sizing_record(sized, result.kpis, target))
+        if sized.robust is not None:
+            table = pd.DataFrame(sized.robust["years"])
+            atomic_write(folder.staging / "weather_years.csv",
+                         lambda tmp: table.to_csv(tmp, index=False))
+        folder.commit(report=True)
+    print_weather_notes(result.provenance)
+    title = f"{park.site.name} — least-cost mix for {_pct(target)} on-site"
     if sized.robust is not None:
-        table = pd.DataFrame(sized.robust["years"])
-        atomic_write(out_dir / "weather_years.csv", lambda tmp: table.to_csv(tmp, index=False))
-    _write_report(out_dir)
-    if sized.robust is not None:
-        mode = sized.robust["robustness"]
-        title = (f"{park.site.name} — least-cost mix for {_pct(target)} on-site "
-                 f"({mode.replace('_', ' ')} of {len(by_year)} weather years; "
-                 f"shown on the typical year)")
-    else:
-        title = f"{park.site.name} — least-cost mix for {_pct(target)} on-site"
+        title += (f" ({sized.robust['robustness'].replace('_', ' ')} of {len(by_year)} weather "
+                  "years; shown on the typical year)")
     console.print(headline_table(result.summary(), title))
     if sized.robust is not None:
         console.print(robust_table(sized, park))
-    console.print(f"wrote {out_dir / 'sizing.json'} and {paths['summary']}")
+    print_bound_notes(park)
+    console.print(f"wrote {folder.path / 'sizing.json'}, {folder.path / 'summary.json'}, "
+                  f"{folder.path / 'report.html'}")
+
+def bound_notes(park) -> list[str]:
+    """What sizing does with a capacity to simulate of 0: it sizes within the bounds instead.
+
+    ``capacity_mw`` / ``energy_mwh`` / ``power_mw`` are what ``run`` simulates;
+    ``size``, ``frontier`` and ``study`` choose each capacity between its
+    ``min_*`` and ``max_*`` bounds. A 0 there often means "none of this"; say
+    how to get that when sizing.
+    """
+    rows = [("pv", "capacity_mw", park.pv.capacity_mw, "max_mw", park.pv.max_mw, "MW"),
+            ("wind", "capacity_mw", park.wind.capacity_mw, "max_mw", park.wind.max_mw, "MW"),
+            ("battery", "energy_mwh", park.battery.energy_mwh, "max_mwh", park.battery.max_mwh,
+             "MWh")]
+    return [f"note: [{sec}] {key} = 0 is the value `run` simulates, not a bound: sizing chose "
+            f"{sec} between min and {bound} = {limit:g} {unit}; set {bound} = 0 to size without it"
+            for sec, key, value, bound, limit, unit in rows if value == 0 and limit > 0]
+
+
+def print_bound_notes(park) -> None:
+    """Print :func:`bound_notes` (after a sizing command)."""
+    for note in bound_notes(park):
+        console.print(Text(note, style="yellow"), soft_wrap=True)
 
 
 def robust_table(sized, park) -> Table:
@@ -337,23 +395,35 @@ def frontier(
     from energysim.results import atomic_write
 
     values = _parse_shares(shares)
-    park = energysim.load_park(config)
-    prof = build_profiles(park)
-    with console.status(f"solving {len(values)} frontier points (HiGHS)…"):
-        table = sizing.frontier(park, prof, values)
-    out_dir = _out_dir(config, out)
-    path = atomic_write(out_dir / "frontier.csv", lambda tmp: table.to_csv(tmp, index=False))
+    with _output(config, out, "frontier") as folder:
+        park = energysim.load_park(config)
+        prof = build_profiles(park)
+        with console.status(f"solving {len(values)} frontier points (HiGHS)…"):
+            table = sizing.frontier(park, prof, values)
+        atomic_write(folder.staging / "frontier.csv", lambda tmp: table.to_csv(tmp, index=False))
+        path = folder.commit()[0]
+    print_weather_notes({"weather_fills": prof.attrs.get("weather_fills"),
+                         "weather_notes": prof.attrs.get("weather_notes")})
     console.print(frontier_table(table, park.economics.currency,
                                  f"{park.site.name} — cost of on-site share"))
+    print_bound_notes(park)
     console.print(f"wrote {path}")
 
 
 def frontier_table(table, currency: str, title: str) -> Table:
-    """A frontier DataFrame as a rich table; the configured target row is marked."""
+    """A frontier DataFrame as a rich table; the configured target row is marked.
+
+    ``marginal_cost_of_share`` (the LP's dual of the on-site target) is money
+    per year per unit of share (per 100 percentage points); the table shows it
+    per percentage point in millions: what one more point of on-site share
+    costs a year at that target.
+    """
     out = Table(title=title, title_justify="left")
     for col in ("on-site share", "PV MWp", "wind MW", "battery MWh", "battery MW",
-                f"cost M{currency}/yr", f"{currency}/MWh", f"marginal {currency}/MWh"):
+                f"cost M{currency}/yr", f"{currency}/MWh", f"+1 pt M{currency}/yr"):
         out.add_column(col, justify="right")
+    out.caption = (f"+1 pt: marginal cost of one more percentage point of on-site share at that "
+                   f"target, M{currency} per year")
     for row in table.to_dict(orient="records"):
         mark = " ◀ target" if row.get("is_target") else ""
         marginal = row.get("marginal_cost_of_share")
@@ -361,7 +431,7 @@ def frontier_table(table, currency: str, title: str) -> Table:
             f"{_pct(row['share'])}{mark}", f"{row['pv_mw']:,.0f}", f"{row['wind_mw']:,.0f}",
             f"{row['battery_mwh']:,.0f}", f"{row['battery_mw']:,.0f}",
             f"{row['annualized_cost'] / 1e6:,.1f}", f"{row['lcoe_per_mwh']:,.1f}",
-            "—" if marginal is None or marginal != marginal else f"{marginal:,.1f}",
+            "—" if marginal is None or marginal != marginal else f"{marginal / 1e6 / 100:,.2f}",
         )
     return out
 
@@ -378,22 +448,23 @@ def study(
     from energysim.study import run_study
 
     values = _parse_shares(shares)
-    park = energysim.load_park(config)
-    with console.status("running the study: simulate, size, frontier, weather years, "
-                        "robust sizing…"):
-        result = run_study(park, values)
-    out_dir = _out_dir(config, out)
-    result.save(out_dir)
-    report = _write_report(out_dir)
+    with _output(config, out, "study") as folder:
+        park = energysim.load_park(config)
+        with console.status("running the study: simulate, size, frontier, weather years, "
+                            "robust sizing…"):
+            result = run_study(park, values)
+        result.save(folder.staging)
+        folder.commit(report=True)
     print_weather_notes(result.configured.provenance)
     console.print(headline_table(result.configured.summary(),
                                  f"{park.site.name} — the configured kit, simulated"))
     console.print(study_table(result.answer(), park))
     if result.weather_years is not None:
         console.print(weather_years_table(result.weather_years, park.targets.onsite_share))
+    print_bound_notes(park)
     console.print(assumptions_table(park))
-    console.print(f"wrote {out_dir}/study.json, summary.json, sizing.json, frontier.csv"
-                  + (f", {report}" if report else ""))
+    console.print(f"wrote {folder.path}/study.json, summary.json, sizing.json, frontier.csv, "
+                  "report.html")
 
 
 def _caps_text(c: dict) -> str:
@@ -502,20 +573,25 @@ def sweep(
     Writes OUT/manifest.json, OUT/batches/*.parquet as batches finish,
     OUT/scenarios.parquet (one row per scenario_id) and OUT/summary.json.
     """
+    from energysim.errors import ConfigError
+    from energysim.paths import require_file
+    from energysim.report import write_report
     from energysim.sweep import load_sweep, run_sweep, summary_table
 
-    spec = load_sweep(sweep_file)
-    out_dir = _out_dir(sweep_file, out)
-    plan = spec.plan
-    console.print(f"{plan.n_scenarios:,} scenarios in {plan.n_batches:,} batches "
-                  f"({spec.mode}) → {out_dir}")
-    outcome = run_sweep(spec, out_dir, scheduler=scheduler, n_workers=workers,
-                        processes=not threads)
+    require_file(sweep_file, ConfigError, what="sweep file")
+    with _output(sweep_file, out, "sweep", staged=False) as folder:
+        out_dir = folder.path
+        spec = load_sweep(sweep_file)
+        plan = spec.plan
+        console.print(f"{plan.n_scenarios:,} scenarios in {plan.n_batches:,} batches "
+                      f"({spec.mode}) → {out_dir}")
+        outcome = run_sweep(spec, out_dir, scheduler=scheduler, n_workers=workers,
+                            processes=not threads)
+        report = write_report(out_dir)
     s = outcome.summary
     console.print(summary_table(s, f"{sweep_file.name} — {s['n_stored']:,} scenarios"))
     console.print(f"{s['sense']} {s['objective']}: best scenario ids {s['best_scenario_ids']}, "
                   f"worst {s['worst_scenario_ids']}")
-    report = _write_report(out_dir)
     console.print(f"computed {len(outcome.batches_computed)} batches, reused "
                   f"{outcome.batches_skipped}, in {outcome.elapsed_s:.1f} s; wrote "
                   f"{outcome.table_path}" + (f", {report}" if report else ""))
@@ -527,16 +603,16 @@ STARTER = """\
 # Every key, its default, bounds and source: energysim/config.py. Check each value below.
 
 [site]
-name = {name!r}
+name = {name}
 latitude = {latitude}         # deg N
 longitude = {longitude}       # deg E
 altitude_m = {altitude}       # sets air density for the wind model
-timezone = {timezone!r}       # IANA name; times are local standard time
+timezone = {timezone}       # IANA name; times are local standard time
 
 [weather]
 # Replace with your site's weather file: format = energysim | tmy3 | tmy2 | epw | pvgis |
 # psm3 | csv | netcdf. This starter points at the shipped synthetic Ordos year.
-path = {weather!r}
+path = {weather}
 format = "energysim"
 
 [load]
@@ -545,16 +621,16 @@ shape = "three_shift"         # industrial_continuous | three_shift | two_shift 
 
 [pv]
 capacity_mw = 50              # MWp DC; or profile = "cf.csv:pv" (AC per MWp)
-tilt_deg = 30
-azimuth_deg = 180
+tilt_deg = {tilt:g}              # optimal fixed tilt for the latitude (Jacobson & Jadhav 2018)
+azimuth_deg = {azimuth:g}          # clockwise from north: facing {facing}, towards the equator
 tracking = "fixed"            # fixed | single_axis
-capex_per_kw = 3000
+capex_per_kw = 3000           # CNY/kW; 2024 PV EPC bids averaged 3.30 CNY/W (SMM/Polaris)
 
 [wind]
 capacity_mw = 30
 turbine = "E-126/4200"        # windpowerlib library name, or power_curve = "curve.csv"
 hub_height_m = 120
-capex_per_kw = 4000
+capex_per_kw = 4000           # CNY/kW; onshore all-in ~4 200 CNY/kW in 2024 (CREEI)
 
 [battery]
 energy_mwh = 40               # usable
@@ -562,13 +638,13 @@ power_mw = 10
 roundtrip_efficiency = 0.88
 
 [grid]
-import_price_per_mwh = 400
-green_premium_per_mwh = 30
-emission_factor_t_per_mwh = 0.5856
+import_price_per_mwh = 400    # CNY/MWh; assumption (no citable industrial average)
+green_premium_per_mwh = 30    # CNY/MWh; assumption (green certificates traded at 1-6 CNY/MWh in 2025)
+emission_factor_t_per_mwh = 0.6096  # MEE/NBS 2023, excl. market-traded non-fossil power
 
 [economics]
 discount_rate = 0.06
-currency = "CNY"
+currency = "CNY"              # another currency needs every price above in that currency
 
 [targets]
 onsite_share = 0.80
@@ -594,6 +670,8 @@ def pathway(
     OUT/pathway.csv and OUT/pathway.json (one folder per file when several, plus
     OUT/comparison.csv) and OUT/report.html.
     """
+    from energysim.errors import ConfigError
+    from energysim.paths import require_file
     from energysim.pathways import (
         compare,
         load_pathway,
@@ -601,31 +679,39 @@ def pathway(
         write_comparison,
         write_pathway,
     )
+    from energysim.results import OutputFolder
 
-    loaded = [load_pathway(f) for f in files]  # every file validated before anything runs
-    results = []
-    for f, pw in zip(files, loaded, strict=True):
-        with console.status(f"{f.name}: {len(pw.years)} periods (HiGHS)…"):
-            results.append(run_pathway(pw, representative_days=days))
+    for f in files:
+        require_file(f, ConfigError, what="pathway file")
     if len(files) == 1:
         out_dir = _out_dir(files[0], out)
-        paths = write_pathway(results[0], out_dir)
-        _write_report(out_dir)
-        console.print(pathway_table(results[0]))
-        console.print(f"wrote {paths['csv']} and {paths['json']}")
-        return
-    out_dir = out if out is not None else Path("out") / "_vs_".join(f.stem for f in files)
-    stems: list[str] = []
-    for f in files:
-        stems.append(f.stem if f.stem not in stems else f"{f.stem}_{len(stems) + 1}")
-    for stem, result in zip(stems, results, strict=True):
-        write_pathway(result, out_dir / stem)
+    else:
+        out_dir = out if out is not None else Path("out") / "_vs_".join(f.stem for f in files)
+    with OutputFolder(out_dir, "pathway", config=files[0]) as folder:
+        loaded = [load_pathway(f) for f in files]  # every file validated before anything runs
+        results = []
+        for f, pw in zip(files, loaded, strict=True):
+            with console.status(f"{f.name}: {len(pw.years)} periods (HiGHS)…"):
+                results.append(run_pathway(pw, representative_days=days))
+        if len(files) == 1:
+            write_pathway(results[0], folder.staging)
+            folder.commit(report=True)
+            console.print(pathway_table(results[0]))
+            console.print(f"wrote {out_dir / 'pathway.csv'} and {out_dir / 'pathway.json'}")
+            return
+        stems: list[str] = []
+        for f in files:
+            stems.append(f.stem if f.stem not in stems else f"{f.stem}_{len(stems) + 1}")
+        for stem, result in zip(stems, results, strict=True):
+            write_pathway(result, folder.staging / stem)
+        table = compare(results)
+        write_comparison(table, folder.staging)
+        folder.commit(report=True)
+    for result in results:
         console.print(pathway_table(result))
-    table = compare(results)
-    path = write_comparison(table, out_dir)
-    _write_report(out_dir)
     console.print(comparison_table(table, results[0].pathway.base.economics.currency))
-    console.print(f"wrote {path} and {', '.join(str(out_dir / s / 'pathway.csv') for s in stems)}")
+    console.print(f"wrote {out_dir / 'comparison.csv'} and "
+                  f"{', '.join(str(out_dir / s / 'pathway.csv') for s in stems)}")
 
 
 def pathway_table(result) -> Table:
@@ -694,10 +780,20 @@ def report(
     directory: Annotated[Path, typer.Argument(help="Result folder (the --out of run, size, "
                                               "study, pathway or sweep).", show_default=False)],
 ) -> None:
-    """Rebuild DIRECTORY/report.html (one offline HTML file) from the saved results."""
-    from energysim.report import write_report
+    """Rebuild DIRECTORY/report.html (one offline HTML file) from the saved results.
 
-    path = write_report(directory)
+    Only the files of the folder's run are shown (run.json lists them with
+    their SHA-256); any other result file is left out and named in a warning.
+    """
+    from energysim.report import write_report_data
+    from energysim.report.page import page_warnings
+    from energysim.results import OutputFolder
+
+    with OutputFolder(directory, "report", staged=False, create=False) as folder:
+        path, data = write_report_data(directory)
+        folder.update_manifest(path.name)
+    for warning in page_warnings(data):
+        err_console.print(Text(warning, style="yellow"), soft_wrap=True)
     console.print(f"wrote {path}")
 
 
@@ -705,30 +801,82 @@ def report(
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new park.toml.")],
     name: Annotated[str, typer.Option(help="Park name.")] = "my park",
-    latitude: Annotated[float, typer.Option(min=-90, max=90, help="deg N")] = 39.6,
-    longitude: Annotated[float, typer.Option(min=-180, max=180, help="deg E")] = 109.8,
+    latitude: Annotated[float, typer.Option(min=-90, max=90, callback=_finite, help="deg N")] = 39.6,
+    longitude: Annotated[float, typer.Option(min=-180, max=180, callback=_finite,
+                                             help="deg E")] = 109.8,
     altitude_m: Annotated[float, typer.Option(help="m above sea level")] = 1300.0,
     timezone: Annotated[str, typer.Option(help="IANA time zone")] = "Asia/Shanghai",
     force: Annotated[bool, typer.Option(help="Overwrite an existing park.toml.")] = False,
 ) -> None:
-    """Write a commented starter config DIRECTORY/park.toml for a new site (validated)."""
-    from energysim.config import load_park
+    """Write a commented starter config DIRECTORY/park.toml for a new site (validated).
+
+    PV faces the equator (azimuth 180 deg north of the equator, 0 deg south of
+    it) at the latitude's optimal fixed tilt (:func:`starter_pv_orientation`).
+    """
+    import json
+    import tomllib
+
+    from energysim.config import park_from_dict
     from energysim.errors import ConfigError, problem
+    from energysim.paths import require_out_dir
     from energysim.results import atomic_write
 
+    require_out_dir(directory)
     target = directory / "park.toml"
     if target.exists() and not force:
         raise ConfigError(problem("exists already; pass --force to overwrite", source=target))
     weather = Path(__file__).resolve().parents[1] / "weather" / "ordos" / "typical_year.csv"
-    text = STARTER.format(name=name, latitude=latitude, longitude=longitude,
-                          altitude=altitude_m, timezone=timezone, weather=str(weather))
+    tilt, azimuth = starter_pv_orientation(latitude)
+    text = STARTER.format(name=json.dumps(name), latitude=latitude, longitude=longitude,
+                          altitude=altitude_m, timezone=json.dumps(timezone),
+                          weather=json.dumps(str(weather)),
+                          tilt=tilt, azimuth=azimuth,
+                          facing="north" if azimuth == 0 else "south")
+    # the starter must itself be valid (e.g. the time zone) before it is written
+    park_from_dict(tomllib.loads(text), source=target, base_dir=directory)
     atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    try:
-        load_park(target)  # the starter must itself be valid (e.g. the time zone)
-    except ConfigError:
-        target.unlink()
-        raise
     console.print(f"wrote {target} — edit it, then: energysim run {target}")
+    if max(abs(latitude - 39.6), abs(longitude - 109.8)) > 0.5:
+        err_console.print(Text(
+            f"note: [weather] path in {target} is the shipped Ordos year (39.6 N, 109.8 E); "
+            "replace it with your site's weather file — a run refuses weather from another site",
+            style="yellow"), soft_wrap=True)
+
+
+def starter_pv_orientation(latitude: float) -> tuple[float, float]:
+    """Fixed-tilt PV facing the equator at the optimal tilt for ``latitude``: (tilt, azimuth) [deg].
+
+    Parameters
+    ----------
+    latitude : float
+        Site latitude [deg N], -90..90.
+
+    Returns
+    -------
+    tilt : float
+        Module tilt [deg], rounded to whole degrees, 0..90.
+    azimuth : float
+        180 (south-facing) at or north of the equator, 0 (north-facing) south of it.
+
+    Notes
+    -----
+    Third-order fits of the PVWatts optimal tilt against latitude φ [1]_:
+    north, θ = 1.3793 + φ(1.2011 + φ(−0.014404 + 0.000080509 φ));
+    south (φ < 0), θ = −0.41657 + φ(1.4216 + φ(0.024051 + 0.00021828 φ)), taken
+    in absolute value. About 31° at Ordos (39.6° N), 29° at Sydney (−33.9°).
+
+    References
+    ----------
+    .. [1] M. Z. Jacobson and V. Jadhav, "World estimates of PV optimal tilt
+       angles and ratios of sunlight incident upon tilted and tracked PV panels
+       relative to horizontal panels", Solar Energy 169, 55-66, 2018.
+    """
+    phi = float(latitude)
+    if phi >= 0:
+        tilt = 1.3793 + phi * (1.2011 + phi * (-0.014404 + phi * 0.000080509))
+    else:
+        tilt = -0.41657 + phi * (1.4216 + phi * (0.024051 + phi * 0.00021828))
+    return float(min(90.0, max(0.0, round(abs(tilt))))), (180.0 if phi >= 0 else 0.0)
 
 
 def _version_callback(value: bool) -> None:
@@ -749,17 +897,49 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, turning project errors into exit code 2 with a clear message."""
+    """Entry point: run the app; project errors → exit code 2 with one clear message.
+
+    SIGINT and SIGTERM → exit code 130 / 143 and one line on stderr
+    (:func:`interrupted_message`), no traceback. With ``argv`` None (the
+    program itself) signals arriving after the command are ignored, so none can
+    interrupt the interpreter's shutdown.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    with interrupts.handled(restore=argv is not None):
+        try:
+            code = _run_app(args)
+        except interrupts.Interrupted:
+            code = 1  # replaced below: a signal was received
+        signum = interrupts.received()
+        if signum is None:
+            return code
+        with interrupts.deferred(raise_pending=False):
+            err_console.print(Text(interrupted_message(args, interrupts.written())), soft_wrap=True)
+        return 128 + signum
+
+
+def interrupted_message(args: list[str], written: list[Path]) -> str:
+    """The one line an interrupted command prints: what it left behind."""
+    command = next((a for a in args if a in _COMMANDS), None)
+    if command == "sweep":
+        return "interrupted — batches kept, rerun to resume"
+    if written:
+        return f"interrupted — the results in {', '.join(map(str, written))} were already complete"
+    return "interrupted — nothing written"
+
+
+def _run_app(args: list[str]) -> int:
+    """The app with project errors turned into exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=args, standalone_mode=False)
     except EnergysimError as exc:
         # user values such as "[pv]" must not be read as rich markup
         err_console.print(Text.assemble((f"{exc.kind}: ", "bold red"), exc.message), soft_wrap=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
+    except (typer.Abort, KeyboardInterrupt):  # a prompt's EOF, or a library raising it itself
+        err_console.print("interrupted — nothing written")
         return 130
     except Exception as exc:
         # click's usage errors (typer >= 0.2x vendors click as typer._click, older
@@ -769,6 +949,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         raise
     return 0
+
+
+#: Command names (to tell which command an argument list runs).
+_COMMANDS = ("run", "profiles", "size", "frontier", "study", "sweep", "pathway", "report", "init")
 
 
 if __name__ == "__main__":

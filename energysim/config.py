@@ -8,14 +8,25 @@ MW/MWh, has a documented default and bounds. All problems of a file are
 gathered into one :class:`~energysim.errors.ConfigError`, each naming the
 section and key, the bad value and the rule.
 
-Defaults come from ``FACTS.md`` (sources cited at each field); those marked
-"(to confirm)" there are working assumptions and are listed in every report by
-:func:`assumptions`.
+Defaults come from ``FACTS.md`` (sources cited at each field); those without
+a citable source are working assumptions. :func:`assumptions` lists the
+numbers behind every result with their basis: the source of a sourced value,
+"assumption" for an unsourced default, "config" for a value the user gave.
+
+Numbers: every number read is finite (``inf``/``nan`` are errors in every
+section) and within documented bounds; a capacity or energy (``*_mw``,
+``*_mwh``) between 0 and 1e-6 is an error too (e.g. ``1e-300`` MWh: a typo,
+never a park). The park load is at least :data:`MIN_ANNUAL_LOAD_MWH` a year.
+
+Currency: the default prices are CNY (FACTS.md). A config whose
+``[economics] currency`` is another must give every price of the assets and
+grid it uses in that currency; the error lists the missing keys.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 import zoneinfo
@@ -32,6 +43,7 @@ from pydantic import (
 )
 
 from energysim.errors import ConfigError, problem
+from energysim.paths import file_problem, require_file
 
 __all__ = [
     "Capacities",
@@ -64,12 +76,30 @@ LOAD_SHAPES = ("industrial_continuous", "three_shift", "two_shift", "single_shif
 # Largest capacity anyone could mean for one park (MW); beyond it a typo is likelier.
 _MAX_MW = 1e6
 _MAX_MWH = 1e9
+#: Smallest annual park load [MWh/yr] (a 114 W mean): below it a unit typo is likelier.
+MIN_ANNUAL_LOAD_MWH = 1.0
+#: Non-zero capacities and energies below this [MW, MWh] are typos (e.g. 1e-300), never park data.
+_TINY_MW = 1e-6
+#: Currency of the default prices (FACTS.md).
+DEFAULTS_CURRENCY = "CNY"
 
 
 class _Section(BaseModel):
-    """Base of every config section: unknown keys are errors, values are validated on assignment."""
+    """Base of every config section: unknown keys are errors, numbers finite, values
+    validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False,
+                              allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _not_tiny(cls, value: Any, info) -> Any:
+        name = info.field_name or ""
+        if (name.endswith(("_mw", "_mwh")) and "_per_" not in name and isinstance(value, float)
+                and 0 < value < _TINY_MW):
+            raise ValueError(f"a capacity or energy below {_TINY_MW:g} MW(h) (1 W) is a typo, "
+                             "not a park's; write 0 or the value in MW / MWh")
+        return value
 
 
 class ProfileRef(BaseModel):
@@ -94,11 +124,17 @@ class ProfileRef(BaseModel):
             raise ValueError('must be "file.csv:column" (a CSV path, a colon, a column name)')
         path = Path(path_text)
         if base_dir is not None and not path.is_absolute():
-            path = (base_dir / path).resolve()
+            path = _absolute(base_dir / path)
         return cls(path=path, column=column)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.column}"
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute and normalised without following links (a link loop is
+    reported by the file rule, not raised here)."""
+    return Path(os.path.abspath(path))
 
 
 def _profile_ref(value: Any, info) -> ProfileRef | None:
@@ -107,10 +143,38 @@ def _profile_ref(value: Any, info) -> ProfileRef | None:
     if isinstance(value, dict):  # a dumped ProfileRef (e.g. from ParkConfig.with_values)
         return ProfileRef(**value)
     base = (info.context or {}).get("base_dir") if info is not None else None
+    if isinstance(value, str) and "\x00" in value:
+        _usable_file(Path(value))  # the NUL rule, before the path is resolved
     ref = ProfileRef.parse(value, base)
-    if not ref.path.is_file():
-        raise ValueError(f"file not found: {ref.path}")
+    _usable_file(ref.path)
     return ref
+
+
+def _plausible_load(value: Any) -> Any:
+    """An annual load below :data:`MIN_ANNUAL_LOAD_MWH` is a unit typo, not a park
+    (a "before" validator: its message wins over the generic tiny-magnitude rule)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < MIN_ANNUAL_LOAD_MWH:
+        raise ValueError(f"an annual load below {MIN_ANNUAL_LOAD_MWH:g} MWh is not a park's "
+                         "(annual_mwh is in MWh per year)")
+    return value
+
+
+def _usable_file(path: Path) -> Path:
+    """The shared input-file rule (:mod:`energysim.paths`) as a validator error."""
+    rule = file_problem(path)
+    if rule is not None:
+        raise ValueError(f"{rule}: {str(path).replace(chr(0), chr(92) + '0')}")
+    return path
+
+
+def _resolve(value: Path, info) -> Path:
+    """A path relative to the config's folder (``base_dir`` in the validation context)."""
+    if "\x00" in str(value):
+        _usable_file(value)  # the NUL rule, before the path is resolved
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not value.is_absolute():
+        value = _absolute(base / value)
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -119,7 +183,7 @@ def _profile_ref(value: Any, info) -> ProfileRef | None:
 
 
 class SiteConfig(_Section):
-    """Where the park is. Coordinates of the Ordos default are approximate (FACTS.md, to confirm)."""
+    """Where the park is. Coordinates of the Ordos default are approximate modelling values."""
 
     name: str = Field("park", min_length=1, max_length=200, description="Display name of the park.")
     latitude: float = Field(..., ge=-90, le=90, description="Latitude [deg N].")
@@ -167,21 +231,21 @@ class WeatherConfig(_Section):
         None,
         description=(
             "Multi-year weather set (same format) for weather-year uncertainty runs "
-            "(P50/P90 of the study, sweeps over `weather.year`)."
+            "(P50/P90 of the study, sweeps over `weather.year`); whole calendar years."
+        ),
+    )
+    allow_site_mismatch: bool = Field(
+        False,
+        description=(
+            "Accept weather whose own coordinates or altitude differ from [site] (more than "
+            "0.5 deg or 200 m); the run then warns loudly. Default: such a file is an error."
         ),
     )
 
     @field_validator("path", "ensemble_path")
     @classmethod
     def _exists(cls, value: Path | None, info) -> Path | None:
-        if value is None:
-            return value
-        base = (info.context or {}).get("base_dir")
-        if base is not None and not value.is_absolute():
-            value = (base / value).resolve()
-        if not value.exists():
-            raise ValueError(f"file not found: {value}")
-        return value
+        return None if value is None else _usable_file(_resolve(value, info))
 
 
 class _Asset(_Section):
@@ -206,6 +270,8 @@ class TenantConfig(_Section):
 
     name: str = Field("tenant", min_length=1, max_length=200, description="Display name.")
     annual_mwh: float = Field(..., gt=0, le=_MAX_MWH, description="Annual consumption [MWh].")
+
+    _load = field_validator("annual_mwh", mode="before")(_plausible_load)
     shape: Literal[LOAD_SHAPES] = Field(  # type: ignore[valid-type]
         "industrial_continuous", description=f"Built-in load shape, one of {', '.join(LOAD_SHAPES)}."
     )
@@ -237,6 +303,7 @@ class LoadConfig(_Section):
     )
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
+    _load = field_validator("annual_mwh", mode="before")(_plausible_load)
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -279,13 +346,16 @@ class PVConfig(_Asset):
     )
     availability_pct: float = Field(99.0, gt=0, le=100, description="Plant availability [%].")
     capex_per_kw: float = Field(
-        3000.0, ge=0, le=1e5, description="Capex per kWp [money/kW]; FACTS.md 3 000 CNY/kW (to confirm)."
+        3000.0, ge=0, le=1e5,
+        description="Capex per kWp [money/kW]; 3 000 CNY/kW: 2024 PV EPC bids averaged 3.30 CNY/W "
+                    "(SMM/Polaris 2025), modules 0.69-0.74 CNY/W in 2025 (FACTS.md)."
     )
     fixed_om_per_kw_yr: float = Field(
-        45.0, ge=0, le=1e4, description="Fixed O&M [money/kW/yr]; 1.5 % of capex (FACTS.md, to confirm)."
+        45.0, ge=0, le=1e4,
+        description="Fixed O&M [money/kW/yr]; assumption: 1.5 % of capex (no 2024-25 Chinese source)."
     )
     area_ha_per_mw: float = Field(2.0, ge=0, le=100, description="Land use [ha/MWp].")
-    max_area_ha: float | None = Field(None, ge=0, description="Land available for PV [ha].")
+    max_area_ha: float | None = Field(None, ge=0, le=1e7, description="Land available for PV [ha].")
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
 
@@ -317,10 +387,13 @@ class WindConfig(_Asset):
         10.0, ge=0, lt=100, description="Farm losses: wake, availability, electrical [%]."
     )
     capex_per_kw: float = Field(
-        4000.0, ge=0, le=1e5, description="Capex [money/kW]; FACTS.md 4 000 CNY/kW (to confirm)."
+        4000.0, ge=0, le=1e5,
+        description="Capex [money/kW]; 4 000 CNY/kW: onshore all-in ~4 200 CNY/kW national average "
+                    "in 2024, northwest cheapest (CREEI cost report 2024, FACTS.md)."
     )
     fixed_om_per_kw_yr: float = Field(
-        100.0, ge=0, le=1e4, description="Fixed O&M [money/kW/yr]; 2.5 % of capex (FACTS.md, to confirm)."
+        100.0, ge=0, le=1e4,
+        description="Fixed O&M [money/kW/yr]; assumption: 2.5 % of capex (Wood Mackenzie 2018: ~2.2 %)."
     )
     integer_turbines: bool = Field(
         False, description="Size in whole turbines (MILP) instead of continuous MW."
@@ -328,21 +401,14 @@ class WindConfig(_Asset):
     area_ha_per_mw: float = Field(
         0.5, ge=0, le=100, description="Land taken (roads, pads) [ha/MW]."
     )
-    max_area_ha: float | None = Field(None, ge=0, description="Land available for wind [ha].")
+    max_area_ha: float | None = Field(None, ge=0, le=1e7, description="Land available for wind [ha].")
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
 
     @field_validator("power_curve")
     @classmethod
     def _curve_exists(cls, value: Path | None, info) -> Path | None:
-        if value is None:
-            return value
-        base = (info.context or {}).get("base_dir")
-        if base is not None and not value.is_absolute():
-            value = (base / value).resolve()
-        if not value.is_file():
-            raise ValueError(f"file not found: {value}")
-        return value
+        return None if value is None else _usable_file(_resolve(value, info))
 
     @field_validator("turbine")
     @classmethod
@@ -398,7 +464,7 @@ class BatteryConfig(_Section):
         100.0, ge=0, le=1e5, description="Power capex [money/kW]; FACTS.md."
     )
     fixed_om_pct_capex_yr: float = Field(
-        2.0, ge=0, le=50, description="Fixed O&M [% of capex per yr]; FACTS.md (to confirm)."
+        2.0, ge=0, le=50, description="Fixed O&M [% of capex per yr]; assumption (no Chinese source)."
     )
     lifetime_yr: float = Field(15.0, gt=0, le=100, description="Economic lifetime [yr].")
 
@@ -438,7 +504,8 @@ class GridConfig(_Section):
     """The grid connection: regular and green imports, exports, prices and emission factor."""
 
     import_price_per_mwh: float = Field(
-        400.0, ge=-1e4, le=1e5, description="Flat import price [money/MWh]; FACTS.md (to confirm)."
+        400.0, ge=-1e4, le=1e5,
+        description="Flat import price [money/MWh]; assumption: no citable Mengxi industrial average."
     )
     import_price: ProfileRef | None = Field(
         None, description='Hourly (time-of-use) import price "file.csv:column" [money/MWh].'
@@ -446,10 +513,12 @@ class GridConfig(_Section):
     export_price_per_mwh: float = Field(
         0.0, ge=-1e4, le=1e5, description="Export price [money/MWh]."
     )
-    import_max_mw: float = Field(1e9, ge=0, description="Import limit [MW].")
-    export_max_mw: float = Field(0.0, ge=0, description="Export limit [MW]; 0 = no export.")
+    import_max_mw: float = Field(1e9, ge=0, le=1e9, description="Import limit [MW].")
+    export_max_mw: float = Field(0.0, ge=0, le=1e9, description="Export limit [MW]; 0 = no export.")
     green_premium_per_mwh: float = Field(
-        30.0, ge=0, le=1e4, description="Premium of bundled green power [money/MWh]; FACTS.md (to confirm)."
+        30.0, ge=0, le=1e4,
+        description="Premium of bundled green power [money/MWh]; assumption: 30-50 CNY/MWh is "
+                    "documented for the 2021 launch, certificates traded at 1-6 CNY/MWh in 2025 (NEA)."
     )
     green_volume_mwh: float | Literal["remainder"] = Field(
         "remainder",
@@ -485,7 +554,8 @@ class EconomicsConfig(_Section):
     """Financial assumptions."""
 
     discount_rate: float = Field(
-        0.06, ge=0, le=0.5, description="Real discount rate [-]; FACTS.md 6 % (to confirm)."
+        0.06, ge=0, le=0.5,
+        description="Real discount rate [-]; assumption: 6 % (CREEI's LCOE convention 5 %, IRENA 3.9 %)."
     )
     currency: str = Field("CNY", min_length=1, max_length=8, description="Currency of all prices.")
     project_life_yr: float = Field(
@@ -518,10 +588,10 @@ class IndicatorsConfig(_Section):
         0.300, gt=0, le=1, description="Factor of the coal-consumption method [kgce/kWh] (~0.3)."
     )
     other_energy_tce: float = Field(
-        0.0, ge=0, description="Park's non-electric energy use per year [tce]."
+        0.0, ge=0, le=1e9, description="Park's non-electric energy use per year [tce]."
     )
     other_energy_co2_t: float = Field(
-        0.0, ge=0, description="CO2 of the park's non-electric energy per year [t]."
+        0.0, ge=0, le=1e10, description="CO2 of the park's non-electric energy per year [t]."
     )
     green_import_counts_zero_carbon: bool = Field(
         True, description="Count purchased green power as zero-carbon in the core indicator."
@@ -529,13 +599,15 @@ class IndicatorsConfig(_Section):
     max_co2_per_tce: float | None = Field(
         None,
         gt=0,
+        le=10,
         description=(
             "Core indicator threshold [tCO2/tce]; default by park size: 0.2 for 0.2-1 Mtce/yr, "
             "0.3 for >= 1 Mtce/yr (People's Daily 2025-08-26)."
         ),
     )
     min_clean_energy_share: float = Field(
-        0.90, ge=0, le=1, description="Clean-energy share guiding indicator (secondary sources, to confirm)."
+        0.90, ge=0, le=1,
+        description="Clean-energy share guiding indicator; 90 % as reported by secondary sources only."
     )
 
 
@@ -584,7 +656,7 @@ class SizingConfig(_Section):
 class Capacities(BaseModel):
     """Installed capacities of one scenario: PV MWp (DC), wind MW, battery MWh (usable) and MW (AC)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     pv_mw: float = Field(0.0, ge=0)
     wind_mw: float = Field(0.0, ge=0)
@@ -727,8 +799,52 @@ def park_from_dict(
         )
     except ValidationError as exc:
         raise ConfigError(_problems_from(exc, source, data), headline=f"invalid config {source or ''}".strip()) from None
+    missing = missing_prices(park)
+    if missing:
+        cur = park.economics.currency
+        raise ConfigError(problem(
+            f"the default prices are in {DEFAULTS_CURRENCY} (FACTS.md); with another currency give "
+            f"every price in {cur}: missing {', '.join(missing)}",
+            source=source, field="[economics] currency", value=cur))
     park.source = source
     return park
+
+
+def _in_play(park: ParkConfig) -> dict[str, bool]:
+    """Which assets a run or a sizing can use (a capacity, existing kit or a sizing bound)."""
+    pv, wind, bat = park.pv, park.wind, park.battery
+    return {
+        "pv": max(pv.capacity_mw, pv.existing_mw, pv.max_mw) > 0,
+        "wind": max(wind.capacity_mw, wind.existing_mw, wind.max_mw) > 0,
+        "battery": max(bat.energy_mwh, bat.existing_mwh, bat.max_mwh) > 0,
+    }
+
+
+#: Price keys with a non-zero default in DEFAULTS_CURRENCY, by section.
+PRICE_KEYS = {
+    "pv": ("capex_per_kw", "fixed_om_per_kw_yr"),
+    "wind": ("capex_per_kw", "fixed_om_per_kw_yr"),
+    "battery": ("capex_per_kwh", "capex_per_kw"),
+    "grid": ("import_price_per_mwh", "green_premium_per_mwh"),
+}
+
+
+def missing_prices(park: ParkConfig) -> list[str]:
+    """Price keys left at their CNY default in a config of another currency (``section.key``)."""
+    if park.economics.currency.upper() == DEFAULTS_CURRENCY:
+        return []
+    use = _in_play(park)
+    missing = []
+    for section, keys in PRICE_KEYS.items():
+        if not use.get(section, True):
+            continue
+        given = getattr(park, section).model_fields_set
+        for key in keys:
+            if key == "import_price_per_mwh" and park.grid.import_price is not None:
+                continue  # an hourly price series replaces it
+            if key not in given:
+                missing.append(f"{section}.{key}")
+    return missing
 
 
 def _toml_message(exc: tomllib.TOMLDecodeError, text: str) -> str:
@@ -761,9 +877,7 @@ def load_park(path: str | Path) -> ParkConfig:
         breaks the schema; the message lists every problem with section, key,
         value and rule.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(problem("config file not found", source=path))
+    path = require_file(path, ConfigError, what="config file")  # never opens a FIFO
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
@@ -774,17 +888,83 @@ def load_park(path: str | Path) -> ParkConfig:
     return park_from_dict(data, source=path, base_dir=path.resolve().parent)
 
 
+#: Sourced values of the numbers behind every result (FACTS.md), by config key: value -> source.
+#: Money values are in DEFAULTS_CURRENCY. A default without an entry is an "assumption".
+SOURCES: dict[str, dict[float, str]] = {
+    "pv.capex_per_kw": {3000.0: "2024 PV EPC bids averaged 3.30 CNY/W over > 183 GW "
+                                "(SMM/Polaris 2025); modules 0.69-0.74 CNY/W in 2025 (SMM)"},
+    "wind.capex_per_kw": {4000.0: "onshore all-in ~4 200 CNY/kW national average in 2024, "
+                                  "northwest cheapest (CREEI cost report 2024)"},
+    "battery.capex_per_kwh": {450.0: "2025 LFP tenders: CEEC 0.42-0.46 CNY/Wh (ESS News), "
+                                     "Huadian 0.473 CNY/Wh (pv magazine)"},
+    "battery.capex_per_kw": {100.0: "2025 LFP tenders (power part of the system price; ESS News)"},
+    "grid.emission_factor_t_per_mwh": {
+        0.6096: "MEE/NBS 2023 national factor excl. market-traded non-fossil power "
+                "(announcement 2025 No. 47)",
+        0.5856: "MEE 2022 national factor excl. market-traded non-fossil power (2024-12-26); "
+                "the 2023 factor is 0.6096",
+        0.5306: "MEE/NBS 2023 national average",
+        0.5366: "MEE 2022 national average",
+        0.6361: "MEE/NBS 2023 North China grid",
+    },
+    "grid.green_premium_per_mwh": {
+        5.15: "green certificate (GEC) price Dec 2025, 2025 vintage (NEA monthly data)"},
+}
+
+#: Why an unsourced default is what it is (shown after "assumption").
+_ASSUMED = {
+    "pv.fixed_om_per_kw_yr": "1.5 % of capex a year; no 2024-25 Chinese source",
+    "wind.fixed_om_per_kw_yr": "2.5 % of capex a year; Wood Mackenzie 2018: ~2.2 %",
+    "battery.fixed_om_pct_capex_yr": "no 2024-25 Chinese source",
+    "economics.discount_rate": "CREEI's LCOE convention is 5 %, IRENA's China cost of capital 3.9 %",
+    "grid.import_price_per_mwh": "no citable Mengxi industrial average",
+    "grid.green_premium_per_mwh": "30-50 CNY/MWh documented for the 2021 launch; certificates "
+                                  "traded at 1-6 CNY/MWh in 2025 (NEA)",
+}
+
+
+def _basis(park: ParkConfig, key: str, money: bool) -> str:
+    """Source of a sourced value, "assumption (...)" for an unsourced default, else "config"."""
+    section, name = key.split(".")
+    value = getattr(getattr(park, section), name)
+    if money and park.economics.currency.upper() != DEFAULTS_CURRENCY:
+        return "config"
+    source = SOURCES.get(key, {}).get(round(float(value), 6))
+    if source:
+        return source
+    default = type(getattr(park, section)).model_fields[name].default
+    if value == default:
+        return f"assumption ({_ASSUMED[key]})" if key in _ASSUMED else "assumption"
+    return "config"
+
+
 def assumptions(park: ParkConfig) -> list[tuple[str, str, str]]:
-    """The working assumptions of a run, as (field, value, basis) rows for reports."""
+    """The numbers behind every result, as (config key, value, basis) rows for reports.
+
+    Basis: the source of a sourced value (:data:`SOURCES`, money in CNY only),
+    "assumption" for an unsourced default, "config" for a value the user gave.
+    """
     cur = park.economics.currency
-    return [
-        ("pv.capex_per_kw", f"{park.pv.capex_per_kw:g} {cur}/kW", "FACTS.md: 4.13 CNY/W in 2022 (Tsinghua), fallen since (to confirm)"),
-        ("wind.capex_per_kw", f"{park.wind.capex_per_kw:g} {cur}/kW", "FACTS.md: turbine bids 1 381-1 600 CNY/kW + BoP (to confirm)"),
-        ("battery.capex_per_kwh", f"{park.battery.capex_per_kwh:g} {cur}/kWh", "FACTS.md: CEEC/Huadian 2025 LFP tenders"),
-        ("battery.capex_per_kw", f"{park.battery.capex_per_kw:g} {cur}/kW", "FACTS.md"),
-        ("economics.discount_rate", f"{park.economics.discount_rate:g}", "FACTS.md: 6 % (to confirm); IRENA 3.9 % for China"),
-        ("grid.import_price_per_mwh", f"{park.grid.import_price_per_mwh:g} {cur}/MWh", "FACTS.md: Mengxi industrial, flat (to confirm)"),
-        ("grid.green_premium_per_mwh", f"{park.grid.green_premium_per_mwh:g} {cur}/MWh", "FACTS.md: bundled green trading (to confirm)"),
-        ("grid.emission_factor_t_per_mwh", f"{park.grid.emission_factor_t_per_mwh:g} t/MWh", "MEE 2022, excl. market-traded non-fossil power"),
-        ("site.latitude/longitude", f"{park.site.latitude:g}, {park.site.longitude:g}", "approximate modelling coordinates (to confirm)"),
+    rows = [
+        ("pv.capex_per_kw", f"{park.pv.capex_per_kw:g} {cur}/kW", True),  # money: True
+        ("pv.fixed_om_per_kw_yr", f"{park.pv.fixed_om_per_kw_yr:g} {cur}/kW/yr", True),
+        ("wind.capex_per_kw", f"{park.wind.capex_per_kw:g} {cur}/kW", True),
+        ("wind.fixed_om_per_kw_yr", f"{park.wind.fixed_om_per_kw_yr:g} {cur}/kW/yr", True),
+        ("battery.capex_per_kwh", f"{park.battery.capex_per_kwh:g} {cur}/kWh", True),
+        ("battery.capex_per_kw", f"{park.battery.capex_per_kw:g} {cur}/kW", True),
+        ("battery.fixed_om_pct_capex_yr", f"{park.battery.fixed_om_pct_capex_yr:g} %/yr", False),
+        ("economics.discount_rate", f"{park.economics.discount_rate:g}", False),
+        ("grid.import_price_per_mwh", f"{park.grid.import_price_per_mwh:g} {cur}/MWh", True)
+        if park.grid.import_price is None else
+        ("grid.import_price", f"hourly series {park.grid.import_price.path.name}", None),
+        ("grid.green_premium_per_mwh", f"{park.grid.green_premium_per_mwh:g} {cur}/MWh", True),
+        ("grid.emission_factor_t_per_mwh", f"{park.grid.emission_factor_t_per_mwh:g} t/MWh", False),
     ]
+    out = [(key, value, "config" if money is None else _basis(park, key, money))
+           for key, value, money in rows]
+    site = park.site
+    ordos = (site.latitude, site.longitude) == (39.6, 109.8)
+    out.append(("site.latitude/longitude", f"{site.latitude:g}, {site.longitude:g}",
+                "assumption (approximate modelling coordinates of the Ordos park, Mengsu EDZ)"
+                if ordos else "config"))
+    return out

@@ -11,13 +11,10 @@ error naming it, never a short "year").
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import xarray as xr
 
 from energysim.config import ParkConfig
-from energysim.errors import ConfigError, WeatherError, problem
-from energysim.timeaxis import HOURS_PER_YEAR
+from energysim.errors import ConfigError, problem
 
 __all__ = ["year_weathers", "select_years", "profiles_by_year"]
 
@@ -25,33 +22,13 @@ __all__ = ["year_weathers", "select_years", "profiles_by_year"]
 def year_weathers(park: ParkConfig) -> dict[int, xr.Dataset]:
     """Each calendar year of the weather ensemble, as its own Weather Dataset.
 
-    Returns an empty dict without ``[weather] ensemble_path``.
-
-    Raises
-    ------
-    WeatherError
-        A calendar year of the file is not whole (not 8 760 hours).
+    Returns an empty dict without ``[weather] ensemble_path``; a partial year is
+    a :class:`~energysim.errors.WeatherError` naming it
+    (:func:`energysim.weather.read_ensemble_years`).
     """
     from energysim import weather as weather_io
 
-    cfg = park.weather
-    if cfg is None or cfg.ensemble_path is None:
-        return {}
-    ensemble = weather_io.read_weather_file(
-        cfg.ensemble_path, cfg.format, site=park.site,
-        max_fill_hours=cfg.max_fill_hours, max_fill_fraction=cfg.max_fill_fraction,
-    )
-    years = pd.DatetimeIndex(ensemble["time"].values).year
-    out = {}
-    for y in np.unique(years):
-        hours = np.flatnonzero(years == y)
-        if hours.size != int(HOURS_PER_YEAR):
-            raise WeatherError(problem(
-                f"calendar year {int(y)} has {hours.size} hours, not a whole weather year "
-                f"({int(HOURS_PER_YEAR)} h, 29 February dropped); trim the file to whole years",
-                source=cfg.ensemble_path, field="weather.ensemble_path", value=int(y)))
-        out[int(y)] = ensemble.isel(time=hours)
-    return out
+    return weather_io.read_ensemble_years(park.weather, park.site)
 
 
 def select_years(park: ParkConfig, available: list[int], years=None) -> list[int]:

@@ -26,9 +26,10 @@ from energysim import load as load_model
 from energysim import pv as pv_model
 from energysim import weather as weather_io
 from energysim import wind as wind_model
-from energysim.config import ParkConfig, ProfileRef
+from energysim.config import MIN_ANNUAL_LOAD_MWH, ParkConfig, ProfileRef
 from energysim.errors import ProfileError, problem
 from energysim.nomenclature import attrs
+from energysim.paths import require_file, shown_path
 from energysim.weather.quality import drop_leap_day
 
 __all__ = ["read_profile", "build_profiles", "PROFILE_KINDS"]
@@ -48,11 +49,12 @@ _PU_TOLERANCE = 1e-3
 
 
 def _read_csv(ref: ProfileRef) -> pd.DataFrame:
+    require_file(ref.path, ProfileError)  # the shared path rule: never opens a FIFO
     try:
         return pd.read_csv(ref.path, comment="#")
     except FileNotFoundError:
         raise ProfileError(problem("file not found", source=ref.path)) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise ProfileError(problem(f"not a readable CSV: {exc}", source=ref.path)) from None
 
 
@@ -195,6 +197,32 @@ def _run_times(weather: xr.Dataset | None, ready: dict[str, tuple[ProfileRef, pd
     return _default_times(8760), None
 
 
+def _check_load_energy(load: np.ndarray, ref: ProfileRef) -> None:
+    """A measured load must carry energy: at least MIN_ANNUAL_LOAD_MWH a year (Δt = 1 h).
+
+    An all-zero (or vanishing) load leaves every share of load undefined: an
+    error here, before any result is computed or written.
+    """
+    per_year = float(load.sum()) * 8760.0 / max(len(load), 1)
+    if not per_year >= MIN_ANNUAL_LOAD_MWH:
+        what = "is zero in every hour" if not load.any() else f"sums to {per_year:.3g} MWh a year"
+        raise ProfileError(problem(
+            f"the park load {what}; shares of load need at least {MIN_ANNUAL_LOAD_MWH:g} MWh a "
+            "year (load in MW, hourly)", source=ref.path, field=ref.column, value=per_year))
+
+
+def _weather_source(weather: xr.Dataset | None, park: ParkConfig) -> str:
+    """The weather's source text with its file shown relative to the config's folder."""
+    if weather is None:
+        return "none (ready profiles)"
+    text = str(weather.attrs.get("source", park.weather.path if park.weather else ""))
+    path = weather.attrs.get("path")
+    if path:
+        base = park.source.parent if park.source is not None else None
+        text = text.replace(str(path), shown_path(path, base))
+    return text
+
+
 def _needs_weather(park: ParkConfig) -> bool:
     return (park.pv.profile is None and (park.pv.capacity_mw > 0 or park.pv.max_mw > 0)) or (
         park.wind.profile is None and (park.wind.capacity_mw > 0 or park.wind.max_mw > 0)
@@ -244,6 +272,7 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
 
     if park.load.profile is not None:
         load = ready(park.load.profile, "load")
+        _check_load_energy(load, park.load.profile)
     else:
         tz_times = weather_io.local_times(weather) if weather is not None else times
         load = np.asarray(load_model.load_mw(tz_times, park.load), dtype="float64")
@@ -274,7 +303,7 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
         timezone=park.site.timezone,
         hours=n,
         dt_h=1.0,
-        weather_source=str(weather.attrs.get("source", park.weather.path)) if weather is not None else "none (ready profiles)",
+        weather_source=_weather_source(weather, park),
         weather_fills=str(weather.attrs.get("fills", "")) if weather is not None else "",
         weather_notes=str(weather.attrs.get("notes", "")) if weather is not None else "",
     )

@@ -4,15 +4,39 @@ Files are written atomically — to a temporary file in the target folder, then
 renamed — so an interrupted run never leaves a half-written file that looks
 like a result. The summary JSON is deterministic (sorted keys, no clock time):
 the same inputs give a byte-identical ``summary.json``.
+
+A command owns its output folder through :class:`OutputFolder`:
+
+- **checked first**: an unusable ``--out`` (a file, under a file, read-only,
+  ...) is an error before anything is computed (:mod:`energysim.paths`);
+- **one writer**: a lock file (``.energysim.lock``, an ``flock`` held for the
+  whole command) makes a second command on the same folder stop with an error
+  naming the folder and the holder's pid; a lock left by a dead process holds
+  no ``flock`` and is taken over;
+- **all or nothing**: results are written into a hidden staging folder
+  (``.energysim-partial-<run id>/``) and moved into place only when the run
+  has finished (:meth:`OutputFolder.commit`), so an interrupted or failed run
+  leaves nothing new (a staging folder a killed process leaves behind is
+  clearly partial and is removed by the next command);
+- **one result set**: the commit removes the results an earlier command left
+  in the folder (e.g. an old study's ``sizing.json``, ``frontier.csv`` and
+  ``sized/`` when you now ``run``) and writes ``run.json``: the run id, the
+  command, the config and the SHA-256 of every file of this run. The report
+  shows only files listed there with a matching hash. A sweep store is never
+  removed: a non-sweep command refuses a folder holding one, and a sweep
+  refuses a folder holding another command's results.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -23,9 +47,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from energysim import interrupts
 from energysim.config import Capacities, ParkConfig, assumptions
-from energysim.errors import ConfigError, problem
+from energysim.errors import ConfigError, InputDataError, problem
 from energysim.nomenclature import QUANTITIES
+from energysim.paths import OutputFolderError, require_out_dir, shown_path
 
 __all__ = [
     "Result",
@@ -38,6 +64,12 @@ __all__ = [
     "TABLE_WRITERS",
     "provenance",
     "read_result",
+    "OutputFolder",
+    "read_manifest",
+    "file_sha256",
+    "MANIFEST_NAME",
+    "LOCK_NAME",
+    "RESULT_FILES",
 ]
 
 
@@ -144,14 +176,27 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def provenance(park: ParkConfig, profiles: xr.Dataset | None = None, **extra: Any) -> dict[str, Any]:
-    """What a reader needs to reproduce a result: versions, config hash, weather source."""
+    """What a reader needs to reproduce a result: versions, config hash, weather source.
+
+    Paths are shown relative to the config's folder (the config by its name):
+    results carry no absolute path of the machine that made them.
+    """
     config_hash = None
     if park.source is not None and Path(park.source).is_file():
-        config_hash = hashlib.sha256(Path(park.source).read_bytes()).hexdigest()
+        config_hash = file_sha256(Path(park.source))
     out = {
         "energysim_version": _version("energysim"),
-        "config": str(park.source) if park.source is not None else None,
+        "config": shown_path(park.source, None) if park.source is not None else None,
         "config_sha256": config_hash,
         "weather_source": profiles.attrs.get("weather_source") if profiles is not None else None,
         "weather_fills": profiles.attrs.get("weather_fills") if profiles is not None else None,
@@ -257,3 +302,272 @@ def read_result(out_dir: Path) -> tuple[dict[str, Any], xr.Dataset]:
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     flows = xr.load_dataset(out_dir / "flows.nc", engine="h5netcdf")
     return summary, flows
+
+
+# ---------------------------------------------------------------------------
+# output folders: check, lock, stage, commit (module docstring)
+# ---------------------------------------------------------------------------
+
+#: The run manifest of a result folder: run id, command, config and each file's SHA-256.
+MANIFEST_NAME = "run.json"
+#: Lock file of a folder while a command writes into it.
+LOCK_NAME = ".energysim.lock"
+#: Prefix of the hidden folder a command stages its results in until the commit.
+PARTIAL_PREFIX = ".energysim-partial-"
+#: Result files of every command; a commit removes those an earlier command left.
+RESULT_FILES = ("summary.json", "flows.nc", "flows.csv", "flows.parquet", "sizing.json",
+                "frontier.csv", "weather_years.csv", "study.json", "profiles.csv",
+                "robust.json", "pathway.csv", "pathway.json", "comparison.csv", "report.html",
+                MANIFEST_NAME)
+#: Sub-folders holding only results (the study's re-simulated least-cost and robust mixes).
+RESULT_DIRS = ("sized", "robust")
+#: What marks a sweep store (hours of computing: never removed by another command).
+SWEEP_MARKERS = ("manifest.json", "batches")
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """``folder/run.json`` as a dict (None when absent).
+
+    Raises
+    ------
+    InputDataError
+        The manifest exists but is not a readable run manifest.
+    """
+    path = Path(folder) / MANIFEST_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputDataError(problem(f"is not a readable run manifest ({exc})", source=path)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        raise InputDataError(problem("is not a run manifest (no 'files' table)", source=path))
+    return data
+
+
+def _safe_relative(rel: str) -> bool:
+    """A manifest entry names a file inside the folder (no absolute path, no '..')."""
+    parts = Path(rel).parts
+    return bool(parts) and not Path(rel).is_absolute() and ".." not in parts
+
+
+def _lock(folder: Path, command: str) -> int:
+    """Take the folder's lock (``flock`` on ``LOCK_NAME``); the open descriptor."""
+    import fcntl
+
+    path = folder / LOCK_NAME
+    for _ in range(5):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.read(fd, 4096).decode("utf-8", "replace")
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise OutputFolderError(problem(f"cannot lock the folder ({exc.strerror})",
+                                                source=folder, field="--out")) from None
+            raise OutputFolderError(problem(
+                f"is in use by another energysim command ({_holder(holder)}); wait for it to "
+                "finish or choose another --out", source=folder, field="--out")) from None
+        try:  # the previous holder may have removed the file between our open and flock
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "command": command}).encode())
+            return fd
+        os.close(fd)
+    raise OutputFolderError(problem("cannot lock the folder (its lock file keeps changing)",
+                                    source=folder, field="--out"))
+
+
+def _holder(text: str) -> str:
+    """'pid N, energysim <command>' from a lock file's content."""
+    try:
+        info = json.loads(text)
+        return f"pid {int(info['pid'])}, energysim {info.get('command', '?')}"
+    except (ValueError, KeyError, TypeError):
+        return "pid unknown"
+
+
+def _make_dirs(path: Path) -> list[Path]:
+    """Create ``path`` and its missing parents; the folders created, outermost first."""
+    missing = [p for p in (path, *path.parents) if not p.exists()][::-1]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFolderError(problem(f"cannot be created ({exc.strerror or exc})",
+                                        source=path, field="--out")) from None
+    return missing
+
+
+class OutputFolder:
+    """One command's ownership of its output folder (module docstring).
+
+    ``with OutputFolder(out, "run", config=path) as folder:`` checks and locks
+    ``out``; write the results into ``folder.staging`` and call
+    :meth:`commit` once they are complete. Leaving the block without a commit
+    (an error, an interrupt) removes the staging folder and any folder the
+    command created: nothing new is left behind.
+
+    Parameters
+    ----------
+    path : Path
+        The output folder.
+    command : str
+        The command writing it (``run``, ``study``, ...; recorded in ``run.json``).
+    config : Path, optional
+        The config the results come from (its name and SHA-256 go into ``run.json``).
+    staged : bool
+        False for commands that write in place: ``sweep`` (its store resumes
+        batch by batch) and ``report`` (one atomic file).
+    create : bool
+        False when the folder must exist already (``report``).
+    """
+
+    def __init__(self, path: Path, command: str, *, config: Path | None = None,
+                 staged: bool = True, create: bool = True):
+        self.path = Path(path)
+        self.command = command
+        self.config = None if config is None else Path(config)
+        self.staged = staged
+        self.create = create
+        self.run_id = uuid.uuid4().hex[:16]
+        self.staging: Path | None = None
+        self._fd: int | None = None
+        self._created: list[Path] = []
+
+    def __enter__(self) -> OutputFolder:
+        require_out_dir(self.path)
+        if not self.create and not self.path.is_dir():
+            raise InputDataError(problem("folder not found", source=self.path))
+        try:
+            self._created = _make_dirs(self.path)
+            self._fd = _lock(self.path, self.command)
+            self._refuse_foreign()
+            for partial in self.path.glob(PARTIAL_PREFIX + "*"):  # left by a killed command
+                shutil.rmtree(partial, ignore_errors=True)
+            if self.staged:
+                self.staging = self.path / f"{PARTIAL_PREFIX}{self.run_id}"
+                self.staging.mkdir()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._release()
+
+    def _refuse_foreign(self) -> None:
+        """A sweep store and another command's result set never share a folder."""
+        sweep = [m for m in SWEEP_MARKERS if (self.path / m).exists()]
+        if self.command not in ("sweep", "report") and sweep:
+            raise OutputFolderError(problem(
+                f"holds a sweep store ({', '.join(sweep)}), which energysim never removes; "
+                "choose another --out", source=self.path, field="--out"))
+        if self.command == "sweep" and (self.path / MANIFEST_NAME).is_file():
+            owner = (read_manifest(self.path) or {}).get("command", "another command")
+            raise OutputFolderError(problem(
+                f"holds the results of energysim {owner} ({MANIFEST_NAME}); a sweep needs a "
+                "folder of its own: choose another --out", source=self.path, field="--out"))
+
+    def _release(self) -> None:
+        with interrupts.deferred(raise_pending=False):
+            if self.staging is not None:
+                shutil.rmtree(self.staging, ignore_errors=True)
+                self.staging = None
+            if self._fd is not None:
+                try:
+                    if os.fstat(self._fd).st_ino == os.stat(self.path / LOCK_NAME).st_ino:
+                        os.unlink(self.path / LOCK_NAME)
+                except OSError:
+                    pass
+                os.close(self._fd)
+                self._fd = None
+            for folder in reversed(self._created):
+                try:
+                    folder.rmdir()  # only when empty: a committed result keeps its folder
+                except OSError:
+                    break
+
+    def _staged_files(self) -> list[str]:
+        assert self.staging is not None, "commit() needs a staged OutputFolder"
+        return sorted(p.relative_to(self.staging).as_posix() for p in self.staging.rglob("*")
+                      if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith("."))
+
+    def _manifest(self, files: list[str]) -> dict[str, Any]:
+        config = self.config if self.config is not None and self.config.is_file() else None
+        return {
+            "run_id": self.run_id,
+            "command": self.command,
+            "config": config.name if config else None,
+            "config_sha256": file_sha256(config) if config else None,
+            "energysim_version": _version("energysim"),
+            "files": {rel: file_sha256(self.staging / rel) for rel in files},
+        }
+
+    def commit(self, *, report: bool = False) -> list[Path]:
+        """Move the staged results into the folder as this run's result set.
+
+        Writes ``run.json`` (and, with ``report``, ``report.html`` built from
+        the staged results), removes the results an earlier command left, then
+        moves every staged file into place, ``run.json`` last. Nothing is
+        written when a signal was received (even one whose exception a library
+        swallowed); a signal arriving during the moves is held until they end.
+
+        Returns
+        -------
+        list of Path
+            The result files now in the folder.
+        """
+        interrupts.check()
+        files = self._staged_files()
+        manifest = self._manifest(files)
+        write_json(self.staging / MANIFEST_NAME, manifest)
+        if report:
+            from energysim.report import REPORT_NAME, write_report
+
+            write_report(self.staging, shown_as=self.path)
+            files = sorted({*files, REPORT_NAME})
+            manifest["files"][REPORT_NAME] = file_sha256(self.staging / REPORT_NAME)
+            write_json(self.staging / MANIFEST_NAME, manifest)
+        interrupts.check()
+        with interrupts.deferred():
+            self._remove_stale(keep=set(files))
+            for rel in [*files, MANIFEST_NAME]:
+                target = self.path / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.staging / rel, target)
+            interrupts.note_written(self.path)
+        return [self.path / rel for rel in files]
+
+    def _remove_stale(self, keep: set[str]) -> None:
+        """Remove results of an earlier command: its manifest's files and known result names."""
+        old = set(RESULT_FILES)
+        try:
+            manifest = read_manifest(self.path)
+        except InputDataError:
+            manifest = None  # a broken manifest is replaced like any stale result
+        if manifest:
+            old |= {rel for rel in manifest["files"] if _safe_relative(str(rel))}
+        for sub in [*RESULT_DIRS, *(p.name for p in self.path.iterdir()  # pathway comparisons
+                                   if p.is_dir() and not p.name.startswith(".")
+                                   and (p / "pathway.csv").is_file())]:
+            old |= {f"{sub}/{name}" for name in RESULT_FILES}
+        folders = set()
+        for rel in sorted(old - keep):
+            path = self.path / rel
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+                folders.add(path.parent)
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            if folder != self.path and not any(folder.iterdir()):
+                folder.rmdir()
+
+    def update_manifest(self, rel: str) -> None:
+        """Record the new hash of ``rel`` (e.g. a rebuilt ``report.html``) in ``run.json``."""
+        manifest = read_manifest(self.path)
+        if manifest is not None:
+            manifest["files"][rel] = file_sha256(self.path / rel)
+            write_json(self.path / MANIFEST_NAME, manifest)

@@ -207,6 +207,8 @@ def run_study(
         ``[sizing] weather_years`` is not "none").
     """
     profiles = build_profiles(park)
+    by_year = profiles_by_year(park)  # [sizing] weather_years, read and checked before solving
+    shown = by_year or profiles_by_year(park, "all")  # "none": no robust sizing, still a table
     configured = simulate(park, profiles=profiles)
     if representative_days is None:
         sized_lp, frontier = sizing.size_and_frontier(park, profiles, shares)
@@ -216,8 +218,6 @@ def run_study(
     # sizing already re-simulated its capacities through the dispatch core
     sized = Result.from_flows(park, sized_lp.capacities, profiles, sized_lp.flows,
                               solver=vars(sized_lp.solver))
-    by_year = profiles_by_year(park)  # [sizing] weather_years
-    shown = by_year or profiles_by_year(park, "all")  # "none": no robust sizing, still a table
     years = weather_year_table(park, sized_lp.capacities, shown) if shown else None
     robust_lp = robust_sized = None
     if robust and by_year:

@@ -171,19 +171,21 @@ def test_study_answers_the_flagship_questions(tmp_path, capsys):
     assert "least-cost mix for 80.0 %" in text and "assumptions (config key, value, source)" in text
 
 
-def test_weather_site_mismatch_is_reported(tmp_path, capsys):
-    """A weather file from elsewhere still runs, but the run says so (not silently)."""
-    weather = Path(__file__).resolve().parents[1] / "weather" / "ordos" / "typical_year.csv"
+def weather_park(tmp_path: Path, weather: str, extra: str = "", *, latitude: float = 39.6,
+                 altitude: str = "altitude_m = 1300") -> Path:
+    """A PV-only park on a weather file (``[weather] path = weather``, plus ``extra`` keys)."""
     cfg = tmp_path / "park.toml"
     cfg.write_text(f"""
 [site]
-name = "a site far from its weather"
-latitude = 43.0
+name = "a PV park on its weather file"
+latitude = {latitude}
 longitude = 109.8
+{altitude}
 timezone = "Asia/Shanghai"
 
 [weather]
-path = "{weather.as_posix()}"
+path = "{weather}"
+{extra}
 
 [load]
 annual_mwh = 100_000
@@ -195,12 +197,37 @@ capacity_mw = 20
 capacity_mw = 0
 max_mw = 0
 """)
+    return cfg
+
+
+def _far_site(tmp_path: Path, allow: bool) -> Path:
+    """A site 3.4 deg north of the shipped Ordos weather (and 1300 m lower)."""
+    weather = Path(__file__).resolve().parents[1] / "weather" / "ordos" / "typical_year.csv"
+    return weather_park(tmp_path, weather.as_posix(), "allow_site_mismatch = true" if allow else "",
+                        latitude=43.0, altitude="")
+
+
+def test_weather_site_mismatch_is_an_error(tmp_path, capsys):
+    """A weather file from elsewhere stops the run (exit 2, nothing written) by default."""
     out = tmp_path / "out"
-    assert main(["run", str(cfg), "--out", str(out)]) == 0
+    assert main(["run", str(_far_site(tmp_path, allow=False)), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "weather note: site mismatch" in err and "43.00 N" in err
+    assert "site mismatch: weather data at 39.60 N, 109.80 E, [site] at 43.00 N" in err
+    assert "allow_site_mismatch = true" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_weather_site_mismatch_is_reported(tmp_path, capsys):
+    """Allowed by [weather] allow_site_mismatch, a weather file from elsewhere runs, but the
+    run and its report say so loudly (not silently)."""
+    out = tmp_path / "out"
+    assert main(["run", str(_far_site(tmp_path, allow=True)), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING weather site mismatch" in err and "43.00 N" in err
     summary = json.loads((out / "summary.json").read_text())
     assert "site mismatch" in summary["provenance"]["weather_notes"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<div class="warnings"><p>WARNING weather site mismatch: weather data at 39.60 N' in html
 
 
 def test_result_files_are_ordinary_readable_files(tmp_path):

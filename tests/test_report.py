@@ -267,6 +267,8 @@ def test_pathway_and_sweep_sections(tmp_path, run_report):
     """Pathway and sweep files (columns as their writers produce them) add their sections."""
     out = tmp_path / "mixed"
     shutil.copytree(run_report.parent, out)
+    # files assembled by hand: without the run manifest (run.json) the folder is read whole
+    (out / "run.json").unlink()
     years = [2025, 2030, 2035]
     pd.DataFrame({
         "year": years, "pv_total_mw": [60, 90, 120], "wind_total_mw": [40, 60, 80],

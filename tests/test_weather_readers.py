@@ -239,7 +239,8 @@ def test_epw_dongsheng_cswd(shared_ordos):
                                                ("Shaanxi.Yulin.536460", 1690)])
 def test_epw_neighbour_stations(shared_ordos, station, ghi_kwh):
     """Annual GHI of the two neighbouring CSWD stations as measured in the data README (+-1)."""
-    ds = read(shared_ordos / f"CHN_{station}_CSWD.epw", "epw")
+    # stations 100-250 km from the Ordos [site]: read as such on purpose
+    ds = read(shared_ordos / f"CHN_{station}_CSWD.epw", "epw", allow_site_mismatch=True)
     check_contract(ds)
     assert float(ds["ghi"].sum()) / 1000 == pytest.approx(ghi_kwh, abs=1.0)
     assert "1-h lag" not in ds.attrs["notes"]  # these two are not shifted
@@ -248,7 +249,7 @@ def test_epw_neighbour_stations(shared_ordos, station, ghi_kwh):
 def test_fill_rule_beats_linear_on_real_data(shared_ordos, tmp_path):
     """Cut 60 random 3-h holes into real irradiance; the clear-sky-index fill must be closer
     to the truth than plain linear interpolation (measured: MAE 47 vs 61 W m-2, Hohhot)."""
-    ds = read(shared_ordos / "CHN_Nei.Mongol.Hohhot.534630_CSWD.epw", "epw")
+    ds = read(shared_ordos / "CHN_Nei.Mongol.Hohhot.534630_CSWD.epw", "epw", allow_site_mismatch=True)
     rng = np.random.default_rng(2)
     starts = rng.choice(np.arange(24, 8760 - 30, 24), size=60, replace=False) + rng.integers(0, 22, 60)
     mask = np.zeros(8760, dtype=bool)
@@ -257,7 +258,8 @@ def test_fill_rule_beats_linear_on_real_data(shared_ordos, tmp_path):
     holed = ds.copy(deep=True)
     for v in ("ghi", "dni", "dhi"):
         holed[v].values[mask] = np.nan
-    filled = read(write_energysim_csv(holed, tmp_path / "holed.csv"), max_fill_fraction=0.05)
+    filled = read(write_energysim_csv(holed, tmp_path / "holed.csv"), max_fill_fraction=0.05,
+                  allow_site_mismatch=True)
     assert "ghi: 180 h in 60 run(s) filled" in filled.attrs["fills"]
     truth = ds["ghi"].values[mask]
     mae_fill = np.abs(filled["ghi"].values[mask] - truth).mean()
@@ -281,10 +283,18 @@ def test_epw_synthetic_labels_and_missing_codes(tmp_path):
     assert t[1] == pytest.approx((t[0] + t[2]) / 2)
 
 
-def test_epw_site_mismatch_is_a_note(tmp_path):
+def test_epw_site_mismatch_is_an_error(tmp_path):
+    """Weather from 1.4 deg north and 1200 m lower than [site]: an error naming both."""
     path = write_epw(clear_sky("2001-06-01", 48, lat=41.0, lon=109.8), tmp_path / "far.epw",
                      lat=41.0, elev=100.0)
-    ds = read(path, "epw")
+    _fails(path, "site mismatch: weather data at 41.00 N", "altitude 100 m",
+           "allow_site_mismatch = true", fmt="epw")
+
+
+def test_epw_site_mismatch_is_a_note_when_allowed(tmp_path):
+    path = write_epw(clear_sky("2001-06-01", 48, lat=41.0, lon=109.8), tmp_path / "far.epw",
+                     lat=41.0, elev=100.0)
+    ds = read(path, "epw", allow_site_mismatch=True)
     notes = ds.attrs["notes"]
     assert "site mismatch: weather data at 41.00 N" in notes
     assert "altitude 100 m" in notes

@@ -181,6 +181,30 @@ def typical_weeks(times: pd.DatetimeIndex, served: np.ndarray,
     return out
 
 
+#: Horizons longer than this open the dispatch chart on a typical week [days].
+OPEN_ON_WEEK_AFTER_DAYS = 31
+
+
+def opening_week(times: pd.DatetimeIndex, served: np.ndarray, load: np.ndarray,
+                 weeks: dict[str, pd.Timestamp]) -> str | None:
+    """The season whose typical week the dispatch chart opens on, or None (whole horizon).
+
+    A horizon of up to :data:`OPEN_ON_WEEK_AFTER_DAYS` days opens whole; a
+    longer one on the seasonal typical week (:func:`typical_weeks`) whose
+    on-site share is closest to the whole horizon's.
+    """
+    if not weeks or len(times) <= 24 * OPEN_ON_WEEK_AFTER_DAYS or load.sum() <= 0:
+        return None
+    share = served.sum() / load.sum()
+    frame = pd.DataFrame({"served": served, "load": load}, index=times)
+
+    def gap(season: str) -> float:
+        week = frame.loc[weeks[season]:weeks[season] + pd.Timedelta(days=7, hours=-1)].sum()
+        return abs(week["served"] / week["load"] - share) if week["load"] > 0 else np.inf
+
+    return min(weeks, key=gap)
+
+
 # ---------------------------------------------------------------- headline
 def _kpi_rows(s: dict[str, Any], currency: str) -> list[tuple[str, str, str]]:
     """(quantity, value, against) rows of the headline table."""
@@ -363,15 +387,24 @@ def dispatch_section(data) -> Section | None:
         buttons.append({"label": f"{season} typical week ({start:%d %b})", "method": "relayout",
                         "args": [{"xaxis.range": [f"{start:%Y-%m-%d %H:%M}",
                                                   f"{end:%Y-%m-%d %H:%M}"]}]})
+    opening = opening_week(times, _onsite_coverage(flows) * _flow(flows, "load"),
+                           _flow(flows, "load"), weeks)
     fig.update_layout(height=480, updatemenus=[{
         "buttons": buttons, "direction": "down", "x": 1.0, "xanchor": "right", "y": 1.15,
-        "yanchor": "top", "showactive": True}])
+        "yanchor": "top", "showactive": True,
+        "active": 0 if opening is None else 1 + list(weeks).index(opening)}])
+    opens = "the whole horizon"
+    if opening is not None:  # a year of hours is unreadable at once: open on a typical week
+        start = weeks[opening]
+        fig.update_layout(xaxis_range=[f"{start:%Y-%m-%d %H:%M}",
+                                       f"{start + pd.Timedelta(days=7):%Y-%m-%d %H:%M}"])
+        opens = f"the {opening} typical week ({start:%d %b})"
     week_names = ", ".join(weeks) or "none (horizon shorter than a week per season)"
     chart = Chart(
         "chart-dispatch", "Hourly dispatch: supply stacked against load",
         "Above zero the supply stacks up to (or past) the black load line; below zero the "
-        "surplus goes to the battery, export or curtailment. Drag to zoom; the menu jumps to "
-        f"a typical week per season ({week_names}).", fig)
+        f"surplus goes to the battery, export or curtailment. Opens on {opens}; drag to zoom; "
+        f"the menu shows the whole horizon or a typical week per season ({week_names}).", fig)
     return Section("dispatch", "Hourly dispatch", [chart])
 
 

@@ -53,6 +53,8 @@ th{background:#f0f0f0}
 .card-name{font-size:.8em;color:#555;text-transform:uppercase}
 .card-value{font-size:1.5em;font-weight:600} .card-note{font-size:.85em;color:#555}
 .provenance,.intro{font-size:.85em;color:#555}
+.warnings{background:#fff3e0;border:1px solid #e65100;border-left:6px solid #e65100;border-radius:4px;padding:4px 12px;margin-top:14px}
+.warnings p{margin:6px 0}
 </style>
 <script>$plotlyjs</script>
 </head>
@@ -60,7 +62,7 @@ th{background:#f0f0f0}
 <header><h1>$title</h1><p>$subtitle</p></header>
 <nav>$nav</nav>
 <main>
-$sections
+$warnings$sections
 </main>
 $data
 <script>
@@ -118,7 +120,7 @@ def render_page(data, sections: list[Section]) -> str:
     prov = (data.summary or {}).get("provenance") or {}
     version = prov.get("energysim_version") or _version()
     kinds = [s.title for s in sections]
-    subtitle = (f"results in {data.out_dir.name}/ — {', '.join(kinds)}"
+    subtitle = (f"results in {data.folder_name}/ — {', '.join(kinds)}"
                 f" — energysim {version}")
     data_blocks = "\n".join(
         f'<script type="application/json" class="figure-data" data-target="{esc(c.id)}-plot">'
@@ -128,11 +130,28 @@ def render_page(data, sections: list[Section]) -> str:
         title=esc(data.title),
         subtitle=esc(subtitle),
         nav="".join(f'<a href="#{esc(s.id)}">{esc(s.title)}</a>' for s in sections),
+        warnings=_warnings_html(page_warnings(data)),
         sections="\n".join(_section_html(s) for s in sections),
         data=data_blocks,
         config=json.dumps(PLOTLY_CONFIG),
         plotlyjs=get_plotlyjs(),
     )
+
+
+def page_warnings(data) -> list[str]:
+    """What the reader must see first: weather from another site (allowed by
+    ``[weather] allow_site_mismatch``), daylight zeros in the weather, and
+    result files left out as not of this run."""
+    from energysim.weather.quality import loud_warnings
+
+    prov = (data.summary or data.sized_summary or {}).get("provenance") or {}
+    return loud_warnings(prov.get("weather_notes")) + [f"WARNING {r}" for r in data.ignored]
+
+
+def _warnings_html(warnings: list[str]) -> str:
+    if not warnings:
+        return ""
+    return '<div class="warnings">' + "".join(f"<p>{esc(w)}</p>" for w in warnings) + "</div>\n"
 
 
 def _version() -> str:

@@ -15,8 +15,8 @@ The Weather Dataset
 - attrs: ``source`` (file path and product), ``format``, ``utc_offset_h``
   (standard UTC offset of ``time`` [h]), ``latitude``, ``longitude``,
   ``altitude_m`` (where the data are from; the site's when the file does not
-  say), ``fills`` (every fill applied, "" if none) and ``notes`` (leap day,
-  typical-year relabelling, site mismatches).
+  say), ``path`` (the file read), ``fills`` (every fill applied, "" if none)
+  and ``notes`` (leap day, typical-year relabelling, an allowed site mismatch).
 
 Pipeline: format reader (:mod:`energysim.weather.readers`) → typical-year
 relabelling → quality checks and fills (:mod:`energysim.weather.quality`) →
@@ -35,6 +35,7 @@ import pandas as pd
 import xarray as xr
 
 from energysim.errors import WeatherError, problem
+from energysim.paths import require_file
 from energysim.weather import quality
 from energysim.weather.readers import (
     READERS,
@@ -46,7 +47,12 @@ from energysim.weather.readers import (
     write_energysim_csv,
 )
 
-__all__ = ["FORMATS", "read_weather", "read_weather_file", "local_times", "write_energysim_csv"]
+__all__ = ["FORMATS", "read_weather", "read_weather_file", "read_ensemble_years", "local_times",
+           "write_energysim_csv", "MIN_YEAR_HOURS"]
+
+#: Fewest hours of a calendar year of a weather ensemble [h]: a whole year (8760 h) less
+#: one day, which a UTC -> local shift can move out of the file's first or last year.
+MIN_YEAR_HOURS = 8760 - 24
 
 #: Supported weather formats (same names as ``energysim.config.WEATHER_FORMATS``).
 FORMATS: tuple[str, ...] = tuple(READERS)
@@ -60,11 +66,12 @@ def read_weather(cfg, site=None) -> xr.Dataset:
     cfg : energysim.config.WeatherConfig
         ``path``, ``format``, ``year`` (one calendar year of a multi-year file,
         or the year given to a typical-year file), ``max_fill_hours``,
-        ``max_fill_fraction``.
+        ``max_fill_fraction``, ``allow_site_mismatch``.
     site : energysim.config.SiteConfig, optional
         The ``[site]``: its time zone sets the UTC offset of formats without
         one (pvgis, netcdf, csv); its coordinates pick the NetCDF grid cell and
-        are compared with the file's metadata (differences become notes).
+        are compared with the file's metadata (a mismatch is an error unless
+        ``cfg.allow_site_mismatch``).
 
     Returns
     -------
@@ -80,11 +87,52 @@ def read_weather(cfg, site=None) -> xr.Dataset:
     return read_weather_file(
         cfg.path, cfg.format, site=site, max_fill_hours=cfg.max_fill_hours,
         max_fill_fraction=cfg.max_fill_fraction, year=cfg.year,
+        allow_site_mismatch=cfg.allow_site_mismatch,
     )
 
 
+def read_ensemble_years(cfg, site=None) -> dict[int, xr.Dataset]:
+    """Each calendar year of ``cfg.ensemble_path`` as its own Weather Dataset.
+
+    The one split of a weather ensemble into weather years (the study's
+    P50/P90, sweeps over ``weather.year``). Every year must be whole: a year
+    with fewer than :data:`MIN_YEAR_HOURS` hours (a file starting or ending
+    mid-year) would count a part of a year as a weather year.
+
+    Raises
+    ------
+    WeatherError
+        A partial year (named, with its hours and first and last hour).
+    """
+    if cfg is None or cfg.ensemble_path is None:
+        return {}
+    ensemble = read_weather_file(
+        cfg.ensemble_path, cfg.format, site=site, max_fill_hours=cfg.max_fill_hours,
+        max_fill_fraction=cfg.max_fill_fraction, allow_site_mismatch=cfg.allow_site_mismatch,
+    )
+    times = pd.DatetimeIndex(ensemble["time"].values)
+    out, partial = {}, []
+    for year in np.unique(times.year):
+        idx = np.flatnonzero(times.year == year)
+        if idx.size < MIN_YEAR_HOURS:
+            partial.append(problem(
+                f"year {year} has only {idx.size} of 8760 hours ({_when(times[idx[0]])} to "
+                f"{_when(times[idx[-1]])}): an ensemble holds whole calendar years; trim the "
+                "file to whole years", source=cfg.ensemble_path, field="time", value=int(year)))
+        out[int(year)] = ensemble.isel(time=idx)
+    if partial:
+        raise WeatherError(partial, headline=f"weather ensemble with a partial year: "
+                                             f"{cfg.ensemble_path}")
+    return out
+
+
+def _when(ts) -> str:
+    return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
 def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours: int = 3,
-                      max_fill_fraction: float = 0.02, year: int | None = None) -> xr.Dataset:
+                      max_fill_fraction: float = 0.02, year: int | None = None,
+                      allow_site_mismatch: bool = False) -> xr.Dataset:
     """Read, check and fill one weather file (see :func:`read_weather`).
 
     Parameters
@@ -103,6 +151,9 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
         Keep only this calendar year (multi-year file) or give this year to a
         typical-year file. Without it a typical year becomes
         :data:`~energysim.weather.readers.TYPICAL_YEAR` (2001).
+    allow_site_mismatch : bool
+        Accept data whose coordinates or altitude differ from ``site`` (then
+        a "site mismatch" note); by default that is an error.
 
     Returns
     -------
@@ -112,8 +163,7 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
     if fmt not in READERS:
         raise WeatherError(problem(f"unknown weather format; use one of {', '.join(FORMATS)}",
                                    source=path, field="format", value=fmt))
-    if not path.exists():
-        raise WeatherError(problem("file not found", source=path))
+    require_file(path, WeatherError)  # the shared path rule: never opens a FIFO
     src = str(path)
     site_offset = quality.standard_utc_offset_h(site.timezone) if site is not None else None
     kwargs = {}
@@ -179,17 +229,19 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
         utc_offset_h=offset,
     )
     if lat is not None and lon is not None:
-        night_note = quality.check_night_irradiance(df, src, latitude=lat, longitude=lon,
-                                                    utc_offset_h=offset)
-        if night_note:
-            notes.append(night_note)
+        sun = dict(latitude=lat, longitude=lon, utc_offset_h=offset,
+                   elevations=quality.hour_end_elevations(df.index, lat, lon, offset))
+        notes += [n for n in (quality.check_night_irradiance(df, src, **sun),
+                              quality.check_daylight_zeros(df, src, **sun)) if n]
     else:
-        notes.append("no coordinates in the file and no [site]: night-irradiance check skipped")
+        notes.append("no coordinates in the file and no [site]: sun checks (night irradiance, "
+                     "daylight zeros) skipped")
     quality.check_dni_extraterrestrial(df, src)
     notes += quality.site_notes(latitude=raw.latitude, longitude=raw.longitude,
                                 altitude_m=raw.altitude_m, utc_offset_h=raw.utc_offset_h,
-                                site=site, site_offset_h=site_offset)
-    return _dataset(df, raw, fmt, offset, lat, lon, alt, fills, notes)
+                                site=site, site_offset_h=site_offset, source=src,
+                                allow_mismatch=allow_site_mismatch)
+    return _dataset(df, raw, fmt, offset, lat, lon, alt, fills, notes, path)
 
 
 #: Allowed range of the metadata a weather file carries.
@@ -212,7 +264,7 @@ def _check_metadata(raw: RawWeather, src: str) -> None:
         raise WeatherError(probs, headline=f"weather file metadata unusable in {src}")
 
 
-def _dataset(df, raw: RawWeather, fmt, offset, lat, lon, alt, fills, notes) -> xr.Dataset:
+def _dataset(df, raw: RawWeather, fmt, offset, lat, lon, alt, fills, notes, path) -> xr.Dataset:
     time = pd.DatetimeIndex(df.index).as_unit("ns")
     data_vars = {}
     for name in VARIABLES:
@@ -230,6 +282,7 @@ def _dataset(df, raw: RawWeather, fmt, offset, lat, lon, alt, fills, notes) -> x
         longitude=float(lon) if lon is not None else np.nan,
         altitude_m=float(alt) if alt is not None else np.nan,
         wind_height_m=float(raw.wind_height_m), fills=fills, notes="; ".join(notes),
+        path=str(path),
     )
     return ds
 

@@ -44,10 +44,22 @@ Sun (:func:`check_night_irradiance`, :func:`check_dni_extraterrestrial`)
     labels, e.g. the CSWD typical year of Dongsheng) is kept and noted. DNI
     above the extraterrestrial normal irradiance
     (:func:`pvlib.irradiance.get_extra_radiation`) by more than 1 % is an error.
+Daylight zeros (:func:`check_daylight_zeros`)
+    GHI below 1 W m-2 through 6 or more consecutive hours of full daylight (the
+    sun above 10 deg at both ends of each hour; nights in between do not break
+    the run) cannot be weather: even under the thickest overcast diffuse light
+    exceeds that, so such a run is a logger outage recorded as 0 instead of
+    missing. When such runs cover more than 2 % of the full-daylight hours it
+    is an error (leave those cells empty to have them filled, or rejected, by
+    the gap rules); up to 2 % (real station years have a day or two, e.g. the
+    CSWD Dongsheng year: 20 h, 0.6 %) it is a loud warning ("daylight zeros")
+    in the run's output and report: PV yield is understated by about as much.
 Site (:func:`site_notes`)
     The data's own coordinates differing from ``[site]`` by more than 0.5 deg,
-    altitude by more than 200 m, or a different UTC offset give a note (a
-    warning in the run's output), not an error.
+    or its altitude by more than 200 m, is an error (PV and wind would come from
+    another place) unless ``[weather] allow_site_mismatch = true``; then it is a
+    note the run prints as a loud warning. A different UTC offset is a note
+    (times are kept in the data's own offset).
 
 References
 ----------
@@ -75,7 +87,9 @@ __all__ = [
     "fill_gaps",
     "check_night_irradiance",
     "check_dni_extraterrestrial",
+    "check_daylight_zeros",
     "site_notes",
+    "loud_warnings",
 ]
 
 IRRADIANCE = ("ghi", "dni", "dhi")
@@ -91,9 +105,31 @@ NIGHT_FRACTION_ALLOWED = 0.01
 NIGHT_FRACTION_ERROR = 0.10
 #: Relative tolerance of the DNI ≤ extraterrestrial check.
 DNI_ETR_TOLERANCE = 0.01
-#: Site metadata differences that trigger a note.
+#: Site metadata differences that make a site mismatch.
 SITE_MAX_DEG = 0.5
 SITE_MAX_ALTITUDE_M = 200.0
+#: GHI below this is "zero" in the daylight-zeros rule [W m-2].
+DAYLIGHT_ZERO_W_M2 = 1.0
+#: Solar elevation above which an hour is full daylight at both its ends [deg].
+DAYLIGHT_ELEVATION_DEG = 10.0
+#: Consecutive full-daylight hours of zero GHI that count as an outage [h].
+DAYLIGHT_ZERO_MAX_H = 6
+#: Share of full-daylight hours in outage runs above which the file is an error [-].
+DAYLIGHT_ZERO_ERROR_FRACTION = 0.02
+#: Notes a run prints (and its report shows) as loud warnings, by their first words.
+LOUD_NOTES = ("site mismatch", "daylight zeros")
+
+
+def loud_warnings(notes: str | None) -> list[str]:
+    """The weather notes (``"; "``-joined) a run must shout, as warning lines."""
+    out = []
+    for note in str(notes or "").split("; "):
+        if note.startswith(LOUD_NOTES):
+            allowed = (" — allowed by [weather] allow_site_mismatch: PV and wind come from "
+                       "weather measured at that other place" if note.startswith("site mismatch")
+                       else "")
+            out.append(f"WARNING weather {note}{allowed}")
+    return out
 
 
 def _when(ts) -> str:
@@ -399,9 +435,35 @@ def fill_gaps(df: pd.DataFrame, source: str, *, max_fill_hours: int, max_fill_fr
 # ---------------------------------------------------------------------------
 
 
+def hour_end_elevations(index, latitude: float, longitude: float,
+                        utc_offset_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Solar elevation at the start and at the end of every hour [deg].
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Naive local standard time, period-beginning labels.
+    latitude, longitude : float
+        [deg].
+    utc_offset_h : float
+        Standard UTC offset of ``index`` [h].
+    """
+    import pvlib
+
+    tz = datetime.timezone(datetime.timedelta(hours=float(utc_offset_h)))
+    start = pd.DatetimeIndex(index).tz_localize(tz)
+    edges = start.union(start + _HOUR)  # one solar-position call for both ends of every hour
+    elev = pd.Series(
+        pvlib.solarposition.get_solarposition(edges, latitude, longitude)["elevation"].to_numpy(),
+        index=edges)
+    return elev.reindex(start).to_numpy(), elev.reindex(start + _HOUR).to_numpy()
+
+
 def check_night_irradiance(df: pd.DataFrame, source: str, *, latitude: float, longitude: float,
-                           utc_offset_h: float) -> str:
+                           utc_offset_h: float, elevations=None) -> str:
     """GHI in the dark: an error naming the hours and the likely time shift (see module Rules).
+
+    ``elevations``: :func:`hour_end_elevations` of ``df.index`` when already computed.
 
     Returns
     -------
@@ -415,19 +477,11 @@ def check_night_irradiance(df: pd.DataFrame, source: str, *, latitude: float, lo
         More than 1 % of night hours (and at least 3) carry GHI and either
         more than 10 % do or the data look shifted by 2 h or more.
     """
-    import pvlib
-
     if "ghi" not in df or len(df) < 2:
         return ""
-    tz = datetime.timezone(datetime.timedelta(hours=float(utc_offset_h)))
     times = pd.DatetimeIndex(df.index)
-    start = times.tz_localize(tz)
-    edges = start.union(start + _HOUR)  # one solar-position call for both ends of every hour
-    elev = pd.Series(
-        pvlib.solarposition.get_solarposition(edges, latitude, longitude)["elevation"].to_numpy(),
-        index=edges)
-    night = ((elev.reindex(start).to_numpy() < NIGHT_ELEVATION_DEG)
-             & (elev.reindex(start + _HOUR).to_numpy() < NIGHT_ELEVATION_DEG))
+    begin, end = elevations or hour_end_elevations(times, latitude, longitude, utc_offset_h)
+    night = (begin < NIGHT_ELEVATION_DEG) & (end < NIGHT_ELEVATION_DEG)
     ghi = df["ghi"].to_numpy(dtype="float64")
     bad = night & (np.nan_to_num(ghi) > NIGHT_GHI_TOLERANCE_W_M2)
     n_night = int(night.sum())
@@ -479,25 +533,89 @@ def check_dni_extraterrestrial(df: pd.DataFrame, source: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-def site_notes(*, latitude, longitude, altitude_m, utc_offset_h, site, site_offset_h) -> list[str]:
-    """Notes when the data's own metadata differ from the ``[site]`` (see module Rules)."""
-    notes = []
+def site_notes(*, latitude, longitude, altitude_m, utc_offset_h, site, site_offset_h,
+               source: str | None = None, allow_mismatch: bool = False) -> list[str]:
+    """Compare the data's own metadata with the ``[site]`` (see module Rules).
+
+    Returns
+    -------
+    list of str
+        Notes: a different UTC offset; with ``allow_mismatch`` also the
+        coordinate and altitude mismatches (each starting "site mismatch").
+
+    Raises
+    ------
+    WeatherError
+        Coordinates more than 0.5 deg or altitude more than 200 m from the
+        ``[site]``, unless ``allow_mismatch``.
+    """
     if site is None:
-        return notes
+        return []
+    mismatches = []
     if latitude is not None and longitude is not None:
         dlat = abs(latitude - site.latitude)
         dlon = abs((longitude - site.longitude + 180) % 360 - 180)
         if max(dlat, dlon) > SITE_MAX_DEG:
-            notes.append(
+            mismatches.append(
                 f"site mismatch: weather data at {latitude:.2f} N, {longitude:.2f} E, "
                 f"[site] at {site.latitude:.2f} N, {site.longitude:.2f} E "
                 f"(> {SITE_MAX_DEG:g} deg apart)")
     if altitude_m is not None and abs(altitude_m - site.altitude_m) > SITE_MAX_ALTITUDE_M:
-        notes.append(
+        mismatches.append(
             f"site mismatch: weather data altitude {altitude_m:.0f} m, [site] altitude_m "
             f"{site.altitude_m:.0f} m (> {SITE_MAX_ALTITUDE_M:g} m apart)")
+    if mismatches and not allow_mismatch:
+        raise WeatherError(
+            [problem(f"{m}: this weather is from another place than [site]; use your site's "
+                     "weather, correct [site], or set [weather] allow_site_mismatch = true",
+                     source=source, field="[site]") for m in mismatches],
+            headline=f"weather file does not match [site]: {source}")
+    notes = list(mismatches)
     if utc_offset_h is not None and site_offset_h is not None and abs(utc_offset_h - site_offset_h) > 1e-9:
         notes.append(
-            f"site mismatch: weather data in UTC{utc_offset_h:+g} h, [site] timezone "
+            f"UTC offset differs: weather data in UTC{utc_offset_h:+g} h, [site] timezone "
             f"{site.timezone} is UTC{site_offset_h:+g} h (times kept in the data's offset)")
     return notes
+
+
+def check_daylight_zeros(df: pd.DataFrame, source: str, *, latitude: float, longitude: float,
+                         utc_offset_h: float, elevations=None) -> str:
+    """GHI of zero through hours of full daylight (see module Rules).
+
+    ``elevations``: :func:`hour_end_elevations` of ``df.index`` when already computed.
+
+    Returns
+    -------
+    str
+        A "daylight zeros" note (a loud warning) when outage runs cover at most
+        :data:`DAYLIGHT_ZERO_ERROR_FRACTION` of the full-daylight hours; '' when none.
+
+    Raises
+    ------
+    WeatherError
+        Runs of :data:`DAYLIGHT_ZERO_MAX_H` or more consecutive full-daylight
+        hours (nights in between skipped) with GHI below
+        :data:`DAYLIGHT_ZERO_W_M2` cover more of them.
+    """
+    if "ghi" not in df or len(df) < DAYLIGHT_ZERO_MAX_H:
+        return ""
+    begin_elev, end_elev = elevations or hour_end_elevations(df.index, latitude, longitude,
+                                                             utc_offset_h)
+    hours = np.flatnonzero((begin_elev > DAYLIGHT_ELEVATION_DEG) & (end_elev > DAYLIGHT_ELEVATION_DEG))
+    zero = df["ghi"].to_numpy(dtype="float64")[hours] < DAYLIGHT_ZERO_W_M2
+    runs = [r for r in _runs(zero) if r[1] >= DAYLIGHT_ZERO_MAX_H]
+    if not runs:
+        return ""
+    first, length = max(runs, key=lambda r: r[1])
+    total = sum(r[1] for r in runs)
+    what = (f"GHI < {DAYLIGHT_ZERO_W_M2:g} W m-2 through {length} consecutive hours of full "
+            f"daylight (sun above {DAYLIGHT_ELEVATION_DEG:g} deg) from "
+            f"{_when(df.index[hours[first]])} to {_when(df.index[hours[first + length - 1]])}; "
+            f"{len(runs)} such run(s), {total} h = {total / hours.size:.1%} of full-daylight hours")
+    if total > DAYLIGHT_ZERO_ERROR_FRACTION * hours.size:
+        raise WeatherError(problem(
+            f"{what}: logger outages written as 0? Even thick overcast gives diffuse light; leave "
+            f"missing hours empty so the gap rules fill or reject them (at most "
+            f"{DAYLIGHT_ZERO_ERROR_FRACTION:.0%} of daylight hours may be such zeros)",
+            source=source, field="ghi", value=float(df["ghi"].iloc[hours[first]])))
+    return f"daylight zeros: {what} — outages written as 0, kept: PV yield understated by about as much"

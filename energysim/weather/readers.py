@@ -404,16 +404,42 @@ _EPW_MISSING = {"ghi": 9999.0, "dni": 9999.0, "dhi": 9999.0, "temp_air": 99.9,
                 "wind_speed": 999.0, "pressure": 999999.0}
 
 
+#: The eight header lines of an EPW file, in order (EnergyPlus Auxiliary Programs, Weather Converter).
+EPW_HEADER = ("LOCATION", "DESIGN CONDITIONS", "TYPICAL/EXTREME PERIODS", "GROUND TEMPERATURES",
+              "HOLIDAYS/DAYLIGHT SAVINGS", "COMMENTS 1", "COMMENTS 2", "DATA PERIODS")
+
+
+def _check_epw_header(path: Path) -> None:
+    """The 8 EPW header lines, each in its place: pvlib skips a fixed number of lines, so a
+    missing one would make it read the first data row as a header and shift the rest."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            keys = [fh.readline().split(",", 1)[0].strip().upper() for _ in EPW_HEADER]
+    except OSError as exc:
+        raise _fail(f"not a readable EPW file ({_first_line(exc)})", path) from None
+    if keys != list(EPW_HEADER):
+        missing = [k for k in EPW_HEADER if k not in keys]
+        where = next(i for i, (k, want) in enumerate(zip(keys, EPW_HEADER, strict=True)) if k != want)
+        raise _fail(
+            f"EPW header line {where + 1} must start with {EPW_HEADER[where]!r}"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+            + "; an EPW file has 8 header lines (" + ", ".join(EPW_HEADER)
+            + ") before its hourly rows, which would otherwise be read shifted",
+            path, field="header", value=keys[where][:40])
+
+
 def read_epw(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
     """EnergyPlus weather (EPW) via :func:`pvlib.iotools.read_epw`.
 
     pvlib labels the EPW hour ``h`` (ending at ``h``) as ``h − 1``: period-beginning.
     The EPW missing-value codes become NaN. A file whose rows span several
-    calendar years (a typical year) is relabelled to one year.
+    calendar years (a typical year) is relabelled to one year. The 8 header
+    lines are checked first (:data:`EPW_HEADER`).
     """
     import pvlib
 
     path = Path(path)
+    _check_epw_header(path)
     data, meta = _call_reader(pvlib.iotools.read_epw, path, "EPW", str(path))
     df = _frame(
         data,
