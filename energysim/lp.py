@@ -287,7 +287,12 @@ def _merged(expr: Expr) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run_interruptible(h) -> None:
-    """``h.run()`` in a thread; on KeyboardInterrupt cancel HiGHS, wait, re-raise."""
+    """``h.run()`` in a thread; on an interrupt cancel HiGHS, wait for it, re-raise.
+
+    Any BaseException (Ctrl-C, the CLI's SIGTERM interrupt) stops the solve
+    within HiGHS's next check and only then propagates: leaving the worker thread
+    running inside C++ while the interpreter exits would abort the process.
+    """
     import threading
 
     done = threading.Event()
@@ -303,7 +308,7 @@ def _run_interruptible(h) -> None:
     try:
         while not done.wait(0.05):
             pass
-    except KeyboardInterrupt:
+    except BaseException:
         h.cancelSolve()
         done.wait()
         raise
