@@ -46,7 +46,7 @@ from energysim.config import ParkConfig
 from energysim.lp import Expr, LinearProgram
 from energysim.timeaxis import HOURS_PER_YEAR, annual_scale
 
-__all__ = ["Operation", "add_operation", "UNMET_PENALTY_FACTOR", "green_rules"]
+__all__ = ["Operation", "add_operation", "UNMET_PENALTY_FACTOR", "green_rules", "HOOKS"]
 
 #: Unmet load costs this multiple of the dearest import (price + premium) per MWh:
 #: large enough that the LP serves every MWh it can, small enough to keep the LP
@@ -75,6 +75,12 @@ class Operation:
     unmet_cost: Expr = field(default_factory=Expr.zero)
     total_load: float = 0.0
     unmet_penalty_per_mwh: float = 0.0
+    #: extra terms of the balance row, (cols, coef) per step: supply > 0, consumption < 0
+    balance_terms: list = field(default_factory=list)
+    #: extra terms of the imports-only-serve-load row (consumption the grid may also serve)
+    serve_terms: list = field(default_factory=list)
+    #: extra energy cost [money units/yr] (products, sales, penalties of an extension)
+    extra_cost: list = field(default_factory=list)
 
     def total(self, name: str, scale: float = 1.0) -> Expr:
         """Weighted energy of flow ``name`` over the horizon (model units) x ``scale``."""
@@ -99,6 +105,15 @@ def green_rules(park: ParkConfig, represented_h: float):
         "hourly": (volume / HOURS_PER_YEAR, math.inf, None),
     }
     return by_matching[park.grid.green_matching]
+
+
+#: Extensions of the operation, each ``hook(lp, park, op, tag)``: called after the grid and
+#: battery flows exist and before the balance, battery and energy rows are built. A hook
+#: adds its own columns and rows (block names ending in ``tag``), puts its flows in
+#: ``op.flows``, and its terms in ``op.balance_terms`` / ``op.serve_terms`` /
+#: ``op.extra_cost``; it does nothing when the park does not use it, so a park without
+#: the extension builds exactly the program it did before.
+HOOKS: list = []
 
 
 def _add_flows(lp: LinearProgram, park: ParkConfig, data, tag: str) -> dict:
@@ -138,10 +153,11 @@ def _add_balance(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) -
     load = data.load / P
     supply = [(caps["pv"], data.pv_pu), (caps["wind"], data.wind_pu)] + _terms(
         flows, ("import_green", 1.0), ("import_regular", 1.0), ("discharge", 1.0), ("unmet", 1.0),
-        ("charge", -1.0), ("export", -1.0))
+        ("charge", -1.0), ("export", -1.0)) + op.balance_terms
     op.rows["balance"] = lp.add_constraints(f"balance{tag}", supply, lb=load, n=data.hours)
-    grid_terms = _terms(flows, ("import_green", 1.0), ("import_regular", 1.0), ("unmet", 1.0))
-    if flows["import_regular"] is not None or flows["unmet"] is not None:
+    grid_terms = _terms(flows, ("import_green", 1.0), ("import_regular", 1.0),
+                        ("unmet", 1.0)) + op.serve_terms
+    if flows["import_regular"] is not None or flows["unmet"] is not None or op.serve_terms:
         op.rows["serve_load"] = lp.add_constraints(f"serve_load{tag}", grid_terms, ub=load,
                                                    n=data.hours)
         if flows["unmet"] is not None:
@@ -204,7 +220,7 @@ def _add_energies(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) 
         cost.append(Expr.of(op.flows["import_regular"], wdt * price))
     if op.flows["export"] is not None:
         cost.append(Expr.of(op.flows["export"], -wdt * grid.export_price_per_mwh))
-    op.energy_cost = Expr.sum(cost)
+    op.energy_cost = Expr.sum(cost + op.extra_cost)
     if op.flows["unmet"] is not None:
         op.unmet_cost = Expr.of(op.flows["unmet"], wdt * op.unmet_penalty_per_mwh)
 
@@ -234,6 +250,8 @@ def add_operation(lp: LinearProgram, park: ParkConfig, data, caps: dict[str, int
         No share target rows: :mod:`energysim.sizing.targets` adds them.
     """
     op = Operation(data=data, caps=caps, flows=_add_flows(lp, park, data, tag))
+    for hook in HOOKS:  # extensions: their columns, rows and terms, before the balance
+        hook(lp, park, op, tag)
     _add_balance(lp, park, op, tag)
     _add_battery(lp, park, op, tag)
     _add_energies(lp, park, op, tag)
