@@ -17,10 +17,11 @@ import pytest
 import xarray as xr
 
 from energysim.config import park_from_dict
+from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
 from energysim.economics import asset_costs
 from energysim.errors import SolverError
 from energysim.sizing import size
-from energysim.sizing.model import build_model, common_scaling, problem_data, with_scaling
+from energysim.sizing.model import build_model
 from energysim.sizing.robust import robust_rule_holds
 
 pypsa.options.api.legacy_string_dtype = True

@@ -34,6 +34,7 @@ import pandas as pd
 import xarray as xr
 
 from energysim.config import ParkConfig
+from energysim.dispatch.inputs import ProblemData, problem_data, with_scaling
 from energysim.errors import ConfigError, InfeasibleTargetError, SolverError, problem
 from energysim.nomenclature import QUANTITIES
 from energysim.pathways.config import (
@@ -51,7 +52,6 @@ from energysim.pathways.model import (
     set_period_targets,
     solution_of,
 )
-from energysim.sizing.model import ProblemData, problem_data, with_scaling
 from energysim.sizing.reduce import reduced_problem
 from energysim.sizing.solve import SolverInfo, Status, make_solver, solve
 from energysim.timeaggregation import DAY_H

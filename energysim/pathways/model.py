@@ -22,7 +22,7 @@ by the annuity. Objective (present value, money of ``base_year``):
     W_p = \sum_{j=0}^{n_p - 1} (1 + r)^{-(Y_p - Y_0 + j)}
 
 with :math:`B` the builds, :math:`E_p` the period's energy cost per year from
-its (representative) hours (:func:`energysim.sizing.operation.add_operation`),
+its (representative) hours (:func:`energysim.dispatch.program.add_operation`),
 :math:`n_p` the years the period stands for and :math:`Y_0` the base year.
 Capacity of technology k in period p: existing + :math:`\sum_{p' \in A(p)} B_{k,p'}`,
 within that period's ``min``/``max``/land bounds.
@@ -43,10 +43,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from energysim.config import Capacities, ParkConfig
+from energysim.dispatch.inputs import ProblemData, common_scaling
+from energysim.dispatch.program import Operation, add_operation
 from energysim.lp import Expr, LinearProgram
 from energysim.sizing.decisions import decisions
-from energysim.sizing.model import ProblemData, common_scaling
-from energysim.sizing.operation import Operation, add_operation
 from energysim.sizing.targets import TargetRows, add_targets
 
 __all__ = [

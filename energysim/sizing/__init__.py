@@ -9,7 +9,7 @@ Public API
 - :func:`dispatch_lp` — perfect-foresight LP dispatch at fixed capacities.
 
 The program (:mod:`~energysim.sizing.model`: capacities and cost;
-:mod:`~energysim.sizing.operation`: hourly operation;
+:mod:`~energysim.dispatch.program`: hourly operation;
 :mod:`~energysim.sizing.targets`: share targets) is built from whole arrays and
 solved by HiGHS directly (:mod:`energysim.lp`); solving in
 :mod:`~energysim.sizing.solve`, infeasible targets in

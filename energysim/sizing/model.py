@@ -4,7 +4,7 @@ Built from whole arrays into a :class:`~energysim.lp.LinearProgram` (no per-hour
 Python rules) and held in one HiGHS instance (:class:`~energysim.lp.Solver`):
 targets are row bounds and asset costs column costs, so a frontier, a sweep or
 a decomposition changes them and re-solves from the last basis. The hourly
-formulation is documented in :mod:`energysim.sizing.operation`, the share
+formulation is documented in :mod:`energysim.dispatch.program`, the share
 targets and their robustness over weather years in
 :mod:`energysim.sizing.targets`.
 
@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
-import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
-from energysim.errors import ProfileError, problem
+from energysim.dispatch.inputs import (
+    ProblemData,
+    Scaling,
+    problem_data,
+)
+from energysim.dispatch.program import Operation, add_operation
 from energysim.lp import Expr, LinearProgram
 from energysim.sizing.decisions import Decision, decisions, land_limit, model_values
-from energysim.sizing.operation import Operation, add_operation
 from energysim.sizing.targets import TargetRows, add_targets
-from energysim.timeaxis import HOURS_PER_YEAR, represented_hours
 
 __all__ = [
     "Scaling",
@@ -49,106 +51,6 @@ __all__ = [
 ]
 
 _REQUIRED = ("pv_pu", "wind_pu", "load")
-
-
-@dataclass(frozen=True)
-class Scaling:
-    """Units the model works in: one power unit = ``power_mw`` MW, one money unit = ``money``.
-
-    Chosen as powers of ten near the mean load and the annual energy bill, so
-    hourly flows and the objective are O(1) and HiGHS sees well-conditioned numbers.
-    """
-
-    power_mw: float
-    money: float
-
-    @classmethod
-    def for_problem(cls, mean_load_mw: float, price_per_mwh: float) -> Scaling:
-        """Scaling for a park of mean load [MW] and typical import price [money/MWh]."""
-        power = 10.0 ** round(math.log10(max(mean_load_mw, 1e-6)))
-        bill = max(mean_load_mw, 1e-6) * HOURS_PER_YEAR * max(abs(price_per_mwh), 1.0)
-        return cls(power_mw=power, money=10.0 ** round(math.log10(bill)))
-
-
-@dataclass(frozen=True)
-class ProblemData:
-    """Plain arrays and numbers of one sizing problem, in physical units (MW, MWh, money).
-
-    Built by :func:`problem_data`; :func:`build_model` converts them to model units.
-    """
-
-    pv_pu: np.ndarray
-    wind_pu: np.ndarray
-    load: np.ndarray
-    price: np.ndarray  # import price [money/MWh], hourly
-    hours: int
-    dt_h: float
-    scaling: Scaling
-    #: How many hours each model hour stands for (representative days); None = 1 each.
-    weight: np.ndarray | None = None
-    #: The battery is cyclic within consecutive segments of this many hours
-    #: (typical days); None = over the whole horizon.
-    segment_h: int | None = None
-
-    @property
-    def hour_weight(self) -> np.ndarray:
-        """Multiplicity of each model hour [-] (ones without representative days)."""
-        return np.ones(self.hours) if self.weight is None else self.weight
-
-    @property
-    def represented_h(self) -> float:
-        """Hours the horizon stands for [h]: the weighted hours x dt."""
-        return represented_hours(self.hours, self.dt_h, self.weight)
-
-
-def _array(profiles: xr.Dataset, name: str) -> np.ndarray:
-    values = np.asarray(profiles[name].values, dtype=float)
-    if not np.all(np.isfinite(values)):
-        bad = int(np.flatnonzero(~np.isfinite(values))[0])
-        raise ProfileError(
-            problem("must be finite in every hour", field=f"profiles.{name}[{bad}]", value=values[bad])
-        )
-    return values
-
-
-def problem_data(park: ParkConfig, profiles: xr.Dataset) -> ProblemData:
-    """Check a Profiles Dataset and extract the arrays the model needs.
-
-    Parameters
-    ----------
-    park : ParkConfig
-        Validated park config (flat import price when the Dataset has no series).
-    profiles : xarray.Dataset
-        Hourly ``pv_pu`` [MW/MWp], ``wind_pu`` [MW/MW], ``load`` [MW] on dim
-        ``time``; optional ``import_price_per_mwh`` [money/MWh].
-    """
-    missing = [name for name in _REQUIRED if name not in profiles]
-    if missing:
-        raise ProfileError(
-            problem(f"Profiles Dataset lacks {', '.join(missing)}; needs {', '.join(_REQUIRED)}",
-                    field="profiles")
-        )
-    hours = int(profiles.sizes.get("time", 0))
-    if hours < 2:
-        raise ProfileError(problem("needs at least 2 hours", field="profiles.time", value=hours))
-    load = _array(profiles, "load")
-    if load.min() < 0:
-        raise ProfileError(problem("load must be >= 0 MW", field="profiles.load", value=load.min()))
-    if load.sum() <= 0:
-        raise ProfileError(problem("total load must be positive to size for a share",
-                                   field="profiles.load", value=float(load.sum())))
-    pv_pu, wind_pu = _array(profiles, "pv_pu"), _array(profiles, "wind_pu")
-    for name, arr in (("pv_pu", pv_pu), ("wind_pu", wind_pu)):
-        if arr.min() < 0:
-            raise ProfileError(problem("per-unit output must be >= 0", field=f"profiles.{name}",
-                                       value=float(arr.min())))
-    if "import_price_per_mwh" in profiles:
-        price = _array(profiles, "import_price_per_mwh")
-    else:
-        price = np.full(hours, park.grid.import_price_per_mwh)
-    dt_h = float(profiles.attrs.get("dt_h", 1.0))
-    scaling = Scaling.for_problem(float(load.mean()), float(np.mean(np.abs(price))))
-    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling)
 
 
 def turbine_unit_mw(park: ParkConfig) -> float:
@@ -164,7 +66,7 @@ class SizingModel:
     """A built sizing program and its handles.
 
     ``caps`` are the capacity columns (model units), ``ops`` one
-    :class:`~energysim.sizing.operation.Operation` per horizon (weather year),
+    :class:`~energysim.dispatch.program.Operation` per horizon (weather year),
     ``targets`` the on-site and clean target rows, ``asset_cost`` and ``cost``
     expressions in money units per year.
     """
@@ -290,15 +192,3 @@ def asset_cost_expr(decs: dict[str, Decision], caps: dict[str, int], P: float, M
     """Annualised cost of new capacity [money units/yr]: existing capacity is sunk."""
     return Expr.sum(Expr.of(caps[k], d.annual_cost * d.scale * P / M, -d.annual_cost * d.existing / M)
                     for k, d in decs.items())
-
-
-def common_scaling(datas: Sequence[ProblemData]) -> Scaling:
-    """One scaling for several horizons: from the largest mean load and mean price."""
-    load = max(float(np.average(d.load, weights=d.hour_weight)) for d in datas)
-    price = max(float(np.mean(np.abs(d.price))) for d in datas)
-    return Scaling.for_problem(load, price)
-
-
-def with_scaling(datas: Sequence[ProblemData], scaling: Scaling) -> list[ProblemData]:
-    """The horizons' data with one shared scaling."""
-    return [replace(d, scaling=scaling) for d in datas]

@@ -34,16 +34,11 @@ import pandas as pd
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
+from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
 from energysim.errors import ConfigError, SolverError, problem
 from energysim.sizing.decisions import decisions
 from energysim.sizing.decomposition import GAP, decompose
-from energysim.sizing.model import (
-    SizingModel,
-    build_model,
-    common_scaling,
-    problem_data,
-    with_scaling,
-)
+from energysim.sizing.model import SizingModel, build_model
 from energysim.sizing.solve import SolverInfo, Status, make_solver, set_targets, solve
 from energysim.sizing.targets import ROBUSTNESS
 

@@ -1,7 +1,7 @@
 r"""One horizon's hourly operation as LP blocks: flows, balance, battery, energy cost.
 
 Built from whole arrays (:mod:`energysim.lp`), in model units (power unit
-``P`` MW, money unit ``M``; :class:`energysim.sizing.model.Scaling`). Given the
+``P`` MW, money unit ``M``; :class:`energysim.dispatch.inputs.Scaling`). Given the
 capacity columns, :func:`add_operation` adds one horizon (a year, a few weeks or
 typical days) and returns an :class:`Operation` holding the column and row
 indices and the expressions the targets, the objective and the readers need.
@@ -64,7 +64,7 @@ class Operation:
     money units per year.
     """
 
-    data: object  # energysim.sizing.model.ProblemData
+    data: object  # energysim.dispatch.inputs.ProblemData
     caps: dict[str, int]
     flows: dict[str, np.ndarray | None]
     rows: dict[str, np.ndarray] = field(default_factory=dict)
@@ -235,7 +235,7 @@ def add_operation(lp: LinearProgram, park: ParkConfig, data, caps: dict[str, int
         Receives the columns and rows (block names end in ``tag``).
     park : ParkConfig
         Battery and grid parameters.
-    data : energysim.sizing.model.ProblemData
+    data : energysim.dispatch.inputs.ProblemData
         Hourly arrays and the model's scaling; optional hour weights and
         battery segments (typical days).
     caps : dict
