@@ -140,10 +140,14 @@ def _series(name: str, values, n: int | None, source: str, ndim: int = 1) -> np.
         raise ProfileError(problem(
             f"must be a {ndim}-D array of {n if n is not None else 'N'} hours",
             source=source, field=name, value=f"shape {arr.shape}"))
-    bad = ~np.isfinite(arr) | (arr < 0) if name not in ("import_price_per_mwh",) else ~np.isfinite(arr)
+    signed = name == "import_price_per_mwh"
+    lo, hi = (arr.min(), arr.max()) if arr.size else (0.0, 0.0)
+    if np.isfinite(lo) and np.isfinite(hi) and (signed or lo >= 0):
+        return arr  # two reductions, no temporaries (a NaN makes both NaN)
+    bad = ~np.isfinite(arr) | (arr < 0) if not signed else ~np.isfinite(arr)
     if bad.any():
         idx = np.unravel_index(int(np.argmax(bad)), arr.shape)
-        rule = "must be finite" if name == "import_price_per_mwh" else "must be finite and >= 0"
+        rule = "must be finite" if signed else "must be finite and >= 0"
         raise ProfileError(problem(f"{rule} (first bad hour {idx[-1]})", source=source,
                                    field=name, value=float(arr[idx])))
     return arr
