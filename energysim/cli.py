@@ -369,8 +369,8 @@ def assumptions_table(park) -> Table:
 def lifetime(config: ConfigArg, out: OutOpt = None) -> None:
     """Every year of the project's life: degraded PV, wind and battery, load growth, replacements.
 
-    Cycles the weather years of [weather] ensemble_path (else the configured
-    weather). Writes OUT/lifetime.csv (one row per year) and OUT/lifetime.json
+    Cycles the weather years of the ensemble (weather.ensemble_path; else the
+    configured weather). Writes OUT/lifetime.csv (one row per year) and OUT/lifetime.json
     (net present cost from the yearly cash flows, assumptions, provenance).
     """
     from energysim.lifetime import simulate_lifetime
