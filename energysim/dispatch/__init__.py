@@ -1,6 +1,6 @@
 """The dispatch core: greedy load-following dispatch of one park, hour by hour.
 
-Three levels, all running the same Numba kernels (:mod:`energysim.dispatch.kernel`,
+Four levels, all running the same Numba kernels (:mod:`energysim.dispatch.kernel`,
 where the rules, the origin tracking of stored energy and the cyclic solve are
 documented):
 
@@ -9,6 +9,8 @@ documented):
 - :func:`kernel_rules` — :class:`DispatchParams` → the kernel's :class:`~kernel.Rules` record.
 - :func:`sweep` / :func:`sweep_years` — many capacity sets (and weather years)
   → annual totals only, in parallel (:mod:`energysim.dispatch.sweep`).
+- :func:`energysim.dispatch.life.run_life` — every year of a project's life
+  (ageing capacities, weather years) in one call (:mod:`energysim.lifetime`).
 
 This wrapper owns validation (project error types naming field, value and
 rule) and labelling; the kernels see only float64 arrays and scalars.
