@@ -96,18 +96,22 @@ __all__ = ["HOURLY", "TOTALS", "ROW", "COLUMN", "N_HOURLY", "N_TOTALS", "LANES",
            "Kit", "Rules", "make_rules", "year", "solve", "run_hourly", "sweep_scenarios"]
 
 
-def jit(fn=None, *, reassoc: bool = False, parallel: bool = False, inline: bool = False):
+def jit(fn=None, *, reassoc: bool = False, parallel: bool = False, inline: bool = False,
+        cache: bool = True):
     """The one compilation setting of the dispatch kernels.
 
     Cached on disk, no GIL held; ``reassoc`` allows re-associating sums
     (vectorised reductions; results depend only on the compiled code, so every
     caller gets the same bits), ``parallel`` enables ``prange``, ``inline``
     inlines the function into its callers in Numba's IR (so that a constant
-    argument folds away).
+    argument folds away). ``cache=False`` for functions calling jitted code of
+    other files: Numba's disk cache checks only the function's own file, so a
+    cached caller would keep running an old copy of a changed callee.
     """
     if fn is None:
-        return functools.partial(jit, reassoc=reassoc, parallel=parallel, inline=inline)
-    options = {"cache": True, "nogil": True, "parallel": parallel,
+        return functools.partial(jit, reassoc=reassoc, parallel=parallel, inline=inline,
+                                 cache=cache)
+    options = {"cache": cache, "nogil": True, "parallel": parallel,
                "inline": "always" if inline else "never"}
     if reassoc:
         options["fastmath"] = {"reassoc"}

@@ -69,7 +69,7 @@ class Aging(NamedTuple):
     replace_every_yr: int = 0  #: replace every so many years [yr]; 0: never
 
 
-@jit
+@jit(cache=False)  # calls kernel.py and degradation.py code (see kernel.jit)
 def _year_damage(aging, path, kit, rules, totals):
     """Cycle damage of one run [-] from its SoC path or its throughput (``aging.model``)."""
     if aging.model == _RAINFLOW and aging.dod_exponent == 1.0:  # the same sum, not counted
@@ -90,7 +90,7 @@ def _replace(aging, year, soh_end):
     return worn or due
 
 
-@jit
+@jit(cache=False)  # calls kernel.py and degradation.py code (see kernel.jit)
 def simulate_years(x, weather, load_factor, pv_factor, wind_factor, kit, rules, aging,
                    year_scale, out_totals, out_life):
     """Dispatch and age a park over its life, year by year.
