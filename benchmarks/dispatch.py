@@ -20,6 +20,14 @@ Measured in one run, on one machine, on the same input arrays:
 - ``thread_scaling``: sweep throughput with 2 Numba threads over 1
   (``numba.set_num_threads``).
 
+- ``lifetime_ms_per_project``: the 25-year Ordos lifetime simulation
+  (:func:`energysim.dispatch.life.run_life`: every year dispatched on its
+  weather year of the ensemble, rainflow-counted, aged, in one call), and
+  ``lifetime_ratio_vs_25_years``: that time over 25 cyclic single-year solves
+  (:func:`energysim.dispatch.kernel.solve`) of the same weather years at
+  nameplate (target <= 1.2). Its year one must equal the single-year solve
+  bit for bit.
+
 Timed runs are non-cyclic (one pass = one simulated year); ``cyclic_ns_per_hour``
 reports the full cyclic solve with the hourly record (``dispatch_arrays``) and
 its number of passes. Correctness checks (both modes; non-zero exit on failure):
@@ -163,6 +171,59 @@ def python_year(pv_pu, wind_pu, load, price, emission, kit: kernel.Kit, rules: k
     return [v * dt_h for v in totals], s_on
 
 
+def lifetime_benchmark(smoke: bool) -> dict:
+    """The Ordos lifetime (one call of the life kernel) against 25 single-year cyclic solves."""
+    from energysim.degradation import compound_decline
+    from energysim.dispatch import life
+    from energysim.lifetime import aging_rules
+    from energysim.profiles import build_profiles
+    from energysim.study import year_weathers
+
+    names = ("pv_pu", "wind_pu", "load", "import_price_per_mwh", "emission_factor_t_per_mwh")
+    try:
+        park = load_park(ROOT / "configs" / "ordos.toml")
+        weathers = list(year_weathers(park).values())[: 2 if smoke else None]
+        profiles = [build_profiles(park, weather=w) for w in weathers] or [build_profiles(park)]
+    except (ImportError, EnergysimError) as exc:
+        return {"lifetime_skipped": f"{type(exc).__name__}: weather not available"}
+    arrays = {n: np.stack([np.asarray(p[n].values, dtype=np.float64) for p in profiles])
+              for n in names}
+    years, hours = int(park.economics.project_life_yr), arrays["load"].shape[1]
+    caps = park.capacities()
+    kit = kernel.Kit(caps.pv_mw, caps.wind_mw, caps.battery_mwh, caps.battery_mw)
+    params = dispatch_params(park.battery, park.grid, caps)
+    age = np.arange(years)
+    run_args = (arrays, age, (1 + park.load.growth_pct_yr / 100) ** age,
+                compound_decline(park.pv.degradation_pct_yr, age),
+                compound_decline(park.wind.degradation_pct_yr, age), kit, params,
+                aging_rules(park.battery))
+    totals, rows = life.run_life(*run_args)  # compile
+    t_life = _best(lambda: life.run_life(*run_args), 2 if smoke else 10)
+    # k = 1 (the default) sums the cycles without counting them (degradation.variation_damage);
+    # k = 1.5 makes the kernel count every cycle (branchy: ~15 us per year)
+    counted = run_args[:-1] + (run_args[-1]._replace(dod_exponent=1.5),)
+    life.run_life(*counted)
+    t_counted = _best(lambda: life.run_life(*counted), 2 if smoke else 10)
+    rules, out = kernel_rules(params, hours), np.zeros(kernel.N_TOTALS)
+    series = [kernel.Series(*(arrays[n][w] for n in names)) for w in range(len(profiles))]
+    t_year = [_best(lambda s=s: kernel.solve(s, kit, rules, out), 3 if smoke else 20)
+              for s in series]
+    kernel.solve(series[0], kit, rules, out)
+    one = out * (8760.0 / hours)
+    reference = sum(t_year[k % len(t_year)] for k in range(years))
+    return {
+        "lifetime_years": years,
+        "lifetime_weather_years": len(profiles),
+        "lifetime_ms_per_project": t_life * 1e3,
+        "lifetime_reference_ms": reference * 1e3,
+        "lifetime_ratio_vs_25_years": t_life / reference,
+        "lifetime_ratio_rainflow_counted": t_counted / reference,
+        "lifetime_cyclic_runs": int(rows[:, life.LIFE.index("cyclic_iterations")].sum()),
+        "lifetime_replacements": int(rows[:, life.LIFE.index("replaced")].sum()),
+        "lifetime_year_one_identical": bool(np.array_equal(totals[0], one)),
+    }
+
+
 def run(smoke: bool) -> dict:
     arrays, params, kit, source = ordos_inputs()
     pv_pu, wind_pu, load = arrays["pv_pu"], arrays["wind_pu"], arrays["load"]
@@ -275,6 +336,7 @@ def run(smoke: bool) -> dict:
         "cores": os.cpu_count(),
         # other processes on the machine: thread scaling is only meaningful when this is < cores
         "load_average_1min": os.getloadavg()[0],
+        **lifetime_benchmark(smoke),
         "numba": numba.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -298,6 +360,13 @@ def main(argv=None) -> int:
             ("sweep scaling 1 -> 2 threads", f"{result['thread_scaling']:.2f}x", ">= 1.7x"),
             ("cyclic run with hourly record", f"{result['cyclic_ns_per_hour']:.1f} ns/h "
              f"({result['cyclic_passes']} passes)", "")]
+    if "lifetime_ms_per_project" in result:
+        rows += [("lifetime, 25 years, one call", f"{result['lifetime_ms_per_project']:.2f} ms "
+                  f"({result['lifetime_cyclic_runs']} runs)", ""),
+                 ("  vs 25 single-year solves", f"{result['lifetime_ratio_vs_25_years']:.2f}x",
+                  "<= 1.2x"),
+                 ("  the same, every cycle counted", f"{result['lifetime_ratio_rainflow_counted']:.2f}x",
+                  "(k = 1.5)")]
     print(f"dispatch benchmark ({result['mode']}, {result['hours']} h, {result['profiles']})")
     for label, value, target in rows:
         print(f"  {label:<32} {value:>28}  {target}")
@@ -308,6 +377,8 @@ def main(argv=None) -> int:
         failures.append("sweep totals differ from the single-scenario function")
     if result["balance_max_rel"] > BALANCE_RTOL:
         failures.append(f"energy balance off by {result['balance_max_rel']:.2e} relative")
+    if not result.get("lifetime_year_one_identical", True):
+        failures.append("lifetime year one differs from the single-year solve")
     if result["python_max_rel_diff"] > PYTHON_RTOL:
         failures.append(f"Python loop differs from the kernel by {result['python_max_rel_diff']:.2e}")
     for f in failures:

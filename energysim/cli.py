@@ -556,6 +556,41 @@ def assumptions_table(park) -> Table:
 
 
 @app.command()
+def lifetime(config: ConfigArg, out: OutOpt = None) -> None:
+    """Every year of the project's life: degraded PV, wind and battery, load growth, replacements.
+
+    Cycles the weather years of the ensemble (weather.ensemble_path; else the
+    configured weather). Writes OUT/lifetime.csv (one row per year) and OUT/lifetime.json
+    (net present cost from the yearly cash flows, assumptions, provenance).
+    """
+    from energysim.lifetime import simulate_lifetime
+
+    park = energysim.load_park(config)
+    with console.status(f"simulating {park.economics.project_life_yr:g} years of life…"):
+        result = simulate_lifetime(park)
+    paths = result.save(_out_dir(config, out))
+    console.print(lifetime_table(result))
+    console.print(f"wrote {paths['csv']}, {paths['json']}")
+
+
+def lifetime_table(result) -> Table:
+    """Years of life in one table: on-site share, battery health, replacements, cost."""
+    park, t = result.park, result.table
+    cur = park.economics.currency
+    target = park.targets.onsite_share
+    table = Table(title=f"{park.site.name} — {len(t)} years of life, NPC "
+                  f"{_money(result.npc, cur)}", title_justify="left", header_style="bold")
+    for name in ("year", "on-site share", "battery SoH", "cycles", "cost"):
+        table.add_column(name, justify="right")
+    for row in t.itertuples():
+        mark = "" if row.onsite_share >= target - 1e-9 else " (below target)"
+        table.add_row(str(row.year), _pct(row.onsite_share) + mark,
+                      _pct(row.battery_soh) + (" replaced" if row.replaced else ""),
+                      f"{row.battery_cycles:,.0f}", _money(row.cost, cur))
+    return table
+
+
+@app.command()
 def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML).", show_default=False)],
     scheduler: Annotated[

@@ -297,6 +297,9 @@ class LoadConfig(_Section):
         3.0, ge=0, le=50, description="Std. dev. of hour-to-hour random variation [% of hourly load]."
     )
     seed: int = Field(0, ge=0, description="Seed of the load noise (results are reproducible).")
+    growth_pct_yr: float = Field(
+        0.0, ge=-50, le=100,
+        description="Load growth per year of life [%/yr], compounded (lifetime runs).")
     tenants: list[TenantConfig] = Field(
         default_factory=list,
         description="More consumers ([[load.tenants]]: name, annual_mwh, shape), added to the park load.",
@@ -345,6 +348,10 @@ class PVConfig(_Asset):
         0.0, ge=0, le=1, description="Rear/front efficiency ratio; 0 = monofacial [-]."
     )
     availability_pct: float = Field(99.0, gt=0, le=100, description="Plant availability [%].")
+    degradation_pct_yr: float = Field(
+        0.5, ge=0, le=10,
+        description="Output decline per year of age [%/yr], compounded (lifetime runs); median "
+                    "0.5 %/yr of field studies (Jordan & Kurtz, Prog. Photovolt. 21, 2013).")
     capex_per_kw: float = Field(
         3000.0, ge=0, le=1e5,
         description="Capex per kWp [money/kW]; 3 000 CNY/kW: 2024 PV EPC bids averaged 3.30 CNY/W "
@@ -386,6 +393,11 @@ class WindConfig(_Asset):
     losses_pct: float = Field(
         10.0, ge=0, lt=100, description="Farm losses: wake, availability, electrical [%]."
     )
+    degradation_pct_yr: float = Field(
+        0.0, ge=0, le=10,
+        description="Output decline per year of age [%/yr], compounded (lifetime runs); 0 by "
+                    "default, 1.6 %/yr measured on the UK fleet (Staffell & Green, Renew. "
+                    "Energy 66, 2014).")
     capex_per_kw: float = Field(
         4000.0, ge=0, le=1e5,
         description="Capex [money/kW]; 4 000 CNY/kW: onshore all-in ~4 200 CNY/kW national average "
@@ -467,6 +479,35 @@ class BatteryConfig(_Section):
         2.0, ge=0, le=50, description="Fixed O&M [% of capex per yr]; assumption (no Chinese source)."
     )
     lifetime_yr: float = Field(15.0, gt=0, le=100, description="Economic lifetime [yr].")
+    degradation: Literal["rainflow", "throughput", "none"] = Field(
+        "rainflow",
+        description="Cycle fade of lifetime runs: rainflow-counted SoC cycles on the cycle-life "
+                    "curve, equivalent full cycles (throughput), or none.")
+    cycle_life: float = Field(
+        6000.0, gt=0, le=1e6,
+        description="Cycles at 100 % depth of discharge to cycle_life_end_soh [cycles]; FACTS.md "
+                    "~6 000 for LFP (280 Ah cells, 25 degC).")
+    cycle_life_dod_exponent: float = Field(
+        1.0, gt=0, le=5,
+        description="k of N(DoD) = cycle_life x DoD^-k [-]; 1: every depth delivers the same "
+                    "energy over life (LFP fade follows Ah throughput: Wang et al., J. Power "
+                    "Sources 196, 2011) (assumption).")
+    cycle_life_end_soh: float = Field(
+        0.8, gt=0, lt=1, description="State of health at the end of the rated cycle life [-].")
+    calendar_fade_pct_yr: float = Field(
+        1.3, ge=0, le=20,
+        description="Capacity lost per year with time alone [%/yr] (assumption: no sourced figure "
+                    "(FACTS.md); grid LFP losing 20-30 % in its first decade at ~1 cycle/day, "
+                    "of which ~12 % is cycle fade, leaves 0.8-1.8 %/yr).")
+    replace_at_soh: float | None = Field(
+        0.7, gt=0, lt=1,
+        description="Replace the battery when its state of health falls below this [-] "
+                    "(assumption: 70 %, the low end of FACTS.md's end of life); none: never.")
+    replace_every_yr: int | None = Field(
+        None, ge=1, le=100, description="Also replace the battery every so many years [yr].")
+    replacement_cost_decline_pct_yr: float = Field(
+        0.0, ge=0, le=50,
+        description="Yearly decline of the battery replacement cost from today's capex [%/yr].")
 
     @model_validator(mode="after")
     def _consistent(self):

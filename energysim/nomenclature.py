@@ -119,6 +119,29 @@ QUANTITIES.update({
     "error": Quantity("text", "why the scenario has no result (e.g. infeasible target)"),
 })
 
+# lifetime: one row per year of life (energysim.lifetime, lifetime.csv)
+QUANTITIES.update({
+    "weather_year": Quantity("yr", "weather year the year of life runs on"),
+    "load_factor": Quantity("1", "load relative to year one (growth)"),
+    "pv_factor": Quantity("1", "PV output relative to new (degradation)"),
+    "wind_factor": Quantity("1", "wind output relative to new (degradation)"),
+    "battery_soh": Quantity("1", "battery state of health (usable energy / nameplate)"),
+    "battery_energy_mwh": Quantity("MWh", "battery usable energy in the year"),
+    "replaced": Quantity("bool", "battery replaced at the start of the year"),
+    "battery_damage": Quantity("1", "battery cycle damage of the year (Miner sum)"),
+    "battery_fade_cycle": Quantity("1", "battery capacity lost to cycling in the year"),
+    "battery_fade_calendar": Quantity("1", "battery capacity lost to time in the year"),
+    "om_cost": Quantity("money yr-1", "fixed O&M of the year"),
+    "energy_cost": Quantity("money yr-1", "energy cost of the year (imports, green premium, "
+                                          "minus exports)"),
+    "replacement_cost": Quantity("money yr-1", "replacements in the year"),
+    "cost": Quantity("money yr-1", "cost of the year (O&M + energy + replacements)"),
+    "cash_flow": Quantity("money yr-1", "cash flow of the year (minus its cost)"),
+    "discount_factor": Quantity("1", "present value of 1 paid in the year"),
+    "discounted_cost": Quantity("money", "present value of the year's cost"),
+    "npc": Quantity("money", "net present cost over the project life"),
+})
+
 #: Hourly flows in the energy balance, by side (DESIGN.md).
 FLOWS_IN = ("pv", "wind", "import_green", "import_regular", "discharge", "unmet")
 FLOWS_OUT = ("load", "charge", "export", "curtail")

@@ -1,6 +1,6 @@
 """The dispatch core: greedy load-following dispatch of one park, hour by hour.
 
-Three levels, all running the same Numba kernels (:mod:`energysim.dispatch.kernel`,
+Four levels, all running the same Numba kernels (:mod:`energysim.dispatch.kernel`,
 where the rules, the origin tracking of stored energy and the cyclic solve are
 documented):
 
@@ -9,6 +9,8 @@ documented):
 - :func:`kernel_rules` — :class:`DispatchParams` → the kernel's :class:`~kernel.Rules` record.
 - :func:`sweep` / :func:`sweep_years` — many capacity sets (and weather years)
   → annual totals only, in parallel (:mod:`energysim.dispatch.sweep`).
+- :func:`energysim.dispatch.life.run_life` — every year of a project's life
+  (ageing capacities, weather years) in one call (:mod:`energysim.lifetime`).
 
 This wrapper owns validation (project error types naming field, value and
 rule) and labelling; the kernels see only float64 arrays and scalars.
@@ -140,10 +142,14 @@ def _series(name: str, values, n: int | None, source: str, ndim: int = 1) -> np.
         raise ProfileError(problem(
             f"must be a {ndim}-D array of {n if n is not None else 'N'} hours",
             source=source, field=name, value=f"shape {arr.shape}"))
-    bad = ~np.isfinite(arr) | (arr < 0) if name not in ("import_price_per_mwh",) else ~np.isfinite(arr)
+    signed = name == "import_price_per_mwh"
+    lo, hi = (arr.min(), arr.max()) if arr.size else (0.0, 0.0)
+    if np.isfinite(lo) and np.isfinite(hi) and (signed or lo >= 0):
+        return arr  # two reductions, no temporaries (a NaN makes both NaN)
+    bad = ~np.isfinite(arr) | (arr < 0) if not signed else ~np.isfinite(arr)
     if bad.any():
         idx = np.unravel_index(int(np.argmax(bad)), arr.shape)
-        rule = "must be finite" if name == "import_price_per_mwh" else "must be finite and >= 0"
+        rule = "must be finite" if signed else "must be finite and >= 0"
         raise ProfileError(problem(f"{rule} (first bad hour {idx[-1]})", source=source,
                                    field=name, value=float(arr[idx])))
     return arr

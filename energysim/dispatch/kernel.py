@@ -96,18 +96,22 @@ __all__ = ["HOURLY", "TOTALS", "ROW", "COLUMN", "N_HOURLY", "N_TOTALS", "LANES",
            "Kit", "Rules", "make_rules", "year", "solve", "run_hourly", "sweep_scenarios"]
 
 
-def jit(fn=None, *, reassoc: bool = False, parallel: bool = False, inline: bool = False):
+def jit(fn=None, *, reassoc: bool = False, parallel: bool = False, inline: bool = False,
+        cache: bool = True):
     """The one compilation setting of the dispatch kernels.
 
     Cached on disk, no GIL held; ``reassoc`` allows re-associating sums
     (vectorised reductions; results depend only on the compiled code, so every
     caller gets the same bits), ``parallel`` enables ``prange``, ``inline``
     inlines the function into its callers in Numba's IR (so that a constant
-    argument folds away).
+    argument folds away). ``cache=False`` for functions calling jitted code of
+    other files: Numba's disk cache checks only the function's own file, so a
+    cached caller would keep running an old copy of a changed callee.
     """
     if fn is None:
-        return functools.partial(jit, reassoc=reassoc, parallel=parallel, inline=inline)
-    options = {"cache": True, "nogil": True, "parallel": parallel,
+        return functools.partial(jit, reassoc=reassoc, parallel=parallel, inline=inline,
+                                 cache=cache)
+    options = {"cache": cache, "nogil": True, "parallel": parallel,
                "inline": "always" if inline else "never"}
     if reassoc:
         options["fastmath"] = {"reassoc"}
@@ -361,10 +365,14 @@ def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left):
 
 
 @jit
-def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals):
-    """All rules in one serial loop; see :func:`year`."""
+def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, path):
+    """All rules in one serial loop; see :func:`year`. ``path`` (hours + 1, or empty)
+    receives the energy above the floor [MWh], start and end of each hour."""
     # state: a = energy above the floor [MWh]; the leak acts on a only (a <- k a)
     a = max(s_on + s_gr - b.e_min, 0.0)
+    keep_path = path.shape[0] > 0
+    if keep_path:
+        path[0] = a
     green_left = rules.green_budget_mwh
     acc = _ZERO
     for t in range(x.load.shape[0]):
@@ -372,6 +380,8 @@ def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals):
         acc = _add_ordered(acc, f, x.price[t], x.emission[t])
         if record:
             _record(hourly, t, f)
+        if keep_path:
+            path[t + 1] = a
     _store(acc, rules.dt_h, totals)
     return b.e_min + a - s_gr, s_gr
 
@@ -478,7 +488,7 @@ def year(x, kit, rules, s_on, s_gr, record, hourly, totals):
     """
     b = _battery(kit, rules)
     if not _is_split(rules):
-        return _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals)
+        return _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, np.empty(0))
     path = np.empty(x.load.shape[0] + 1)
     a = _soc_path(x, kit, b, max(s_on + s_gr - b.e_min, 0.0), path)
     _flow_totals(x, kit, rules, b, path, totals)
@@ -500,9 +510,11 @@ class _Bracket(NamedTuple):
 
 
 @jit
-def _first_start(kit, rules, b):
-    """First start [MWh] and the empty bracket (the SoC window) of a run."""
-    s = min(max(rules.soc_initial * kit.battery_mwh, b.e_min), rules.soc_max * kit.battery_mwh)
+def _first_start(kit, rules, b, guess):
+    """First start [MWh] and the empty bracket (the SoC window) of a run: ``guess``
+    [MWh] clipped to the window, or the configured ``soc_initial`` when ``guess`` < 0."""
+    s = rules.soc_initial * kit.battery_mwh if guess < 0.0 else guess
+    s = min(max(s, b.e_min), rules.soc_max * kit.battery_mwh)
     return s, _Bracket(b.e_min, rules.soc_max * kit.battery_mwh, False, False, 0.0, 0.0, False)
 
 
@@ -536,16 +548,17 @@ def _next_start(br, s, g, end):
 
 
 @jit
-def _solve(x, kit, rules, totals, path):
+def _solve(x, kit, rules, totals, path, guess):
     """Cyclic solve; the split path's runs are recursions only, its flows derived once.
 
-    Returns ``(s_on, s_gr, iterations, gap_mwh)``; ``path`` (hours + 1, split
-    path only) holds the SoC path of the returned start.
+    Starts from ``guess`` [MWh] (< 0: ``rules.soc_initial``). Returns ``(s_on,
+    s_gr, iterations, gap_mwh)``; ``path`` (hours + 1) receives the energy above
+    the floor [MWh] of the returned start's run.
     """
     b = _battery(kit, rules)
     split = _is_split(rules)
     empty = np.empty((N_HOURLY, 0))
-    s, br = _first_start(kit, rules, b)
+    s, br = _first_start(kit, rules, b, guess)
     f_on = 1.0
     it = 0
     while True:
@@ -556,7 +569,8 @@ def _solve(x, kit, rules, totals, path):
             end_on = b.e_min + _soc_path(x, kit, b, max(s_on0 + s_gr0 - b.e_min, 0.0), path)
             end_gr = 0.0
         else:
-            end_on, end_gr = _year_serial(x, kit, rules, b, s_on0, s_gr0, False, empty, totals)
+            end_on, end_gr = _year_serial(x, kit, rules, b, s_on0, s_gr0, False, empty, totals,
+                                          path)
         end = end_on + end_gr
         g = end - s
         if _converged(rules, kit, it, g):
@@ -582,7 +596,7 @@ def solve(x, kit, rules, totals):
     (s_on, s_gr, iterations, gap_mwh) : tuple
         Start energy by origin [MWh], runs made, and end minus start SoC [MWh].
     """
-    return _solve(x, kit, rules, totals, np.empty(x.load.shape[0] + 1))
+    return _solve(x, kit, rules, totals, np.empty(x.load.shape[0] + 1), -1.0)
 
 
 @jit
@@ -596,12 +610,13 @@ def run_hourly(x, kit, rules):
     n = x.load.shape[0]
     totals = np.zeros(N_TOTALS)
     path = np.empty(n + 1)
-    s_on, s_gr, it, gap = _solve(x, kit, rules, totals, path)
+    s_on, s_gr, it, gap = _solve(x, kit, rules, totals, path, -1.0)
     hourly = np.empty((N_HOURLY, n))
     if _is_split(rules):
         _flow_record(x, kit, rules, _battery(kit, rules), path, hourly)
     else:
-        _year_serial(x, kit, rules, _battery(kit, rules), s_on, s_gr, True, hourly, totals)
+        _year_serial(x, kit, rules, _battery(kit, rules), s_on, s_gr, True, hourly, totals,
+                     np.empty(0))
     return hourly, totals, s_on + s_gr, it, gap
 
 
@@ -674,7 +689,7 @@ def _solve_lanes(x, caps, rules, work, out_totals, out_iter):
     brackets = []
     for j in range(lanes):
         kit = _kit(caps, j)
-        s, br = _first_start(kit, rules, _battery(kit, rules))
+        s, br = _first_start(kit, rules, _battery(kit, rules), -1.0)
         starts[j] = s
         brackets.append(br)
     done = np.zeros(lanes, dtype=np.bool_)
@@ -749,7 +764,7 @@ def sweep_scenarios(x, caps, rules, threads, out_totals, out_iter):
             last = min(first + width, n_scen)
             if width == 1:
                 _, _, it, _ = _solve(xy, _kit(caps, first), rules, out_totals[first, y],
-                                     work[:n + 1])
+                                     work[:n + 1], -1.0)
                 out_iter[first, y] = it
                 continue
             iters = np.zeros(last - first, dtype=np.int64)
