@@ -596,11 +596,12 @@ def init(
     from energysim.config import load_park
     from energysim.errors import ConfigError, problem
     from energysim.results import atomic_write
+    from energysim.weather.shipped import shipped_path
 
     target = directory / "park.toml"
     if target.exists() and not force:
         raise ConfigError(problem("exists already; pass --force to overwrite", source=target))
-    weather = Path(__file__).resolve().parents[1] / "weather" / "ordos" / "typical_year.csv"
+    weather = shipped_path("ordos/typical_year.csv")  # package data, wherever installed
     text = STARTER.format(name=name, latitude=latitude, longitude=longitude,
                           altitude=altitude_m, timezone=timezone, weather=str(weather))
     atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
