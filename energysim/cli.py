@@ -383,15 +383,20 @@ def sweep(
     Writes OUT/manifest.json, OUT/batches/*.parquet as batches finish,
     OUT/scenarios.parquet (one row per scenario_id) and OUT/summary.json.
     """
-    from energysim.sweep import load_sweep, run_sweep, summary_table
+    from energysim.sweep import interrupted_message, load_sweep, run_sweep, summary_table
 
     spec = load_sweep(sweep_file)
     out_dir = _out_dir(sweep_file, out)
     plan = spec.plan
     console.print(f"{plan.n_scenarios:,} scenarios in {plan.n_batches:,} batches "
                   f"({spec.mode}) → {out_dir}")
-    outcome = run_sweep(spec, out_dir, scheduler=scheduler, n_workers=workers,
-                        processes=not threads)
+    try:
+        outcome = run_sweep(spec, out_dir, scheduler=scheduler, n_workers=workers,
+                            processes=not threads)
+    except KeyboardInterrupt:
+        # the finished batches are stored, complete: say so (the exit code is the interrupt's)
+        err_console.print(interrupted_message(out_dir, plan.n_batches), soft_wrap=True)
+        raise
     s = outcome.summary
     console.print(summary_table(s, f"{sweep_file.name} — {s['n_stored']:,} scenarios"))
     console.print(f"{s['sense']} {s['objective']}: best scenario ids {s['best_scenario_ids']}, "
@@ -633,7 +638,7 @@ def _root(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning project errors into exit code 2 with a clear message."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except EnergysimError as exc:
         # user values such as "[pv]" must not be read as rich markup
         err_console.print(Text.assemble((f"{exc.kind}: ", "bold red"), exc.message), soft_wrap=True)
@@ -650,7 +655,8 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return 2
         raise
-    return 0
+    # typer turns an interrupt into Exit(130), returned (not raised) outside standalone mode
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

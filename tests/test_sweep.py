@@ -599,3 +599,316 @@ def test_plan_batches_cover_every_scenario_once(dims, samples, batch, outer):
     assert np.array_equal(whole["scenario_id"], np.arange(n))
     combos = set(zip(*(whole[k].tolist() for k in plan.names), strict=True))
     assert len(combos) == n  # no scenario twice, none missing
+
+
+# --- stages declared by the config fields -------------------------------------------
+
+
+def _config_fields():
+    """Every ``section.key`` of the park config with its FieldInfo."""
+    from energysim.config import ParkConfig
+
+    for section, info in ParkConfig.model_fields.items():
+        model = getattr(info.annotation, "__args__", (info.annotation,))[0]
+        for key, field in getattr(model, "model_fields", {}).items():
+            yield f"{section}.{key}", field
+
+
+def test_every_config_field_has_a_known_stage():
+    """Each field's declared stage is one of the sweep's kinds; exactly the capacity table's
+    fields are capacities; the narrower stages are declared where the dispatch reads them."""
+    from energysim.sweep.columns import CAPACITY_FIELDS
+    from energysim.sweep.spec import KINDS
+
+    kinds = {name: parameter_kind(name) for name, _ in _config_fields()}
+    assert set(kinds.values()) == set(KINDS)
+    assert {n for n, k in kinds.items() if k == "capacity"} == set(CAPACITY_FIELDS)
+    assert kinds["grid.import_price_per_mwh"] == "profile"  # an hourly profile array
+    assert kinds["battery.existing_mwh"] == "profile"  # unknown to be narrower
+    assert {n for n, k in kinds.items() if k == "dispatch"} == {
+        f"battery.{k}" for k in ("roundtrip_efficiency", "charge_efficiency",
+                                 "discharge_efficiency", "self_discharge_per_h", "soc_min",
+                                 "soc_max", "soc_initial", "cyclic", "grid_charging")} | {
+        f"grid.{k}" for k in ("import_max_mw", "export_max_mw", "green_volume_mwh",
+                              "green_matching")}
+
+
+def test_a_wrong_stage_declaration_is_refused(monkeypatch):
+    from energysim.config import PVConfig
+
+    field = PVConfig.model_fields["tilt_deg"]
+    monkeypatch.setattr(field, "json_schema_extra", {"stage": "kpii"})
+    with pytest.raises(ValueError, match="declares stage 'kpii'"):
+        parameter_kind("pv.tilt_deg")
+    monkeypatch.setattr(field, "json_schema_extra", {"stage": "capacity"})
+    with pytest.raises(ValueError, match="capacity"):
+        parameter_kind("pv.tilt_deg")
+
+
+def _other_values(field, current):
+    """Valid-looking alternatives to ``current`` for a field (bounds from its metadata)."""
+    import typing
+
+    import annotated_types as at
+
+    args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
+    literals = [v for a in args for v in typing.get_args(a) if typing.get_origin(a) is typing.Literal]
+    if field.annotation is bool:
+        return [not current]
+    if typing.get_origin(field.annotation) is typing.Literal or literals:
+        options = list(typing.get_args(field.annotation)) + literals
+        out = [v for v in options if v != current]
+        if float in args or int in args:
+            out += [12_345.0, 1e5]
+        return out
+    if field.annotation is str:
+        return ["EUR"]
+    lo, hi = -math.inf, math.inf
+    for m in field.metadata:
+        if isinstance(m, at.Ge | at.Gt):
+            lo = max(lo, m.ge if isinstance(m, at.Ge) else m.gt + 1e-6)
+        if isinstance(m, at.Le | at.Lt):
+            hi = min(hi, m.le if isinstance(m, at.Le) else m.lt - 1e-6)
+    base = current if isinstance(current, int | float) else 0.5
+    cands = [base * 1.5, base * 0.5, base + 1, base + 0.05, base - 0.05, 0.3, 0.95, 2, 10, 1000]
+    if int in args and float not in args:
+        cands = [int(round(c)) for c in cands]
+    return [c for c in cands if lo <= c <= hi and c != current]
+
+
+def _profiles_equal(a, b) -> bool:
+    return all(np.array_equal(a[v].values, b[v].values, equal_nan=True) for v in a.data_vars)
+
+
+def modelled_park(folder: Path, weather: str, extra: str = "") -> Path:
+    """A park with modelled PV, wind and load on ``weather``; ``extra`` continues [load]."""
+    path = folder / "park.toml"
+    path.write_text(f"""
+[site]
+latitude = 39.6
+longitude = 109.8
+altitude_m = 1300
+timezone = "Asia/Shanghai"
+[weather]
+path = "{weather}"
+[pv]
+capacity_mw = 50
+[wind]
+capacity_mw = 30
+[load]
+annual_mwh = 300_000
+{extra}""")
+    return path
+
+
+def test_declared_stages_are_true(tmp_path):
+    """A field declared ``kpi`` or ``dispatch`` must not change the hourly profiles (so a sweep
+    may share them), and a ``kpi`` field not the dispatch parameters either (so a sweep may
+    share one dispatch run): checked field by field on a park with modelled PV, wind and load."""
+    from energysim.dispatch import dispatch_params
+    from energysim.profiles import build_profiles
+    from energysim.weather import read_weather_file, write_energysim_csv
+    from energysim.weather.shipped import shipped_path
+
+    wx = read_weather_file(shipped_path("ordos/typical_year.csv"), "energysim")
+    write_energysim_csv(wx.isel(time=slice(24 * 180, 24 * 194)), tmp_path / "w.csv")
+    base = load_park(modelled_park(tmp_path, "w.csv", """
+shape = "three_shift"
+[battery]
+energy_mwh = 40
+power_mw = 10
+[grid]
+green_volume_mwh = 50_000
+"""))
+    ref, ref_params = build_profiles(base), dispatch_params(base.battery, base.grid)
+    checked = []
+    for name, field in _config_fields():
+        kind = parameter_kind(name)
+        if kind not in ("kpi", "dispatch"):
+            continue
+        section, key = name.split(".")
+        current = getattr(getattr(base, section), key)
+        for value in _other_values(field, current):
+            try:
+                park = base.with_values({name: value})
+            except ConfigError:
+                continue
+            break
+        else:
+            pytest.fail(f"no valid other value found for {name} (current {current!r})")
+        assert _profiles_equal(build_profiles(park), ref), f"{name} ({kind}) changes the profiles"
+        if kind == "kpi":
+            assert dispatch_params(park.battery, park.grid) == ref_params, name
+        checked.append(name)
+    assert len(checked) >= 50, checked
+
+
+# --- no import circle ------------------------------------------------------------------
+
+
+def _imports_of(path: Path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_sweep_modules_import_no_circle(repo):
+    """The sweep package's modules (function-level imports included) form no circle, and none
+    reaches a later stage (results writing helpers aside: report, cli)."""
+    package = repo / "energysim" / "sweep"
+    names = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    graph = {n: {m.rsplit(".", 1)[-1] for m in _imports_of(package / f"{n}.py")
+                 if m.startswith("energysim.sweep.")} & names for n in names}
+    state: dict[str, int] = {}
+
+    def visit(node, path):
+        assert state.get(node) != 1, f"import circle: {' -> '.join([*path, node])}"
+        if state.get(node) == 2:
+            return
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            visit(nxt, [*path, node])
+        state[node] = 2
+
+    for n in sorted(names):
+        visit(n, [])
+    assert {"columns", "driver", "execute", "spec", "summary", "aggregate"} <= names
+    assert not graph["execute"] & {"driver", "spec", "store", "summary"}  # worker side alone
+    for n in names:
+        assert not {m for m in _imports_of(package / f"{n}.py")
+                    if m.startswith(("energysim.report", "energysim.cli"))}, n
+
+
+# --- scenario counts that overflow -------------------------------------------------------
+
+OVERFLOW = {
+    # 4 x 65 536 = 2^64: an int64 product wraps to 0 (was reported as a complete empty sweep)
+    "wraps to zero": ("\n".join(f'"{f}" = {{ start = 1, stop = 2, num = 65536 }}' for f in (
+        "pv.capex_per_kw", "wind.capex_per_kw", "battery.capex_per_kwh", "battery.capex_per_kw")),
+        0, "18,446,744,073,709,551,616 scenarios"),
+    # 9 x 128 = 2^63: wraps to a negative count
+    "wraps negative": ("\n".join(f'"{f}" = {{ start = 0.01, stop = 0.02, num = 128 }}' for f in (
+        "pv.capex_per_kw", "pv.fixed_om_per_kw_yr", "wind.capex_per_kw",
+        "wind.fixed_om_per_kw_yr", "battery.capex_per_kwh", "battery.capex_per_kw",
+        "battery.fixed_om_pct_capex_yr", "grid.green_premium_per_mwh",
+        "economics.discount_rate")), 0, "9,223,372,036,854,775,808 scenarios"),
+    # a grid times random samples beyond the limit (no draw is made before the count)
+    "samples times grid": ('"pv.capex_per_kw" = { values = [2000, 3000, 4000] }\n'
+                           '"wind.capex_per_kw" = { uniform = [3000, 5000] }',
+                           50_000_000, "150,000,000 scenarios"),
+    "huge grid": ("\n".join(f'"{f}" = {{ start = 1, stop = 2, num = 1000000 }}' for f in (
+        "pv.capex_per_kw", "wind.capex_per_kw", "battery.capex_per_kwh")), 0,
+        "1,000,000,000,000,000,000 scenarios"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVERFLOW))
+def test_overflowing_scenario_count_is_a_clear_error(park_dir, case, capsys):
+    """A scenario count beyond the limit (counted exactly: no int64 wrap-around to 0 or a
+    negative number) stops the CLI with exit 2 before anything is drawn or written."""
+    params, samples, needle = OVERFLOW[case]
+    path = write_sweep(park_dir, params, samples=samples)
+    out = park_dir / "out"
+    t0 = time.perf_counter()
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "[parameters]" in err and "sweep.toml" in err, err
+    assert "100,000,000" in err and "Traceback" not in err
+    assert not out.exists()
+    assert time.perf_counter() - t0 < 30  # counted from the specs, not by validating 1e6 values
+
+
+def test_plan_counts_exactly():
+    from energysim.sweep.spec import Plan
+
+    dims = {f"g{i}": np.arange(65536.0) for i in range(4)}
+    plan = Plan(names=list(dims), kinds=dict.fromkeys(dims, "kpi"), grid_values=dims,
+                random_values={}, samples=0, batch_size=10)
+    assert plan.n_scenarios == 2**64 and plan.n_batches == -(-(2**64) // 10)
+
+
+def test_range_with_fractional_step_on_integer_field_is_refused(park_dir):
+    """Only a range's ends and a sample of its values are validated (not 10^6 values), which
+    still catches an integer field given fractional steps."""
+    path = write_sweep(park_dir, '"load.seed" = { start = 0, stop = 10, num = 4 }')
+    with pytest.raises(ConfigError, match="load.seed"):
+        load_sweep(path)
+
+
+# --- Ctrl-C ------------------------------------------------------------------------------
+
+
+def _running_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that still run (exited ones awaiting their reaper aside)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in "ZX":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def test_ctrl_c_keeps_finished_batches_quietly(tmp_path):
+    """Ctrl-C in a terminal (SIGINT to the whole process group) during ``energysim sweep`` on a
+    local cluster of worker processes: exit 130 and one line saying how many batches are kept
+    and to rerun; no traceback from the driver or the workers; the stored batches are complete;
+    no consolidated table, summary or report; no process left; a rerun skips what is kept."""
+    import subprocess
+    import sys
+
+    from energysim.sweep.store import Store
+    from energysim.weather.shipped import shipped_path
+
+    modelled_park(tmp_path, shipped_path("ordos/typical_year.csv").as_posix())
+    # the load changes the profiles: each scenario runs the PV and wind models on a year
+    path = write_sweep(tmp_path, '"load.annual_mwh" = { start = 2e5, stop = 4e5, num = 48 }',
+                       batch_size=4)
+    out = tmp_path / "out"
+    cli = Path(sys.executable).with_name("energysim")
+    proc = subprocess.Popen([str(cli), "sweep", str(path), "--out", str(out), "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "batches").glob("batch-*.parquet")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    kept = sorted((out / "batches").glob("batch-*.parquet"))
+    assert err.strip().splitlines() == [
+        f"interrupted — {len(kept)} of 12 batches kept in {out}, rerun to resume"], err
+    assert 1 <= len(kept) < 12
+    for f in kept:
+        ids = pq.read_table(f, columns=["scenario_id"]).column(0).to_numpy()
+        b = int(f.stem.split("-")[1])
+        assert np.array_equal(ids, np.arange(4 * b, 4 * b + 4))
+    assert not {"scenarios.parquet", "summary.json", "report.html"} & {p.name for p in out.iterdir()}
+    assert not list((out / "batches").glob(".tmp-*"))
+    deadline = time.monotonic() + 10  # workers and all gone with the driver
+    while _running_in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running_in_group(proc.pid)
+    # a rerun keeps the stored batches and computes others
+    stamps = {f.name: f.stat().st_mtime_ns for f in kept}
+
+    def stop(batch, n_written):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(path, out, n_workers=1, processes=False, progress=False, on_batch=stop)
+    assert {f.name: f.stat().st_mtime_ns for f in kept} == stamps
+    assert len(Store(out).done()) == len(kept) + 1
