@@ -8,7 +8,7 @@ the number of rows:
 - :func:`moments` — count, sum, min and max of columns;
 - :func:`quantiles` — exact quantiles, equal to :func:`numpy.quantile`
   (``method="linear"``), by a radix selection on the order-preserving 64-bit
-  key of each value: four passes, one 16-bit digit each, with a 65 536-bin
+  key of each value: six passes, one 12-bit digit each, with a 4 096-bin
   histogram per wanted rank;
 - :func:`extremes` — the ids of the best and worst scenarios by a KPI;
 - :func:`histograms` — counts in equal-width bins;
@@ -38,16 +38,19 @@ __all__ = ["Source", "Moments", "moments", "quantiles", "extremes", "histograms"
 
 #: Rows read at a time from a Parquet file (at most a row group).
 CHUNK_ROWS = 65_536
-_DIGIT_BITS = 16
+#: Bits of the key resolved per selection pass: 6 passes of a 4 096-bin histogram per rank.
+_DIGIT_BITS = 12
 _SIGN = np.uint64(1 << 63)
 
 
 class Source:
     """The rows of a sweep: Parquet files (read chunk by chunk) or one in-memory table."""
 
-    def __init__(self, files: Sequence[Path] = (), table: pa.Table | None = None):
+    def __init__(self, files: Sequence[Path] = (), table: pa.Table | None = None,
+                 chunk_rows: int = CHUNK_ROWS):
         self.files = [Path(f) for f in files]
         self.table = table
+        self.chunk_rows = chunk_rows
 
     @classmethod
     def of_store(cls, out_dir: str | Path) -> Source | None:
@@ -58,8 +61,8 @@ class Source:
         return cls(files) if files else None
 
     @classmethod
-    def of_frame(cls, frame: pd.DataFrame) -> Source:
-        return cls(table=pa.Table.from_pandas(frame, preserve_index=False))
+    def of_frame(cls, frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> Source:
+        return cls(table=pa.Table.from_pandas(frame, preserve_index=False), chunk_rows=chunk_rows)
 
     def _schemas(self) -> list[pa.Schema]:
         if self.table is not None:
@@ -80,12 +83,16 @@ class Source:
         """Record batches of the ``names`` present in each file (absent ones are left out)."""
         if self.table is not None:
             present = [n for n in names if n in self.table.column_names]
-            yield from self.table.select(present).to_batches(max_chunksize=CHUNK_ROWS)
+            yield from self.table.select(present).to_batches(max_chunksize=self.chunk_rows)
             return
         for path in self.files:
-            reader = pq.ParquetFile(path)
+            # no pre-buffering and one row group at a time: pyarrow would otherwise read
+            # every row group of the file ahead (the whole column set in memory)
+            reader = pq.ParquetFile(path, pre_buffer=False)
             present = [n for n in names if n in reader.schema_arrow.names]
-            yield from reader.iter_batches(batch_size=CHUNK_ROWS, columns=present)
+            for group in range(reader.num_row_groups):
+                yield from reader.iter_batches(batch_size=self.chunk_rows, columns=present,
+                                               row_groups=[group])
 
     def chunks(self, names: Sequence[str]) -> Iterator[dict[str, np.ndarray]]:
         """Each chunk as float64 arrays (NaN for null, text and absent columns)."""
@@ -169,32 +176,34 @@ class _Rank:
 
     name: str
     rank: int
-    prefix: int = 0     #: leading digits found so far
-    bits: int = 0       #: how many bits ``prefix`` holds
+    prefix: int = 0     #: leading digits of its key found so far
     below: int = 0      #: values whose key is below every key with this prefix
 
 
 def _select(source: Source, ranks: list[_Rank]) -> dict[tuple[str, int], float]:
-    """The value at each rank (four passes; ranks sharing a prefix share a histogram)."""
+    """The value at each rank: one pass per digit of the key, most significant first (ranks
+    of a column sharing a prefix share a histogram)."""
     names = list(dict.fromkeys(r.name for r in ranks))
-    for _ in range(64 // _DIGIT_BITS):
-        hists: dict[tuple[str, int, int], np.ndarray] = {
-            (r.name, r.prefix, r.bits): np.zeros(1 << _DIGIT_BITS, np.int64) for r in ranks}
+    bits = 0
+    while bits < 64:
+        width = min(_DIGIT_BITS, 64 - bits)
+        shift, mask = np.uint64(64 - bits - width), np.uint64((1 << width) - 1)
+        hists = {(r.name, r.prefix): np.zeros(1 << width, np.int64) for r in ranks}
         for chunk in source.chunks(names):
             for name in names:
                 x = chunk[name]
                 keys = _keys(x[np.isfinite(x)])
-                for (col, prefix, bits), hist in hists.items():
-                    if col != name:
-                        continue
-                    sel = keys if bits == 0 else keys[(keys >> np.uint64(64 - bits)) == prefix]
-                    digit = (sel >> np.uint64(64 - bits - _DIGIT_BITS)) & np.uint64(0xFFFF)
-                    hist += np.bincount(digit.astype(np.int64), minlength=1 << _DIGIT_BITS)
+                for (col, prefix), hist in hists.items():
+                    if col == name:
+                        sel = keys if bits == 0 else keys[(keys >> np.uint64(64 - bits)) == prefix]
+                        hist += np.bincount(((sel >> shift) & mask).astype(np.int64),
+                                            minlength=1 << width)
         for r in ranks:
-            cum = np.cumsum(hists[(r.name, r.prefix, r.bits)])
+            cum = np.cumsum(hists[(r.name, r.prefix)])
             digit = int(np.searchsorted(cum, r.rank - r.below, side="right"))
             r.below += int(cum[digit - 1]) if digit else 0
-            r.prefix, r.bits = (r.prefix << _DIGIT_BITS) | digit, r.bits + _DIGIT_BITS
+            r.prefix = (r.prefix << width) | digit
+        bits += width
     return {(r.name, r.rank): _value(r.prefix) for r in ranks}
 
 

@@ -40,6 +40,11 @@ __all__ = ["run_sweep", "SweepOutcome", "interrupted_message"]
 _MAX_ATTEMPTS = 3
 #: Loggers silenced while a cluster is torn down after an interrupt.
 _DASK_LOGGERS = ("distributed", "tornado", "asyncio")
+#: Dask settings of a sweep's local cluster. Each scheduler-worker stream keeps its last
+#: ``low-level-log-length`` messages (default 1 000) for debugging; a task message carries
+#: its batch's parameter values (~100 kB for 2 500 scenarios), so the default holds up to
+#: ~100 MB per worker in the driver: a few suffice.
+DASK_CONFIG = {"distributed.admin.low-level-log-length": 20}
 
 
 @dataclass
@@ -192,6 +197,7 @@ def _cluster(client, scheduler: str | None, n_workers: int | None, processes: bo
     do) and gives each task cores / workers Numba threads unless told otherwise.
     Whatever this opened is closed on the way out, quietly if an exception is passing.
     """
+    import dask
     from distributed import Client, LocalCluster
 
     if client is not None:
@@ -201,7 +207,7 @@ def _cluster(client, scheduler: str | None, n_workers: int | None, processes: bo
     else:
         cores = os.cpu_count() or 1
         workers = max(1, min(n_workers or cores, n_todo))
-        with _sigint_ignored():
+        with _sigint_ignored(), dask.config.set(DASK_CONFIG):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                                    dashboard_address=None, silence_logs=logging.ERROR)
         ctx = _Cluster(Client(cluster), numba_threads or max(1, cores // workers),
