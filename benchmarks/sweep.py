@@ -285,7 +285,7 @@ def main() -> int:
         t0 = time.perf_counter()
         with dask.config.set(DASK_CONFIG):  # as run_sweep's own local cluster
             cluster = LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+                                   dashboard_address="127.0.0.1:0", silence_logs=40)
         client = Client(cluster)
         client.wait_for_workers(cores)
         startup_s = time.perf_counter() - t0

@@ -45,6 +45,7 @@ _DASK_LOGGERS = ("distributed", "tornado", "asyncio")
 #: its batch's parameter values (~100 kB for 2 500 scenarios), so the default holds up to
 #: ~100 MB per worker in the driver: a few suffice.
 DASK_CONFIG = {"distributed.admin.low-level-log-length": 20}
+_HTTP_ADDRESS = "127.0.0.1:0"
 
 
 @dataclass
@@ -197,8 +198,7 @@ def _cluster(client, scheduler: str | None, n_workers: int | None, processes: bo
     do) and gives each task cores / workers Numba threads unless told otherwise.
     Whatever this opened is closed on the way out, quietly if an exception is passing.
     """
-    import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if client is not None:
         ctx = _Cluster(client, numba_threads)
@@ -207,9 +207,7 @@ def _cluster(client, scheduler: str | None, n_workers: int | None, processes: bo
     else:
         cores = os.cpu_count() or 1
         workers = max(1, min(n_workers or cores, n_todo))
-        with _sigint_ignored(), dask.config.set(DASK_CONFIG):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+        cluster = _local_cluster(workers, processes)
         ctx = _Cluster(Client(cluster), numba_threads or max(1, cores // workers),
                        own_client=True, cluster=cluster)
     try:
@@ -218,6 +216,19 @@ def _cluster(client, scheduler: str | None, n_workers: int | None, processes: bo
         ctx.close(quiet=True)
         raise
     ctx.close(quiet=False)
+
+
+def _local_cluster(workers: int, processes: bool):
+    """A local cluster of single-threaded workers with :data:`DASK_CONFIG`, whose worker
+    processes ignore SIGINT (the driver stops them)."""
+    import dask
+    from distributed import LocalCluster
+
+    with _sigint_ignored(), dask.config.set(DASK_CONFIG):
+        # the scheduler's HTTP server on a free local port: no "port 8787 in use" warning
+        # when another cluster runs, nothing listening beyond this machine
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                            dashboard_address=_HTTP_ADDRESS, silence_logs=logging.ERROR)
 
 
 @dataclass
@@ -245,7 +256,8 @@ class _Loop:
         return future
 
     def result(self, future):
-        """The batch's table, or None after resubmitting it (infrastructure failure)."""
+        """The batch's table, or None when it is to be submitted again (an infrastructure
+        failure, fewer than :data:`_MAX_ATTEMPTS` times)."""
         batch = self.futures.pop(future)
         try:
             return future.result()
