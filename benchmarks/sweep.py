@@ -14,14 +14,18 @@ best of ``repeats`` alternating runs of each (wall clock). On a shared machine
 wall clock is noisy, so ``overhead_ratio_cpu`` also compares the CPU time
 (user + system) of the driver and workers with that of the raw sweep: the
 work the sweep path adds, whatever else runs.
-Peak memory (driver + workers, sampled every 20 ms) is measured at two sweep
-sizes to show it is flat in the number of scenarios. The stored KPIs are
+
+Memory: the peak resident memory of the driver and the workers together
+(sampled every 20 ms) of a whole sweep — cluster, batches, the consolidated
+table and the summary — is measured at 10 000 and at 1 000 000 scenarios
+(``peak_rss_growth``, target ≤ 1.2×: memory must not grow with the number of
+scenarios, so a 10 M sweep runs as well). The stored KPIs of the timed case are
 cross-checked against the raw sweep's totals (relative 1e-12).
 
 Usage::
 
-    python benchmarks/sweep.py          # 10 000 scenarios, 8760 h -> benchmarks/results/sweep.json
-    python benchmarks/sweep.py --smoke  # 1 000 scenarios, 3 weeks -> benchmarks/results/smoke/sweep.json
+    python benchmarks/sweep.py          # 10 000 scenarios timed, 10 000 -> 1 000 000 for memory, 8760 h
+    python benchmarks/sweep.py --smoke  # 1 296 timed, 1 296 -> 20 736 for memory, 3 weeks
 
 Profiles: ``configs/ordos.toml`` through :func:`energysim.profiles.build_profiles`
 when its weather is available; otherwise the Ordos-like synthetic year of
@@ -36,6 +40,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import threading
@@ -53,6 +58,8 @@ from energysim.config import load_park  # noqa: E402
 from energysim.errors import EnergysimError  # noqa: E402
 
 RTOL = 1e-12
+#: Largest peak-memory growth from the small to the large memory case.
+MAX_RSS_GROWTH = 1.2
 
 
 def ordos_profiles(hours: int) -> tuple[pd.DataFrame, str]:
@@ -89,8 +96,10 @@ def _toml(data: dict) -> str:
     return "\n".join(lines)
 
 
-def write_case(folder: Path, frame: pd.DataFrame, n_side: int, batch_size: int) -> Path:
-    """Ordos park on ready profiles + a sweep of n_side^4 capacity sets; returns the sweep file."""
+def write_case(folder: Path, frame: pd.DataFrame, sides: tuple[int, int, int, int],
+               batch_size: int) -> Path:
+    """Ordos park on ready profiles + a sweep of prod(sides) capacity sets; returns the sweep file."""
+    folder.mkdir()
     frame.to_csv(folder / "profiles.csv", index=False)
     data = tomllib.loads((ROOT / "configs" / "ordos.toml").read_text())
     data.pop("weather", None)
@@ -102,16 +111,17 @@ def write_case(folder: Path, frame: pd.DataFrame, n_side: int, batch_size: int) 
         "capacity_mw", "capex_per_kw", "fixed_om_per_kw_yr", "lifetime_yr")} | {
         "profile": "profiles.csv:wind_pu"}
     (folder / "park.toml").write_text(_toml(data))
+    pv, wind, bat_e, bat_p = sides
     (folder / "sweep.toml").write_text(f"""
 [sweep]
 base = "park.toml"
 batch_size = {batch_size}
 
 [parameters]
-"pv.capacity_mw" = {{ start = 1000, stop = 8000, num = {n_side} }}
-"wind.capacity_mw" = {{ start = 500, stop = 6000, num = {n_side} }}
-"battery.energy_mwh" = {{ start = 500, stop = 12000, num = {n_side} }}
-"battery.power_mw" = {{ start = 250, stop = 3000, num = {n_side} }}
+"pv.capacity_mw" = {{ start = 1000, stop = 8000, num = {pv} }}
+"wind.capacity_mw" = {{ start = 500, stop = 6000, num = {wind} }}
+"battery.energy_mwh" = {{ start = 500, stop = 12000, num = {bat_e} }}
+"battery.power_mw" = {{ start = 250, stop = 3000, num = {bat_p} }}
 """)
     return folder / "sweep.toml"
 
@@ -212,16 +222,55 @@ def cross_check(store_dir: Path, raw: dict) -> float:
     return worst
 
 
+#: (hours, timed case sides, memory cases sides, batch size, repeats) per mode.
+SIZES = {
+    "full": (8760, (10, 10, 10, 10), ((10, 10, 10, 10), (100, 100, 10, 10)), 2500, 5),
+    "smoke": (504, (6, 6, 6, 6), ((6, 6, 6, 6), (12, 12, 12, 12)), 250, 1),
+}
+
+
+def timed(client, pids, sweep_file: Path, run_raw, out: Path, repeats: int) -> dict:
+    """Best-of wall clock and CPU time of the sweep path and of the raw sweep, alternating."""
+    from energysim.sweep import run_sweep
+
+    threads = max(1, (os.cpu_count() or 1) // len(pids))
+    best = {"raw_s": math.inf, "raw_cpu_s": math.inf, "sweep_s": math.inf, "sweep_cpu_s": math.inf}
+    for rep in range(repeats):  # best of, alternating: the machine is shared
+        c0 = cpu_seconds([])
+        raw, seconds = run_raw()
+        best["raw_s"] = min(best["raw_s"], seconds)
+        best["raw_cpu_s"] = min(best["raw_cpu_s"], cpu_seconds([]) - c0)
+        c0, t1 = cpu_seconds(pids), time.perf_counter()
+        run_sweep(sweep_file, out / f"timed-{rep}", client=client, progress=False,
+                  numba_threads=threads)
+        best["sweep_s"] = min(best["sweep_s"], time.perf_counter() - t1)
+        best["sweep_cpu_s"] = min(best["sweep_cpu_s"], cpu_seconds(pids) - c0)
+    best["kpi_max_rel_diff_vs_raw"] = cross_check(out / "timed-0", raw)
+    return best
+
+
+def peak_memory(client, pids, sweep_file: Path, out: Path) -> float:
+    """Peak RSS [MB] of driver + workers over a whole sweep (stored, consolidated, summarised)."""
+    from energysim.sweep import run_sweep
+
+    with PeakRSS(pids) as mem:
+        run_sweep(sweep_file, out, client=client, progress=False,
+                  numba_threads=max(1, (os.cpu_count() or 1) // len(pids)))
+    shutil.rmtree(out)  # a 1 M store is ~0.5 GB on disk
+    return mem.peak
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="reduced size; checks it runs")
     args = parser.parse_args()
+    import dask
     from distributed import Client, LocalCluster
 
     from energysim.sweep import run_sweep
+    from energysim.sweep.driver import DASK_CONFIG
 
-    hours, n_side, small_side, batch = (504, 6, 4, 250) if args.smoke else (8760, 10, 7, 2500)
-    repeats = 1 if args.smoke else 5
+    hours, sides, memory_sides, batch, repeats = SIZES["smoke" if args.smoke else "full"]
     frame, source = ordos_profiles(hours)
     cores = os.cpu_count() or 1
     result: dict = {"date": time.strftime("%Y-%m-%d"), "machine": platform.machine(),
@@ -229,75 +278,63 @@ def main() -> int:
                     "repeats": repeats}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cases = {}
-        for n in (small_side, n_side):
-            folder = tmp / f"case{n}"
-            folder.mkdir()
-            cases[n] = write_case(folder, frame, n, batch)
-        run_raw = raw_sweep(cases[n_side])
-        raw_s = raw_cpu = sweep_cpu = math.inf
-        n_scen = n_side ** 4
+        timed_case = write_case(tmp / "timed", frame, sides, batch)
+        memory_cases = {math.prod(s): write_case(tmp / f"mem{math.prod(s)}", frame, s, batch)
+                        for s in memory_sides}
+        run_raw = raw_sweep(timed_case)
         t0 = time.perf_counter()
-        cluster = LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+        with dask.config.set(DASK_CONFIG):  # as run_sweep's own local cluster
+            cluster = LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
+                                   dashboard_address="127.0.0.1:0", silence_logs=40)
         client = Client(cluster)
         client.wait_for_workers(cores)
         startup_s = time.perf_counter() - t0
         try:
             pids = list(client.run(os.getpid).values())
-            # warm the workers (imports, Numba cache load) on the small case, then time it again
-            run_sweep(cases[small_side], tmp / "warm", client=client, progress=False,
+            # warm the workers (imports, Numba cache load) before anything is measured
+            run_sweep(timed_case, tmp / "warm", client=client, progress=False,
                       numba_threads=max(1, cores // len(pids)))
-            peaks = {}
-            timings = {}
-            for n, sweep_file in ((small_side, cases[small_side]), (n_side, cases[n_side])):
-                timings[n] = math.inf
-                for rep in range(repeats):  # best of, alternating: the machine is shared
-                    if n == n_side:
-                        c0 = cpu_seconds([])
-                        raw, seconds = run_raw()
-                        raw_s = min(raw_s, seconds)
-                        raw_cpu = min(raw_cpu, cpu_seconds([]) - c0)
-                    with PeakRSS(pids) as mem:
-                        c0 = cpu_seconds(pids)
-                        t1 = time.perf_counter()
-                        run_sweep(sweep_file, tmp / f"out{n}-{rep}", client=client,
-                                  progress=False, numba_threads=max(1, cores // len(pids)))
-                        timings[n] = min(timings[n], time.perf_counter() - t1)
-                        if n == n_side:
-                            sweep_cpu = min(sweep_cpu, cpu_seconds(pids) - c0)
-                    peaks[n] = max(peaks.get(n, 0.0), mem.peak)
+            times = timed(client, pids, timed_case, run_raw, tmp, repeats)
+            peaks = {n: peak_memory(client, pids, path, tmp / f"mem-out{n}")
+                     for n, path in memory_cases.items()}
         finally:
             client.close()
             cluster.close()
-        err = cross_check(tmp / f"out{n_side}-0", raw)
-    sweep_s = timings[n_side]
+    n_scen, (small, large) = math.prod(sides), sorted(peaks)
     result.update(
         n_scenarios=n_scen,
-        raw_s=raw_s,
-        raw_scenarios_per_s=n_scen / raw_s,
-        sweep_s=sweep_s,
-        scenarios_per_s=n_scen / sweep_s,
-        overhead_ratio=sweep_s / raw_s,
-        raw_cpu_s=raw_cpu,
-        sweep_cpu_s=sweep_cpu,
+        raw_s=times["raw_s"],
+        raw_scenarios_per_s=n_scen / times["raw_s"],
+        sweep_s=times["sweep_s"],
+        scenarios_per_s=n_scen / times["sweep_s"],
+        overhead_ratio=times["sweep_s"] / times["raw_s"],
+        raw_cpu_s=times["raw_cpu_s"],
+        sweep_cpu_s=times["sweep_cpu_s"],
         # CPU clocks tick in 10 ms steps: at smoke size the raw sweep may read 0 (ratio unknown)
-        overhead_ratio_cpu=sweep_cpu / raw_cpu if raw_cpu > 0 else None,
+        overhead_ratio_cpu=(times["sweep_cpu_s"] / times["raw_cpu_s"]
+                            if times["raw_cpu_s"] > 0 else None),
         cluster_startup_s=startup_s,
-        peak_rss_mb=peaks[n_side],
-        peak_rss_mb_by_scenarios={str(small_side ** 4): peaks[small_side], str(n_scen): peaks[n_side]},
-        peak_rss_growth=peaks[n_side] / peaks[small_side],
-        kpi_max_rel_diff_vs_raw=err,
+        peak_rss_mb=peaks[large],
+        peak_rss_mb_by_scenarios={str(n): peaks[n] for n in sorted(peaks)},
+        peak_rss_growth=peaks[large] / peaks[small],
+        peak_rss_growth_scenarios=[small, large],
+        kpi_max_rel_diff_vs_raw=times["kpi_max_rel_diff_vs_raw"],
         load_average=os.getloadavg()[0],
     )
     out = ROOT / "benchmarks" / "results" / ("smoke" if args.smoke else "") / "sweep.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    if not err <= RTOL:
-        print(f"FAIL: sweep KPIs differ from the raw Numba sweep by {err:.2e} (> {RTOL:g})")
-        return 1
-    return 0
+    failed = []
+    if not result["kpi_max_rel_diff_vs_raw"] <= RTOL:
+        failed.append(f"sweep KPIs differ from the raw Numba sweep by "
+                      f"{result['kpi_max_rel_diff_vs_raw']:.2e} (> {RTOL:g})")
+    if not args.smoke and result["peak_rss_growth"] > MAX_RSS_GROWTH:
+        failed.append(f"peak memory grows {result['peak_rss_growth']:.2f}x from {small:,} to "
+                      f"{large:,} scenarios (> {MAX_RSS_GROWTH}x)")
+    for line in failed:
+        print("FAIL:", line)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

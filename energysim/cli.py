@@ -611,7 +611,7 @@ def sweep(
     from energysim.errors import ConfigError
     from energysim.paths import require_file
     from energysim.report import write_report
-    from energysim.sweep import load_sweep, run_sweep, summary_table
+    from energysim.sweep import interrupted_message, load_sweep, run_sweep, summary_table
 
     require_file(sweep_file, ConfigError, what="sweep file")
     with _output(sweep_file, out, "sweep", staged=False) as folder:
@@ -620,8 +620,13 @@ def sweep(
         plan = spec.plan
         console.print(f"{plan.n_scenarios:,} scenarios in {plan.n_batches:,} batches "
                       f"({spec.mode}) → {out_dir}")
-        outcome = run_sweep(spec, out_dir, scheduler=scheduler, n_workers=workers,
-                            processes=not threads)
+        try:
+            outcome = run_sweep(spec, out_dir, scheduler=scheduler, n_workers=workers,
+                                processes=not threads)
+        except KeyboardInterrupt:
+            # the finished batches are stored, complete: say how many (exit code of Ctrl-C)
+            err_console.print(interrupted_message(out_dir, plan.n_batches), soft_wrap=True)
+            raise typer.Exit(130) from None
         report = write_report(out_dir)
     s = outcome.summary
     console.print(summary_table(s, f"{sweep_file.name} — {s['n_stored']:,} scenarios"))
@@ -855,12 +860,13 @@ def init(
     from energysim.errors import ConfigError, problem
     from energysim.paths import require_out_dir
     from energysim.results import atomic_write
+    from energysim.weather.shipped import shipped_path
 
     require_out_dir(directory)
     target = directory / "park.toml"
     if target.exists() and not force:
         raise ConfigError(problem("exists already; pass --force to overwrite", source=target))
-    weather = Path(__file__).resolve().parents[1] / "weather" / "ordos" / "typical_year.csv"
+    weather = shipped_path("ordos/typical_year.csv")  # package data, wherever installed
     tilt, azimuth = starter_pv_orientation(latitude)
     text = STARTER.format(name=json.dumps(name), latitude=latitude, longitude=longitude,
                           altitude=altitude_m, timezone=json.dumps(timezone),
@@ -966,7 +972,7 @@ def interrupted_message(args: list[str], written: list[Path]) -> str:
 def _run_app(args: list[str]) -> int:
     """The app with project errors turned into exit code 2."""
     try:
-        app(args=args, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
     except EnergysimError as exc:
         # user values such as "[pv]" must not be read as rich markup
         err_console.print(Text.assemble((f"{exc.kind}: ", "bold red"), exc.message), soft_wrap=True)
@@ -983,7 +989,8 @@ def _run_app(args: list[str]) -> int:
             exc.show()
             return 2
         raise
-    return 0
+    # typer turns an interrupt into Exit(130), returned (not raised) outside standalone mode
+    return code if isinstance(code, int) else 0
 
 
 #: Command names (to tell which command an argument list runs).

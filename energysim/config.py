@@ -254,9 +254,12 @@ class _Asset(_Section):
     existing_mw: float = Field(
         0.0, ge=0, le=_MAX_MW, description="Capacity already built, kept when sizing [MW]."
     )
-    min_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Lower bound when sizing [MW].")
-    max_mw: float = Field(_MAX_MW, ge=0, le=_MAX_MW, description="Upper bound when sizing [MW].")
-    lifetime_yr: float = Field(25.0, gt=0, le=100, description="Economic lifetime [yr].")
+    min_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Lower bound when sizing [MW].",
+                          json_schema_extra={"stage": "kpi"})
+    max_mw: float = Field(_MAX_MW, ge=0, le=_MAX_MW, description="Upper bound when sizing [MW].",
+                          json_schema_extra={"stage": "kpi"})
+    lifetime_yr: float = Field(25.0, gt=0, le=100, description="Economic lifetime [yr].",
+                               json_schema_extra={"stage": "kpi"})
 
     @model_validator(mode="after")
     def _bounds_ordered(self):
@@ -320,7 +323,8 @@ class LoadConfig(_Section):
 class PVConfig(_Asset):
     """Solar PV plant. Capacity is DC nameplate (MWp); the profile is AC output per MWp."""
 
-    capacity_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="DC nameplate to simulate [MWp].")
+    capacity_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="DC nameplate to simulate [MWp].",
+                               json_schema_extra={"stage": "capacity"})
     profile: ProfileRef | None = Field(
         None, description='Ready AC output per MWp "file.csv:column" [MW/MWp]; skips the PV model.'
     )
@@ -355,14 +359,16 @@ class PVConfig(_Asset):
     capex_per_kw: float = Field(
         3000.0, ge=0, le=1e5,
         description="Capex per kWp [money/kW]; 3 000 CNY/kW: 2024 PV EPC bids averaged 3.30 CNY/W "
-                    "(SMM/Polaris 2025), modules 0.69-0.74 CNY/W in 2025 (FACTS.md)."
+                    "(SMM/Polaris 2025), modules 0.69-0.74 CNY/W in 2025 (FACTS.md).",
+        json_schema_extra={"stage": "kpi"},
     )
     fixed_om_per_kw_yr: float = Field(
         45.0, ge=0, le=1e4,
-        description="Fixed O&M [money/kW/yr]; assumption: 1.5 % of capex (no 2024-25 Chinese source)."
+        description="Fixed O&M [money/kW/yr]; assumption: 1.5 % of capex (no 2024-25 Chinese source).",
+        json_schema_extra={"stage": "kpi"},
     )
-    area_ha_per_mw: float = Field(2.0, ge=0, le=100, description="Land use [ha/MWp].")
-    max_area_ha: float | None = Field(None, ge=0, le=1e7, description="Land available for PV [ha].")
+    area_ha_per_mw: float = Field(2.0, ge=0, le=100, description="Land use [ha/MWp].", json_schema_extra={"stage": "kpi"})
+    max_area_ha: float | None = Field(None, ge=0, le=1e7, description="Land available for PV [ha].", json_schema_extra={"stage": "kpi"})
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
 
@@ -370,7 +376,8 @@ class PVConfig(_Asset):
 class WindConfig(_Asset):
     """Wind farm. Capacity is nameplate MW; the profile is AC output per MW."""
 
-    capacity_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Nameplate to simulate [MW].")
+    capacity_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Nameplate to simulate [MW].",
+                               json_schema_extra={"stage": "capacity"})
     profile: ProfileRef | None = Field(
         None, description='Ready AC output per MW "file.csv:column" [MW/MW]; skips the wind model.'
     )
@@ -401,19 +408,23 @@ class WindConfig(_Asset):
     capex_per_kw: float = Field(
         4000.0, ge=0, le=1e5,
         description="Capex [money/kW]; 4 000 CNY/kW: onshore all-in ~4 200 CNY/kW national average "
-                    "in 2024, northwest cheapest (CREEI cost report 2024, FACTS.md)."
+                    "in 2024, northwest cheapest (CREEI cost report 2024, FACTS.md).",
+        json_schema_extra={"stage": "kpi"},
     )
     fixed_om_per_kw_yr: float = Field(
         100.0, ge=0, le=1e4,
-        description="Fixed O&M [money/kW/yr]; assumption: 2.5 % of capex (Wood Mackenzie 2018: ~2.2 %)."
+        description="Fixed O&M [money/kW/yr]; assumption: 2.5 % of capex (Wood Mackenzie 2018: ~2.2 %).",
+        json_schema_extra={"stage": "kpi"},
     )
     integer_turbines: bool = Field(
-        False, description="Size in whole turbines (MILP) instead of continuous MW."
+        False, description="Size in whole turbines (MILP) instead of continuous MW.",
+        json_schema_extra={"stage": "kpi"},
     )
     area_ha_per_mw: float = Field(
-        0.5, ge=0, le=100, description="Land taken (roads, pads) [ha/MW]."
+        0.5, ge=0, le=100, description="Land taken (roads, pads) [ha/MW].",
+        json_schema_extra={"stage": "kpi"},
     )
-    max_area_ha: float | None = Field(None, ge=0, le=1e7, description="Land available for wind [ha].")
+    max_area_ha: float | None = Field(None, ge=0, le=1e7, description="Land available for wind [ha].", json_schema_extra={"stage": "kpi"})
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
 
@@ -440,45 +451,63 @@ class WindConfig(_Asset):
 class BatteryConfig(_Section):
     """Battery storage. ``energy_mwh`` is usable energy; ``power_mw`` limits charge and discharge (AC)."""
 
-    energy_mwh: float = Field(0.0, ge=0, le=_MAX_MWH, description="Usable energy to simulate [MWh].")
-    power_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="AC power, charge and discharge [MW].")
+    energy_mwh: float = Field(0.0, ge=0, le=_MAX_MWH, description="Usable energy to simulate [MWh].",
+                              json_schema_extra={"stage": "capacity"})
+    power_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="AC power, charge and discharge [MW].",
+                            json_schema_extra={"stage": "capacity"})
     existing_mwh: float = Field(0.0, ge=0, le=_MAX_MWH, description="Energy already built [MWh].")
     existing_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Power already built [MW].")
-    min_mwh: float = Field(0.0, ge=0, le=_MAX_MWH, description="Lower bound when sizing [MWh].")
-    max_mwh: float = Field(_MAX_MWH, ge=0, le=_MAX_MWH, description="Upper bound when sizing [MWh].")
-    min_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Lower bound when sizing [MW].")
-    max_mw: float = Field(_MAX_MW, ge=0, le=_MAX_MW, description="Upper bound when sizing [MW].")
+    min_mwh: float = Field(0.0, ge=0, le=_MAX_MWH, description="Lower bound when sizing [MWh].",
+                           json_schema_extra={"stage": "kpi"})
+    max_mwh: float = Field(_MAX_MWH, ge=0, le=_MAX_MWH, description="Upper bound when sizing [MWh].",
+                           json_schema_extra={"stage": "kpi"})
+    min_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Lower bound when sizing [MW].",
+                          json_schema_extra={"stage": "kpi"})
+    max_mw: float = Field(_MAX_MW, ge=0, le=_MAX_MW, description="Upper bound when sizing [MW].",
+                          json_schema_extra={"stage": "kpi"})
     roundtrip_efficiency: float = Field(
-        0.88, gt=0, le=1, description="AC round-trip efficiency [-]; one-way = sqrt of it."
+        0.88, gt=0, le=1, description="AC round-trip efficiency [-]; one-way = sqrt of it.",
+        json_schema_extra={"stage": "dispatch"},
     )
     charge_efficiency: float | None = Field(
-        None, gt=0, le=1, description="One-way charge efficiency [-] (overrides the sqrt rule)."
+        None, gt=0, le=1, description="One-way charge efficiency [-] (overrides the sqrt rule).",
+        json_schema_extra={"stage": "dispatch"},
     )
     discharge_efficiency: float | None = Field(
-        None, gt=0, le=1, description="One-way discharge efficiency [-] (overrides the sqrt rule)."
+        None, gt=0, le=1, description="One-way discharge efficiency [-] (overrides the sqrt rule).",
+        json_schema_extra={"stage": "dispatch"},
     )
     self_discharge_per_h: float = Field(
-        0.0, ge=0, le=0.1, description="Fraction of stored energy lost per hour [1/h]."
+        0.0, ge=0, le=0.1, description="Fraction of stored energy lost per hour [1/h].",
+        json_schema_extra={"stage": "dispatch"},
     )
-    soc_min: float = Field(0.0, ge=0, le=1, description="Lowest state of charge [fraction of energy].")
-    soc_max: float = Field(1.0, ge=0, le=1, description="Highest state of charge [fraction of energy].")
+    soc_min: float = Field(0.0, ge=0, le=1, description="Lowest state of charge [fraction of energy].",
+                           json_schema_extra={"stage": "dispatch"})
+    soc_max: float = Field(1.0, ge=0, le=1, description="Highest state of charge [fraction of energy].",
+                           json_schema_extra={"stage": "dispatch"})
     soc_initial: float = Field(
-        0.5, ge=0, le=1, description="State of charge at the start (non-cyclic runs) [fraction]."
+        0.5, ge=0, le=1, description="State of charge at the start (non-cyclic runs) [fraction].",
+        json_schema_extra={"stage": "dispatch"},
     )
-    cyclic: bool = Field(True, description="End state of charge equals the start (found by iteration).")
+    cyclic: bool = Field(True, description="End state of charge equals the start (found by iteration).",
+                         json_schema_extra={"stage": "dispatch"})
     grid_charging: bool = Field(
-        False, description="Allow charging from green imports (origin of stored energy is tracked)."
+        False, description="Allow charging from green imports (origin of stored energy is tracked).",
+        json_schema_extra={"stage": "dispatch"},
     )
     capex_per_kwh: float = Field(
-        450.0, ge=0, le=1e5, description="Energy capex [money/kWh]; FACTS.md LFP 2025 tenders."
+        450.0, ge=0, le=1e5, description="Energy capex [money/kWh]; FACTS.md LFP 2025 tenders.",
+        json_schema_extra={"stage": "kpi"},
     )
     capex_per_kw: float = Field(
-        100.0, ge=0, le=1e5, description="Power capex [money/kW]; FACTS.md."
+        100.0, ge=0, le=1e5, description="Power capex [money/kW]; FACTS.md.",
+        json_schema_extra={"stage": "kpi"},
     )
     fixed_om_pct_capex_yr: float = Field(
-        2.0, ge=0, le=50, description="Fixed O&M [% of capex per yr]; assumption (no Chinese source)."
+        2.0, ge=0, le=50, description="Fixed O&M [% of capex per yr]; assumption (no Chinese source).",
+        json_schema_extra={"stage": "kpi"},
     )
-    lifetime_yr: float = Field(15.0, gt=0, le=100, description="Economic lifetime [yr].")
+    lifetime_yr: float = Field(15.0, gt=0, le=100, description="Economic lifetime [yr].", json_schema_extra={"stage": "kpi"})
     degradation: Literal["rainflow", "throughput", "none"] = Field(
         "rainflow",
         description="Cycle fade of lifetime runs: rainflow-counted SoC cycles on the cycle-life "
@@ -552,21 +581,25 @@ class GridConfig(_Section):
         None, description='Hourly (time-of-use) import price "file.csv:column" [money/MWh].'
     )
     export_price_per_mwh: float = Field(
-        0.0, ge=-1e4, le=1e5, description="Export price [money/MWh]."
+        0.0, ge=-1e4, le=1e5, description="Export price [money/MWh].",
+        json_schema_extra={"stage": "kpi"},
     )
-    import_max_mw: float = Field(1e9, ge=0, le=1e9, description="Import limit [MW].")
-    export_max_mw: float = Field(0.0, ge=0, le=1e9, description="Export limit [MW]; 0 = no export.")
+    import_max_mw: float = Field(1e9, ge=0, le=1e9, description="Import limit [MW].", json_schema_extra={"stage": "dispatch"})
+    export_max_mw: float = Field(0.0, ge=0, le=1e9, description="Export limit [MW]; 0 = no export.", json_schema_extra={"stage": "dispatch"})
     green_premium_per_mwh: float = Field(
         30.0, ge=0, le=1e4,
         description="Premium of bundled green power [money/MWh]; assumption: 30-50 CNY/MWh is "
-                    "documented for the 2021 launch, certificates traded at 1-6 CNY/MWh in 2025 (NEA)."
+                    "documented for the 2021 launch, certificates traded at 1-6 CNY/MWh in 2025 (NEA).",
+        json_schema_extra={"stage": "kpi"},
     )
     green_volume_mwh: float | Literal["remainder"] = Field(
         "remainder",
         description='Contracted green volume [MWh/yr], or "remainder" (all imports green).',
+        json_schema_extra={"stage": "dispatch"},
     )
     green_matching: Literal["annual", "hourly"] = Field(
-        "annual", description="Green contract matched over the year or hour by hour."
+        "annual", description="Green contract matched over the year or hour by hour.",
+        json_schema_extra={"stage": "dispatch"},
     )
     emission_factor_t_per_mwh: float = Field(
         0.5856,
@@ -596,11 +629,14 @@ class EconomicsConfig(_Section):
 
     discount_rate: float = Field(
         0.06, ge=0, le=0.5,
-        description="Real discount rate [-]; assumption: 6 % (CREEI's LCOE convention 5 %, IRENA 3.9 %)."
+        description="Real discount rate [-]; assumption: 6 % (CREEI's LCOE convention 5 %, IRENA 3.9 %).",
+        json_schema_extra={"stage": "kpi"},
     )
-    currency: str = Field("CNY", min_length=1, max_length=8, description="Currency of all prices.")
+    currency: str = Field("CNY", min_length=1, max_length=8, description="Currency of all prices.",
+                          json_schema_extra={"stage": "kpi"})
     project_life_yr: float = Field(
-        25.0, gt=0, le=100, description="Horizon of the net present cost [yr]."
+        25.0, gt=0, le=100, description="Horizon of the net present cost [yr].",
+        json_schema_extra={"stage": "kpi"},
     )
 
 
@@ -608,10 +644,12 @@ class TargetsConfig(_Section):
     """Share targets (fractions of annual load)."""
 
     onsite_share: float = Field(
-        0.80, ge=0, le=1, description="On-site renewable share target; Ordos design 80 % (FACTS.md)."
+        0.80, ge=0, le=1, description="On-site renewable share target; Ordos design 80 % (FACTS.md).",
+        json_schema_extra={"stage": "kpi"},
     )
     clean_share: float | None = Field(
-        1.00, ge=0, le=1, description="On-site + green-import share target; Ordos 100 % green."
+        1.00, ge=0, le=1, description="On-site + green-import share target; Ordos 100 % green.",
+        json_schema_extra={"stage": "kpi"},
     )
 
 
@@ -624,18 +662,23 @@ class IndicatorsConfig(_Section):
             "Electricity to standard coal: 'equivalent' calorific value 0.1229 kgce/kWh "
             "(GB/T 2589), or 'coal_consumption' method."
         ),
+        json_schema_extra={"stage": "kpi"},
     )
     coal_consumption_kgce_per_kwh: float = Field(
-        0.300, gt=0, le=1, description="Factor of the coal-consumption method [kgce/kWh] (~0.3)."
+        0.300, gt=0, le=1, description="Factor of the coal-consumption method [kgce/kWh] (~0.3).",
+        json_schema_extra={"stage": "kpi"},
     )
     other_energy_tce: float = Field(
-        0.0, ge=0, le=1e9, description="Park's non-electric energy use per year [tce]."
+        0.0, ge=0, le=1e9, description="Park's non-electric energy use per year [tce].",
+        json_schema_extra={"stage": "kpi"},
     )
     other_energy_co2_t: float = Field(
-        0.0, ge=0, le=1e10, description="CO2 of the park's non-electric energy per year [t]."
+        0.0, ge=0, le=1e10, description="CO2 of the park's non-electric energy per year [t].",
+        json_schema_extra={"stage": "kpi"},
     )
     green_import_counts_zero_carbon: bool = Field(
-        True, description="Count purchased green power as zero-carbon in the core indicator."
+        True, description="Count purchased green power as zero-carbon in the core indicator.",
+        json_schema_extra={"stage": "kpi"},
     )
     max_co2_per_tce: float | None = Field(
         None,
@@ -645,23 +688,29 @@ class IndicatorsConfig(_Section):
             "Core indicator threshold [tCO2/tce]; default by park size: 0.2 for 0.2-1 Mtce/yr, "
             "0.3 for >= 1 Mtce/yr (People's Daily 2025-08-26)."
         ),
+        json_schema_extra={"stage": "kpi"},
     )
     min_clean_energy_share: float = Field(
         0.90, ge=0, le=1,
-        description="Clean-energy share guiding indicator; 90 % as reported by secondary sources only."
+        description="Clean-energy share guiding indicator; 90 % as reported by secondary sources only.",
+        json_schema_extra={"stage": "kpi"},
     )
 
 
 class SolverConfig(_Section):
     """HiGHS settings for sizing."""
 
-    time_limit_s: float = Field(1800.0, gt=0, le=86400, description="Solver time limit [s].")
-    threads: int = Field(0, ge=0, le=256, description="Solver threads; 0 = HiGHS default.")
-    mip_rel_gap: float = Field(1e-4, ge=0, le=1, description="Relative MIP gap (integer turbines).")
+    time_limit_s: float = Field(1800.0, gt=0, le=86400, description="Solver time limit [s].",
+                                json_schema_extra={"stage": "kpi"})
+    threads: int = Field(0, ge=0, le=256, description="Solver threads; 0 = HiGHS default.",
+                         json_schema_extra={"stage": "kpi"})
+    mip_rel_gap: float = Field(1e-4, ge=0, le=1, description="Relative MIP gap (integer turbines).",
+                               json_schema_extra={"stage": "kpi"})
     warm_start_days: int = Field(
         36, ge=0, le=366,
         description="Typical days of the crash start for long LP horizons (at least twice "
-                    "as many whole days); 0 = always a cold solve.")
+                    "as many whole days); 0 = always a cold solve.",
+        json_schema_extra={"stage": "kpi"})
 
 
 class SizingConfig(_Section):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import assume, given, settings
@@ -599,3 +600,454 @@ def test_plan_batches_cover_every_scenario_once(dims, samples, batch, outer):
     assert np.array_equal(whole["scenario_id"], np.arange(n))
     combos = set(zip(*(whole[k].tolist() for k in plan.names), strict=True))
     assert len(combos) == n  # no scenario twice, none missing
+
+
+# --- stages declared by the config fields -------------------------------------------
+
+
+def _config_fields():
+    """Every ``section.key`` of the park config with its FieldInfo."""
+    from energysim.config import ParkConfig
+
+    for section, info in ParkConfig.model_fields.items():
+        model = getattr(info.annotation, "__args__", (info.annotation,))[0]
+        for key, field in getattr(model, "model_fields", {}).items():
+            yield f"{section}.{key}", field
+
+
+def test_every_config_field_has_a_known_stage():
+    """Each field's declared stage is one of the sweep's kinds; exactly the capacity table's
+    fields are capacities; the narrower stages are declared where the dispatch reads them."""
+    from energysim.sweep.columns import CAPACITY_FIELDS
+    from energysim.sweep.spec import KINDS
+
+    kinds = {name: parameter_kind(name) for name, _ in _config_fields()}
+    assert set(kinds.values()) == set(KINDS)
+    assert {n for n, k in kinds.items() if k == "capacity"} == set(CAPACITY_FIELDS)
+    assert kinds["grid.import_price_per_mwh"] == "profile"  # an hourly profile array
+    assert kinds["battery.existing_mwh"] == "profile"  # unknown to be narrower
+    assert {n for n, k in kinds.items() if k == "dispatch"} == {
+        f"battery.{k}" for k in ("roundtrip_efficiency", "charge_efficiency",
+                                 "discharge_efficiency", "self_discharge_per_h", "soc_min",
+                                 "soc_max", "soc_initial", "cyclic", "grid_charging")} | {
+        f"grid.{k}" for k in ("import_max_mw", "export_max_mw", "green_volume_mwh",
+                              "green_matching")}
+
+
+def test_a_wrong_stage_declaration_is_refused(monkeypatch):
+    from energysim.config import PVConfig
+
+    field = PVConfig.model_fields["tilt_deg"]
+    monkeypatch.setattr(field, "json_schema_extra", {"stage": "kpii"})
+    with pytest.raises(ValueError, match="declares stage 'kpii'"):
+        parameter_kind("pv.tilt_deg")
+    monkeypatch.setattr(field, "json_schema_extra", {"stage": "capacity"})
+    with pytest.raises(ValueError, match="capacity"):
+        parameter_kind("pv.tilt_deg")
+
+
+def _other_values(field, current):
+    """Valid-looking alternatives to ``current`` for a field (bounds from its metadata)."""
+    import typing
+
+    import annotated_types as at
+
+    args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
+    literals = [v for a in args for v in typing.get_args(a) if typing.get_origin(a) is typing.Literal]
+    if field.annotation is bool:
+        return [not current]
+    if typing.get_origin(field.annotation) is typing.Literal or literals:
+        options = list(typing.get_args(field.annotation)) + literals
+        out = [v for v in options if v != current]
+        if float in args or int in args:
+            out += [12_345.0, 1e5]
+        return out
+    if field.annotation is str:
+        return ["EUR"]
+    lo, hi = -math.inf, math.inf
+    for m in field.metadata:
+        if isinstance(m, at.Ge | at.Gt):
+            lo = max(lo, m.ge if isinstance(m, at.Ge) else m.gt + 1e-6)
+        if isinstance(m, at.Le | at.Lt):
+            hi = min(hi, m.le if isinstance(m, at.Le) else m.lt - 1e-6)
+    base = current if isinstance(current, int | float) else 0.5
+    cands = [base * 1.5, base * 0.5, base + 1, base + 0.05, base - 0.05, 0.3, 0.95, 2, 10, 1000]
+    if int in args and float not in args:
+        cands = [int(round(c)) for c in cands]
+    return [c for c in cands if lo <= c <= hi and c != current]
+
+
+def _profiles_equal(a, b) -> bool:
+    return all(np.array_equal(a[v].values, b[v].values, equal_nan=True) for v in a.data_vars)
+
+
+def modelled_park(folder: Path, weather: str, extra: str = "") -> Path:
+    """A park with modelled PV, wind and load on ``weather``; ``extra`` continues [load]."""
+    path = folder / "park.toml"
+    path.write_text(f"""
+[site]
+latitude = 39.6
+longitude = 109.8
+altitude_m = 1300
+timezone = "Asia/Shanghai"
+[weather]
+path = "{weather}"
+[pv]
+capacity_mw = 50
+[wind]
+capacity_mw = 30
+[load]
+annual_mwh = 300_000
+{extra}""")
+    return path
+
+
+def test_declared_stages_are_true(tmp_path):
+    """A field declared ``kpi`` or ``dispatch`` must not change the hourly profiles (so a sweep
+    may share them), and a ``kpi`` field not the dispatch parameters either (so a sweep may
+    share one dispatch run): checked field by field on a park with modelled PV, wind and load."""
+    from energysim.dispatch import dispatch_params
+    from energysim.profiles import build_profiles
+    from energysim.weather import read_weather_file, write_energysim_csv
+    from energysim.weather.shipped import shipped_path
+
+    wx = read_weather_file(shipped_path("ordos/typical_year.csv"), "energysim")
+    write_energysim_csv(wx.isel(time=slice(24 * 180, 24 * 194)), tmp_path / "w.csv")
+    base = load_park(modelled_park(tmp_path, "w.csv", """
+shape = "three_shift"
+[battery]
+energy_mwh = 40
+power_mw = 10
+[grid]
+green_volume_mwh = 50_000
+"""))
+    ref, ref_params = build_profiles(base), dispatch_params(base.battery, base.grid)
+    checked = []
+    for name, field in _config_fields():
+        kind = parameter_kind(name)
+        if kind not in ("kpi", "dispatch"):
+            continue
+        section, key = name.split(".")
+        current = getattr(getattr(base, section), key)
+        for value in _other_values(field, current):
+            try:
+                park = base.with_values({name: value})
+            except ConfigError:
+                continue
+            break
+        else:
+            pytest.fail(f"no valid other value found for {name} (current {current!r})")
+        assert _profiles_equal(build_profiles(park), ref), f"{name} ({kind}) changes the profiles"
+        if kind == "kpi":
+            assert dispatch_params(park.battery, park.grid) == ref_params, name
+        checked.append(name)
+    assert len(checked) >= 50, checked
+
+
+# --- no import circle ------------------------------------------------------------------
+
+
+def _imports_of(path: Path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_sweep_modules_import_no_circle(repo):
+    """The sweep package's modules (function-level imports included) form no circle, and none
+    reaches a later stage (results writing helpers aside: report, cli)."""
+    package = repo / "energysim" / "sweep"
+    names = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    graph = {n: {m.rsplit(".", 1)[-1] for m in _imports_of(package / f"{n}.py")
+                 if m.startswith("energysim.sweep.")} & names for n in names}
+    state: dict[str, int] = {}
+
+    def visit(node, path):
+        assert state.get(node) != 1, f"import circle: {' -> '.join([*path, node])}"
+        if state.get(node) == 2:
+            return
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            visit(nxt, [*path, node])
+        state[node] = 2
+
+    for n in sorted(names):
+        visit(n, [])
+    assert {"columns", "driver", "execute", "spec", "summary", "aggregate"} <= names
+    assert not graph["execute"] & {"driver", "spec", "store", "summary"}  # worker side alone
+    for n in names:
+        assert not {m for m in _imports_of(package / f"{n}.py")
+                    if m.startswith(("energysim.report", "energysim.cli"))}, n
+
+
+# --- scenario counts that overflow -------------------------------------------------------
+
+OVERFLOW = {
+    # 4 x 65 536 = 2^64: an int64 product wraps to 0 (was reported as a complete empty sweep)
+    "wraps to zero": ("\n".join(f'"{f}" = {{ start = 1, stop = 2, num = 65536 }}' for f in (
+        "pv.capex_per_kw", "wind.capex_per_kw", "battery.capex_per_kwh", "battery.capex_per_kw")),
+        0, "18,446,744,073,709,551,616 scenarios"),
+    # 9 x 128 = 2^63: wraps to a negative count
+    "wraps negative": ("\n".join(f'"{f}" = {{ start = 0.01, stop = 0.02, num = 128 }}' for f in (
+        "pv.capex_per_kw", "pv.fixed_om_per_kw_yr", "wind.capex_per_kw",
+        "wind.fixed_om_per_kw_yr", "battery.capex_per_kwh", "battery.capex_per_kw",
+        "battery.fixed_om_pct_capex_yr", "grid.green_premium_per_mwh",
+        "economics.discount_rate")), 0, "9,223,372,036,854,775,808 scenarios"),
+    # a grid times random samples beyond the limit (no draw is made before the count)
+    "samples times grid": ('"pv.capex_per_kw" = { values = [2000, 3000, 4000] }\n'
+                           '"wind.capex_per_kw" = { uniform = [3000, 5000] }',
+                           50_000_000, "150,000,000 scenarios"),
+    "huge grid": ("\n".join(f'"{f}" = {{ start = 1, stop = 2, num = 1000000 }}' for f in (
+        "pv.capex_per_kw", "wind.capex_per_kw", "battery.capex_per_kwh")), 0,
+        "1,000,000,000,000,000,000 scenarios"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVERFLOW))
+def test_overflowing_scenario_count_is_a_clear_error(park_dir, case, capsys):
+    """A scenario count beyond the limit (counted exactly: no int64 wrap-around to 0 or a
+    negative number) stops the CLI with exit 2 before anything is drawn or written."""
+    params, samples, needle = OVERFLOW[case]
+    path = write_sweep(park_dir, params, samples=samples)
+    out = park_dir / "out"
+    t0 = time.perf_counter()
+    assert main(["sweep", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "[parameters]" in err and "sweep.toml" in err, err
+    assert "100,000,000" in err and "Traceback" not in err
+    assert not out.exists()
+    assert time.perf_counter() - t0 < 30  # counted from the specs, not by validating 1e6 values
+
+
+def test_plan_counts_exactly():
+    from energysim.sweep.spec import Plan
+
+    dims = {f"g{i}": np.arange(65536.0) for i in range(4)}
+    plan = Plan(names=list(dims), kinds=dict.fromkeys(dims, "kpi"), grid_values=dims,
+                random_values={}, samples=0, batch_size=10)
+    assert plan.n_scenarios == 2**64 and plan.n_batches == -(-(2**64) // 10)
+
+
+def test_range_with_fractional_step_on_integer_field_is_refused(park_dir):
+    """Only a range's ends and a sample of its values are validated (not 10^6 values), which
+    still catches an integer field given fractional steps."""
+    path = write_sweep(park_dir, '"load.seed" = { start = 0, stop = 10, num = 4 }')
+    with pytest.raises(ConfigError, match="load.seed"):
+        load_sweep(path)
+
+
+# --- Ctrl-C ------------------------------------------------------------------------------
+
+
+def _running_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that still run (exited ones awaiting their reaper aside)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in "ZX":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def test_ctrl_c_keeps_finished_batches_quietly(tmp_path):
+    """Ctrl-C in a terminal (SIGINT to the whole process group) during ``energysim sweep`` on a
+    local cluster of worker processes: exit 130 and one line saying how many batches are kept
+    and to rerun; no traceback from the driver or the workers; the stored batches are complete;
+    no consolidated table, summary or report; no process left; a rerun skips what is kept."""
+    import subprocess
+    import sys
+
+    from energysim.sweep.store import Store
+    from energysim.weather.shipped import shipped_path
+
+    modelled_park(tmp_path, shipped_path("ordos/typical_year.csv").as_posix())
+    # the load changes the profiles: each scenario runs the PV and wind models on a year
+    path = write_sweep(tmp_path, '"load.annual_mwh" = { start = 2e5, stop = 4e5, num = 48 }',
+                       batch_size=4)
+    out = tmp_path / "out"
+    cli = Path(sys.executable).with_name("energysim")
+    proc = subprocess.Popen([str(cli), "sweep", str(path), "--out", str(out), "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "batches").glob("batch-*.parquet")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    kept = sorted((out / "batches").glob("batch-*.parquet"))
+    assert err.strip().splitlines() == [
+        f"interrupted — {len(kept)} of 12 batches kept in {out}, rerun to resume"], err
+    assert 1 <= len(kept) < 12
+    for f in kept:
+        ids = pq.read_table(f, columns=["scenario_id"]).column(0).to_numpy()
+        b = int(f.stem.split("-")[1])
+        assert np.array_equal(ids, np.arange(4 * b, 4 * b + 4))
+    assert not {"scenarios.parquet", "summary.json", "report.html"} & {p.name for p in out.iterdir()}
+    assert not list((out / "batches").glob(".tmp-*"))
+    deadline = time.monotonic() + 10  # workers and all gone with the driver
+    while _running_in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running_in_group(proc.pid)
+    # a rerun keeps the stored batches and computes others
+    stamps = {f.name: f.stat().st_mtime_ns for f in kept}
+
+    def stop(batch, n_written):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(path, out, n_workers=1, processes=False, progress=False, on_batch=stop)
+    assert {f.name: f.stat().st_mtime_ns for f in kept} == stamps
+    assert len(Store(out).done()) == len(kept) + 1
+
+
+# --- bounded-memory aggregates of the store ----------------------------------------------
+
+_floats_st = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(st.one_of(_floats_st, st.sampled_from([0.0, -0.0, 1.0, 1e-300, -2.5])),
+                       min_size=0, max_size=300),
+       chunk=st.integers(1, 64), qs=st.lists(st.floats(0, 1), min_size=1, max_size=5))
+def test_streamed_quantiles_are_numpys(values, chunk, qs):
+    """Exact, chunk by chunk: the radix selection gives numpy.quantile (linear) of the finite
+    values bit for bit, ties, signed zeros, subnormals and infinities included."""
+    from energysim.sweep.aggregate import Source, moments, quantiles
+
+    x = np.asarray(values, dtype=np.float64)
+    source = Source.of_frame(pd.DataFrame({"x": x}), chunk_rows=chunk)
+    got = quantiles(source, ["x"], qs)["x"]
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
+        assert all(math.isnan(v) for v in got)
+        return
+    ref = np.quantile(finite, qs)
+    assert np.array_equal(np.asarray(got), ref), (got, ref)
+    m = moments(source, ["x"])["x"]
+    assert (m.n, m.minimum, m.maximum) == (finite.size, finite.min(), finite.max())
+
+
+def _pandas_tornado(table: pd.DataFrame, parameters, kpi, quantile=0.2) -> pd.DataFrame:
+    """The in-memory reference (the report's former implementation)."""
+    base = float(table[kpi].mean())
+    rows = []
+    for p in parameters:
+        values = pd.to_numeric(table[p], errors="coerce")
+        if values.nunique() < 2:
+            continue
+        lo_cut, hi_cut = values.quantile([quantile, 1 - quantile])
+        low = float(table.loc[values <= lo_cut, kpi].mean()) - base
+        high = float(table.loc[values >= hi_cut, kpi].mean()) - base
+        rows.append({"parameter": p, "low": low, "high": high, "span": abs(high - low)})
+    return pd.DataFrame(rows).sort_values("span", kind="stable").reset_index(drop=True)
+
+
+def test_streamed_aggregates_equal_in_memory_ones(tmp_path):
+    """Tornado, extremes and histograms streamed over many small row groups of Parquet batch
+    files equal their in-memory counterparts on the whole table."""
+    from energysim.sweep.aggregate import Source, extremes, histograms, moments, tornado
+
+    rng = np.random.default_rng(4)
+    n = 5000
+    df = pd.DataFrame({
+        "scenario_id": np.arange(n),
+        "grid": rng.choice([10.0, 20.0, 30.0, 40.0], n),          # a grid parameter
+        "draw": rng.uniform(0, 1, n),                              # a random parameter
+        "const": np.full(n, 2.0),                                  # not varied: left out
+        "tracking": rng.choice(["fixed", "single_axis"], n),        # text: left out
+        "kpi": rng.normal(size=n),
+    })
+    df["kpi"] += 0.5 * df["draw"] + 0.01 * df["grid"]
+    df.loc[rng.random(n) < 0.05, "kpi"] = np.nan
+    df.loc[[3, 7], "kpi"] = df.loc[3, "kpi"]  # a tie
+    (tmp_path / "batches").mkdir()
+    for b, start in enumerate(range(0, n, 700)):
+        part = pa.Table.from_pandas(df.iloc[start:start + 700], preserve_index=False)
+        pq.write_table(part, tmp_path / "batches" / f"batch-{b:06d}.parquet", row_group_size=97)
+    source = Source.of_store(tmp_path)
+    source.chunk_rows = 50
+    params = ["grid", "draw", "const", "tracking"]
+    got, ref = tornado(source, params, "kpi"), _pandas_tornado(df, params, "kpi")
+    assert list(got["parameter"]) == list(ref["parameter"]) == ["grid", "draw"]
+    np.testing.assert_allclose(got[["low", "high", "span"]], ref[["low", "high", "span"]],
+                               rtol=1e-12)
+    for sense, sign in (("min", 1), ("max", -1)):
+        ok = df["kpi"].notna()
+        order = np.lexsort((df["scenario_id"][ok], sign * df["kpi"][ok]))
+        ranked = df["scenario_id"][ok].to_numpy()[order]
+        assert extremes(source, "kpi", sense) == (list(ranked[:5]), list(ranked[::-1][:5]))
+    m = moments(source, ["kpi"])["kpi"]
+    edges, counts = histograms(source, {"kpi": (m.minimum, m.maximum)}, bins=17)["kpi"]
+    ref_counts, ref_edges = np.histogram(df["kpi"].dropna(), bins=17)
+    assert np.array_equal(counts, ref_counts) and np.allclose(edges, ref_edges)
+
+
+def _big_store(folder: Path, rows: int, n_kpis: int = 48, group: int = 10_000) -> Path:
+    """A sweep folder whose scenarios.parquet has ``rows`` rows (~8 bytes x 52 columns each),
+    written row group by row group (this process never holds it whole)."""
+    from energysim.sweep.columns import KPI_COLUMNS
+
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    names = [c for c in KPI_COLUMNS if not c.endswith(("_met", "_passed"))][:n_kpis]
+    writer = None
+    for start in range(0, rows, group):
+        n = min(group, rows - start)
+        cols = {"scenario_id": np.arange(start, start + n), "batch": np.full(n, start // group),
+                "pv.capex_per_kw": rng.uniform(2000, 4000, n),
+                "battery.energy_mwh": rng.choice([0.0, 100.0, 200.0], n)}
+        cols |= {c: rng.uniform(0, 1, n) for c in names}
+        table = pa.table(cols)
+        writer = writer or pq.ParquetWriter(folder / "scenarios.parquet", table.schema)
+        writer.write_table(table)
+    writer.close()
+    (folder / "manifest.json").write_text(json.dumps({
+        "mode": "simulate", "n_scenarios": rows,
+        "parameters": {"pv.capex_per_kw": "kpi", "battery.energy_mwh": "capacity"}}))
+    (folder / "summary.json").write_text(json.dumps({"n_scenarios": rows,
+                                                     "objective": "lcoe_per_mwh"}))
+    return folder
+
+
+_PEAK = """
+import resource, sys
+import energysim.report, energysim.report.figures, energysim.report.page
+from energysim.report import write_report
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+write_report(sys.argv[1])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def test_report_on_a_large_sweep_store_has_bounded_memory(tmp_path):
+    """``energysim report`` streams the store: the peak memory of the report on 300 000 rows
+    (~125 MB of values) stays within 40 MB of the same report on 10 000 rows."""
+    import subprocess
+    import sys
+
+    growth = {}
+    for rows in (10_000, 300_000):
+        folder = _big_store(tmp_path / f"s{rows}", rows)
+        done = subprocess.run([sys.executable, "-c", _PEAK, str(folder)], capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        growth[rows] = int(done.stdout.split()[-1]) / 1024  # ru_maxrss: KiB on Linux
+        html = (folder / "report.html").read_text(encoding="utf-8")
+        assert "chart-sweep-histograms" in html and "chart-sweep-tornado" in html
+        assert f"{rows:,} scenarios stored" in html
+    assert growth[300_000] - growth[10_000] < 40, growth

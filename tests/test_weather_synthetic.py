@@ -9,7 +9,9 @@ same persistence checks (the checks can fail).
 
 from __future__ import annotations
 
+import ast
 import filecmp
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +20,21 @@ import pytest
 
 from energysim.weather import read_weather_file
 from energysim.weather import synthetic as S
-from energysim.weather import synthetic_checks as C
+from energysim.weather.synthetic import checks as C
+from energysim.weather.synthetic.climate import clear_sky
 
 N_YEARS = 20
 SEED = 7
 FACTS_TEMP_C = np.array([-8.0, -4.9, 1.5, 7.7, 14.9, 19.0, 21.7, 19.6, 13.1, 7.2, 0.2, -6.2])
+
+
+@pytest.fixture(scope="module")
+def build(repo):
+    """``weather/ordos/build.py``, the script that calibrates and writes the shipped Ordos files."""
+    spec = importlib.util.spec_from_file_location("ordos_build", repo / "weather" / "ordos" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +98,7 @@ def test_calendar_and_physics(synth):
     step_h = np.diff(t.asi8) / 3.6e12
     leap = sum(pd.Timestamp(y, 1, 1).is_leap_year for y in range(2001, 2001 + N_YEARS))
     assert set(np.unique(step_h)) <= {1.0, 25.0} and (step_h == 25.0).sum() == leap
-    cs = S._clear_sky(t, synth.attrs["latitude"], synth.attrs["longitude"], synth.attrs["altitude_m"],
+    cs = clear_sky(t, synth.attrs["latitude"], synth.attrs["longitude"], synth.attrs["altitude_m"],
                       synth.attrs["utc_offset_h"])
     ghi, dni, dhi = (synth[v].to_numpy() for v in ("ghi", "dni", "dhi"))
     assert (ghi[cs["ghi_cs"].to_numpy() == 0] == 0).all()
@@ -242,43 +254,78 @@ def test_ordos_climatology_matches_facts(ordos_years, ordos_typical):
     assert np.abs(C.monthly_means(ordos_typical, "temp_air") - FACTS_TEMP_C).max() < 2.5
 
 
-def test_ordos_against_dongsheng(ordos_years, shared_ordos):
+def test_ordos_against_dongsheng(ordos_years, shared_ordos, build):
     """Against the real Dongsheng data: monthly GHI within ±10 % of the CDSRD 1991–2017 means; monthly
     temperature within ±1 K of the CSWD typical year; the solar–wind daily correlation within ±0.1 of
     the CSWD year's; the daily clear-sky lag-1 autocorrelation within ±0.1 of CDSRD's."""
-    cd = S._read_cdsrd(shared_ordos / S.CDSRD_NAME, 1991, 2017)
+    cd = build.read_cdsrd(shared_ordos / build.CDSRD_NAME, 1991, 2017)
     cd_month = (cd.groupby("month")["ghi_wh"].mean()).to_numpy()
     t = pd.DatetimeIndex(ordos_years["time"].values)
     syn_month = ordos_years["ghi"].to_series().groupby(t.normalize()).sum().groupby(
         lambda d: d.month).mean().to_numpy()
     assert np.abs(syn_month / cd_month - 1).max() < 0.10
-    epw = read_weather_file(shared_ordos / S.EPW_NAME, "epw")
+    epw = read_weather_file(shared_ordos / build.EPW_NAME, "epw")
     assert np.abs(C.monthly_means(ordos_years, "temp_air") - C.monthly_means(epw, "temp_air")).max() < 1.0
     assert abs(C.solar_wind_daily_corr(ordos_years) - C.solar_wind_daily_corr(epw)) < 0.1
     kc = S.daily_clear_sky_index(cd["ghi_wh"], cd["date"], 39.83, 109.98, 1462.0, 8.0)
     assert abs(C.acf(C.daily_clear_sky_index(ordos_years).to_numpy(), 1) - C.acf(kc, 1)) < 0.1
 
 
-def test_ordos_full_load_hours_in_facts_ranges(ordos_years, ordos_typical):
+def test_ordos_full_load_hours_in_facts_ranges(ordos_years, ordos_typical, build):
     """configs/ordos.toml kit through energysim.pv / energysim.wind, FACTS.md ranges for western Inner
     Mongolia: typical year PV fixed 1 250–1 600 h, single-axis 1 450–1 800 h, wind 2 300–2 900 h; wind
     2 300–2 900 h as the mean of all shipped years. (PV on all years takes ~15 s: measured 1 586 / 1 738 h
     in weather/README.md; single sunny years may exceed 1 600 h as CDSRD's 1 761 kWh m-2 years would.)"""
-    flh = S.full_load_hours(ordos_typical)
+    flh = build.full_load_hours(ordos_typical)
     assert 1250 <= flh["pv_fixed"] <= 1600, flh
     assert 1450 <= flh["pv_single_axis"] <= 1800, flh
     assert 2300 <= flh["wind"] <= 2900, flh
-    from energysim import wind
-
-    park = S._ordos_config()
-    wind_flh = float(wind.ac_per_mw(ordos_years, park.site, park.wind).sum()) / (ordos_years.sizes["time"] / 8760)
+    wind_flh = build.wind_full_load_hours(ordos_years, build.park_kit())
     assert 2300 <= wind_flh <= 2900
 
 
-def test_ordos_regenerates_byte_for_byte(repo, tmp_path):
+def test_ordos_regenerates_byte_for_byte(repo, tmp_path, build):
     """params.json + the recorded seed reproduce the shipped CSV files byte for byte (no reference data)."""
     params = S.GeneratorParams.from_json(repo / "weather" / "ordos" / "params.json")
-    info = S.ship(params, tmp_path)
-    assert info["seed"] == S.ORDOS["seed"]
+    info = build.ship(params, tmp_path)
+    assert info["seed"] == build.ORDOS["seed"]
     for name in ("years.csv", "typical_year.csv", "params.json"):
         assert filecmp.cmp(tmp_path / name, repo / "weather" / "ordos" / name, shallow=False), name
+
+
+
+@pytest.mark.slow
+def test_ordos_recalibrates_to_the_shipped_parameters(repo, shared_ordos, build):
+    """weather/ordos/build.py's calibration (fit to the CSWD year, CDSRD clearness and diffuse
+    fraction, hub-wind scaling through energysim.wind) gives the shipped params.json exactly."""
+    params = build.calibrate_ordos(shared_ordos)
+    assert params.to_json() == (repo / "weather" / "ordos" / "params.json").read_text(encoding="utf-8")
+
+# --- the weather stage imports nothing downstream ------------------------------------
+
+#: What the weather stage may import from energysim: itself and the shared base.
+WEATHER_MAY_IMPORT = ("energysim.weather", "energysim.errors", "energysim.nomenclature")
+
+
+def _energysim_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("energysim"):
+            found |= {node.module} if node.module != "energysim" else {
+                f"energysim.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("energysim")}
+    return found
+
+
+def test_weather_stage_imports_nothing_downstream(repo):
+    """No arrow against the DESIGN.md flow: the weather package (the synthetic generator
+    included) imports no config, resource model or later stage, not even inside a function."""
+    bad = {}
+    for path in sorted((repo / "energysim" / "weather").rglob("*.py")):
+        wrong = {m for m in _energysim_imports(path)
+                 if not any(m == ok or m.startswith(ok + ".") for ok in WEATHER_MAY_IMPORT)}
+        if wrong:
+            bad[str(path.relative_to(repo))] = sorted(wrong)
+    assert not bad, bad
+    assert len(list((repo / "energysim" / "weather" / "synthetic").glob("*.py"))) >= 6

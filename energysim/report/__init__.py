@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import xarray as xr
 
 from energysim.errors import InputDataError, problem
+from energysim.sweep.aggregate import Source, SweepDigest, digest
 
 __all__ = ["ReportData", "load_report_data", "build_report", "write_report", "write_report_data",
            "REPORT_NAME"]
@@ -58,7 +60,7 @@ class ReportData:
     study: dict[str, Any] | None = None
     pathways: dict[str, pd.DataFrame] = field(default_factory=dict)
     pathway_meta: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sweep: pd.DataFrame | None = None
+    sweep: SweepDigest | None = None  #: histograms and tornado of a sweep store (bounded memory)
     sweep_manifest: dict[str, Any] | None = None
     sweep_summary: dict[str, Any] | None = None
 
@@ -162,20 +164,23 @@ def _run(folder: Path, data: ReportData) -> tuple[dict[str, Any] | None, xr.Data
     return summary, flows
 
 
-def _sweep_table(out_dir: Path) -> pd.DataFrame | None:
-    """One row per scenario: ``scenarios.parquet``, else the finished batches so far."""
-    final = out_dir / "scenarios.parquet"
-    parts = [final] if final.is_file() else sorted((out_dir / "batches").glob("*.parquet"))
-    if not parts:
+def _sweep_digest(out_dir: Path, manifest: dict[str, Any],
+                  summary: dict[str, Any] | None) -> SweepDigest | None:
+    """What the sweep section shows, aggregated chunk by chunk from ``scenarios.parquet`` (else
+    the finished batches so far): memory does not grow with the number of scenarios."""
+    from energysim.nomenclature import QUANTITIES
+    from energysim.sweep.columns import REPORT_KPIS
+
+    source = Source.of_store(out_dir)
+    if source is None:
         return None
+    objective = (summary or {}).get("objective")
     try:
-        table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    except (OSError, ValueError) as exc:
+        return digest(source, REPORT_KPIS, list(manifest.get("parameters") or {}),
+                      objective if objective in QUANTITIES else None)
+    except (OSError, ValueError, pa.ArrowException) as exc:
         raise InputDataError(problem(f"is not a readable Parquet store ({exc})",
-                                     source=parts[0])) from exc
-    if "scenario_id" in table:
-        table = table.drop_duplicates("scenario_id").sort_values("scenario_id")
-    return table.reset_index(drop=True)
+                                     source=source.files[0])) from exc
 
 
 def load_report_data(out_dir: Path, *, shown_as: Path | None = None) -> ReportData:
@@ -205,9 +210,9 @@ def load_report_data(out_dir: Path, *, shown_as: Path | None = None) -> ReportDa
             data.pathway_meta[key] = _json(folder / "pathway.json", data) or {}
     data.sweep_manifest = _json(out_dir / "manifest.json")  # a sweep store has no run.json
     if data.sweep_manifest is not None:
-        data.sweep = _sweep_table(out_dir)
         sweep_summary = _json(out_dir / "summary.json")
         data.sweep_summary = sweep_summary if data.summary is None else None
+        data.sweep = _sweep_digest(out_dir, data.sweep_manifest, data.sweep_summary)
     return data
 
 

@@ -657,87 +657,76 @@ def pathway_section(data) -> Section | None:
 
 
 # ---------------------------------------------------------------- sweeps
-SWEEP_KPIS = ("onsite_share", "clean_share", "lcoe_per_mwh", "co2_t")
-
-
 def tornado(table: pd.DataFrame, parameters: list[str], kpi: str,
             quantile: float = 0.2) -> pd.DataFrame:
-    """Sensitivity of ``kpi`` to each varied parameter: the mean KPI over scenarios with the
-    parameter in its lowest and in its highest ``quantile`` of values, minus the mean over all.
+    """:func:`energysim.sweep.aggregate.tornado` of an in-memory table (the report streams
+    the store itself)."""
+    from energysim.sweep.aggregate import Source
+    from energysim.sweep.aggregate import tornado as streamed
 
-    Works alike for grids (the lowest/highest level) and random samples. Sorted by span.
-    """
-    base = float(table[kpi].mean())
-    rows = []
-    for p in parameters:
-        values = pd.to_numeric(table[p], errors="coerce")
-        if values.nunique() < 2:
-            continue
-        lo_cut, hi_cut = values.quantile([quantile, 1 - quantile])
-        low = float(table.loc[values <= lo_cut, kpi].mean()) - base
-        high = float(table.loc[values >= hi_cut, kpi].mean()) - base
-        rows.append({"parameter": p, "low": low, "high": high, "span": abs(high - low)})
-    out = pd.DataFrame(rows, columns=["parameter", "low", "high", "span"])
-    return out.sort_values("span").reset_index(drop=True)
+    return streamed(Source.of_frame(table), parameters, kpi, quantile)
+
+
+def _sweep_histograms(digest, cur: str) -> Chart | None:
+    """KPI distributions across scenarios, from the digest's bin counts."""
+    kpis = list(digest.histograms)
+    if not kpis:
+        return None
+    cols = 2 if len(kpis) > 1 else 1
+    rows = math.ceil(len(kpis) / cols)
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.1, vertical_spacing=0.25)
+    for i, k in enumerate(kpis):
+        r, c = divmod(i, cols)
+        percent = QUANTITIES[k].unit == "1"
+        edges, counts = digest.histograms[k]
+        edges = edges * (100 if percent else 1)
+        fig.add_trace(go.Bar(x=_f32(0.5 * (edges[:-1] + edges[1:])), y=counts.astype(np.int64),
+                             width=_f32(np.diff(edges)), name=QUANTITIES[k].long_name,
+                             marker_color=COLORS["wind"], showlegend=False), r + 1, c + 1)
+        fig.update_xaxes(title_text=unit_label(k, esc(cur), percent=percent), row=r + 1, col=c + 1)
+        fig.update_yaxes(title_text="scenarios [count]", row=r + 1, col=c + 1)
+    fig.update_layout(template=TEMPLATE, height=260 * rows + 80, hovermode="closest", bargap=0.05,
+                      title={"text": "KPI distributions across scenarios", "x": 0.01})
+    return Chart("chart-sweep-histograms", "KPI distributions across scenarios",
+                 f"How {len(digest):,} scenarios spread: a narrow histogram means the "
+                 "KPI is robust to the swept assumptions.", fig)
+
+
+def _sweep_tornado(digest, cur: str) -> Chart | None:
+    t, kpi = digest.tornado, digest.tornado_kpi
+    if t is None or t.empty:
+        return None
+    scale = 100 if QUANTITIES[kpi].unit == "1" else 1
+    unit = "percentage points" if scale == 100 else QUANTITIES[kpi].unit.replace("money", cur)
+    names = [esc(p) for p in t["parameter"]]
+    fig = _figure(f"Sensitivity of {QUANTITIES[kpi].long_name}",
+                  f"change of the mean {QUANTITIES[kpi].long_name} [{esc(unit)}]",
+                  "swept parameter", barmode="overlay", hovermode="closest")
+    fig.add_trace(go.Bar(y=names, x=t["low"] * scale, orientation="h",
+                         name="parameter low (bottom 20 %)", marker_color="#90caf9"))
+    fig.add_trace(go.Bar(y=names, x=t["high"] * scale, orientation="h",
+                         name="parameter high (top 20 %)", marker_color="#1565c0"))
+    fig.update_layout(height=200 + 40 * len(t), yaxis_automargin=True)
+    return Chart("chart-sweep-tornado", "Tornado of sensitivities",
+                 "The longest bars are the assumptions that move the result "
+                 "most; light = low values of the parameter, dark = high.", fig)
 
 
 def sweep_section(data) -> Section | None:
-    """KPI histograms across scenarios and a tornado of sensitivities."""
-    table = data.sweep
-    if table is None or table.empty:
+    """KPI histograms across scenarios and a tornado of sensitivities (from the store's digest,
+    :func:`energysim.sweep.aggregate.digest`: bounded memory whatever the number of scenarios)."""
+    digest = data.sweep
+    if digest is None or digest.empty:
         return None
-    cur = data.currency
-    kpis = [k for k in SWEEP_KPIS if k in table and table[k].notna().any()]
-    charts = []
-    if kpis:
-        percent = {k: QUANTITIES[k].unit == "1" for k in kpis}
-        cols = 2 if len(kpis) > 1 else 1
-        rows = math.ceil(len(kpis) / cols)
-        fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.1, vertical_spacing=0.25)
-        for i, k in enumerate(kpis):
-            r, c = divmod(i, cols)
-            values = table[k].to_numpy(float) * (100 if percent[k] else 1)
-            fig.add_trace(go.Histogram(x=_f32(values), name=QUANTITIES[k].long_name,
-                                       marker_color=COLORS["wind"], showlegend=False), r + 1, c + 1)
-            fig.update_xaxes(title_text=unit_label(k, esc(cur), percent=percent[k]), row=r + 1,
-                             col=c + 1)
-            fig.update_yaxes(title_text="scenarios [count]", row=r + 1, col=c + 1)
-        fig.update_layout(template=TEMPLATE, height=260 * rows + 80, hovermode="closest",
-                          bargap=0.05,
-                          title={"text": "KPI distributions across scenarios", "x": 0.01})
-        charts.append(Chart("chart-sweep-histograms", "KPI distributions across scenarios",
-                            f"How {len(table):,} scenarios spread: a narrow histogram means the "
-                            "KPI is robust to the swept assumptions.", fig))
-    manifest = data.sweep_manifest or {}
-    parameters = [p for p in (manifest.get("parameters") or {}) if p in table]
-    objective = (data.sweep_summary or {}).get("objective")
-    kpi = objective if objective in table and objective in QUANTITIES else (
-        kpis[0] if kpis else None)
-    if parameters and kpi is not None:
-        t = tornado(table, parameters, kpi)
-        if not t.empty:
-            scale = 100 if QUANTITIES[kpi].unit == "1" else 1
-            unit = "percentage points" if scale == 100 else QUANTITIES[kpi].unit.replace(
-                "money", cur)
-            names = [esc(p) for p in t["parameter"]]
-            fig = _figure(f"Sensitivity of {QUANTITIES[kpi].long_name}",
-                          f"change of the mean {QUANTITIES[kpi].long_name} [{esc(unit)}]",
-                          "swept parameter", barmode="overlay", hovermode="closest")
-            fig.add_trace(go.Bar(y=names, x=t["low"] * scale, orientation="h",
-                                 name="parameter low (bottom 20 %)", marker_color="#90caf9"))
-            fig.add_trace(go.Bar(y=names, x=t["high"] * scale, orientation="h",
-                                 name="parameter high (top 20 %)", marker_color="#1565c0"))
-            fig.update_layout(height=200 + 40 * len(t), yaxis_automargin=True)
-            charts.append(Chart("chart-sweep-tornado", "Tornado of sensitivities",
-                                "The longest bars are the assumptions that move the result "
-                                "most; light = low values of the parameter, dark = high.", fig))
+    charts = [c for c in (_sweep_histograms(digest, data.currency),
+                          _sweep_tornado(digest, data.currency)) if c is not None]
     if not charts:
         return None
-    summary = data.sweep_summary or {}
-    note = (f"{len(table):,} scenarios stored"
+    summary, manifest = data.sweep_summary or {}, data.sweep_manifest or {}
+    note = (f"{len(digest):,} scenarios stored"
             + (f" of {summary['n_scenarios']:,}" if summary.get("n_scenarios") else "")
             + (f"; mode {manifest.get('mode')}" if manifest.get("mode") else "")
-            + (f"; swept: {', '.join(parameters)}" if parameters else ""))
+            + (f"; swept: {', '.join(digest.parameters)}" if digest.parameters else ""))
     return Section("sweep", "Sweep", charts, intro=note)
 
 

@@ -32,7 +32,10 @@ runs, worker counts and resumes.
 
 Parameters are ordered so that the ones changing the hourly profiles vary
 slowest and the capacities fastest: a batch of consecutive ids then shares
-its profiles and runs as one Numba sweep.
+its profiles and runs as one Numba sweep. What a parameter changes (its kind,
+:func:`parameter_kind`) is declared by the config field itself:
+``json_schema_extra={"stage": ...}`` in :mod:`energysim.config`, one of
+:data:`KINDS`; a field without a declaration rebuilds the profiles.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from energysim.config import ParkConfig, load_park
 from energysim.errors import ConfigError, EnergysimError, problem
+from energysim.sweep.columns import CAPACITY_FIELDS, KPI_COLUMNS
 
 __all__ = [
     "ParameterSpec",
@@ -58,41 +62,17 @@ __all__ = [
     "Plan",
     "load_sweep",
     "parameter_kind",
-    "CAPACITY_FIELDS",
     "KINDS",
     "MAX_SCENARIOS",
 ]
 
-#: Capacity fields: vary inside one Numba sweep (the capacity table) when simulating.
-CAPACITY_FIELDS = {
-    "pv.capacity_mw": "pv_mw",
-    "wind.capacity_mw": "wind_mw",
-    "battery.energy_mwh": "battery_mwh",
-    "battery.power_mw": "battery_mw",
-}
-#: Fields read only by the accounting (costs, targets, indicators) and sizing:
-#: scenarios differing only in these share one dispatch run.
-_KPI_ONLY = {
-    "pv": {"capex_per_kw", "fixed_om_per_kw_yr", "lifetime_yr", "min_mw", "max_mw",
-           "area_ha_per_mw", "max_area_ha"},
-    "wind": {"capex_per_kw", "fixed_om_per_kw_yr", "lifetime_yr", "min_mw", "max_mw",
-             "area_ha_per_mw", "max_area_ha", "integer_turbines"},
-    "battery": {"capex_per_kwh", "capex_per_kw", "fixed_om_pct_capex_yr", "lifetime_yr",
-                "min_mwh", "max_mwh", "min_mw", "max_mw"},
-    "grid": {"export_price_per_mwh", "green_premium_per_mwh"},
-    "economics": None,  # the whole section
-    "targets": None,
-    "indicators": None,
-    "solver": None,
-}
-#: Fields read by :func:`energysim.dispatch.dispatch_params`: same profiles, another sweep call.
-_DISPATCH = {
-    "battery": {"roundtrip_efficiency", "charge_efficiency", "discharge_efficiency",
-                "self_discharge_per_h", "soc_min", "soc_max", "soc_initial", "cyclic",
-                "grid_charging"},
-    "grid": {"import_max_mw", "export_max_mw", "green_volume_mwh", "green_matching"},
-}
-#: Parameter kinds, slowest-varying first.
+#: Parameter kinds, slowest-varying first; a config field declares its own as ``stage``:
+#: ``profile`` — read to build the hourly profiles (weather, resource and load models; the
+#: default, safe: a new profile build); ``dispatch`` — read by
+#: :func:`energysim.dispatch.dispatch_params` (same profiles, another dispatch run);
+#: ``kpi`` — read only after the dispatch (accounting, costs, targets, indicators, sizing
+#: bounds: scenarios share one dispatch run); ``capacity`` — a column of the dispatch core's
+#: capacity table (:data:`~energysim.sweep.columns.CAPACITY_FIELDS`).
 KINDS = ("profile", "dispatch", "kpi", "capacity")
 #: Largest sweep accepted (ids are int64; the store is one row per scenario).
 MAX_SCENARIOS = 100_000_000
@@ -100,20 +80,35 @@ MAX_SCENARIOS = 100_000_000
 _PATH_FIELDS = {"weather.path", "weather.ensemble_path", "wind.power_curve"}
 
 
-def parameter_kind(name: str) -> str:
-    """What a parameter changes: ``profile``, ``dispatch``, ``kpi`` or ``capacity``.
-
-    Anything not known to be narrower (site, weather, load, PV and wind
-    technology, import price, emission factor, existing capacity) is
-    ``profile``: it forces a new profile build, the safe default.
-    """
-    if name in CAPACITY_FIELDS:
-        return "capacity"
+def config_field(name: str):
+    """The pydantic ``FieldInfo`` of config field ``"section.key"``, or None if there is none."""
     section, _, key = name.partition(".")
-    for kind, table in (("kpi", _KPI_ONLY), ("dispatch", _DISPATCH)):
-        if section in table and (table[section] is None or key in table[section]):
-            return kind
-    return "profile"
+    info = ParkConfig.model_fields.get(section)
+    model = getattr(info, "annotation", None)
+    model = getattr(model, "__args__", (model,))[0]  # a section that may be None: X | None
+    return getattr(model, "model_fields", {}).get(key)
+
+
+def parameter_kind(name: str) -> str:
+    """What a parameter changes: ``profile``, ``dispatch``, ``kpi`` or ``capacity`` (:data:`KINDS`).
+
+    Read from the config field's ``json_schema_extra={"stage": ...}``; a field
+    without one (or an unknown name) is ``profile``: it forces a new profile
+    build, the safe default.
+
+    Raises
+    ------
+    ValueError
+        The field declares a stage that is not one of :data:`KINDS`, or
+        ``capacity`` without a column in the capacity table (a schema bug).
+    """
+    info = config_field(name)
+    extra = getattr(info, "json_schema_extra", None)
+    kind = extra.get("stage", "profile") if isinstance(extra, dict) else "profile"
+    if kind not in KINDS or (kind == "capacity") != (name in CAPACITY_FIELDS):
+        raise ValueError(f"config field {name} declares stage {kind!r}; one of {KINDS}, "
+                         f"'capacity' exactly for {', '.join(CAPACITY_FIELDS)}")
+    return kind
 
 
 Scalar = bool | int | float | str
@@ -209,7 +204,8 @@ class Plan:
     n_scenarios: int = field(init=False)
 
     def __post_init__(self):
-        self.n_grid = int(np.prod([len(v) for v in self.grid_values.values()], dtype=np.int64))
+        # Python integers: a product of sizes never wraps around (int64 would, silently)
+        self.n_grid = math.prod(len(v) for v in self.grid_values.values())
         self.n_scenarios = self.n_grid * max(self.samples, 1)
 
     @property
@@ -299,12 +295,7 @@ def _problems(exc: ValidationError, source: Path) -> list:
 
 
 def _is_numeric_field(name: str) -> bool:
-    section, _, key = name.partition(".")
-    model = ParkConfig.model_fields.get(section)
-    model = getattr(model, "annotation", None)
-    model = getattr(model, "__args__", (model,))[0]
-    spec = getattr(model, "model_fields", {}).get(key)
-    text = str(getattr(spec, "annotation", ""))
+    text = str(getattr(config_field(name), "annotation", ""))
     return ("float" in text or "int" in text) and "bool" not in text
 
 
@@ -322,21 +313,6 @@ def _ensemble_years(park: ParkConfig) -> list[int]:
         _YEARS.clear()
         _YEARS[key] = sorted(year_weathers(park))
     return _YEARS[key]
-
-
-def _grid_values(spec: ParameterSpec, name: str, park: ParkConfig, source: Path) -> np.ndarray:
-    if spec.values == "all":
-        if name != "weather.year":
-            raise ConfigError(problem('"all" is only for weather.year; list the values',
-                                      source=source, field=f"[parameters] {name}", value="all"))
-        if park.weather is None or park.weather.ensemble_path is None:
-            raise ConfigError(problem(
-                'weather.year = "all" needs [weather] ensemble_path in the base config (or [set])',
-                source=source, field=f"[parameters] {name}", value="all"))
-        return np.asarray(_ensemble_years(park), dtype=np.int64)
-    if spec.values is not None:
-        return np.asarray(spec.values)
-    return np.linspace(spec.start, spec.stop, spec.num)
 
 
 def _check_values(name: str, values: list, park: ParkConfig, source: Path, mode: str) -> list:
@@ -372,6 +348,136 @@ def _resolve_set(values: dict[str, Any], base_dir: Path) -> dict[str, Any]:
             and not Path(v).is_absolute() else v for k, v in values.items()}
 
 
+def _read_spec(path: Path) -> SweepFile:
+    if not path.is_file():
+        raise ConfigError(problem("sweep file not found", source=path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(problem(f"not valid TOML: {exc}", source=path)) from None
+    try:
+        return SweepFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, path), headline=f"invalid sweep file {path}") from None
+
+
+def _base_park(spec: SweepFile, path: Path) -> tuple[ParkConfig, Path]:
+    """The base park with ``[set]`` applied, and the base config's path."""
+    base = spec.sweep.base
+    base_path = base if base.is_absolute() else path.parent / base
+    try:
+        park = load_park(base_path)
+        if spec.set:
+            park = park.with_values(_resolve_set(spec.set, path.parent))
+    except ConfigError as exc:
+        raise ConfigError([problem(f"base config: {p}", source=path, field="[sweep] base / [set]")
+                           for p in exc.problems], headline=f"invalid sweep file {path}") from None
+    return park, base_path
+
+
+def _shape_problems(spec: SweepFile, path: Path) -> list:
+    """Names, [set] overlaps, numeric ranges, samples vs random draws, the objective."""
+    out = []
+    samples = spec.sweep.samples
+    has_random = any(p.is_random for p in spec.parameters.values())
+    if has_random and samples == 0:
+        out.append(problem("random parameters (uniform / choice) need samples >= 1",
+                           source=path, field="[sweep] samples", value=0))
+    if samples > 0 and not has_random:
+        out.append(problem("samples given but no parameter is random (uniform / choice)",
+                           source=path, field="[sweep] samples", value=samples))
+    for name, pspec in spec.parameters.items():
+        where = f"[parameters] {name}"
+        section, _, key = name.partition(".")
+        if not key or section not in ParkConfig.model_fields or section == "source":
+            out.append(problem("not a config field 'section.key'", source=path, field=where))
+        elif name in spec.set:
+            out.append(problem("both fixed in [set] and varied", source=path, field=where))
+        elif (pspec.start is not None or pspec.uniform is not None) and not _is_numeric_field(name):
+            out.append(problem("start/stop/num and uniform need a numeric field",
+                               source=path, field=where))
+    if spec.sweep.objective not in _objective_names():
+        out.append(problem(f"unknown KPI; one of {', '.join(sorted(_objective_names()))}",
+                           source=path, field="[sweep] objective", value=spec.sweep.objective))
+    return out
+
+
+def _grid_values(spec: ParameterSpec, name: str, park: ParkConfig, source: Path) -> np.ndarray:
+    if spec.values == "all":
+        if name != "weather.year":
+            raise ConfigError(problem('"all" is only for weather.year; list the values',
+                                      source=source, field=f"[parameters] {name}", value="all"))
+        if park.weather is None or park.weather.ensemble_path is None:
+            raise ConfigError(problem(
+                'weather.year = "all" needs [weather] ensemble_path in the base config (or [set])',
+                source=source, field=f"[parameters] {name}", value="all"))
+        return np.asarray(_ensemble_years(park), dtype=np.int64)
+    if spec.values is not None:
+        return np.asarray(spec.values)
+    return np.linspace(spec.start, spec.stop, spec.num)
+
+
+def _grid_size(spec: ParameterSpec, name: str, park: ParkConfig, source: Path) -> int:
+    """Number of grid values, without building a range grid."""
+    if spec.num is not None:
+        return int(spec.num)
+    return len(_grid_values(spec, name, park, source))
+
+
+def _check_count(spec: SweepFile, park: ParkConfig, path: Path) -> int:
+    """The exact scenario count (Python integers: no overflow); too many or none is an error."""
+    sizes = [_grid_size(p, n, park, path) for n, p in spec.parameters.items() if not p.is_random]
+    samples = spec.sweep.samples
+    n = math.prod(sizes) * max(samples, 1)
+    if not 0 < n <= MAX_SCENARIOS:
+        formula = " x ".join([f"{k:,}" for k in sizes] + ([f"{samples:,} samples"] if samples else []))
+        raise ConfigError(problem(
+            f"{n:,} scenarios ({formula}); a sweep holds 1 to {MAX_SCENARIOS:,}: vary fewer "
+            "values or split the sweep", source=path, field="[parameters]", value=n),
+            headline=f"invalid sweep file {path}")
+    return n
+
+
+#: Values of a range or of random draws checked against the schema besides its ends.
+_SAMPLE_CHECKS = 100
+
+
+def _values_to_check(pspec: ParameterSpec, values: np.ndarray) -> list:
+    """The values that decide validity: a range's ends (field bounds and cross-field rules are
+    monotone in one varying value) plus a sample of its values (type rules, e.g. an integer
+    field given a fractional step); every distinct listed value."""
+    if pspec.choice is not None:
+        return list(pspec.choice)
+    if isinstance(pspec.values, list):
+        return list(dict.fromkeys(values.tolist()))
+    ends = list(pspec.uniform) if pspec.uniform is not None else [values[0], values[-1]]
+    take = np.linspace(0, len(values) - 1, min(len(values), _SAMPLE_CHECKS)).astype(np.int64)
+    return list(dict.fromkeys([*ends, *np.asarray(values)[take].tolist()]))
+
+
+def _draw_values(spec: SweepFile, park: ParkConfig, path: Path) -> tuple[dict, dict]:
+    """Grid values and random draws of every parameter (draws in file order, one generator)."""
+    problems, grid, random = [], {}, {}
+    rng = np.random.default_rng(spec.sweep.seed)
+    size = max(spec.sweep.samples, 1)
+    for name, pspec in spec.parameters.items():
+        try:
+            if pspec.uniform is not None:
+                random[name] = values = rng.uniform(*pspec.uniform, size=size)
+            elif pspec.choice is not None:
+                random[name] = values = np.asarray(pspec.choice)[
+                    rng.integers(0, len(pspec.choice), size=size)]
+            else:
+                grid[name] = values = _grid_values(pspec, name, park, path)
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        problems += _check_values(name, _values_to_check(pspec, values), park, path, spec.sweep.mode)
+    if problems:
+        raise ConfigError(problems, headline=f"invalid sweep file {path}")
+    return grid, random
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; build its plan.
 
@@ -380,97 +486,34 @@ def load_sweep(path: str | Path) -> Sweep:
     ConfigError
         Missing file, bad TOML, schema breaks, unknown parameter names, values
         the park config rejects, random parameters without ``samples`` (or the
-        reverse); every problem names the file, field, value and rule.
+        reverse), a scenario count beyond :data:`MAX_SCENARIOS` (counted
+        exactly, before any value is drawn); every problem names the file,
+        field, value and rule.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(problem("sweep file not found", source=path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(problem(f"not valid TOML: {exc}", source=path)) from None
-    try:
-        spec = SweepFile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_problems(exc, path), headline=f"invalid sweep file {path}") from None
-    settings = spec.sweep
-    base_path = settings.base if settings.base.is_absolute() else path.parent / settings.base
-    try:
-        park = load_park(base_path)
-        if spec.set:
-            park = park.with_values(_resolve_set(spec.set, path.parent))
-    except ConfigError as exc:
-        raise ConfigError([problem(f"base config: {p}", source=path, field="[sweep] base / [set]")
-                           for p in exc.problems], headline=f"invalid sweep file {path}") from None
-
-    problems = []
-    grid, random = {}, {}
-    rng = np.random.default_rng(settings.seed)
-    samples = settings.samples
-    has_random = any(p.is_random for p in spec.parameters.values())
-    if has_random and samples == 0:
-        problems.append(problem("random parameters (uniform / choice) need samples >= 1",
-                                source=path, field="[sweep] samples", value=0))
-    if samples > 0 and not has_random:
-        problems.append(problem("samples given but no parameter is random (uniform / choice)",
-                                source=path, field="[sweep] samples", value=samples))
-    for name, pspec in spec.parameters.items():
-        where = f"[parameters] {name}"
-        section, _, key = name.partition(".")
-        if not key or section not in ParkConfig.model_fields or section == "source":
-            problems.append(problem("not a config field 'section.key'", source=path, field=where))
-            continue
-        if name in spec.set:
-            problems.append(problem("both fixed in [set] and varied", source=path, field=where))
-            continue
-        if (pspec.start is not None or pspec.uniform is not None) and not _is_numeric_field(name):
-            problems.append(problem("start/stop/num and uniform need a numeric field",
-                                    source=path, field=where))
-            continue
-        try:
-            if pspec.is_random:
-                if pspec.uniform is not None:
-                    check = list(pspec.uniform)
-                    draws = rng.uniform(*pspec.uniform, size=max(samples, 1))
-                else:
-                    check = list(pspec.choice)
-                    draws = np.asarray(pspec.choice)[rng.integers(0, len(pspec.choice),
-                                                                   size=max(samples, 1))]
-                random[name] = draws
-            else:
-                values = _grid_values(pspec, name, park, path)
-                check = list(dict.fromkeys(values.tolist()))
-                grid[name] = values
-        except ConfigError as exc:
-            problems += exc.problems
-            continue
-        problems += _check_values(name, check, park, path, settings.mode)
+    spec = _read_spec(path)
+    park, base_path = _base_park(spec, path)
+    problems = _shape_problems(spec, path)
     if problems:
         raise ConfigError(problems, headline=f"invalid sweep file {path}")
-
+    n = _check_count(spec, park, path)
+    grid, random = _draw_values(spec, park, path)
     kinds = {name: parameter_kind(name) for name in spec.parameters}
     names = sorted(spec.parameters, key=lambda n: KINDS.index(kinds[n]))  # stable: file order
-    batch = settings.batch_size or (1 if settings.mode == "size" else 2000)
+    settings = spec.sweep
     plan = Plan(
         names=names,
         kinds=kinds,
         grid_values={n: grid[n] for n in names if n in grid},
         random_values={n: random[n] for n in names if n in random},
-        samples=samples,
-        batch_size=batch,
+        samples=settings.samples,
+        batch_size=settings.batch_size or (1 if settings.mode == "size" else 2000),
         samples_outer=any(kinds[n] == "profile" for n in random),
     )
-    if plan.n_scenarios > MAX_SCENARIOS:
-        raise ConfigError(problem(f"too many scenarios (at most {MAX_SCENARIOS:,})", source=path,
-                                  field="[parameters]", value=plan.n_scenarios))
-    if settings.objective not in _objective_names():
-        raise ConfigError(problem(f"unknown KPI; one of {', '.join(sorted(_objective_names()))}",
-                                  source=path, field="[sweep] objective", value=settings.objective))
+    assert plan.n_scenarios == n, (plan.n_scenarios, n)
     return Sweep(path=path, spec=spec, park=park, plan=plan, file_sha256=_sha256(path),
                  base_sha256=_sha256(base_path))
 
 
 def _objective_names() -> set[str]:
-    from energysim.sweep.execute import KPI_COLUMNS
-
     return set(KPI_COLUMNS)

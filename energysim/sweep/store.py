@@ -32,6 +32,9 @@ from energysim.results import write_json
 __all__ = ["Store", "read_sweep"]
 
 BATCH_GLOB = "batch-*.parquet"
+#: Rows per row group of ``scenarios.parquet`` (batches are merged up to it): few row
+#: groups keep the file's footer small and chunked readers efficient.
+ROW_GROUP_ROWS = 32_768
 
 
 class Store:
@@ -103,20 +106,25 @@ class Store:
 
         Batch ``b`` holds the consecutive ids ``b * batch_size ...``, one file per
         batch, so streaming the files in batch order gives the sorted table
-        without holding more than one batch in memory.
+        while holding at most one row group (:data:`ROW_GROUP_ROWS` rows) in memory.
         """
         files = sorted(self.batches.glob(BATCH_GLOB))
         final = self.dir / "scenarios.parquet"
         tmp = self.dir / f".tmp-scenarios-{uuid.uuid4().hex}.parquet"
-        writer = None
+        writer, pending = None, []
         try:
             for path in files:
-                table = pq.read_table(path)
+                table = pq.read_table(path, pre_buffer=False)
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema)
                 elif table.schema != writer.schema:
                     table = table.cast(writer.schema)
-                writer.write_table(table)
+                pending.append(table)
+                if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
+                    writer.write_table(pa.concat_tables(pending))
+                    pending = []
+            if pending:
+                writer.write_table(pa.concat_tables(pending))
         finally:
             if writer is not None:
                 writer.close()

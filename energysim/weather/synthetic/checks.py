@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from energysim.weather import synthetic
+from energysim.weather.synthetic import climate
 
 __all__ = [
     "monthly_means",
@@ -64,7 +64,7 @@ def daily_clear_sky_index(ds: xr.Dataset) -> pd.Series:
     """Daily clear-sky index ``Σ GHI / Σ GHI_cs`` of each day (clear sky at the dataset's site)."""
     t = _times(ds)
     daily = ds["ghi"].to_series().groupby(t.normalize()).sum()
-    kc = synthetic.daily_clear_sky_index(
+    kc = climate.daily_clear_sky_index(
         daily.to_numpy(), daily.index, float(ds.attrs["latitude"]), float(ds.attrs["longitude"]),
         float(ds.attrs["altitude_m"]), float(ds.attrs["utc_offset_h"]))
     return pd.Series(kc, index=daily.index, name="kc_d")
