@@ -88,7 +88,8 @@ def test_sigterm_during_size_exits_143_and_keeps_the_earlier_results(tmp_path):
 
 def test_sigint_during_frontier_via_python_m(tmp_path):
     out = tmp_path / "frontier"
-    proc = _start(["frontier", str(ORDOS), "--shares", "0.6,0.7,0.8,0.9", "--out", str(out)],
+    # 91 frontier points: busy long enough for the signal to land mid-solve on a fast machine
+    proc = _start(["frontier", str(ORDOS), "--shares", "0.05:0.95:0.01", "--out", str(out)],
                   module=True)
     _wait_busy(proc, out / LOCK_NAME, extra_s=4.0)
     code, err = _interrupt(proc, signal.SIGINT)
@@ -109,7 +110,8 @@ def test_sigint_during_sweep_keeps_batches(tmp_path):
     code, err = _interrupt(proc, signal.SIGINT)
     assert code == 130, err
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1] == "interrupted — batches kept, rerun to resume"
+    # one line: the fixed phrase, then how many batches are kept where
+    assert err.strip().splitlines()[-1].startswith("interrupted — batches kept, rerun to resume")
     assert list((out / "batches").glob("*.parquet"))
     assert not (out / "scenarios.parquet").exists() and not (out / LOCK_NAME).exists()
 

@@ -891,7 +891,7 @@ def test_ctrl_c_keeps_finished_batches_quietly(tmp_path):
     assert proc.returncode == 130, err
     kept = sorted((out / "batches").glob("batch-*.parquet"))
     assert err.strip().splitlines() == [
-        f"interrupted — {len(kept)} of 12 batches kept in {out}, rerun to resume"], err
+        f"interrupted — batches kept, rerun to resume ({len(kept)} of 12 batches in {out})"], err
     assert 1 <= len(kept) < 12
     for f in kept:
         ids = pq.read_table(f, columns=["scenario_id"]).column(0).to_numpy()

@@ -304,7 +304,10 @@ def test_ordos_recalibrates_to_the_shipped_parameters(repo, shared_ordos, build)
 # --- the weather stage imports nothing downstream ------------------------------------
 
 #: What the weather stage may import from energysim: itself and the shared base.
-WEATHER_MAY_IMPORT = ("energysim.weather", "energysim.errors", "energysim.nomenclature")
+#: the weather stage and the shared base any stage may import (DESIGN.md: nomenclature, errors,
+#: and the small helpers of the same kind: paths, timeaxis)
+WEATHER_MAY_IMPORT = ("energysim.weather", "energysim.errors", "energysim.nomenclature",
+                      "energysim.paths", "energysim.timeaxis")
 
 
 def _energysim_imports(path: Path) -> set[str]:

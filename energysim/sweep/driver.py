@@ -86,8 +86,8 @@ def _manifest(sweep: Sweep) -> dict[str, Any]:
 def interrupted_message(out_dir: str | Path, n_batches: int) -> str:
     """The line shown when a sweep is interrupted: what was kept and how to go on."""
     kept = len(Store(out_dir).done())
-    return (f"interrupted — {kept:,} of {n_batches:,} batches kept in {out_dir}, "
-            "rerun to resume")
+    return (f"interrupted — batches kept, rerun to resume ({kept:,} of {n_batches:,} "
+            f"batches in {out_dir})")
 
 
 def _progress(enabled: bool, total: int, done: int):
