@@ -43,10 +43,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from energysim.config import Capacities, ParkConfig
+from energysim.decisions import decisions
 from energysim.dispatch.inputs import ProblemData, common_scaling
 from energysim.dispatch.program import Operation, add_operation
 from energysim.lp import Expr, LinearProgram
-from energysim.sizing.decisions import decisions
 from energysim.sizing.targets import TargetRows, add_targets
 
 __all__ = [

@@ -46,11 +46,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from energysim.config import Capacities, ParkConfig
+from energysim.decisions import decisions, model_values
 from energysim.dispatch.inputs import ProblemData
 from energysim.dispatch.program import UNMET_PENALTY_FACTOR
 from energysim.errors import InfeasibleTargetError, SolverError, problem
 from energysim.lp import Expr, LinearProgram, Solver, Status
-from energysim.sizing.decisions import decisions, model_values
 from energysim.sizing.model import add_decisions, asset_cost_expr, build_model
 from energysim.sizing.solve import make_solver, solve
 from energysim.timeaxis import annual_scale

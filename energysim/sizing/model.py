@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from energysim.config import Capacities, ParkConfig
+from energysim.decisions import Decision, decisions, land_limit, model_values
 from energysim.dispatch.inputs import (
     ProblemData,
     Scaling,
@@ -37,7 +38,6 @@ from energysim.dispatch.inputs import (
 )
 from energysim.dispatch.program import Operation, add_operation
 from energysim.lp import Expr, LinearProgram
-from energysim.sizing.decisions import Decision, decisions, land_limit, model_values
 from energysim.sizing.targets import TargetRows, add_targets
 
 __all__ = [

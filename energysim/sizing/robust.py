@@ -34,9 +34,9 @@ import pandas as pd
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
+from energysim.decisions import decisions
 from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
 from energysim.errors import ConfigError, SolverError, problem
-from energysim.sizing.decisions import decisions
 from energysim.sizing.decomposition import GAP, decompose
 from energysim.sizing.model import SizingModel, build_model
 from energysim.sizing.solve import SolverInfo, Status, make_solver, set_targets, solve
