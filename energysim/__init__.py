@@ -30,8 +30,13 @@ def simulate(
     park: ParkConfig,
     capacities: Capacities | None = None,
     profiles: xr.Dataset | None = None,
+    mode: str | None = None,
 ) -> Result:
-    """Simulate one park hour by hour with the dispatch core and account for it.
+    """Simulate one park hour by hour and account for it.
+
+    The dispatch mode is ``[battery] dispatch``, else the rule-based core where
+    it is least-cost and the optimal dispatch where it is not
+    (:func:`energysim.dispatch.mode_for`, :mod:`energysim.sizing.modes`).
 
     Parameters
     ----------
@@ -42,14 +47,16 @@ def simulate(
     profiles : xarray.Dataset, optional
         Ready Profiles Dataset (e.g. reused across scenarios); built from the
         config when omitted.
+    mode : {"rules", "optimal", "rolling"}, optional
+        Override the dispatch mode.
     """
-    from energysim.dispatch import dispatch
     from energysim.profiles import build_profiles, complete
     from energysim.results import Result
+    from energysim.sizing.modes import operate
 
     capacities = capacities or park.capacities()
     profiles = build_profiles(park) if profiles is None else complete(profiles, park)
-    flows = dispatch(profiles, capacities, park.battery, park.grid)
+    flows = operate(park, profiles, capacities, mode)
     return Result.from_flows(park, capacities, profiles, flows)
 
 

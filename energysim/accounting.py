@@ -99,6 +99,41 @@ def annual_totals(flows: xr.Dataset, profiles: xr.Dataset) -> dict[str, float]:
     return out
 
 
+def capacity_charge(flows: xr.Dataset | None, park: ParkConfig) -> float:
+    r"""The capacity part of the two-part tariff per year [money/yr] (``[tariff] basis``).
+
+    Demand charge: with :math:`\hat P_m` the highest grid import (green +
+    regular) of month m and billed demand :math:`B_m = \max(\hat P_m, \rho
+    \max_{k<m} \hat P_k)` (ratchet ρ), :math:`C = c_d \cdot 1000 \sum_m B_m
+    \cdot 12 / n` with c_d [money/kW/month] and n the months the run holds
+    (a run shorter than a year is scaled to twelve bills). Capacity charge:
+    :math:`c_c \cdot kVA \cdot 12`. The sizing LP's monthly-peak rows
+    (:func:`energysim.dispatch.program._add_tariff`) state the same rule.
+    """
+    t = park.tariff
+    if t.basis == "capacity":
+        return t.capacity_charge_per_kva_month * t.contracted_kva * 12.0
+    if t.basis != "demand":
+        return 0.0
+    month = flows["time"].dt.month.values
+    imports = flows["import_green"].values + flows["import_regular"].values
+    months = np.unique(month)
+    peaks = np.array([imports[month == m].max() for m in months])
+    billed = peaks.copy()
+    if t.ratchet_pct > 0:
+        earlier = np.maximum.accumulate(np.concatenate([[0.0], peaks[:-1]]))
+        billed = np.maximum(peaks, t.ratchet_pct / 100.0 * earlier)
+    return float(t.demand_charge_per_kw_month * 1000.0 * billed.sum() * 12.0 / months.size)
+
+
+def totals_of(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig) -> dict[str, float]:
+    """:func:`annual_totals` plus the tariff's ``capacity_charge`` [money/yr]: every total
+    of a park's run that its costs need."""
+    out = annual_totals(flows, profiles)
+    out["capacity_charge"] = capacity_charge(flows, park)
+    return out
+
+
 def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
     """Annual energies [MWh/yr] and full-load hours [h/yr] (generation / capacity, PV per MWp DC)."""
     out = {k: totals[k] for k in TOTAL_KEYS[:11]}
@@ -211,11 +246,14 @@ def asset_terms(park: ParkConfig, capacities: Capacities, *, sunk_existing: bool
 def energy_terms(totals: dict[str, float], park: ParkConfig,
                  unmet_penalty_per_mwh: float = 0.0) -> dict[str, float]:
     """Energy cost terms per year [money/yr]: imports at their price, green premium, minus
-    export revenue, and unmet load at ``unmet_penalty_per_mwh`` (the sizing LP's penalty)."""
+    export revenue, the tariff's capacity charge (:func:`capacity_charge`, in ``totals``
+    from :func:`totals_of`; 0 when absent) and unmet load at ``unmet_penalty_per_mwh``
+    (the sizing LP's penalty)."""
     return {
         "imports": totals["import_cost"],
         "green_premium": totals["import_green_mwh"] * park.grid.green_premium_per_mwh,
         "export_revenue": -totals["export_mwh"] * park.grid.export_price_per_mwh,
+        "capacity_charge": totals.get("capacity_charge", 0.0),
         "unmet_penalty": totals["unmet_mwh"] * unmet_penalty_per_mwh,
     }
 
@@ -253,7 +291,7 @@ def cost_kpis(
     pv, wind = assets["pv"], assets["wind"]
     battery = assets["battery_energy"] + assets["battery_power"]
     onsite_assets = pv + wind + battery
-    energy_cost = import_cost + premium - export_revenue
+    energy_cost = import_cost + premium - export_revenue + terms["capacity_charge"]
     total = onsite_assets + energy_cost
     served = energy["load_mwh"] - energy["unmet_mwh"]
     return {
@@ -264,6 +302,7 @@ def cost_kpis(
         "import_cost": import_cost,
         "green_premium_cost": premium,
         "export_revenue": export_revenue,
+        "capacity_charge_cost": terms["capacity_charge"],
         "capex_pv": capacities.pv_mw * c.pv_capex_per_mw,
         "capex_wind": capacities.wind_mw * c.wind_capex_per_mw,
         "capex_battery": capacities.battery_mwh * c.battery_capex_per_mwh
@@ -397,7 +436,7 @@ def kpis(
     flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig, capacities: Capacities
 ) -> dict[str, Any]:
     """All KPIs of one simulated park-year, as a flat dict (+ the ``indicators`` table)."""
-    out = kpis_from_totals(annual_totals(flows, profiles), park, capacities)
+    out = kpis_from_totals(totals_of(flows, profiles, park), park, capacities)
     out["peak_load_mw"] = float(flows["load"].max())
     out["peak_import_mw"] = float((flows["import_green"] + flows["import_regular"]).max())
     out.update(hourly_matching_kpis(flows, park))

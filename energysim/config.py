@@ -61,6 +61,8 @@ __all__ = [
     "IndicatorsConfig",
     "SolverConfig",
     "SizingConfig",
+    "TariffConfig",
+    "TariffPeriod",
     "ParkConfig",
     "load_park",
     "park_from_dict",
@@ -495,6 +497,23 @@ class BatteryConfig(_Section):
         False, description="Allow charging from green imports (origin of stored energy is tracked).",
         json_schema_extra={"stage": "dispatch"},
     )
+    dispatch: Literal["rules", "optimal", "rolling"] | None = Field(
+        None,
+        description=(
+            "How the park is operated: rules (load-following core, exact for flat prices), "
+            "optimal (perfect-foresight least-cost LP over the horizon) or rolling "
+            "(re-optimised every rolling_step_h over rolling_horizon_h). Default: rules, "
+            "and optimal where prices vary in time, exports have value, hourly matching or a "
+            "demand charge applies (energysim.dispatch.modes)."),
+    )
+    rolling_step_h: int = Field(
+        24, ge=1, le=8784, description="Rolling dispatch: hours applied per re-optimisation [h].")
+    rolling_horizon_h: int = Field(
+        48, ge=1, le=8784, description="Rolling dispatch: look-ahead of each optimisation [h].")
+    rolling_forecast: Literal["perfect", "persistence"] = Field(
+        "perfect",
+        description="Rolling dispatch forecast beyond the current hour: perfect, or persistence "
+                    "(PV, wind and load as 24 h earlier).")
     capex_per_kwh: float = Field(
         450.0, ge=0, le=1e5, description="Energy capex [money/kWh]; FACTS.md LFP 2025 tenders.",
         json_schema_extra={"stage": "kpi"},
@@ -713,6 +732,77 @@ class SolverConfig(_Section):
         json_schema_extra={"stage": "kpi"})
 
 
+class TariffPeriod(_Section):
+    """A time-of-use period: the hours (and months) its price multiplier applies to."""
+
+    name: str = Field(..., min_length=1, max_length=40, description="e.g. peak, valley.")
+    hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(
+        ..., min_length=1, description="Local standard hours (period-beginning, 0-23).")
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: list(range(1, 13)), description="Months it applies in (1-12).")
+    multiplier: float = Field(
+        ..., gt=0, le=20, description="Price multiplier on [grid] import_price_per_mwh [-].")
+
+
+class TariffConfig(_Section):
+    """Time-of-use energy prices and the capacity part of China's two-part tariff.
+
+    Energy price of an hour = ``[grid] import_price_per_mwh`` x the multiplier of
+    the period containing it (1 in hours no period lists). The capacity part is
+    either a monthly demand charge on the month's peak import (``basis =
+    "demand"``; with an optional ratchet) or a monthly capacity charge on the
+    contracted capacity (``basis = "capacity"``). The NDRC's 2023 T&D price
+    notice makes the two-part tariff compulsory from 315 kVA (FACTS.md).
+    """
+
+    periods: list[TariffPeriod] = Field(
+        default_factory=list, description="Time-of-use periods ([[tariff.periods]]).")
+    basis: Literal["none", "demand", "capacity"] = Field(
+        "none", description="Capacity part of the tariff: none, demand (monthly peak import) "
+                            "or capacity (contracted kVA).")
+    demand_charge_per_kw_month: float = Field(
+        0.0, ge=0, le=1e4, description="Demand charge [money/kW/month] of the month's peak import.")
+    ratchet_pct: float = Field(
+        0.0, ge=0, le=100,
+        description="Billed demand is at least this share of the highest earlier peak of the "
+                    "year [%] (demand ratchet); 0 = none.")
+    capacity_charge_per_kva_month: float = Field(
+        0.0, ge=0, le=1e4, description="Capacity charge [money/kVA/month] of contracted_kva.")
+    contracted_kva: float | None = Field(
+        None, gt=0, le=1e10, description="Contracted transformer capacity [kVA] (basis = capacity).")
+    power_factor: float = Field(
+        1.0, gt=0, le=1, description="Power factor converting kVA to kW for the import limit [-].")
+    peak_shaving_mw: float | None = Field(
+        None, ge=0, le=1e6,
+        description="Rules dispatch: imports above this are shaved first by the battery [MW]; "
+                    "default for a demand charge: none (the rule needs a threshold).")
+    shaving_reserve: float = Field(
+        0.0, ge=0, le=1,
+        description="Rules dispatch: share of usable battery energy held back for shaving [-].")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        seen: dict[tuple[int, int], str] = {}
+        for period in self.periods:
+            for m in period.months:
+                for h in period.hours:
+                    if (m, h) in seen:
+                        raise ValueError(f"hour {h} of month {m} is in periods {seen[m, h]!r} and "
+                                         f"{period.name!r}: each hour belongs to one period")
+                    seen[m, h] = period.name
+        if self.basis == "demand" and self.demand_charge_per_kw_month <= 0:
+            raise ValueError("basis = 'demand' needs demand_charge_per_kw_month > 0")
+        if self.basis == "capacity" and (self.contracted_kva is None
+                                         or self.capacity_charge_per_kva_month <= 0):
+            raise ValueError("basis = 'capacity' needs contracted_kva and "
+                             "capacity_charge_per_kva_month > 0")
+        return self
+
+    @property
+    def has_capacity_part(self) -> bool:
+        return self.basis != "none"
+
+
 class SizingConfig(_Section):
     """How sizing treats weather years (robust sizing, :mod:`energysim.sizing.robust`)."""
 
@@ -769,6 +859,7 @@ class ParkConfig(_Section):
     indicators: IndicatorsConfig = Field(default_factory=IndicatorsConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     sizing: SizingConfig = Field(default_factory=SizingConfig)
+    tariff: TariffConfig = Field(default_factory=TariffConfig)
     source: Annotated[Path | None, Field(exclude=True)] = None
 
     @model_validator(mode="after")
@@ -784,6 +875,9 @@ class ParkConfig(_Section):
             )
         if self.wind.profile is None and self.wind.turbine is None and self.wind.power_curve is None:
             raise ValueError("[wind] needs turbine, power_curve or profile")
+        if self.tariff.periods and self.grid.import_price is not None:
+            raise ValueError("[tariff] periods scale [grid] import_price_per_mwh; with an hourly "
+                             "[grid] import_price profile give the time-of-use prices there instead")
         return self
 
     def capacities(self) -> Capacities:

@@ -65,6 +65,8 @@ QUANTITIES: dict[str, Quantity] = {
     "unmet_share": Quantity("1", "unserved share of load"),
     "annualized_cost": Quantity("money yr-1", "annualised total cost"),
     "lcoe_per_mwh": Quantity("money MWh-1", "all-in cost per MWh of load served"),
+    "capacity_charge_cost": Quantity("money yr-1", "capacity part of the two-part tariff "
+                                     "(demand or capacity charge)"),
     "co2_t": Quantity("t yr-1", "annual scope-2 CO2 emissions"),
     "co2_per_tce": Quantity("tCO2 tce-1", "CO2 per unit of energy consumption"),
     "cfe_hourly_score": Quantity("1", "hourly-matched carbon-free (CFE) score"),

@@ -281,7 +281,7 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
     price = (
         ready(grid.import_price, "import_price_per_mwh")
         if grid.import_price is not None
-        else np.full(n, grid.import_price_per_mwh)
+        else grid.import_price_per_mwh * tariff_multiplier(times, park.tariff)
     )
     factor = (
         ready(grid.emission_factor, "emission_factor_t_per_mwh")
@@ -323,4 +323,22 @@ def complete(profiles: xr.Dataset, park: ParkConfig) -> xr.Dataset:
     missing = {name: ("time", np.full(profiles.sizes["time"], value), attrs(name))
                for name, value in flat.items() if name not in profiles}
     return profiles.assign(missing) if missing else profiles
+
+
+def tariff_multiplier(times, tariff) -> np.ndarray:
+    """Time-of-use multiplier of every hour [-]: its ``[tariff]`` period's, 1 elsewhere.
+
+    Parameters
+    ----------
+    times : array_like of datetime64
+        Period-beginning labels in local standard time.
+    tariff : energysim.config.TariffConfig
+    """
+    idx = pd.DatetimeIndex(times)
+    out = np.ones(len(idx))
+    hours, months = idx.hour.to_numpy(), idx.month.to_numpy()
+    for period in tariff.periods:
+        hit = np.isin(hours, period.hours) & np.isin(months, period.months)
+        out[hit] = period.multiplier
+    return out
 

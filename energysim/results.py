@@ -257,6 +257,7 @@ class Result:
             "site": self.park.site.name,
             "currency": self.park.economics.currency,
             "hours": int(self.flows.sizes["time"]),
+            "dispatch_mode": str(self.flows.attrs.get("dispatch_mode", "rules")),
             "capacities": self.capacities.model_dump(),
             **{k: v for k, v in self.kpis.items()},
             "units": {k: QUANTITIES[k].unit for k in self.kpis if k in QUANTITIES},

@@ -212,11 +212,13 @@ def test_cvar_rule_by_hand():
 
 def test_certification_failure_is_an_error(tmp_path):
     """A clean target the rule-based core cannot reach under hourly matching: an error, not a
-    footnote (the LP times the battery around the green block; the core discharges first)."""
+    footnote (the LP times the battery around the green block; the core, forced by the config,
+    discharges first). The default (optimal) dispatch would meet it."""
     by_year = year_profiles(7, hours=24 * 14, n_years=2)
     volume = 0.1 * 800.0 * 8760
     park = make_park(tmp_path, by_year[2001], 7,
                      grid={"green_volume_mwh": volume, "green_matching": "hourly"},
-                     targets={"onsite_share": 0.5, "clean_share": 0.9})
+                     targets={"onsite_share": 0.5, "clean_share": 0.9},
+                     battery={"dispatch": "rules"})
     with pytest.raises(SolverError, match="certification failed|disagree"):
         size(park, by_year, robustness="every_year", method="monolithic")

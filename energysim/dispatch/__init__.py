@@ -30,6 +30,7 @@ from energysim.errors import ConfigError, ProfileError, problem
 from energysim.nomenclature import attrs
 
 __all__ = ["DispatchParams", "dispatch_params", "kernel_rules", "dispatch", "dispatch_arrays",
+           "needs_optimal", "mode_for",
            "sweep", "sweep_years", "HOURS_PER_YEAR", "TOTAL_KEYS"]
 
 HOURS_PER_YEAR = 8760.0
@@ -279,6 +280,35 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
         soc_start_mwh=out["soc_start_mwh"],
     )
     return ds
+
+
+def needs_optimal(park, profiles: xr.Dataset) -> list[str]:
+    """Why the rule-based core would not be least-cost for this park (empty: it is).
+
+    Greedy load-following is optimal for flat import prices with no value on
+    exports (tests/test_dispatch_lp.py); time-varying prices, valued exports,
+    an hourly-matched green contract or a demand charge need the optimal
+    dispatch for the reported cost to be the optimum (issue 15).
+    """
+    why = []
+    price = profiles["import_price_per_mwh"].values if "import_price_per_mwh" in profiles else None
+    if price is not None and np.ptp(price) > 0:
+        why.append("time-varying import price")
+    if park.grid.export_max_mw > 0 and park.grid.export_price_per_mwh != 0:
+        why.append("exports have a price")
+    if park.grid.green_matching == "hourly" and park.grid.green_volume_mwh != "remainder":
+        why.append("hourly-matched green contract")
+    if park.tariff.basis == "demand":
+        why.append("monthly demand charge")
+    return why
+
+
+def mode_for(park, profiles: xr.Dataset) -> str:
+    """The dispatch mode of a run: ``[battery] dispatch``, else ``optimal`` where the rules
+    are not least-cost (:func:`needs_optimal`), else ``rules``."""
+    if park.battery.dispatch is not None:
+        return park.battery.dispatch
+    return "optimal" if needs_optimal(park, profiles) else "rules"
 
 
 from energysim.dispatch.sweep import sweep, sweep_years  # noqa: E402  (uses the helpers above)

@@ -47,9 +47,10 @@ class Scaling:
 
 @dataclass(frozen=True)
 class ProblemData:
-    """Plain arrays and numbers of one sizing problem, in physical units (MW, MWh, money).
+    """Plain arrays and numbers of one operation problem, in physical units (MW, MWh, money).
 
-    Built by :func:`problem_data`; :func:`build_model` converts them to model units.
+    Built by :func:`problem_data`; the operation program
+    (:mod:`energysim.dispatch.program`) converts them to model units.
     """
 
     pv_pu: np.ndarray
@@ -64,6 +65,15 @@ class ProblemData:
     #: The battery is cyclic within consecutive segments of this many hours
     #: (typical days); None = over the whole horizon.
     segment_h: int | None = None
+    #: Calendar month (1-12) of each step (monthly demand charges); None = unknown.
+    month: np.ndarray | None = None
+
+    def take(self, steps: np.ndarray, weight: np.ndarray, segment_h: int) -> ProblemData:
+        """The problem on a subset of steps (typical periods), each standing for ``weight``."""
+        return replace(self, pv_pu=self.pv_pu[steps], wind_pu=self.wind_pu[steps],
+                       load=self.load[steps], price=self.price[steps], hours=len(steps),
+                       weight=weight, segment_h=segment_h,
+                       month=None if self.month is None else self.month[steps])
 
     @property
     def hour_weight(self) -> np.ndarray:
@@ -123,7 +133,10 @@ def problem_data(park: ParkConfig, profiles: xr.Dataset) -> ProblemData:
         price = np.full(hours, park.grid.import_price_per_mwh)
     dt_h = float(profiles.attrs.get("dt_h", 1.0))
     scaling = Scaling.for_problem(float(load.mean()), float(np.mean(np.abs(price))))
-    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling)
+    month = (np.asarray(profiles["time"].dt.month.values, dtype=np.int64)
+             if "time" in profiles.coords and np.issubdtype(profiles["time"].dtype, np.datetime64)
+             else None)
+    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling, month=month)
 
 
 def common_scaling(datas: Sequence[ProblemData]) -> Scaling:

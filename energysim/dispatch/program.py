@@ -75,6 +75,10 @@ class Operation:
     unmet_cost: Expr = field(default_factory=Expr.zero)
     total_load: float = 0.0
     unmet_penalty_per_mwh: float = 0.0
+    #: capacity part of the two-part tariff [money units/yr] (demand or capacity charge)
+    capacity_cost: Expr = field(default_factory=Expr.zero)
+    #: columns that are not hourly flows (monthly peaks, billed demand), by name
+    aux: dict[str, np.ndarray] = field(default_factory=dict)
     #: extra terms of the balance row, (cols, coef) per step: supply > 0, consumption < 0
     balance_terms: list = field(default_factory=list)
     #: extra terms of the imports-only-serve-load row (consumption the grid may also serve)
@@ -116,6 +120,16 @@ def green_rules(park: ParkConfig, represented_h: float):
 HOOKS: list = []
 
 
+def import_limit_mw(park: ParkConfig) -> float:
+    """The import limit [MW]: ``[grid] import_max_mw``, and the contracted capacity under a
+    capacity charge (``[tariff] contracted_kva`` x power factor)."""
+    t = park.tariff
+    limit = park.grid.import_max_mw
+    if t.basis == "capacity" and t.contracted_kva is not None:
+        limit = min(limit, t.contracted_kva * t.power_factor / 1000.0)
+    return limit
+
+
 def _add_flows(lp: LinearProgram, park: ParkConfig, data, tag: str) -> dict:
     """Flow columns with their bounds (model units); absent flows are None."""
     P = data.scaling.power_mw
@@ -123,8 +137,9 @@ def _add_flows(lp: LinearProgram, park: ParkConfig, data, tag: str) -> dict:
     n = data.hours
     load = data.load / P
     green_hi, regular_hi, _ = green_rules(park, data.represented_h)
-    imp_hi = np.minimum(load, grid.import_max_mw / P)  # imports only serve load
-    limited = grid.import_max_mw / P < float(load.max())
+    imp_max = import_limit_mw(park)
+    imp_hi = np.minimum(load, imp_max / P)  # imports only serve load
+    limited = imp_max / P < float(load.max())
     flows: dict[str, np.ndarray | None] = {
         "import_green": lp.add_variables(f"import_green{tag}", n, 0.0,
                                          np.minimum(imp_hi, green_hi / P)),
@@ -163,7 +178,7 @@ def _add_balance(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) -
         if flows["unmet"] is not None:
             op.rows["import_limit"] = lp.add_constraints(
                 f"import_limit{tag}", _terms(flows, ("import_green", 1.0), ("import_regular", 1.0)),
-                ub=park.grid.import_max_mw / P, n=data.hours)
+                ub=import_limit_mw(park) / P, n=data.hours)
 
 
 def _add_battery(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) -> None:
@@ -225,6 +240,50 @@ def _add_energies(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) 
         op.unmet_cost = Expr.of(op.flows["unmet"], wdt * op.unmet_penalty_per_mwh)
 
 
+def months_factor(data) -> tuple[np.ndarray, float]:
+    """Month index of each step (0..k-1 over the months present) and 12 / k (a year's bills
+    from the months the horizon holds; 1 for a full year)."""
+    month = data.month if data.month is not None else np.ones(data.hours, dtype=np.int64)
+    present, index = np.unique(month, return_inverse=True)
+    return index, 12.0 / present.size
+
+
+def _add_tariff(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) -> None:
+    """The capacity part of the two-part tariff [money units/yr] (:class:`TariffConfig`).
+
+    Demand charge: one peak column per month, at least every hour's grid import
+    of that month; billed demand at least the peak and, with a ratchet, at least
+    ``ratchet`` x every earlier month's peak; cost = charge x billed demand,
+    summed over the months (x 12 / months present for a shorter horizon).
+    Capacity charge: a constant, charge x contracted kVA x 12.
+    """
+    t, data = park.tariff, op.data
+    P, M = data.scaling.power_mw, data.scaling.money
+    if t.basis == "capacity":
+        op.capacity_cost = Expr.zero() + t.capacity_charge_per_kva_month * t.contracted_kva * 12 / M
+        return
+    if t.basis != "demand":
+        return
+    index, factor = months_factor(data)
+    k = int(index.max()) + 1
+    peak = lp.add_variables(f"monthly_peak{tag}", k)
+    imports = _terms(op.flows, ("import_green", 1.0), ("import_regular", 1.0))
+    op.rows["monthly_peak"] = lp.add_constraints(f"monthly_peak{tag}",
+                                                 imports + [(peak[index], -1.0)], ub=0.0,
+                                                 n=data.hours)
+    billed = peak
+    if t.ratchet_pct > 0 and k > 1:
+        billed = lp.add_variables(f"billed_demand{tag}", k)
+        lp.add_constraints(f"billed_over_peak{tag}", [(billed, 1.0), (peak, -1.0)], lb=0.0, n=k)
+        later, earlier = np.nonzero(np.tri(k, k, -1))
+        lp.add_constraints(f"demand_ratchet{tag}", [(billed[later], 1.0),
+                                                   (peak[earlier], -t.ratchet_pct / 100.0)],
+                           lb=0.0, n=later.size)
+    op.aux["monthly_peak"], op.aux["billed_demand"] = peak, billed
+    per_unit = t.demand_charge_per_kw_month * 1000.0 * P * factor / M
+    op.capacity_cost = Expr.of(billed, per_unit)
+
+
 def add_operation(lp: LinearProgram, park: ParkConfig, data, caps: dict[str, int],
                   tag: str = "") -> Operation:
     """Add one horizon's hourly operation to ``lp``.
@@ -255,4 +314,6 @@ def add_operation(lp: LinearProgram, park: ParkConfig, data, caps: dict[str, int
     _add_balance(lp, park, op, tag)
     _add_battery(lp, park, op, tag)
     _add_energies(lp, park, op, tag)
+    _add_tariff(lp, park, op, tag)
+    op.energy_cost = op.energy_cost + op.capacity_cost
     return op

@@ -27,8 +27,9 @@ import pandas as pd
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
-from energysim.dispatch import dispatch
+from energysim.dispatch import mode_for, needs_optimal
 from energysim.errors import SolverError, problem
+from energysim.profiles import complete
 from energysim.sizing import diagnose
 from energysim.sizing.model import SizingModel, build_model, problem_data
 from energysim.sizing.outputs import flows_of, lp_share
@@ -71,20 +72,17 @@ class SizingResult:
     lp_flows: xr.Dataset | None = None
     screening: dict[str, float] = field(default_factory=dict)
     robust: dict | None = None
-
-
-def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig) -> xr.Dataset:
-    """Flows of the dispatch core at the sized capacities: what the reported KPIs come from."""
-    return dispatch(profiles, capacities, park.battery, park.grid)
+    #: dispatch mode of the re-simulation, and its energy-cost gap to the LP's own dispatch
+    #: (fraction of the annualised cost; 0 for the optimal mode, >= 0 for rules or rolling)
+    dispatch_mode: str = "rules"
+    dispatch_gap: float = 0.0
 
 
 def objective_terms(sm: SizingModel, op, lp_flows: xr.Dataset, profiles: xr.Dataset,
                     capacities: Capacities) -> dict[str, float]:
     """The LP objective's terms [money/yr] from the accounting of the LP's own flows."""
-    from energysim.accounting import annual_totals, cost_terms
-    from energysim.profiles import complete
-
-    totals = annual_totals(lp_flows, complete(profiles, sm.park))
+    from energysim.accounting import cost_terms, totals_of
+    totals = totals_of(lp_flows, complete(profiles, sm.park), sm.park)
     return cost_terms(totals, sm.park, capacities, unmet_penalty_per_mwh=op.unmet_penalty_per_mwh)
 
 
@@ -222,23 +220,55 @@ def _mismatch_hint(sm: SizingModel, x: np.ndarray) -> str:
     return ""
 
 
+_ENERGY_TERMS = ("imports", "green_premium", "export_revenue", "capacity_charge", "unmet_penalty")
+
+
 def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: SolverInfo,
                 op_index: int = 0) -> SizingResult:
-    """A :class:`SizingResult` from a solution: LP flows, re-simulation, the agreement check."""
+    """A :class:`SizingResult` from a solution: LP flows, re-simulation, the agreement check.
+
+    The capacities are re-simulated in the dispatch mode of the park
+    (:func:`energysim.dispatch.mode_for`: the rules where they are least-cost,
+    the optimal dispatch where prices vary, exports have value, hourly matching
+    or a demand charge apply). The re-simulation must agree with the LP: the
+    same on-site share under the rules (1e-6), the same energy cost under the
+    optimal dispatch (1e-6 of the annualised cost); else a SolverError. A mode
+    forced by the config that is not least-cost is reported with its cost gap
+    to the LP's dispatch (``dispatch_gap``).
+    """
+    from energysim.sizing.modes import operate
+
     op = sm.ops[op_index]
     caps = sm.capacities(x)
-    lp_flows = flows_of(sm, x, op, profiles)
-    terms = objective_terms(sm, op, lp_flows, profiles, caps)
-    flows = _resimulate(profiles, caps, sm.park)
+    prof = complete(profiles, sm.park)
+    lp_flows = flows_of(sm, x, op, prof)
+    terms = objective_terms(sm, op, lp_flows, prof, caps)
+    mode = mode_for(sm.park, prof)
+    flows = operate(sm.park, prof, caps, mode)
+    sim_terms = objective_terms(sm, op, flows, prof, caps)
     lp_s, sim_s = lp_share(op, x), share_of(flows)
-    if np.ptp(op.data.price) == 0 and abs(lp_s - sim_s) > SHARE_TOLERANCE:
+    cost = sm.money(sm.cost, x)
+    gap = (sum(sim_terms[k] for k in _ENERGY_TERMS) - sum(terms[k] for k in _ENERGY_TERMS)) / cost
+    _check_agreement(sm, x, prof, mode, (lp_s, sim_s), gap)
+    return SizingResult(capacities=caps, annualized_cost=cost, objective_terms=terms,
+                        lp_onsite_share=lp_s, sim_onsite_share=sim_s, flows=flows, solver=info,
+                        lp_flows=lp_flows, dispatch_mode=mode, dispatch_gap=gap)
+
+
+def _check_agreement(sm: SizingModel, x, profiles, mode: str, shares, gap: float) -> None:
+    """The LP and its re-simulation must agree where the mode is exact (see build_sized)."""
+    lp_s, sim_s = shares
+    exact_rules = mode == "rules" and not needs_optimal(sm.park, profiles)
+    if exact_rules and abs(lp_s - sim_s) > SHARE_TOLERANCE:
         raise SolverError(problem(
             f"LP on-site share {lp_s:.9f} and re-simulated {sim_s:.9f} differ by more than "
             f"{SHARE_TOLERANCE:g}: the LP and the dispatch core disagree on the rules"
             + _mismatch_hint(sm, x), field="sizing.onsite_share", value=lp_s - sim_s))
-    return SizingResult(capacities=caps, annualized_cost=sm.money(sm.cost, x),
-                        objective_terms=terms, lp_onsite_share=lp_s, sim_onsite_share=sim_s,
-                        flows=flows, solver=info, lp_flows=lp_flows)
+    if mode == "optimal" and abs(gap) > SHARE_TOLERANCE:
+        raise SolverError(problem(
+            f"the optimal dispatch at the sized capacities costs {gap:+.2e} of the annualised "
+            "cost more than the sizing LP's own dispatch: they should be the same LP",
+            field="sizing.dispatch", value=gap))
 
 
 def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_share, clean_share
@@ -252,7 +282,7 @@ def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_shar
     and ``sim_cost`` [money/yr], ``cost_rel_error`` ((lp - sim) / sim) and
     ``sim_meets_target`` (full horizon reaches the on-site target to 1e-6).
     """
-    from energysim.accounting import annual_totals, cost_terms
+    from energysim.accounting import cost_terms, totals_of
     from energysim.sizing.reduce import reduced_problem
     from energysim.timeaggregation import DAY_H
 
@@ -272,10 +302,10 @@ def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_shar
     caps = sm.capacities(x)
     lp_flows = flows_of(sm, x, sm.ops[0], profiles.isel(time=hours))
     lp_cost, lp_s = sm.money(sm.cost, x), lp_share(sm.ops[0], x)
-    flows = _resimulate(profiles, caps, park)
-    from energysim.profiles import complete
+    from energysim.sizing.modes import operate
 
-    terms = cost_terms(annual_totals(flows, complete(profiles, park)), park, caps,
+    flows = operate(park, complete(profiles, park), caps)
+    terms = cost_terms(totals_of(flows, complete(profiles, park), park), park, caps,
                        unmet_penalty_per_mwh=sm.ops[0].unmet_penalty_per_mwh)
     sim_cost, sim_s = float(sum(terms.values())), share_of(flows)
     info = SolverInfo(status="optimal", build_s=build_s, solve_s=solver.solve_s,

@@ -64,6 +64,8 @@ def sizing_record(sized, kpis: dict, target_onsite_share: float) -> dict:
         "objective_terms": sized.objective_terms,
         "solver": vars(sized.solver),  # SolverInfo dataclass -> dict for JSON
         "screening": sized.screening,
+        "dispatch_mode": getattr(sized, "dispatch_mode", "rules"),
+        "dispatch_gap": getattr(sized, "dispatch_gap", 0.0),
         "kpis": kpis,
     }
     if getattr(sized, "robust", None) is not None:

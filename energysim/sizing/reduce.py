@@ -24,8 +24,6 @@ References
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
@@ -47,10 +45,7 @@ def reduced_problem(full, profiles: xr.Dataset, days: int | None, period_h: int 
     if picked is None:
         return None
     hours, weight = picked
-    data = replace(full, pv_pu=full.pv_pu[hours], wind_pu=full.wind_pu[hours],
-                   load=full.load[hours], price=full.price[hours], hours=len(hours),
-                   weight=weight, segment_h=period_h)
-    return data, hours
+    return full.take(hours, weight, period_h), hours
 
 
 def capacity_guess(park: ParkConfig, fulls, profiles, days: int, targets: tuple[float, float],

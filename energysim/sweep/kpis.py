@@ -100,7 +100,8 @@ def _costs(out: dict, t: dict, park: ParkConfig, caps: list) -> None:
     wind = wind_mw * c.wind_annual_per_mw
     battery = bat_mwh * c.battery_annual_per_mwh + bat_mw * c.battery_annual_per_mw
     onsite_assets = pv + wind + battery
-    energy_cost = t["import_cost"] + premium - export_revenue
+    capacity_charge = np.full_like(premium, _capacity_charge(park))
+    energy_cost = t["import_cost"] + premium - export_revenue + capacity_charge
     total = onsite_assets + energy_cost
     served = t["load_mwh"] - out["unmet_mwh"]
     out.update(
@@ -111,6 +112,7 @@ def _costs(out: dict, t: dict, park: ParkConfig, caps: list) -> None:
         import_cost=t["import_cost"],
         green_premium_cost=premium,
         export_revenue=export_revenue,
+        capacity_charge_cost=capacity_charge,
         capex_pv=pv_mw * c.pv_capex_per_mw,
         capex_wind=wind_mw * c.wind_capex_per_mw,
         capex_battery=bat_mwh * c.battery_capex_per_mwh + bat_mw * c.battery_capex_per_mw,
@@ -119,6 +121,19 @@ def _costs(out: dict, t: dict, park: ParkConfig, caps: list) -> None:
         lcoe_onsite_per_mwh=_div(onsite_assets, out["onsite_served_mwh"], np.nan),
         lcoe_per_mwh=_div(total, served, np.nan),
     )
+
+
+def _capacity_charge(park: ParkConfig) -> float:
+    """The tariff's capacity charge [money/yr]; a demand charge needs hourly flows."""
+    from energysim.accounting import capacity_charge
+    from energysim.errors import ConfigError, problem
+
+    if park.tariff.basis == "demand":
+        raise ConfigError(problem("sweeps keep annual totals only, not the monthly import peaks "
+                                  "a demand charge bills: sweep without [tariff] basis = "
+                                  "'demand'", source=park.source, field="tariff.basis",
+                                  value="demand"))
+    return capacity_charge(None, park)
 
 
 def _carbon_indicators(out: dict, t: dict, park: ParkConfig) -> None:
