@@ -68,6 +68,7 @@ from energysim.config import load_park  # noqa: E402
 from energysim.dispatch import (  # noqa: E402
     TOTAL_KEYS,
     DispatchParams,
+    dispatch,
     dispatch_arrays,
     dispatch_params,
     kernel,
@@ -224,6 +225,56 @@ def lifetime_benchmark(smoke: bool) -> dict:
     }
 
 
+def modes_benchmark(smoke: bool) -> dict:
+    """Optimal and rolling dispatch of the Ordos kit under an (illustrative) time-of-use price.
+
+    ``optimal_ms_per_year``: one re-solve of the held LP for a new set of capacities (what
+    sweeps and sizing re-simulation pay); ``optimal_cold_ms_per_year`` includes building
+    the program and the first solve. ``rolling_ms_per_year``: day-ahead windows (24 h step,
+    48 h look-ahead, perfect forecast). ``rolling_cost_gap``: rolling energy cost over the
+    optimal's, minus 1 (targets off for both, so like is compared with like). Ratios to the
+    rule-based core in the same run.
+    """
+    from energysim.accounting import totals_of
+    from energysim.profiles import build_profiles
+    from energysim.sizing.fixed import FixedDispatch
+    from energysim.sizing.rolling import rolling_dispatch
+
+    park = load_park(ROOT / "configs" / "ordos_tou.toml")
+    profiles = build_profiles(park)
+    if smoke:
+        profiles = profiles.isel(time=slice(0, 24 * 21))
+    caps = park.capacities()
+    hours = profiles.sizes["time"]
+    scale = 8760.0 / hours
+
+    def energy(flows):
+        t = totals_of(flows, profiles, park)
+        return t["import_cost"] + t["import_green_mwh"] * park.grid.green_premium_per_mwh
+
+    t0 = time.perf_counter()
+    fd = FixedDispatch(park, profiles, targets=False)
+    best = fd.run(caps)
+    cold = time.perf_counter() - t0
+    other = caps.model_copy(update={"battery_mwh": caps.battery_mwh * 1.02})
+    warm = _best(lambda: (fd.run(other), fd.run(caps)), 1 if smoke else 3) / 2
+    park_r = park.with_values({"battery.dispatch": "rolling"})
+    t0 = time.perf_counter()
+    rolled = rolling_dispatch(park_r, profiles, caps)
+    t_roll = time.perf_counter() - t0
+    rules = _best(lambda: dispatch(profiles, caps, park.battery, park.grid), 3)
+    return {
+        "optimal_ms_per_year": warm * scale * 1e3,
+        "optimal_cold_ms_per_year": cold * scale * 1e3,
+        "optimal_ratio_vs_rules": warm / rules,
+        "rolling_ms_per_year": t_roll * scale * 1e3,
+        "rolling_ratio_vs_rules": t_roll / rules,
+        "rolling_cost_gap": energy(rolled) / energy(best) - 1.0,
+        "rules_cost_gap": energy(dispatch(profiles, caps, park.battery, park.grid))
+        / energy(best) - 1.0,
+    }
+
+
 def run(smoke: bool) -> dict:
     arrays, params, kit, source = ordos_inputs()
     pv_pu, wind_pu, load = arrays["pv_pu"], arrays["wind_pu"], arrays["load"]
@@ -337,6 +388,7 @@ def run(smoke: bool) -> dict:
         # other processes on the machine: thread scaling is only meaningful when this is < cores
         "load_average_1min": os.getloadavg()[0],
         **lifetime_benchmark(smoke),
+        **modes_benchmark(smoke),
         "numba": numba.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -372,7 +424,15 @@ def main(argv=None) -> int:
         print(f"  {label:<32} {value:>28}  {target}")
     print(f"  python slice {result['python_slice_hours']} h, extrapolated per hour; "
           f"load average {result['load_average_1min']:.1f} on {result['cores']} cores")
+    rows_modes = [("optimal dispatch, one year", f"{result['optimal_ms_per_year']:.0f} ms "
+                   f"(cold {result['optimal_cold_ms_per_year']:.0f} ms)", "< 1000 ms"),
+                  ("rolling 24 h / 48 h, one year", f"{result['rolling_ms_per_year']:.0f} ms", ""),
+                  ("rolling cost gap to optimal", f"{result['rolling_cost_gap']:.2%}", ">= 0")]
+    for label, value, target in rows_modes:
+        print(f"  {label:<32} {value:>28}  {target}")
     failures = []
+    if result["rolling_cost_gap"] < -1e-9:
+        failures.append("rolling dispatch cheaper than the optimal one")
     if not result["sweep_bit_identical"]:
         failures.append("sweep totals differ from the single-scenario function")
     if result["balance_max_rel"] > BALANCE_RTOL:

@@ -108,6 +108,10 @@ def print_weather_notes(provenance: dict[str, Any]) -> None:
                           soft_wrap=True)
 
 
+_DISPATCH_NOTE = {"rules": "load-following core", "optimal": "least-cost, perfect foresight",
+                  "rolling": "re-optimised day by day"}
+
+
 def headline_table(summary: dict[str, Any], title: str) -> Table:
     """The headline KPIs of a run as a rich table."""
     cur = summary.get("currency", "")
@@ -138,6 +142,8 @@ def headline_table(summary: dict[str, Any], title: str) -> Table:
         ("unmet load", _pct(summary["unmet_share"]), ""),
         ("PV / wind full-load hours", f"{summary['pv_full_load_hours']:,.0f} / "
          f"{summary['wind_full_load_hours']:,.0f} h", ""),
+        ("dispatch", str(summary.get("dispatch_mode", "rules")), _DISPATCH_NOTE.get(
+            str(summary.get("dispatch_mode", "rules")), "")),
         ("annualised cost", _money(summary["annualized_cost"], cur), "per year"),
         ("all-in supply cost", f"{summary['lcoe_per_mwh']:,.1f} {cur}/MWh"
          if summary.get("lcoe_per_mwh") is not None else "—", "per MWh of load"),

@@ -10,7 +10,9 @@ then the window moves on.
 - Each window ends without a cyclic condition; energy left in the battery is
   valued at the window's mean import price times the discharge efficiency (a
   terminal value, so a plan does not empty the battery just because its
-  window ends).
+  window ends). The run starts at ``[battery] soc_initial`` and its last
+  window must end with at least that much stored, so the run does not spend
+  energy it did not collect (the optimal dispatch is cyclic).
 - The park's annual share targets cannot be enforced inside a window of a few
   days; the windows minimise cost only. A window covering the whole horizon is
   the optimal dispatch itself (targets included), so the rolling result then
@@ -34,6 +36,7 @@ import numpy as np
 import xarray as xr
 
 from energysim.config import Capacities, ParkConfig
+from energysim.errors import SolverError
 from energysim.nomenclature import attrs
 
 __all__ = ["rolling_dispatch"]
@@ -68,8 +71,9 @@ def _forecast(profiles: xr.Dataset, start: int, stop: int, kind: str) -> xr.Data
 
 
 def _plan(park, window: xr.Dataset, capacities: Capacities, soc_mwh: float,
-          peak_floor_mw: float | None) -> xr.Dataset:
-    """Least-cost flows of one window (optimal dispatch, no targets, terminal value)."""
+          peak_floor_mw: float | None, end_floor_mwh: float | None = None) -> xr.Dataset:
+    """Least-cost flows of one window (optimal dispatch, no targets, terminal value; the last
+    window ends with at least ``end_floor_mwh`` stored)."""
     from energysim.sizing.fixed import FixedDispatch
 
     fd = FixedDispatch(_window_park(park, soc_mwh, capacities.battery_mwh), window, targets=False)
@@ -78,6 +82,8 @@ def _plan(park, window: xr.Dataset, capacities: Capacities, soc_mwh: float,
     value = (float(np.mean(op.data.price)) * park.battery.eta_discharge
              * op.data.scaling.power_mw / op.data.scaling.money)
     s.set_costs(last, -value)  # stored energy at the end is worth its later use
+    if end_floor_mwh is not None:
+        s.set_col_bounds(last, end_floor_mwh / op.data.scaling.power_mw, np.inf)
     peaks = op.aux.get("monthly_peak")
     if peaks is not None and peak_floor_mw:
         s.set_col_bounds(peaks[:1], peak_floor_mw / op.data.scaling.power_mw, np.inf)
@@ -160,7 +166,7 @@ def rolling_dispatch(park: ParkConfig, profiles: xr.Dataset, capacities: Capacit
 def _roll(park, profiles, capacities, step: int, horizon: int) -> xr.Dataset:
     n = profiles.sizes["time"]
     bat = park.battery
-    soc = bat.soc_initial * capacities.battery_mwh
+    soc = soc_start = bat.soc_initial * capacities.battery_mwh
     parts: dict[str, list] = {k: [] for k in _FLOWS}
     month = profiles["time"].dt.month.values
     imports_so_far = np.zeros(0)
@@ -168,7 +174,13 @@ def _roll(park, profiles, capacities, step: int, horizon: int) -> xr.Dataset:
         stop = min(start + horizon, n)
         window = _forecast(profiles, start, stop, bat.rolling_forecast)
         done = imports_so_far[month[:start] == month[start]] if start else np.zeros(0)
-        plan = _plan(park, window, capacities, soc, float(done.max()) if done.size else None)
+        # the run ends with at least its start energy, as a cyclic (optimal) run does
+        end_floor = soc_start if stop == n and capacities.battery_mwh > 0 else None
+        floor = float(done.max()) if done.size else None
+        try:
+            plan = _plan(park, window, capacities, soc, floor, end_floor)
+        except SolverError:  # the last window cannot collect it back: best effort instead
+            plan = _plan(park, window, capacities, soc, floor, None)
         k = min(step, n - start)
         if bat.rolling_forecast == "perfect":
             applied = {name: plan[name].values[:k] for name in _FLOWS}
