@@ -504,8 +504,7 @@ class BatteryConfig(_Section):
             "optimal (perfect-foresight least-cost LP over the horizon) or rolling "
             "(re-optimised every rolling_step_h over rolling_horizon_h). Default: rules, "
             "and optimal where prices vary in time, exports have value, hourly matching or a "
-            "demand charge applies (energysim.dispatch.modes)."),
-    )
+            "demand charge applies (energysim.dispatch.modes)."))
     rolling_step_h: int = Field(
         24, ge=1, le=8784, description="Rolling dispatch: hours applied per re-optimisation [h].")
     rolling_horizon_h: int = Field(
@@ -761,24 +760,24 @@ class TariffConfig(_Section):
         "none", description="Capacity part of the tariff: none, demand (monthly peak import) "
                             "or capacity (contracted kVA).")
     demand_charge_per_kw_month: float = Field(
-        0.0, ge=0, le=1e4, description="Demand charge [money/kW/month] of the month's peak import.")
+        0.0, ge=0, le=1e4, description="Demand charge [money/kW/month] of the month's peak import.", json_schema_extra={"stage": "kpi"})
     ratchet_pct: float = Field(
         0.0, ge=0, le=100,
         description="Billed demand is at least this share of the highest earlier peak of the "
-                    "year [%] (demand ratchet); 0 = none.")
+                    "year [%] (demand ratchet); 0 = none.", json_schema_extra={"stage": "kpi"})
     capacity_charge_per_kva_month: float = Field(
-        0.0, ge=0, le=1e4, description="Capacity charge [money/kVA/month] of contracted_kva.")
+        0.0, ge=0, le=1e4, description="Capacity charge [money/kVA/month] of contracted_kva.", json_schema_extra={"stage": "kpi"})
     contracted_kva: float | None = Field(
-        None, gt=0, le=1e10, description="Contracted transformer capacity [kVA] (basis = capacity).")
+        None, gt=0, le=1e10, description="Contracted transformer capacity [kVA] (basis = capacity).", json_schema_extra={"stage": "dispatch"})
     power_factor: float = Field(
-        1.0, gt=0, le=1, description="Power factor converting kVA to kW for the import limit [-].")
+        1.0, gt=0, le=1, description="Power factor converting kVA to kW for the import limit [-].", json_schema_extra={"stage": "dispatch"})
     peak_shaving_mw: float | None = Field(
         None, ge=0, le=1e6,
         description="Rules dispatch: imports above this are shaved first by the battery [MW]; "
-                    "default for a demand charge: none (the rule needs a threshold).")
+                    "default for a demand charge: none (the rule needs a threshold).", json_schema_extra={"stage": "dispatch"})
     shaving_reserve: float = Field(
         0.0, ge=0, le=1,
-        description="Rules dispatch: share of usable battery energy held back for shaving [-].")
+        description="Rules dispatch: share of usable battery energy held back for shaving [-].", json_schema_extra={"stage": "dispatch"})
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -810,17 +809,15 @@ class SizingConfig(_Section):
         "all",
         description=(
             'Weather years of [weather] ensemble_path to size on: "all", a list of calendar '
-            'years, or "none" (size on the [weather] path year only).'),
-    )
+            'years, or "none" (size on the [weather] path year only).'), json_schema_extra={"stage": "kpi"})
     robustness: Literal["every_year", "cvar", "expected"] = Field(
         "every_year",
         description=(
             "every_year: the share targets hold in each weather year; cvar: the mean share of "
             "the worst cvar_alpha fraction of years reaches them (implies the P(1-alpha) "
-            "value); expected: they hold on the mean over the years."),
-    )
+            "value); expected: they hold on the mean over the years."), json_schema_extra={"stage": "kpi"})
     cvar_alpha: float = Field(
-        0.1, gt=0, le=1, description="Worst fraction of weather years for robustness = cvar [-].")
+        0.1, gt=0, le=1, description="Worst fraction of weather years for robustness = cvar [-].", json_schema_extra={"stage": "kpi"})
 
     @field_validator("weather_years")
     @classmethod

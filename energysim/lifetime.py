@@ -191,7 +191,7 @@ def _run_kernel(park, capacities, arrays, dt_h, years):
                      float(capacities.battery_mwh), float(capacities.battery_mw))
     totals, life_rows = life_kernel.run_life(
         arrays, np.arange(years), load_factor, factors["pv"], factors["wind"], kit,
-        dispatch_params(park.battery, park.grid, capacities, dt_h=dt_h),
+        dispatch_params(park.battery, park.grid, capacities, dt_h=dt_h, tariff=park.tariff),
         aging_rules(park.battery))
     return totals, life_rows, load_factor, factors
 

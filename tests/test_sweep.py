@@ -631,7 +631,9 @@ def test_every_config_field_has_a_known_stage():
                                  "discharge_efficiency", "self_discharge_per_h", "soc_min",
                                  "soc_max", "soc_initial", "cyclic", "grid_charging")} | {
         f"grid.{k}" for k in ("import_max_mw", "export_max_mw", "green_volume_mwh",
-                              "green_matching")}
+                              "green_matching")} | {
+        f"tariff.{k}" for k in ("contracted_kva", "power_factor", "peak_shaving_mw",
+                                "shaving_reserve")}
 
 
 def test_a_wrong_stage_declaration_is_refused(monkeypatch):

@@ -66,10 +66,13 @@ class DispatchParams(NamedTuple):
     dt_h: float = 1.0  #: time step [h]
     cyclic_tol: float = 1e-9  #: cyclic tolerance [fraction of usable energy]
     max_iter: int = 100  #: most runs of the cyclic solve
+    shave_mw: float = math.inf  #: peak-shaving threshold of imports [MW] (inf: off)
+    shave_reserve: float = 0.0  #: usable energy held back for peak shaving [fraction]
 
 
 def dispatch_params(battery: BatteryConfig, grid: GridConfig,
-                    capacities: Capacities | None = None, dt_h: float = 1.0) -> DispatchParams:
+                    capacities: Capacities | None = None, dt_h: float = 1.0,
+                    tariff=None) -> DispatchParams:
     """Dispatch parameters from the config sections (capacities override the battery size).
 
     Parameters
@@ -82,8 +85,17 @@ def dispatch_params(battery: BatteryConfig, grid: GridConfig,
         Battery energy [MWh] and power [MW]; default the battery section's.
     dt_h : float
         Time step [h].
+    tariff : TariffConfig, optional
+        Peak shaving (``peak_shaving_mw``, ``shaving_reserve``) and a contracted
+        capacity that limits imports (``basis = "capacity"``).
     """
     volume = grid.green_volume_mwh
+    import_max, shave, reserve = grid.import_max_mw, math.inf, 0.0
+    if tariff is not None:
+        if tariff.basis == "capacity" and tariff.contracted_kva is not None:
+            import_max = min(import_max, tariff.contracted_kva * tariff.power_factor / 1000.0)
+        if tariff.peak_shaving_mw is not None:
+            shave, reserve = float(tariff.peak_shaving_mw), float(tariff.shaving_reserve)
     return DispatchParams(
         battery_mwh=capacities.battery_mwh if capacities else battery.energy_mwh,
         battery_mw=capacities.battery_mw if capacities else battery.power_mw,
@@ -95,11 +107,13 @@ def dispatch_params(battery: BatteryConfig, grid: GridConfig,
         soc_initial=battery.soc_initial,
         cyclic=battery.cyclic,
         grid_charging=battery.grid_charging,
-        import_max_mw=grid.import_max_mw,
+        import_max_mw=import_max,
         export_max_mw=grid.export_max_mw,
         green_volume_mwh=math.inf if volume == "remainder" else float(volume),
         green_matching=grid.green_matching,
         dt_h=dt_h,
+        shave_mw=shave,
+        shave_reserve=reserve,
     )
 
 
@@ -169,7 +183,8 @@ def kernel_rules(p: DispatchParams, hours: int) -> kernel.Rules:
         green_budget_mwh=budget,
         # grid charging draws only on an hourly block (unused block is lost for matching)
         grid_charge_block_mw=block if p.grid_charging and math.isfinite(block) else 0.0,
-        cyclic_tol=p.cyclic_tol, max_iter=p.max_iter)
+        cyclic_tol=p.cyclic_tol, max_iter=p.max_iter, shave_mw=p.shave_mw,
+        shave_reserve=p.shave_reserve)
 
 
 def _annual(totals: np.ndarray, hours: int, dt_h: float) -> np.ndarray:
@@ -225,7 +240,7 @@ def _run(pv_pu, wind_pu, load, price, emis, cap_pv, cap_wind, p: DispatchParams)
 
 
 def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfig,
-             grid: GridConfig) -> xr.Dataset:
+             grid: GridConfig, tariff=None) -> xr.Dataset:
     """Greedy hourly dispatch of a park: the Flows Dataset.
 
     Parameters
@@ -240,6 +255,8 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
         Efficiencies, self-discharge, SoC window, cyclic and grid-charging flags.
     grid : GridConfig
         Limits and green contract.
+    tariff : TariffConfig, optional
+        Peak-shaving rule and contracted capacity (:func:`dispatch_params`).
 
     Returns
     -------
@@ -257,7 +274,7 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
         raise ProfileError([problem("required profile variable missing", source=src, field=v)
                             for v in missing])
     dt_h = float(profiles.attrs.get("dt_h", 1.0))
-    params = dispatch_params(battery, grid, capacities, dt_h=dt_h)
+    params = dispatch_params(battery, grid, capacities, dt_h=dt_h, tariff=tariff)
     _check_params(params)
     load = _series("load", profiles["load"].values, None, src)
     n = load.shape[0]

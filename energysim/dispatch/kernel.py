@@ -40,6 +40,12 @@ Rules of one hour t (all flows non-negative):
    charges the battery with the power, room and import headroom left. It is
    only meaningful for hourly-matched green contracts, where an unused block is
    lost for matching; the wrapper passes 0 otherwise.
+7. optional peak shaving (off by default; ``[tariff] peak_shaving_mw`` and
+   ``shaving_reserve`` under a demand charge): the battery serves a deficit
+   freely only from the energy above a reserve (``shave_reserve`` x usable
+   energy); the reserve is spent only to bring the hour's import down to the
+   threshold ``shave_mw``. A documented heuristic, not an optimum: the optimal
+   dispatch mode prices the demand charge exactly.
 
 Stored energy is kept in two pools, on-site origin and grid origin; discharge
 takes from both pro rata, so ``onsite_served`` = direct on-site supply plus the
@@ -187,6 +193,8 @@ class Rules(NamedTuple):
     grid_charge_block_mw: float = 0.0  #: hourly green block open to grid charging [MW]
     cyclic_tol: float = 1e-9  #: cyclic tolerance [fraction of usable energy]
     max_iter: int = 100  #: most runs of the cyclic solve
+    shave_mw: float = math.inf  #: peak shaving: imports above this are shaved first [MW]
+    shave_reserve: float = 0.0  #: peak shaving: usable energy held back for it [fraction]
 
 
 def make_rules(**values) -> Rules:
@@ -210,6 +218,7 @@ class _Battery(NamedTuple):
     mw_per_avail: float  #: its inverse
     up_max: float  #: most energy stored in one step [MWh]
     down_max: float  #: most energy removed in one step [MWh]
+    reserve: float  #: energy above the floor held back for peak shaving [MWh]
 
 
 @jit
@@ -226,13 +235,25 @@ def _battery(kit, rules):
         mw_per_avail=rules.eta_discharge / rules.dt_h,
         up_max=kit.battery_mw * stored_per_mw,
         down_max=kit.battery_mw * removed_per_mw,
+        reserve=rules.shave_reserve * (rules.soc_max - rules.soc_min) * kit.battery_mwh,
     )
 
 
 @jit
 def _is_split(rules):
-    """True when only the SoC is serial: no grid charging, no chronological green budget."""
-    return not rules.grid_charging and rules.green_budget_mwh == np.inf
+    """True when only the SoC is serial: no grid charging, no chronological green budget,
+    no peak shaving."""
+    return (not rules.grid_charging and rules.green_budget_mwh == np.inf
+            and rules.shave_mw == np.inf and rules.shave_reserve == 0.0)
+
+
+@jit
+def _shaved(down, deficit, a_kept, b, rules):
+    """Peak shaving (rule 7): the battery gives freely only the energy above its reserve;
+    below it, only what brings the hour's import down to ``shave_mw`` [MWh]."""
+    free = max(a_kept - b.reserve, 0.0)
+    need = max(deficit - rules.shave_mw, 0.0) * b.removed_per_mw
+    return min(down, max(free, need))
 
 
 # ---------------------------------------------------------------------------
@@ -340,6 +361,8 @@ def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left):
         total = b.e_min + a
         if total > 0.0:
             s_gr *= (b.e_min + a_kept) / total
+    if rules.shave_mw != np.inf or rules.shave_reserve != 0.0:
+        down = _shaved(down, deficit, a_kept, b, rules)
     a = _step(a_kept, up, down, b.window)
     moved = a - a_kept
     green_cap = min(rules.green_block_mw, green_left * (1.0 / rules.dt_h))

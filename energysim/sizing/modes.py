@@ -28,7 +28,7 @@ MODES = ("rules", "optimal", "rolling")
 
 
 def _rules(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) -> xr.Dataset:
-    flows = dispatch(profiles, capacities, park.battery, park.grid)
+    flows = dispatch(profiles, capacities, park.battery, park.grid, park.tariff)
     flows.attrs["dispatch_mode"] = "rules"
     return flows
 

@@ -192,7 +192,7 @@ def _dispatch_group(prof: dict, park_d: ParkConfig, caps: np.ndarray) -> dict[st
     from energysim.dispatch import TOTAL_KEYS, dispatch_params, sweep
 
     unique, inverse = np.unique(caps, axis=0, return_inverse=True)
-    params = dispatch_params(park_d.battery, park_d.grid,
+    params = dispatch_params(park_d.battery, park_d.grid, tariff=park_d.tariff,
                              dt_h=float(prof["profiles"].attrs.get("dt_h", 1.0)))
     out = sweep(prof["pv_pu"], prof["wind_pu"], prof["load"], unique, params,
                 price=prof["import_price_per_mwh"], emission=prof["emission_factor_t_per_mwh"])
