@@ -39,6 +39,7 @@ __all__ = [
     "hourly_matching_kpis",
     "battery_kpis",
     "cost_kpis",
+    "energy_cost",
     "carbon_kpis",
     "indicator_table",
     "kpis",
@@ -51,6 +52,21 @@ ELECTRICITY_TO_TCE_PER_MWH = {
     # equivalent calorific value, GB/T 2589-2020 comprehensive energy consumption
     "equivalent": 0.1229,
 }
+
+
+def _div(num, den, fallback: float):
+    """``num / den`` where ``den > 0``, else ``fallback``; arrays in, arrays out (a scenario
+    dimension), numbers in, a float out (one run)."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    ok = den > 0
+    out = np.where(ok, num / np.where(ok, den, 1.0), fallback)
+    return float(out) if out.ndim == 0 else out
+
+
+def _ge(a, b):
+    """``a >= b`` as a bool (one run) or a boolean array (scenarios)."""
+    out = np.asarray(a) >= b
+    return bool(out) if out.ndim == 0 else out
 
 
 def annual_scale(flows: xr.Dataset) -> float:
@@ -138,10 +154,8 @@ def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, f
     """Annual energies [MWh/yr] and full-load hours [h/yr] (generation / capacity, PV per MWp DC)."""
     out = {k: totals[k] for k in TOTAL_KEYS[:11]}
     out["import_mwh"] = out["import_green_mwh"] + out["import_regular_mwh"]
-    out["pv_full_load_hours"] = out["pv_mwh"] / capacities.pv_mw if capacities.pv_mw > 0 else 0.0
-    out["wind_full_load_hours"] = (
-        out["wind_mwh"] / capacities.wind_mw if capacities.wind_mw > 0 else 0.0
-    )
+    out["pv_full_load_hours"] = _div(out["pv_mwh"], capacities.pv_mw, 0.0)
+    out["wind_full_load_hours"] = _div(out["wind_mwh"], capacities.wind_mw, 0.0)
     return out
 
 
@@ -160,28 +174,26 @@ def share_kpis(energy: dict[str, float]) -> dict[str, float]:
     E_imp,green / E_load exactly.
     """
     load = energy["load_mwh"]
-    if load <= 0:
-        nan = math.nan
-        return dict.fromkeys(
-            ("onsite_share", "green_import_share", "regular_import_share", "clean_share",
-             "unmet_share"), nan
-        ) | {"curtailment_share": 0.0}
-    onsite = energy["onsite_served_mwh"] / load
-    unmet = energy["unmet_mwh"] / load
-    grid_served = max(0.0, 1.0 - onsite - unmet)
-    imports = energy["import_mwh"]
-    green_frac = energy["import_green_mwh"] / imports if imports > 0 else 0.0
-    green = grid_served * green_frac
-    regular = grid_served - green
-    generation = energy["pv_mwh"] + energy["wind_mwh"]
+    onsite = _div(energy["onsite_served_mwh"], load, math.nan)  # no load: no share (nan)
+    unmet = _div(energy["unmet_mwh"], load, math.nan)
+    grid_served = np.maximum(0.0, 1.0 - onsite - unmet)
+    green = grid_served * _div(energy["import_green_mwh"], energy["import_mwh"], 0.0)
+    has_load = np.asarray(load) > 0
+    curtailed = _div(energy["curtail_mwh"], energy["pv_mwh"] + energy["wind_mwh"], 0.0)
     return {
         "onsite_share": onsite,
-        "green_import_share": green,
-        "regular_import_share": regular,
-        "clean_share": onsite + green,
+        "green_import_share": _plain(green),
+        "regular_import_share": _plain(grid_served - green),
+        "clean_share": _plain(onsite + green),
         "unmet_share": unmet,
-        "curtailment_share": energy["curtail_mwh"] / generation if generation > 0 else 0.0,
+        "curtailment_share": _plain(np.where(has_load, curtailed, 0.0)),
     }
+
+
+def _plain(x):
+    """A 0-d result as a float (one run), arrays as they are."""
+    x = np.asarray(x)
+    return float(x) if x.ndim == 0 else x
 
 
 def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float]:
@@ -218,8 +230,8 @@ def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float
 def battery_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
     """Battery throughput [MWh/yr] (discharged energy) and equivalent full cycles [1/yr]."""
     throughput = totals["discharge_mwh"]
-    cycles = throughput / capacities.battery_mwh if capacities.battery_mwh > 0 else 0.0
-    return {"battery_throughput_mwh": throughput, "battery_cycles": cycles}
+    return {"battery_throughput_mwh": throughput,
+            "battery_cycles": _div(throughput, capacities.battery_mwh, 0.0)}
 
 
 def asset_terms(park: ParkConfig, capacities: Capacities, *, sunk_existing: bool = False
@@ -253,7 +265,7 @@ def energy_terms(totals: dict[str, float], park: ParkConfig,
         "imports": totals["import_cost"],
         "green_premium": totals["import_green_mwh"] * park.grid.green_premium_per_mwh,
         "export_revenue": -totals["export_mwh"] * park.grid.export_price_per_mwh,
-        "capacity_charge": totals.get("capacity_charge", 0.0),
+        "capacity_charge": totals.get("capacity_charge", 0.0 * totals["import_cost"]),
         "unmet_penalty": totals["unmet_mwh"] * unmet_penalty_per_mwh,
     }
 
@@ -308,11 +320,16 @@ def cost_kpis(
         "capex_battery": capacities.battery_mwh * c.battery_capex_per_mwh
         + capacities.battery_mw * c.battery_capex_per_mw,
         "npc": total * annuity_factor(park.economics.discount_rate, park.economics.project_life_yr),
-        "lcoe_onsite_per_mwh": onsite_assets / energy["onsite_served_mwh"]
-        if energy["onsite_served_mwh"] > 0
-        else math.nan,
-        "lcoe_per_mwh": total / served if served > 0 else math.nan,
+        "lcoe_onsite_per_mwh": _div(onsite_assets, energy["onsite_served_mwh"], math.nan),
+        "lcoe_per_mwh": _div(total, served, math.nan),
     }
+
+
+def energy_cost(kpis: dict[str, Any]):
+    """Energy cost of a run per year [money/yr] from its KPIs: imports + green premium +
+    the tariff's capacity charge - export revenue (the energy part of ``annualized_cost``)."""
+    return (kpis["import_cost"] + kpis["green_premium_cost"] + kpis["capacity_charge_cost"]
+            - kpis["export_revenue"])
 
 
 def carbon_kpis(totals: dict[str, float]) -> dict[str, float]:
@@ -363,20 +380,11 @@ def indicator_table(
     total_tce = elec_tce + ind.other_energy_tce
     co2_elec = carbon["co2_t"]
     if not ind.green_import_counts_zero_carbon:
-        mean_ef = carbon["co2_baseline_t"] / energy["load_mwh"] if energy["load_mwh"] > 0 else 0.0
-        co2_elec += energy["import_green_mwh"] * mean_ef
-    co2_total = co2_elec + ind.other_energy_co2_t
-    co2_per_tce = co2_total / total_tce if total_tce > 0 else math.nan
-    if ind.max_co2_per_tce is not None:
-        threshold, basis = ind.max_co2_per_tce, "configured"
-    elif total_tce >= 1e6:
-        threshold, basis = 0.3, "≥ 1 Mtce/yr park: ≤ 0.3 tCO2/tce (People's Daily 2025-08-26)"
-    elif total_tce >= 2e5:
-        threshold, basis = 0.2, "0.2-1 Mtce/yr park: ≤ 0.2 tCO2/tce (People's Daily 2025-08-26)"
-    else:
-        threshold, basis = 0.2, "< 0.2 Mtce/yr: no published threshold; 0.2 applied"
-    clean_tce = shares["clean_share"] * elec_tce
-    clean_energy_share = clean_tce / total_tce if total_tce > 0 else math.nan
+        co2_elec = co2_elec + energy["import_green_mwh"] * _div(
+            carbon["co2_baseline_t"], energy["load_mwh"], 0.0)
+    co2_per_tce = _div(co2_elec + ind.other_energy_co2_t, total_tce, math.nan)
+    threshold, basis = _core_threshold(ind.max_co2_per_tce, total_tce)
+    clean_energy_share = _div(shares["clean_share"] * elec_tce, total_tce, math.nan)
     rows = [
         {
             "indicator": "carbon emissions per unit of energy consumption (core)",
@@ -385,7 +393,7 @@ def indicator_table(
             "unit": "tCO2/tce",
             "threshold": threshold,
             "rule": "<=",
-            "passed": bool(co2_per_tce <= threshold),
+            "passed": _ge(threshold, co2_per_tce),
             "basis": f"{basis}; electricity at {method}",
         },
         {
@@ -395,7 +403,7 @@ def indicator_table(
             "unit": "1",
             "threshold": ind.min_clean_energy_share,
             "rule": ">=",
-            "passed": bool(clean_energy_share >= ind.min_clean_energy_share),
+            "passed": _ge(clean_energy_share, ind.min_clean_energy_share),
             "basis": "90 % as reported by secondary sources only, 发改环资〔2025〕910号",
         },
     ]
@@ -407,10 +415,32 @@ def indicator_table(
     }
 
 
+def _core_threshold(configured: float | None, total_tce):
+    """Threshold of the core indicator [tCO2/tce] and its basis (People's Daily 2025-08-26):
+    0.3 at >= 1 Mtce/yr, 0.2 from 0.2 Mtce/yr, and 0.2 applied below (none published)."""
+    if configured is not None:
+        return configured, "configured"
+    big = np.asarray(total_tce) >= 1e6
+    if big.ndim:  # scenarios: the rule, each row its own threshold
+        return np.where(big, 0.3, 0.2), ("0.3 tCO2/tce at >= 1 Mtce/yr, else 0.2 "
+                                         "(People's Daily 2025-08-26)")
+    if big:
+        return 0.3, "≥ 1 Mtce/yr park: ≤ 0.3 tCO2/tce (People's Daily 2025-08-26)"
+    if total_tce >= 2e5:
+        return 0.2, "0.2-1 Mtce/yr park: ≤ 0.2 tCO2/tce (People's Daily 2025-08-26)"
+    return 0.2, "< 0.2 Mtce/yr: no published threshold; 0.2 applied"
+
+
 def kpis_from_totals(
     totals: dict[str, float], park: ParkConfig, capacities: Capacities
 ) -> dict[str, Any]:
-    """Every KPI that annual totals determine (all but peaks and hourly matching)."""
+    """Every KPI that annual totals determine (all but peaks and hourly matching).
+
+    One run: numbers in, numbers out. Many scenarios (the sweep): each total an
+    array over scenarios and ``capacities`` with array fields; every KPI, target
+    and indicator verdict is then an array of the same length — the same
+    definitions, evaluated once for all.
+    """
     energy = energy_kpis(totals, capacities)
     shares = share_kpis(energy)
     carbon = carbon_kpis(totals)
@@ -423,11 +453,10 @@ def kpis_from_totals(
     out.update(indicator_table(energy, shares, carbon, park))
     out["targets"] = {
         "onsite_share": park.targets.onsite_share,
-        "onsite_met": bool(shares["onsite_share"] >= park.targets.onsite_share - 1e-9),
+        "onsite_met": _ge(shares["onsite_share"], park.targets.onsite_share - 1e-9),
         "clean_share": park.targets.clean_share,
-        "clean_met": None
-        if park.targets.clean_share is None
-        else bool(shares["clean_share"] >= park.targets.clean_share - 1e-9),
+        "clean_met": None if park.targets.clean_share is None
+        else _ge(shares["clean_share"], park.targets.clean_share - 1e-9),
     }
     return out
 

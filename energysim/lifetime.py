@@ -232,7 +232,7 @@ def _year_row(k, totals, life_row, capacities, park, factors, load_factor) -> di
         **{key: kpi[key] for key in ("onsite_share", "clean_share", "load_mwh", "pv_mwh",
                                      "wind_mwh", "import_green_mwh", "import_regular_mwh",
                                      "curtail_mwh", "unmet_mwh")},
-        "energy_cost": kpi["import_cost"] + kpi["green_premium_cost"] - kpi["export_revenue"],
+        "energy_cost": accounting.energy_cost(kpi),
     }
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from energysim.accounting import energy_cost
 from energysim.config import ParkConfig
 from energysim.dispatch.inputs import ProblemData, problem_data, with_scaling
 from energysim.errors import ConfigError, InfeasibleTargetError, SolverError, problem
@@ -373,7 +374,7 @@ def _table(pathway: Pathway, sol: PathwaySolution, results: list,
             row[f"{stem}_added_{unit}"] = getattr(sol.built[p], key)
             row[f"{stem}_retired_{unit}"] = getattr(sol.retired[p], key)
             row[f"{stem}_total_{unit}"] = getattr(sol.total[p], key)
-        energy = k["import_cost"] + k["green_premium_cost"] - k["export_revenue"]
+        energy = energy_cost(k)
         annual = sol.lp_asset_cost_per_yr[p] + energy
         indicators = {f"indicator_{r['key']}_passed": bool(r["passed"]) for r in k["indicators"]}
         row.update({

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from energysim.accounting import energy_cost
 from energysim.config import Capacities, ParkConfig
 from energysim.decisions import decisions
 from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
@@ -116,8 +117,7 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
                      "import_regular_mwh": k["import_regular_mwh"],
                      "curtailment_share": k["curtailment_share"],
                      "annualized_cost": k["annualized_cost"],
-                     "energy_cost": k["import_cost"] + k["green_premium_cost"]
-                     - k["export_revenue"]})
+                     "energy_cost": energy_cost(k)})
     table = pd.DataFrame(rows)
     verdict = {}
     for kind, target in zip(("onsite", "clean"), targets, strict=True):
