@@ -467,6 +467,9 @@ def study(
     console.print(study_table(result.answer(), park))
     if result.weather_years is not None:
         console.print(weather_years_table(result.weather_years, park.targets.onsite_share))
+    sentence = study_sentence(result.answer(), park)
+    if sentence:
+        console.print(Text(sentence, style="bold"), soft_wrap=True)
     print_bound_notes(park)
     console.print(assumptions_table(park))
     console.print(f"wrote {folder.path}/study.json, summary.json, sizing.json, frontier.csv, "
@@ -530,6 +533,24 @@ def study_table(answer: dict[str, Any], park) -> Table:
         t.add_row("cost curve (typical year)", f"{_pct(lo['share'])}: {lo['lcoe_per_mwh']:,.0f} → "
                   f"{_pct(hi['share'])}: {hi['lcoe_per_mwh']:,.0f} {cur}/MWh")
     return t
+
+
+def study_sentence(answer: dict[str, Any], park) -> str:
+    """The flagship answer in one sentence (robust mix against the typical-year mix)."""
+    rob, wy = answer.get("robust"), answer.get("weather_years")
+    if not rob or not wy:
+        return ""
+    cur = park.economics.currency
+    target = _pct(answer["target_onsite_share"])
+    rule = {"every_year": f"in every one of the {wy['n_years']} weather years",
+            "expected": f"on the mean of {wy['n_years']} weather years",
+            "cvar": f"for the worst {rob['cvar_alpha']:.0%} of {wy['n_years']} weather years"
+            }[rob["robustness"]]
+    return (f"The least-cost mix reaching {target} on-site {rule} costs "
+            f"{_money(rob['annualized_cost'], cur)}/yr, {_money(rob['cost_of_robustness_per_yr'], cur)}"
+            f"/yr ({rob['cost_of_robustness_per_mwh']:,.1f} {cur}/MWh) more than the typical-year "
+            f"mix, which reaches {target} in only {wy['years_meeting_target']} of "
+            f"{wy['n_years']} years.")
 
 
 def weather_years_table(table, target: float) -> Table:

@@ -49,3 +49,32 @@ def test_quick_start_figures_are_what_the_ordos_run_gives(ordos_park, ordos_prof
     assert quoted("PV / wind full-load hours").startswith(
         f"{k['pv_full_load_hours']:,.0f} / {k['wind_full_load_hours']:,.0f} h")
     assert quoted("annualised cost").startswith(f"{k['annualized_cost'] / 1e9:,.2f} bn")
+
+
+def test_quick_start_robust_answer_is_what_the_ordos_sizing_gives(ordos_park, ordos_profiles):
+    """The flagship answer the README quotes: the robust mix, its cost over the typical-year mix
+    and how many weather years each reaches the target (a real run of both sizings)."""
+    import re
+
+    import numpy as np
+
+    import energysim
+    from energysim.ensemble import profiles_by_year
+
+    text = (REPO / "README.md").read_text()
+    by_year = profiles_by_year(ordos_park)
+    robust = energysim.size(ordos_park, by_year, robustness="every_year")
+    typical = energysim.size(ordos_park, profiles=ordos_profiles)
+    caps = robust.capacities
+    assert (f"PV {caps.pv_mw:,.0f} MWp, wind {caps.wind_mw:,.0f} MW, battery "
+            f"{caps.battery_mwh:,.0f} MWh / {caps.battery_mw:,.0f} MW") in text
+    extra = robust.annualized_cost - typical.annualized_cost
+    assert f"{robust.annualized_cost / 1e9:,.2f} bn CNY/yr, {extra / 1e6:,.2f} M CNY/yr" in " ".join(
+        text.split())
+    target = ordos_park.targets.onsite_share
+    met = sum(energysim.simulate(ordos_park, typical.capacities, p).kpis["onsite_share"]
+              >= target - 1e-6 for p in by_year.values())
+    assert re.search(rf"reaches 80\.0 % in only {met} of {len(by_year)} years",
+                     " ".join(text.split()))
+    shares = np.array([row["onsite_share"] for row in robust.robust["years"]])
+    assert shares.min() >= target - 1e-6

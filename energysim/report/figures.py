@@ -566,19 +566,37 @@ def frontier_section(data) -> Section | None:
                     "Each point is the least-cost PV, wind and battery mix for that on-site "
                     "target; the slope is what each extra point costs (flat where the cheapest "
                     "mix already exceeds the target).", fig)]
-    wy = data.weather_years
-    if wy is not None and "onsite_share" in wy and "year" in wy and len(wy):
-        fig = _figure("On-site share by weather year", "weather year",
-                      unit_label("onsite_share", percent=True), hovermode="closest")
-        fig.add_trace(go.Bar(x=wy["year"].astype(str), y=100 * wy["onsite_share"],
-                             marker_color=COLORS["wind"], name="on-site share"))
-        p50, p90 = np.percentile(wy["onsite_share"], [50, 10])
-        fig.add_hline(y=100 * p50, line_dash="dot", annotation_text=f"P50 {100 * p50:.1f} %")
-        fig.add_hline(y=100 * p90, line_dash="dash", annotation_text=f"P90 {100 * p90:.1f} %")
-        charts.append(Chart("chart-weather-years", "On-site share of the sized system by weather "
-                            "year", "The spread across years is the weather risk; P90 is the "
-                            "share reached in 9 years out of 10.", fig))
+    chart = weather_years_chart(data.weather_years, target)
+    if chart is not None:
+        charts.append(chart)
     return Section("frontier", "Sizing: the cost of on-site share", charts)
+
+
+def weather_years_chart(wy, target: float | None) -> Chart | None:
+    """On-site share by weather year of the typical-year mix and (when sized) the robust mix,
+    with the target line and P50/P90 of each design."""
+    if wy is None or "onsite_share" not in wy or "year" not in wy or not len(wy):
+        return None
+    fig = _figure("On-site share by weather year", "weather year",
+                  unit_label("onsite_share", percent=True), hovermode="x unified",
+                  barmode="group")
+    designs = [("onsite_share", "typical-year mix", COLORS["wind"])]
+    if "robust_onsite_share" in wy:
+        designs.append(("robust_onsite_share", "robust mix", COLORS["cost"]))
+    notes = []
+    for column, name, color in designs:
+        p50, p90 = np.percentile(wy[column], [50, 10])
+        fig.add_trace(go.Bar(x=wy["year"].astype(str), y=100 * wy[column], marker_color=color,
+                             name=f"{name} (P50 {100 * p50:.1f} %, P90 {100 * p90:.1f} %)"))
+        met = int((wy[column] >= (target or 0.0) - 1e-6).sum())
+        notes.append(f"the {name} meets the target in {met} of {len(wy)} years")
+    if target is not None:
+        fig.add_hline(y=100 * target, line_dash="dash", line_color="#000",
+                      annotation_text=f"target {100 * target:.0f} %")
+    return Chart("chart-weather-years", "On-site share by weather year",
+                 "Each design re-simulated on every weather year: the spread is the weather "
+                 "risk; P90 is the share reached in 9 years out of 10. "
+                 + "; ".join(notes) + ".", fig)
 
 
 # ---------------------------------------------------------------- pathways
