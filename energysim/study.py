@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ class StudyResult:
     weather_years: pd.DataFrame | None
     robust: Any = None  # energysim.sizing.SizingResult over the weather years, or None
     robust_sized: Result | None = None  # the robust mix simulated on the typical year
+    timings_s: dict = field(default_factory=dict)  # wall time of each stage [s]
 
     def onsite_p50_p90(self, column: str = "onsite_share") -> tuple[float, float] | None:
         """P50 and P90 on-site share across weather years (typical mix, or ``column``)."""
@@ -206,26 +207,44 @@ def run_study(
         Size over the weather years too (when the config has an ensemble and
         ``[sizing] weather_years`` is not "none").
     """
-    profiles = build_profiles(park)
-    by_year = profiles_by_year(park)  # [sizing] weather_years, read and checked before solving
+    clock = _Clock()
+    profiles = clock("profiles", lambda: build_profiles(park))
+    by_year = clock("weather_years_profiles", lambda: profiles_by_year(park))  # checked first
     shown = by_year or profiles_by_year(park, "all")  # "none": no robust sizing, still a table
-    configured = simulate(park, profiles=profiles)
+    configured = clock("configured", lambda: simulate(park, profiles=profiles))
     if representative_days is None:
-        sized_lp, frontier = sizing.size_and_frontier(park, profiles, shares)
+        sized_lp, frontier = clock("size_and_frontier",
+                                   lambda: sizing.size_and_frontier(park, profiles, shares))
     else:
         sized_lp = sizing.size(park, profiles, representative_days=representative_days)
         frontier = sizing.frontier(park, profiles, shares)
     # sizing already re-simulated its capacities through the dispatch core
     sized = Result.from_flows(park, sized_lp.capacities, profiles, sized_lp.flows,
                               solver=vars(sized_lp.solver))
-    years = weather_year_table(park, sized_lp.capacities, shown) if shown else None
+    years = clock("weather_year_table", lambda: weather_year_table(
+        park, sized_lp.capacities, shown) if shown else None)
     robust_lp = robust_sized = None
     if robust and by_year:
-        robust_lp = sizing.size(park, by_year)
+        robust_lp = clock("robust_sizing", lambda: sizing.size(park, by_year))
         robust_sized = simulate(park, robust_lp.capacities, profiles=profiles)
         table = pd.DataFrame(robust_lp.robust["years"]).set_index("year")
         for key in ("onsite_share", "clean_share", "annualized_cost"):
             years[f"robust_{key}"] = years["year"].map(table[key]).to_numpy()
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,
                        frontier=frontier, weather_years=years, robust=robust_lp,
-                       robust_sized=robust_sized)
+                       robust_sized=robust_sized, timings_s=clock.seconds)
+
+
+class _Clock:
+    """Times named stages: ``clock(name, fn)`` runs ``fn`` and records its wall time."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str, fn):
+        import time
+
+        t0 = time.perf_counter()
+        out = fn()
+        self.seconds[name] = time.perf_counter() - t0
+        return out

@@ -372,45 +372,65 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
         raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
     solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)
     sized = build_sized(sm, solver.x, profiles, _info(sm, solver, build_s, solve_s, extra))
-    table = frontier_on(sm, solver, profiles, shares, crash_first=False)
+    table = frontier_on(sm, solver, profiles, shares, start=onsite)
     return sized, table
 
 
 def frontier_on(sm: SizingModel, solver, profiles: xr.Dataset, shares: Sequence[float],
-                crash_first: bool = True) -> pd.DataFrame:
-    """:func:`frontier` on a built model held by ``solver`` (reused, e.g. by the study)."""
+                crash_first: bool = True, start: float | None = None) -> pd.DataFrame:
+    """:func:`frontier` on a built model held by ``solver`` (reused, e.g. by the study).
+
+    The points are solved along a path of small steps, each from the last
+    basis: from ``start`` (the share the solver's basis belongs to, e.g. the
+    target just sized) downwards, then upwards from the lowest (measured on the
+    Ordos year: about half the pivots of going up first, or of restoring the
+    start basis, which HiGHS re-factorises at great cost); without ``start``,
+    upwards from the lowest share (crash-started on a long horizon). Rows come
+    back in the order of ``shares``.
+    """
+    order = sorted(range(len(shares)), key=lambda k: shares[k])
+    if start is None:
+        path = order
+    else:
+        at = [k for k in order if abs(shares[k] - start) <= 1e-12]  # the basis' own point
+        path = (at + [k for k in reversed(order) if shares[k] < start]
+                + [k for k in order if shares[k] > start and k not in at])
+    rows: dict[int, dict] = {}
+    for k in path:
+        onsite, clean = set_targets(sm, solver, float(shares[k]), None)
+        if not rows and start is None and crash_first:
+            _crash_start(sm, solver, profiles, (onsite, clean))
+        rows[k] = _frontier_point(sm, solver, float(shares[k]), onsite, clean)
+    return pd.DataFrame([rows[k] for k in range(len(shares))])
+
+
+def _frontier_point(sm: SizingModel, solver, share: float, onsite: float, clean: float) -> dict:
+    """Solve one frontier point (targets already set) and read its row."""
     from energysim.timeaxis import annual_scale
 
     park, op = sm.park, sm.ops[0]
     data = op.data
-    rows = []
-    for k, share in enumerate(shares):
-        onsite, clean = set_targets(sm, solver, float(share), None)
-        if k == 0 and crash_first:
-            _crash_start(sm, solver, profiles, (onsite, clean))
-        t0 = time.perf_counter()
-        if solve(solver, f"frontier point {share:g}") == Status.INFEASIBLE:
-            raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
-        x = solver.x
-        caps = sm.capacities(x)
-        cost = sm.money(sm.cost, x)
-        unmet = 0.0 if op.flows["unmet"] is None else float(
-            (x[op.flows["unmet"]] * data.hour_weight).sum()) * sm.scaling.power_mw * data.dt_h
-        scale = annual_scale(data.hours, data.dt_h, data.weight)
-        served = (op.total_load * sm.scaling.power_mw - unmet) * scale
-        row = sm.targets["onsite"].rows[0]
-        # RHS = (1 - share) * L: d cost / d share = -dual * L (in money units)
-        marginal = np.nan if sm.integer else (
-            -solver.row_dual[row] * op.total_load * sm.scaling.money)
-        rows.append({
-            "share": float(share), "pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw,
-            "battery_mwh": caps.battery_mwh, "battery_mw": caps.battery_mw,
-            "annualized_cost": cost, "lcoe_per_mwh": cost / served,
-            "marginal_cost_of_share": marginal, "onsite_share_reached": lp_share(op, x),
-            "solve_s": time.perf_counter() - t0,
-            "is_target": abs(float(share) - park.targets.onsite_share) < 1e-9,
-        })
-    return pd.DataFrame(rows)
+    t0 = time.perf_counter()
+    if solve(solver, f"frontier point {share:g}") == Status.INFEASIBLE:
+        raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
+    x = solver.x
+    caps = sm.capacities(x)
+    cost = sm.money(sm.cost, x)
+    unmet = 0.0 if op.flows["unmet"] is None else float(
+        (x[op.flows["unmet"]] * data.hour_weight).sum()) * sm.scaling.power_mw * data.dt_h
+    served = (op.total_load * sm.scaling.power_mw - unmet) * annual_scale(
+        data.hours, data.dt_h, data.weight)
+    row = sm.targets["onsite"].rows[0]
+    # RHS = (1 - share) * L: d cost / d share = -dual * L (in money units)
+    marginal = np.nan if sm.integer else -solver.row_dual[row] * op.total_load * sm.scaling.money
+    return {
+        "share": share, "pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw,
+        "battery_mwh": caps.battery_mwh, "battery_mw": caps.battery_mw,
+        "annualized_cost": cost, "lcoe_per_mwh": cost / served,
+        "marginal_cost_of_share": marginal, "onsite_share_reached": lp_share(op, x),
+        "solve_s": time.perf_counter() - t0,
+        "is_target": abs(share - park.targets.onsite_share) < 1e-9,
+    }
 
 
 def dispatch_lp(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) -> xr.Dataset:

@@ -329,7 +329,7 @@ def _run(dec: Decomposition, start: np.ndarray, gap: float, max_iter: int) -> No
     st.lower = max(st.lower, dec.lower_bound())
 
 
-def _stalled(history: list, window: int = 25) -> bool:
+def _stalled(history: list, window: int = 12) -> bool:
     """Neither bound moved (1e-12 relative) over the last ``window`` iterations."""
     if len(history) <= window:
         return False
