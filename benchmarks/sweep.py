@@ -260,6 +260,50 @@ def peak_memory(client, pids, sweep_file: Path, out: Path) -> float:
     return mem.peak
 
 
+def size_mode(smoke: bool) -> dict:
+    """A size-mode sweep of cost scenarios against one size() call, in one worker process.
+
+    The worker path of a ``mode = "size"`` sweep (:func:`energysim.sweep.run_batch`, one
+    batch of cost scenarios): it keeps one sizing program in HiGHS and only changes costs
+    between scenarios. ``size_mode_ratio`` = seconds per scenario / one ``energysim.sizing
+    .size`` call on the same park (target <= 0.2); the answers are checked against fresh
+    sizings (``size_mode_max_rel_diff``).
+    """
+    from energysim.config import load_park
+    from energysim.profiles import build_profiles
+    from energysim.sizing import size
+    from energysim.sweep import run_batch
+
+    park = load_park(ROOT / "configs" / "ordos.toml")
+    profiles = build_profiles(park)
+    if smoke:
+        profiles = profiles.isel(time=slice(0, 24 * 14))
+        park = park.with_values({"solver.warm_start_days": 0})
+    n = 6 if smoke else 20
+    capex = np.linspace(2400.0, 3600.0, n)
+    t0 = time.perf_counter()
+    size(park, profiles)
+    one_s = time.perf_counter() - t0
+    import energysim.sweep.execute as ex
+
+    ex._PROFILES.clear()
+    key = (ex._fingerprint(park), ex._fingerprint(park), False)
+    ex._PROFILES[key] = {"profiles": profiles}  # the batch's profiles, built once per worker
+    values = {"scenario_id": np.arange(n), "pv.capex_per_kw": capex}
+    t0 = time.perf_counter()
+    table = run_batch(park, "size", ["pv.capex_per_kw"], {"pv.capex_per_kw": "kpi"}, values, 0)
+    per_scenario = (time.perf_counter() - t0) / n
+    rows = table.to_pandas()
+    worst = 0.0
+    for k in (0, n - 1):
+        ref = size(park.with_values({"pv.capex_per_kw": float(capex[k])}), profiles)
+        worst = max(worst, abs(rows["annualized_cost"][k] - ref.annualized_cost)
+                    / ref.annualized_cost)
+    return {"size_mode_scenarios": n, "size_mode_s_per_scenario": per_scenario,
+            "size_one_call_s": one_s, "size_mode_ratio": per_scenario / one_s,
+            "size_mode_max_rel_diff": worst}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="reduced size; checks it runs")
@@ -320,6 +364,7 @@ def main() -> int:
         peak_rss_growth_scenarios=[small, large],
         kpi_max_rel_diff_vs_raw=times["kpi_max_rel_diff_vs_raw"],
         load_average=os.getloadavg()[0],
+        **size_mode(args.smoke),
     )
     out = ROOT / "benchmarks" / "results" / ("smoke" if args.smoke else "") / "sweep.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -329,6 +374,9 @@ def main() -> int:
     if not result["kpi_max_rel_diff_vs_raw"] <= RTOL:
         failed.append(f"sweep KPIs differ from the raw Numba sweep by "
                       f"{result['kpi_max_rel_diff_vs_raw']:.2e} (> {RTOL:g})")
+    if result["size_mode_max_rel_diff"] > 1e-9:
+        failed.append(f"size-mode sweep differs from fresh sizings by "
+                      f"{result['size_mode_max_rel_diff']:.2e}")
     if not args.smoke and result["peak_rss_growth"] > MAX_RSS_GROWTH:
         failed.append(f"peak memory grows {result['peak_rss_growth']:.2f}x from {small:,} to "
                       f"{large:,} scenarios (> {MAX_RSS_GROWTH}x)")

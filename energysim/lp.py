@@ -386,6 +386,7 @@ class Solver:
                                   else highspy.HighsVarType.kContinuous for k in arr["integer"]]
         self.h.passModel(model)
         self.integer = bool(arr["integer"].any())
+        self._matrix = (arr["start"], arr["index"], arr["value"], arr["integer"])
         opts = {"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap),
                 **SOLVER_OPTIONS, **(options or {})}
         if threads:
@@ -399,6 +400,37 @@ class Solver:
         self.solve_s = 0.0
         self.solves = 0
         self._solution = None
+
+    def reload(self, lp: LinearProgram) -> bool:
+        """Take costs and bounds from ``lp`` if its matrix is this one's; False if it differs.
+
+        The way to solve many programs of one structure (a sweep over costs,
+        bounds or targets) on one HiGHS instance: only vectors change, and the
+        next solve starts from the last basis. When only costs changed, the
+        basis stays primal feasible and the next solve runs primal simplex
+        (measured on the Ordos year: 0.4 s against 0.65 s for dual simplex).
+        """
+        arr = lp.arrays()
+        same = (lp.ncols == self.lp.ncols and lp.nrows == self.lp.nrows
+                and all(np.array_equal(a, b) for a, b in zip(
+                    self._matrix, (arr["start"], arr["index"], arr["value"], arr["integer"]),
+                    strict=True)))
+        if not same:
+            return False
+        old = self.lp.arrays()
+        costs_only = all(np.array_equal(old[k], arr[k])
+                         for k in ("col_lb", "col_ub", "row_lb", "row_ub"))
+        self.set_option("simplex_strategy", 4 if costs_only else 1)
+        cols = np.arange(lp.ncols, dtype=np.int32)
+        self.h.changeColsCost(lp.ncols, cols, arr["cost"])
+        self.h.changeColsBounds(lp.ncols, cols, np.clip(arr["col_lb"], -INF, INF),
+                                np.clip(arr["col_ub"], -INF, INF))
+        self.h.changeRowsBounds(lp.nrows, np.arange(lp.nrows, dtype=np.int32),
+                                np.clip(arr["row_lb"], -INF, INF),
+                                np.clip(arr["row_ub"], -INF, INF))
+        self.h.changeObjectiveOffset(lp.offset)
+        self.lp = lp
+        return True
 
     def set_option(self, key: str, value) -> bool:
         """Set a HiGHS option; False when this HiGHS does not know it."""
@@ -419,8 +451,7 @@ class Solver:
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int32))
         n = rows.size
         lb, ub = np.clip(_vector(lb, n), -INF, INF), np.clip(_vector(ub, n), -INF, INF)
-        for r, lo, hi in zip(rows.tolist(), lb.tolist(), ub.tolist(), strict=True):
-            self.h.changeRowBounds(r, lo, hi)
+        self.h.changeRowsBounds(n, rows, lb, ub)
 
     def set_objective(self, expr: Expr) -> None:
         """Replace the whole objective by ``expr`` (minimised)."""

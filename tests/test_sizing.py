@@ -524,3 +524,26 @@ def test_crash_restores_bounds_and_targets_from_any_guess(guess, case):
     assert after[1][1][0] == pytest.approx(0.2 * sm.ops[0].total_load, rel=1e-15)
     assert solver.solve() == Status.OPTIMAL
     assert sm.money(sm.cost, solver.x) == pytest.approx(reference.annualized_cost, rel=1e-9)
+
+
+def test_model_cache_reuses_one_program_with_identical_results(tmp_path):
+    """Build once, solve many (issue 20): cost, bound and target changes re-solve the held
+    HiGHS program; every answer equals a fresh sizing to 1e-9; a new profile set rebuilds."""
+    from energysim.sizing import ModelCache
+
+    profiles = make_profiles()
+    park = make_park(tmp_path, profiles)
+    cache = ModelCache()
+    variants = [{"pv.capex_per_kw": 2500.0}, {"pv.capex_per_kw": 3500.0},
+                {"battery.capex_per_kwh": 300.0}, {"wind.max_mw": 200.0},
+                {"targets.onsite_share": 0.6}]
+    for values in variants:
+        p = park.with_values(values)
+        held = size(p, profiles, cache=cache)
+        fresh = size(p, profiles)
+        assert held.annualized_cost == pytest.approx(fresh.annualized_cost, rel=1e-9), values
+        for key, value in fresh.capacities.model_dump().items():
+            assert getattr(held.capacities, key) == pytest.approx(value, rel=1e-6, abs=1e-3), key
+    assert cache.built == 1 and cache.reused == len(variants) - 1
+    size(park, make_profiles(seed=3), cache=cache)  # other profiles: another matrix
+    assert cache.built == 2

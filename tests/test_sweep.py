@@ -1053,3 +1053,49 @@ def test_report_on_a_large_sweep_store_has_bounded_memory(tmp_path):
         assert "chart-sweep-histograms" in html and "chart-sweep-tornado" in html
         assert f"{rows:,} scenarios stored" in html
     assert growth[300_000] - growth[10_000] < 40, growth
+
+
+def test_size_mode_sweep_sizes_robustly_over_weather_years(tmp_path):
+    """[sweep] robust: each scenario is the robust sizing of its park over the ensemble's years
+    (the same as energysim.size on them), and every weather year meets the target."""
+    from energysim.ensemble import profiles_by_year
+
+    ens = _ensemble(tmp_path / "years.csv")
+    (tmp_path / "park.toml").write_text(f"""
+[site]
+name = "robust sweep park"
+latitude = 39.6
+longitude = 109.8
+altitude_m = 1300
+timezone = "Asia/Shanghai"
+[weather]
+path = "{ens.name}"
+year = 2001
+ensemble_path = "{ens.name}"
+[load]
+annual_mwh = 300_000
+[wind]
+turbine = "E-126/4200"
+[targets]
+onsite_share = 0.6
+clean_share = 1.0
+""")
+    path = write_sweep(tmp_path, '"pv.capex_per_kw" = { values = [2500, 3500] }',
+                       batch_size=1, extra='mode = "size"\nrobust = "every_year"')
+    sw = load_sweep(path)
+    assert sw.batch_mode == "size-robust"
+    run_sweep(sw, tmp_path / "out", n_workers=1, processes=False, progress=False)
+    df = read_sweep(tmp_path / "out")
+    base = load_park(tmp_path / "park.toml")
+    by_year = profiles_by_year(base)
+    for _, row in df.iterrows():
+        park = base.with_values({"pv.capex_per_kw": py(row["pv.capex_per_kw"])})
+        ref = energysim.size(park, by_year, robustness="every_year")
+        assert row["pv_mw"] == pytest.approx(ref.capacities.pv_mw, rel=1e-5, abs=0.01)
+        assert row["battery_mwh"] == pytest.approx(ref.capacities.battery_mwh, rel=1e-5, abs=0.01)
+        shares = [r["onsite_share"] for r in ref.robust["years"]]
+        assert min(shares) >= 0.6 - 1e-6
+    bad = write_sweep(tmp_path, '"pv.capex_per_kw" = { values = [2500] }', name="bad.toml",
+                      extra='robust = "every_year"')
+    with pytest.raises(ConfigError, match='mode = "size"'):
+        load_sweep(bad)

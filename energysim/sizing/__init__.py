@@ -43,8 +43,8 @@ from energysim.sizing.solve import (
     solve,
 )
 
-__all__ = ["SizingResult", "size", "frontier", "size_and_frontier", "dispatch_lp",
-           "SHARE_TOLERANCE", "build_sized"]
+__all__ = ["SizingResult", "ModelCache", "size", "frontier", "size_and_frontier",
+           "dispatch_lp", "SHARE_TOLERANCE", "build_sized"]
 
 #: LP and re-simulated on-site shares must agree to this (absolute, flat prices).
 SHARE_TOLERANCE = 1e-6
@@ -86,10 +86,34 @@ def objective_terms(sm: SizingModel, op, lp_flows: xr.Dataset, profiles: xr.Data
     return cost_terms(totals, sm.park, capacities, unmet_penalty_per_mwh=op.unmet_penalty_per_mwh)
 
 
+@dataclass
+class ModelCache:
+    """One sizing program held in HiGHS across calls of :func:`size` (a sweep's worker).
+
+    A call whose program has the same matrix (same profiles, battery and grid
+    rules: only costs, capacity bounds or targets differ) reloads the vectors
+    and re-solves from the last optimum; any other program replaces the held one.
+    """
+
+    solver: object = None
+    built: int = 0
+    reused: int = 0
+
+    def solver_for(self, sm: SizingModel):
+        """(solver, reused): the held instance reloaded with ``sm``, or a new one."""
+        if self.solver is not None and self.solver.reload(sm.lp):
+            self.reused += 1
+            return self.solver, True
+        self.solver = make_solver(sm)
+        self.built += 1
+        return self.solver, False
+
+
 def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
          clean_share: float | None = None, representative_days: int | None = None,
          robustness: str | None = None, cvar_alpha: float | None = None,
-         method: str = "auto", gap: float | None = None) -> SizingResult:
+         method: str = "auto", gap: float | None = None,
+         cache: ModelCache | None = None) -> SizingResult:
     """Least-cost PV [MWp], wind [MW], battery [MWh, MW] meeting the share targets.
 
     Parameters
@@ -118,6 +142,10 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
     gap : float, optional
         Relative optimality gap at which the decomposition stops (default
         :data:`energysim.sizing.decomposition.GAP`); reported in ``solver.extra``.
+    cache : ModelCache, optional
+        Keep the program in HiGHS across calls: a next call with the same
+        structure only changes costs, bounds and targets and starts from this
+        call's optimum (one horizon only).
 
     Returns
     -------
@@ -156,10 +184,11 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
         return _size_reduced(park, profiles, representative_days, onsite_share, clean_share)
     t0 = time.perf_counter()
     sm = build_model(park, problem_data(park, profiles))
-    solver = make_solver(sm)
+    solver, reused = cache.solver_for(sm) if cache is not None else (make_solver(sm), False)
     onsite, clean = set_targets(sm, solver, onsite_share, clean_share)
     build_s = time.perf_counter() - t0
-    extra = _crash_start(sm, solver, profiles, (onsite, clean))
+    extra = ({"warm_start_days": 0, "reused_model": True} if reused
+             else _crash_start(sm, solver, profiles, (onsite, clean)))
     if solve(solver) == Status.INFEASIBLE:
         raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
     solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)  # the whole way to the optimum

@@ -248,7 +248,7 @@ class _Loop:
         lo, hi = plan.batch_range(batch)
         self.attempts[batch] = self.attempts.get(batch, 0) + 1
         future = self.client.submit(
-            run_batch, self.sweep.park, self.sweep.mode, plan.names, plan.kinds,
+            run_batch, self.sweep.park, self.sweep.batch_mode, plan.names, plan.kinds,
             plan.values(lo, hi), batch, self.numba_threads, self.run_token,
             key=f"energysim-sweep-{self.sweep.file_sha256[:12]}-{batch}-{self.attempts[batch]}",
             pure=False)

@@ -226,11 +226,29 @@ def _simulate_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndar
     return cols
 
 
-def size_scenario(park: ParkConfig, profiles) -> dict[str, Any]:
+#: The sizing program a worker holds between the scenarios of a size-mode sweep.
+_SIZER = None
+
+
+def _sizer():
+    global _SIZER
+    if _SIZER is None:
+        from energysim.sizing import ModelCache
+
+        _SIZER = ModelCache()
+    return _SIZER
+
+
+def size_scenario(park: ParkConfig, profiles, by_year: dict | None = None) -> dict[str, Any]:
     """Size one scenario and account for its re-simulated least-cost mix.
 
     The one place a sweep sizes (``mode = "size"``): swap this function to
-    change how a scenario is sized.
+    change how a scenario is sized. On the typical year the worker keeps one
+    sizing program in HiGHS (:class:`energysim.sizing.ModelCache`): a scenario
+    of the same structure only changes costs, bounds and targets and starts
+    from the previous optimum. With ``robust`` the scenario is sized over the
+    weather years ``by_year`` (``[sizing] robustness``; its KPIs are those of
+    the typical year).
 
     Parameters
     ----------
@@ -238,6 +256,8 @@ def size_scenario(park: ParkConfig, profiles) -> dict[str, Any]:
         The scenario's park.
     profiles : xarray.Dataset
         Its profiles (:func:`scenario_profiles`).
+    by_year : dict, optional
+        Profiles of each weather year: size over them (``[sweep] robust``).
 
     Returns
     -------
@@ -254,14 +274,27 @@ def size_scenario(park: ParkConfig, profiles) -> dict[str, Any]:
     from energysim import sizing
     from energysim.results import Result
 
-    sized = sizing.size(park, profiles)
-    kp = flatten_kpis(Result.from_flows(park, sized.capacities, profiles, sized.flows).kpis)
+    if by_year:
+        from energysim import simulate
+
+        sized = sizing.size(park, by_year)
+        kp = flatten_kpis(simulate(park, sized.capacities, profiles).kpis)
+    else:
+        sized = sizing.size(park, profiles, cache=_sizer())
+        kp = flatten_kpis(Result.from_flows(park, sized.capacities, profiles, sized.flows).kpis)
     kp["lp_onsite_share"] = float(sized.lp_onsite_share)
     kp |= {c: getattr(sized.capacities, c) for c in CAPACITY_COLUMNS}
     return kp
 
 
-def _size_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndarray]:
+def _years_of(park: ParkConfig) -> dict:
+    from energysim.ensemble import profiles_by_year
+
+    return profiles_by_year(park, "all" if park.sizing.weather_years == "none" else None)
+
+
+def _size_batch(park: ParkConfig, names, kinds, values, robust: bool = False
+                ) -> dict[str, np.ndarray]:
     fp, wy = _fingerprint(park), "weather.year" in names
     n = len(values["scenario_id"])
     cols = empty_columns(n, CAPACITY_COLUMNS + KPI_COLUMNS + SIZE_COLUMNS)
@@ -271,8 +304,10 @@ def _size_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndarray]
         park_p = scenario_park(park, {nm: values[nm][i] for nm in profile_names})
         prof = _cached(_PROFILES, (fp, _fingerprint(park_p), wy),
                        lambda p=park_p: _profile_arrays(p, wy), _MAX_PROFILES)["profiles"]
+        by_year = _cached(_PROFILES, ("years", fp, _fingerprint(park_p)),
+                          lambda p=park_p: _years_of(p), _MAX_PROFILES) if robust else None
         try:
-            row = size_scenario(park_i, prof)
+            row = size_scenario(park_i, prof, by_year)
         except EnergysimError as exc:  # infeasible target, solver fault: a row, not a crash
             cols["error"][i] = f"{exc.kind}: {exc.message}"
             continue
@@ -290,7 +325,7 @@ def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, st
     ----------
     park : ParkConfig
         The sweep's base park (``[set]`` applied).
-    mode : {"simulate", "size"}
+    mode : {"simulate", "size", "size-robust"}
     names, kinds : list of str, dict
         Parameter names and kinds (:class:`energysim.sweep.spec.Plan`).
     values : dict of ndarray
@@ -314,5 +349,8 @@ def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, st
         import numba
 
         numba.set_num_threads(max(1, min(int(numba_threads), numba.config.NUMBA_NUM_THREADS)))
-    cols = (_size_batch if mode == "size" else _simulate_batch)(park, names, kinds, values)
+    if mode == "simulate":
+        cols = _simulate_batch(park, names, kinds, values)
+    else:
+        cols = _size_batch(park, names, kinds, values, robust=mode == "size-robust")
     return arrow_table(values["scenario_id"], batch, {nm: values[nm] for nm in names}, cols)

@@ -164,6 +164,11 @@ class SweepSettings(BaseModel):
     base: Path = Field(..., description="Base park config (TOML), relative to the sweep file.")
     mode: Literal["simulate", "size"] = Field(
         "simulate", description="simulate the capacities, or size the least-cost mix per scenario.")
+    robust: Literal["none", "every_year", "cvar", "expected"] = Field(
+        "none",
+        description="mode = size: size every scenario over the weather years of the base "
+                    "park's [weather] ensemble_path with this robustness (energysim.sizing."
+                    "robust); none: on the typical year.")
     seed: int = Field(0, ge=0, description="Seed of numpy.random.default_rng for random draws.")
     samples: int = Field(0, ge=0, le=MAX_SCENARIOS, description="Random draws (0: no random parameter).")
     batch_size: int | None = Field(
@@ -251,6 +256,11 @@ class Sweep:
     @property
     def mode(self) -> str:
         return self.spec.sweep.mode
+
+    @property
+    def batch_mode(self) -> str:
+        """What a batch does: ``simulate``, ``size`` or ``size-robust``."""
+        return "size-robust" if self.spec.sweep.robust != "none" else self.mode
 
 
 def _sha256(path: Path) -> str:
@@ -396,6 +406,13 @@ def _shape_problems(spec: SweepFile, path: Path) -> list:
         elif (pspec.start is not None or pspec.uniform is not None) and not _is_numeric_field(name):
             out.append(problem("start/stop/num and uniform need a numeric field",
                                source=path, field=where))
+    robust = spec.sweep.robust
+    if robust != "none" and spec.sweep.mode != "size":
+        out.append(problem('robust sizing needs mode = "size"', source=path,
+                           field="[sweep] robust", value=robust))
+    if robust != "none" and "weather.year" in spec.parameters:
+        out.append(problem("robust sizing uses every weather year at once: do not also vary "
+                           "weather.year", source=path, field="[sweep] robust", value=robust))
     if spec.sweep.objective not in _objective_names():
         out.append(problem(f"unknown KPI; one of {', '.join(sorted(_objective_names()))}",
                            source=path, field="[sweep] objective", value=spec.sweep.objective))
@@ -494,6 +511,13 @@ def load_sweep(path: str | Path) -> Sweep:
     spec = _read_spec(path)
     park, base_path = _base_park(spec, path)
     problems = _shape_problems(spec, path)
+    if spec.sweep.robust != "none" and not problems:
+        if park.weather is None or park.weather.ensemble_path is None:
+            problems.append(problem("robust sizing needs [weather] ensemble_path in the base "
+                                    "config", source=path, field="[sweep] robust",
+                                    value=spec.sweep.robust))
+        else:
+            park = park.with_values({"sizing.robustness": spec.sweep.robust})
     if problems:
         raise ConfigError(problems, headline=f"invalid sweep file {path}")
     n = _check_count(spec, park, path)
