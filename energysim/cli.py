@@ -285,6 +285,12 @@ def size(
     typical_year: Annotated[
         bool, typer.Option("--typical-year", help="Size on the [weather] path year only, even "
                            "when the config has weather years.")] = False,
+    lifetime: Annotated[
+        bool, typer.Option("--lifetime", help="Hold the target in every year of "
+                           "economics.project_life_yr (battery fade and replacement, PV "
+                           "degradation, load growth): sized on the last-year proxy, certified "
+                           "by the lifetime simulation over the weather years "
+                           "(OUT/lifetime.csv).")] = False,
     representative_days: Annotated[
         int | None,
         typer.Option(min=2, max=365, help="Size on N representative days (quick screening; "
@@ -302,10 +308,10 @@ def size(
     """
     import pandas as pd
 
-    import energysim.dispatch
     from energysim import sizing
     from energysim.profiles import build_profiles
     from energysim.results import Result, atomic_write, write_json
+    from energysim.sizing.modes import operate
     from energysim.sizing.outputs import sizing_record
 
     with _output(config, out, "size") as folder:
@@ -314,11 +320,19 @@ def size(
             park, robust, typical_year)
         prof = build_profiles(park)
         with console.status("sizing (HiGHS)…"):
-            if by_year:
+            life = None
+            if lifetime:
+                from energysim.sizing.life import size_for_life
+
+                life = size_for_life(park, by_year if robust else prof,
+                                     onsite_share=onsite_share,
+                                     life_profiles=list(by_year.values()) or [prof])
+                sized = life.sizing
+                flows = operate(park, prof, sized.capacities)
+            elif by_year:
                 sized = sizing.size(park, by_year, onsite_share=onsite_share,
                                     clean_share=clean_share, robustness=robust)
-                flows = energysim.dispatch.dispatch(prof, sized.capacities, park.battery,
-                                                    park.grid)
+                flows = operate(park, prof, sized.capacities)
             else:
                 sized = sizing.size(park, prof, onsite_share=onsite_share,
                                     clean_share=clean_share,
@@ -328,7 +342,12 @@ def size(
                                    solver=vars(sized.solver))
         result.save(folder.staging)
         target = onsite_share if onsite_share is not None else park.targets.onsite_share
-        write_json(folder.staging / "sizing.json", sizing_record(sized, result.kpis, target))
+        record = sizing_record(sized, result.kpis, target)
+        if life is not None:
+            record["lifetime"] = life.answer()
+            atomic_write(folder.staging / "lifetime.csv",
+                         lambda tmp: life.life.table.to_csv(tmp, index=False))
+        write_json(folder.staging / "sizing.json", record)
         if sized.robust is not None:
             table = pd.DataFrame(sized.robust["years"])
             atomic_write(folder.staging / "weather_years.csv",
@@ -342,6 +361,12 @@ def size(
     console.print(headline_table(result.summary(), title))
     if sized.robust is not None:
         console.print(robust_table(sized, park))
+    if life is not None:
+        a = life.answer()
+        console.print(f"holds {_pct(target)} in {a['years_meeting_target']} of {a['years']} years "
+                      f"of life (worst year {_pct(a['min_onsite_share'])}, "
+                      f"{a['replacements']} battery replacement(s)); net present cost "
+                      f"{_money(a['npc'], park.economics.currency)}")
     print_bound_notes(park)
     console.print(f"wrote {folder.path / 'sizing.json'}, {folder.path / 'summary.json'}, "
                   f"{folder.path / 'report.html'}")
@@ -527,6 +552,7 @@ def study_table(answer: dict[str, Any], park) -> Table:
                       f"meets {_pct(target)} in {wy['robust_years_meeting_target']} of "
                       f"{wy['n_years']}; P50 {_pct(wy['robust_onsite_share_p50'])}, "
                       f"P90 {_pct(wy['robust_onsite_share_p90'])}")
+    _life_rows(t, answer.get("lifetime"), target, cur)
     fr = answer["frontier"]
     if fr:
         lo, hi = fr[0], fr[-1]
@@ -551,6 +577,24 @@ def study_sentence(answer: dict[str, Any], park) -> str:
             f"/yr ({rob['cost_of_robustness_per_mwh']:,.1f} {cur}/MWh) more than the typical-year "
             f"mix, which reaches {target} in only {wy['years_meeting_target']} of "
             f"{wy['n_years']} years.")
+
+
+def _life_rows(t: Table, life: dict | None, target: float, cur: str) -> None:
+    """Rows of the study table on the years of life (energysim.lifetime, sizing.life)."""
+    if not life:
+        return
+    name = "robust mix" if life["design"] == "robust" else "least-cost mix"
+    t.add_row(f"{name} over {life['years']} years of life",
+              f"last year {_pct(life['last_year_onsite_share'])}, worst "
+              f"{_pct(life['min_onsite_share'])}; meets {_pct(target)} in "
+              f"{life['years_meeting_target']} of {life['years']}")
+    ls = life.get("for_life")
+    if ls:
+        t.add_row(f"least-cost mix holding {_pct(target)} every year of life",
+                  _caps_text(ls["capacities"]))
+        t.add_row("  net present cost, extra to hold the target",
+                  f"{_money(ls['npc'], cur)} (+{_money(life['extra_npc_to_hold_target'], cur)})"
+                  f"; {ls['replacements']} battery replacement(s)")
 
 
 def weather_years_table(table, target: float) -> Table:

@@ -278,7 +278,10 @@ def simulate_lifetime(park: ParkConfig, capacities: Capacities | None = None, *,
     """
     capacities = capacities or park.capacities()
     years = _life_years(park)
-    labelled = _weather_profiles(park) if profiles is None else [(None, p) for p in profiles]
+    from energysim.profiles import complete
+
+    labelled = (_weather_profiles(park) if profiles is None
+                else [(None, complete(p, park)) for p in profiles])
     arrays, dt_h = _stack([p for _, p in labelled])
     totals, life_rows, load_factor, factors = _run_kernel(park, capacities, arrays, dt_h, years)
     rows = [_year_row(k, totals[k], life_rows[k], capacities, park, factors, load_factor)

@@ -318,8 +318,8 @@ PARTIAL_PREFIX = ".energysim-partial-"
 #: Result files of every command; a commit removes those an earlier command left.
 RESULT_FILES = ("summary.json", "flows.nc", "flows.csv", "flows.parquet", "sizing.json",
                 "frontier.csv", "weather_years.csv", "study.json", "profiles.csv",
-                "robust.json", "pathway.csv", "pathway.json", "comparison.csv", "report.html",
-                MANIFEST_NAME)
+                "robust.json", "lifetime.csv", "lifetime.json", "pathway.csv", "pathway.json",
+                "comparison.csv", "report.html", MANIFEST_NAME)
 #: Sub-folders holding only results (the study's re-simulated least-cost and robust mixes).
 RESULT_DIRS = ("sized", "robust")
 #: What marks a sweep store (hours of computing: never removed by another command).

@@ -18,6 +18,11 @@
    share year by year, how many years each meets the target, P50 and P90 (P90
    is the value exceeded in 90 % of years, the 10th percentile, the convention
    of energy-yield assessments).
+5. **Years of life** — the committed mix (robust, else typical-year) simulated
+   over ``economics.project_life_yr`` with battery fade and replacement, PV
+   degradation and load growth (:mod:`energysim.lifetime`): does it still reach
+   the target in its last year; and the least-cost mix that holds it in every
+   year of life (:mod:`energysim.sizing.life`) with its extra net present cost.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ class StudyResult:
     weather_years: pd.DataFrame | None
     robust: Any = None  # energysim.sizing.SizingResult over the weather years, or None
     robust_sized: Result | None = None  # the robust mix simulated on the typical year
+    life: Any = None  # LifetimeResult of the committed mix (robust, else typical-year)
+    life_sized: Any = None  # energysim.sizing.life.LifeSizing: the mix for every year of life
     timings_s: dict = field(default_factory=dict)  # wall time of each stage [s]
 
     def onsite_p50_p90(self, column: str = "onsite_share") -> tuple[float, float] | None:
@@ -111,6 +118,34 @@ class StudyResult:
             "iterations": info.get("iterations"),
         }
 
+    def _life_table(self) -> pd.DataFrame:
+        """Year of life by year: the committed mix and (when sized) the mix for every year."""
+        table = pd.concat([self.life.table[["year", "weather_year"]].reset_index(drop=True),
+                           _life_columns(self.life, "")], axis=1)
+        if self.life_sized is not None:
+            table = pd.concat([table, _life_columns(self.life_sized.life, "life_")], axis=1)
+        return table
+
+    def _life_answer(self) -> dict | None:
+        if self.life is None:
+            return None
+        t = self.life.table
+        target = self.configured.park.targets.onsite_share
+        out = {
+            "design": "robust" if self.robust is not None else "least_cost",
+            "years": int(len(t)),
+            "last_year_onsite_share": float(t["onsite_share"].iloc[-1]),
+            "min_onsite_share": float(t["onsite_share"].min()),
+            "years_meeting_target": int((t["onsite_share"] >= target - MEET_TOLERANCE).sum()),
+            "replacements": int(t["replaced"].sum()),
+            "npc": self.life.npc,
+        }
+        if self.life_sized is not None:
+            ls = self.life_sized.answer()
+            out["for_life"] = ls
+            out["extra_npc_to_hold_target"] = ls["npc"] - self.life.npc
+        return out
+
     def answer(self) -> dict[str, Any]:
         """The study's answer as plain numbers (``study.json``)."""
         conf, sized = self.configured.kpis, self.sized.kpis
@@ -138,6 +173,7 @@ class StudyResult:
                 "indicators": sized["indicators"],
             },
             "robust": self._robust_answer(),
+            "lifetime": self._life_answer(),
             "frontier": self.frontier.to_dict(orient="records"),
             "weather_years": self._weather_answer(),
         }
@@ -162,8 +198,18 @@ class StudyResult:
             wy = self.weather_years
             paths["weather_years"] = atomic_write(
                 out_dir / "weather_years.csv", lambda tmp: wy.to_csv(tmp, index=False))
+        if self.life is not None:
+            table = self._life_table()
+            paths["lifetime"] = atomic_write(
+                out_dir / "lifetime.csv", lambda tmp: table.to_csv(tmp, index=False))
         paths["study"] = write_json(out_dir / "study.json", self.answer())
         return paths
+
+
+def _life_columns(life, prefix: str) -> pd.DataFrame:
+    t = life.table
+    return pd.DataFrame({f"{prefix}{k}": t[k].to_numpy() for k in
+                         ("onsite_share", "battery_soh", "battery_cycles", "replaced", "cost")})
 
 
 def weather_year_table(park: ParkConfig, capacities, profiles: dict[int, xr.Dataset] | None = None,
@@ -192,6 +238,7 @@ def run_study(
     *,
     representative_days: int | None = None,
     robust: bool = True,
+    lifetime: bool = True,
 ) -> StudyResult:
     """Answer the flagship questions for ``park`` (module docstring).
 
@@ -206,6 +253,9 @@ def run_study(
     robust : bool
         Size over the weather years too (when the config has an ensemble and
         ``[sizing] weather_years`` is not "none").
+    lifetime : bool
+        Simulate the committed mix over ``economics.project_life_yr`` and size
+        the mix that holds the target in every year of it.
     """
     clock = _Clock()
     profiles = clock("profiles", lambda: build_profiles(park))
@@ -223,16 +273,31 @@ def run_study(
                               solver=vars(sized_lp.solver))
     years = clock("weather_year_table", lambda: weather_year_table(
         park, sized_lp.capacities, shown) if shown else None)
-    robust_lp = robust_sized = None
+    robust_lp = robust_sized = life = life_sized = None
     if robust and by_year:
         robust_lp = clock("robust_sizing", lambda: sizing.size(park, by_year))
         robust_sized = simulate(park, robust_lp.capacities, profiles=profiles)
         table = pd.DataFrame(robust_lp.robust["years"]).set_index("year")
         for key in ("onsite_share", "clean_share", "annualized_cost"):
             years[f"robust_{key}"] = years["year"].map(table[key]).to_numpy()
+    if lifetime:
+        life, life_sized = clock("lifetime", lambda: _lifetime(
+            park, profiles, shown, (robust_lp or sized_lp).capacities))
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,
                        frontier=frontier, weather_years=years, robust=robust_lp,
-                       robust_sized=robust_sized, timings_s=clock.seconds)
+                       robust_sized=robust_sized, life=life, life_sized=life_sized,
+                       timings_s=clock.seconds)
+
+
+def _lifetime(park: ParkConfig, profiles: xr.Dataset, by_year: dict, capacities):
+    """The committed mix over its life, and the least-cost mix that holds the target in every
+    year of it (last-year proxy on the typical year, certified on the weather years cycled)."""
+    from energysim.lifetime import simulate_lifetime
+    from energysim.sizing.life import size_for_life
+
+    years = list(by_year.values()) or [profiles]
+    life = simulate_lifetime(park, capacities, profiles=years)
+    return life, size_for_life(park, profiles, life_profiles=years)
 
 
 class _Clock:

@@ -57,6 +57,7 @@ class ReportData:
     sizing: dict[str, Any] | None = None
     frontier: pd.DataFrame | None = None
     weather_years: pd.DataFrame | None = None
+    lifetime: pd.DataFrame | None = None
     study: dict[str, Any] | None = None
     pathways: dict[str, pd.DataFrame] = field(default_factory=dict)
     pathway_meta: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -201,6 +202,7 @@ def load_report_data(out_dir: Path, *, shown_as: Path | None = None) -> ReportDa
     data.sizing = _json(out_dir / "sizing.json", data)
     data.frontier = _csv(out_dir / "frontier.csv", data)
     data.weather_years = _csv(out_dir / "weather_years.csv", data)
+    data.lifetime = _csv(out_dir / "lifetime.csv", data)
     data.study = _json(out_dir / "study.json", data)
     for folder in (out_dir, *sorted(p for p in out_dir.iterdir() if p.is_dir())):
         table = _csv(folder / "pathway.csv", data)

@@ -599,6 +599,37 @@ def weather_years_chart(wy, target: float | None) -> Chart | None:
                  + "; ".join(notes) + ".", fig)
 
 
+# ---------------------------------------------------------------- years of life
+def lifetime_section(data) -> Section | None:
+    """On-site share and battery state of health by year of life (energysim.lifetime)."""
+    t = data.lifetime
+    if t is None or "onsite_share" not in t or "year" not in t or not len(t):
+        return None
+    target = (data.study or {}).get("target_onsite_share") or (
+        (data.summary or {}).get("targets") or {}).get("onsite_share")
+    fig = _figure("On-site share and battery health by year of life", "year of life",
+                  unit_label("onsite_share", percent=True), hovermode="x unified")
+    designs = [("", "committed mix", COLORS["wind"])]
+    if "life_onsite_share" in t:
+        designs.append(("life_", "mix for every year of life", COLORS["cost"]))
+    for prefix, name, color in designs:
+        fig.add_trace(go.Scatter(x=t["year"], y=100 * t[f"{prefix}onsite_share"],
+                                 mode="lines+markers", name=f"{name}: on-site share",
+                                 line={"color": color}))
+        fig.add_trace(go.Scatter(x=t["year"], y=100 * t[f"{prefix}battery_soh"], mode="lines",
+                                 name=f"{name}: battery state of health",
+                                 line={"color": color, "dash": "dot"}, yaxis="y2"))
+    fig.update_layout(yaxis2={"title": "battery state of health [%]", "overlaying": "y",
+                              "side": "right"})
+    if target is not None:
+        fig.add_hline(y=100 * float(target), line_dash="dash", line_color="#000",
+                      annotation_text=f"target {100 * float(target):.0f} %")
+    chart = Chart("chart-lifetime", "Years of life", "Each year simulated with the battery's "
+                  "faded capacity (rainflow-counted cycles and calendar fade, replaced below "
+                  "replace_at_soh), degraded PV and the grown load; dotted: state of health.", fig)
+    return Section("lifetime", "Years of life: does the target still hold?", [chart])
+
+
 # ---------------------------------------------------------------- pathways
 def pathway_section(data) -> Section | None:
     """Capacities, shares against targets, cost and CO2 by period (one trace per pathway)."""
@@ -751,6 +782,7 @@ def sweep_section(data) -> Section | None:
 #: The report's sections, in page order; each builder returns a Section or None.
 SECTION_BUILDERS: tuple[Callable[[Any], Section | None], ...] = (
     headline_section, dispatch_section, heatmap_section, balance_section, frontier_section,
+    lifetime_section,
     pathway_section, sweep_section,
 )
 
