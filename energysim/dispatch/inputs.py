@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import xarray as xr
@@ -64,6 +64,9 @@ class ProblemData:
     #: The battery is cyclic within consecutive segments of this many hours
     #: (typical days); None = over the whole horizon.
     segment_h: int | None = None
+    #: Further hourly series of the Profiles Dataset by name (e.g. the emission factor,
+    #: delivery shapes of green contracts), for extensions of the operation program.
+    series: dict = field(default_factory=dict)
 
     @property
     def hour_weight(self) -> np.ndarray:
@@ -123,7 +126,18 @@ def problem_data(park: ParkConfig, profiles: xr.Dataset) -> ProblemData:
         price = np.full(hours, park.grid.import_price_per_mwh)
     dt_h = float(profiles.attrs.get("dt_h", 1.0))
     scaling = Scaling.for_problem(float(load.mean()), float(np.mean(np.abs(price))))
-    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling)
+    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling,
+                       series=_extra_series(park, profiles))
+
+
+def _extra_series(park: ParkConfig, profiles: xr.Dataset) -> dict[str, np.ndarray]:
+    """Every other hourly series, the config's grid series and delivery shapes included."""
+    from energysim.profiles import complete
+
+    profiles = complete(profiles, park)
+    known = {*_REQUIRED, "import_price_per_mwh"}
+    return {str(name): _array(profiles, str(name)) for name, var in profiles.data_vars.items()
+            if name not in known and var.dims == ("time",)}
 
 
 def common_scaling(datas: Sequence[ProblemData]) -> Scaling:

@@ -32,9 +32,11 @@ Rules of one hour t (all flows non-negative):
 4. deficit :math:`L_t - D_t` is met by the battery down to :math:`\\underline{s}E`
    (discharge efficiency), then grid imports up to the import limit, then unmet.
 5. imports are labelled green up to the hour's green cap
-   :math:`\\min(b, V_{left}/\\Delta t)` (``b`` a flat hourly block, ``V_left``
-   the remaining contract volume consumed chronologically; either may be
-   infinite), the rest regular.
+   :math:`c_t + \\min(b, V_{left}/\\Delta t)` (``c_t`` the deliveries of shaped
+   green contracts, ``Rules.green_cap_mw``, 0 without it; ``b`` a flat hourly
+   block, ``V_left`` the remaining annual volume consumed chronologically by
+   the green energy beyond ``c_t``; ``b`` and ``V_left`` may be infinite), the
+   rest regular.
 6. optional grid charging (off by default): in an hour without discharge, the
    part of the hourly green block ``grid_charge_block_mw`` not used by load
    charges the battery with the power, room and import headroom left. It is
@@ -93,6 +95,7 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["HOURLY", "TOTALS", "ROW", "COLUMN", "N_HOURLY", "N_TOTALS", "LANES", "Series",
+           "NO_CAP",
            "Kit", "Rules", "make_rules", "year", "solve", "run_hourly", "sweep_scenarios"]
 
 
@@ -168,6 +171,10 @@ class Kit(NamedTuple):
     battery_mw: float = 0.0  #: battery AC power, charge and discharge [MW]
 
 
+#: No hourly green cap (the default of :attr:`Rules.green_cap_mw`).
+NO_CAP = np.empty(0)
+
+
 class Rules(NamedTuple):
     """Scalar rule parameters of a call (build with :func:`make_rules`: exact field types)."""
 
@@ -187,6 +194,10 @@ class Rules(NamedTuple):
     grid_charge_block_mw: float = 0.0  #: hourly green block open to grid charging [MW]
     cyclic_tol: float = 1e-9  #: cyclic tolerance [fraction of usable energy]
     max_iter: int = 100  #: most runs of the cyclic solve
+    #: hourly deliveries of shaped green contracts [MW], green before the block and the
+    #: budget (rule 5); empty (:data:`NO_CAP`): none. The one hourly rule: shared by the
+    #: years of a sweep.
+    green_cap_mw: np.ndarray = NO_CAP
 
 
 def make_rules(**values) -> Rules:
@@ -195,7 +206,19 @@ def make_rules(**values) -> Rules:
     return Rules(**{k: _RULE_TYPES[k](v) for k, v in fields.items()})
 
 
-_RULE_TYPES = get_type_hints(Rules)  # float, bool or int: the type casts the value
+def _hourly(value) -> np.ndarray:
+    """An hourly rule as a contiguous float64 array (the same object when it is one)."""
+    return np.ascontiguousarray(value, dtype=np.float64)
+
+
+_RULE_TYPES = {k: (_hourly if t is np.ndarray else t)  # float, bool, int: the type casts
+               for k, t in get_type_hints(Rules).items()}
+
+
+@jit
+def _shaped(rules, t):
+    """Shaped green deliveries of hour t [MW]; 0 without ``green_cap_mw``."""
+    return rules.green_cap_mw[t] if rules.green_cap_mw.shape[0] > 0 else 0.0
 
 
 class _Battery(NamedTuple):
@@ -342,14 +365,15 @@ def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left):
             s_gr *= (b.e_min + a_kept) / total
     a = _step(a_kept, up, down, b.window)
     moved = a - a_kept
-    green_cap = min(rules.green_block_mw, green_left * (1.0 / rules.dt_h))
+    shaped = _shaped(rules, t)
+    green_cap = shaped + min(rules.green_block_mw, green_left * (1.0 / rules.dt_h))
     ch, ex, cu, dis, imp, unmet, green, regular = _settle(moved, surplus, deficit, green_cap,
                                                           b, rules)
     f_on = 1.0
     if rules.grid_charging and moved < 0.0:
         f_on = max(1.0 - s_gr / (b.e_min + a_kept), 0.0)  # discharge from both pools pro rata
         s_gr = max(s_gr + moved * (1.0 - f_on), 0.0)
-    green_left -= green * rules.dt_h
+    green_left -= max(green - shaped, 0.0) * rules.dt_h
     gch = 0.0
     if rules.grid_charging and dis <= 0.0:  # rule 6
         room = max(b.window - a, 0.0) * b.mw_per_room
@@ -421,8 +445,8 @@ def _split_hour(t, x, kit, rules, b, path):
     """Flows of hour t given the SoC path (the same arithmetic as :func:`_serial_hour`)."""
     pv, wind, ld, direct, surplus, deficit, _, _ = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t], kit, b)
     moved = path[t + 1] - path[t] * b.keep  # > 0 stored, < 0 removed [MWh]
-    ch, ex, cu, dis, imp, unmet, green, regular = _settle(moved, surplus, deficit,
-                                                          rules.green_block_mw, b, rules)
+    ch, ex, cu, dis, imp, unmet, green, regular = _settle(
+        moved, surplus, deficit, _shaped(rules, t) + rules.green_block_mw, b, rules)
     return Flows(pv=pv, wind=wind, load=ld, import_green=green, import_regular=regular,
                  export=ex, charge=ch, discharge=dis, curtail=cu, unmet=unmet,
                  soc=b.e_min + path[t + 1], onsite_served=direct + dis, charge_grid=0.0)

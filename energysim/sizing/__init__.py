@@ -29,7 +29,9 @@ import xarray as xr
 from energysim.config import Capacities, ParkConfig
 from energysim.dispatch import dispatch
 from energysim.errors import SolverError, problem
+from energysim.profiles import complete
 from energysim.sizing import diagnose
+from energysim.sizing import procurement as _procurement  # noqa: F401  (registers volume decisions)
 from energysim.sizing.model import SizingModel, build_model, problem_data
 from energysim.sizing.outputs import flows_of, lp_share
 from energysim.sizing.outputs import onsite_share as share_of
@@ -75,17 +77,24 @@ class SizingResult:
 
 def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig) -> xr.Dataset:
     """Flows of the dispatch core at the sized capacities: what the reported KPIs come from."""
-    return dispatch(profiles, capacities, park.battery, park.grid)
+    return dispatch(complete(profiles, park), capacities, park.battery, park.grid, park=park)
 
 
 def objective_terms(sm: SizingModel, op, lp_flows: xr.Dataset, profiles: xr.Dataset,
                     capacities: Capacities) -> dict[str, float]:
     """The LP objective's terms [money/yr] from the accounting of the LP's own flows."""
-    from energysim.accounting import annual_totals, cost_terms
-    from energysim.profiles import complete
+    return _cost_terms(sm.park, lp_flows, profiles, capacities, op.unmet_penalty_per_mwh)
 
-    totals = annual_totals(lp_flows, complete(profiles, sm.park))
-    return cost_terms(totals, sm.park, capacities, unmet_penalty_per_mwh=op.unmet_penalty_per_mwh)
+
+def _cost_terms(park: ParkConfig, flows: xr.Dataset, profiles: xr.Dataset,
+                capacities: Capacities, penalty: float) -> dict[str, float]:
+    """:func:`energysim.accounting.cost_terms` of hourly flows (products included)."""
+    from energysim.accounting import annual_totals, cost_terms, procurement_totals
+
+    profiles = complete(profiles, park)
+    totals = annual_totals(flows, profiles)
+    procured = procurement_totals(flows, profiles, park, capacities, totals)
+    return cost_terms(totals, park, capacities, unmet_penalty_per_mwh=penalty, procured=procured)
 
 
 def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
@@ -196,49 +205,55 @@ def _crash_start(sm: SizingModel, solver, profiles: xr.Dataset, targets) -> dict
     if guess is None:  # the typical days miss the target: nothing to start from
         return {"warm_start_days": 0}
     held = dict(zip(sm.cap_cols.tolist(), sm.values_of(guess).tolist(), strict=True))
-    rows = np.concatenate([sm.targets[k].rows for k in ("onsite", "clean")])
+    rows = np.concatenate([t.rows for t in sm.targets.values()])
     # targets off while capacities are held, so the guess cannot make the crash infeasible
     _, iterations = crash(solver, held, rows, np.inf)
     return {"warm_start_days": days, "warm_start_s": time.perf_counter() - t0,
             "crash_iterations": iterations, "guess": guess.model_dump()}
 
 
-def _mismatch_hint(sm: SizingModel, x: np.ndarray) -> str:
-    """What a known LP/core mismatch means, or ``""``.
-
-    With an hourly-matched green contract and a binding clean-share target, the
-    perfect-foresight LP saves stored on-site energy for hours the green block
-    cannot cover; the rule-based core discharges first, reaching a higher
-    on-site but a lower clean share than the LP planned.
-    """
-    op, park = sm.ops[0], sm.park
-    bound = sm.targets["clean"].rhs(park.targets.clean_share or 0.0)[0]
-    slack = bound - op.not_clean.value(x)
-    if park.grid.green_matching == "hourly" and slack <= 1e-6 * op.total_load:
-        return ("; here the clean-share target binds under an hourly-matched green contract, "
-                "which the LP meets by timing the battery around the green block while the "
-                "rule-based core discharges first. Try green_matching = \"annual\", a lower "
-                "clean_share, or no battery; sizing.dispatch_lp gives the LP's own dispatch")
-    return ""
-
-
 def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: SolverInfo,
                 op_index: int = 0) -> SizingResult:
-    """A :class:`SizingResult` from a solution: LP flows, re-simulation, the agreement check."""
+    """A :class:`SizingResult` from a solution: LP flows, re-simulation, the agreement check.
+
+    The reported flows are the dispatch core's re-simulation, or the LP's own
+    dispatch replayed through the accounting where the core's rules cannot reach
+    the plan (hourly matching with a battery, :mod:`energysim.sizing.replay`);
+    ``solver.extra["dispatch"]`` says which.
+    """
+    from energysim.sizing.replay import check_operation, needs_lp_dispatch
+
     op = sm.ops[op_index]
     caps = sm.capacities(x)
     lp_flows = flows_of(sm, x, op, profiles)
     terms = objective_terms(sm, op, lp_flows, profiles, caps)
-    flows = _resimulate(profiles, caps, sm.park)
+    clean = sm.park.targets.clean_share if "clean" in sm.targets else None
+    why, timing = needs_lp_dispatch(sm.park, caps, _target_value(sm, x, clean))
+    flows = sim = _resimulate(profiles, caps, sm.park)
+    info.extra["dispatch"] = "rule-based core"
+    if why is not None:
+        check_operation(lp_flows, sm.park, caps, complete(profiles, sm.park))
+        flows = lp_flows.assign_attrs(source="energysim.sizing LP dispatch, replayed (checked)")
+        info.extra["dispatch"] = f"LP dispatch replayed ({why})"
     lp_s, sim_s = lp_share(op, x), share_of(flows)
-    if np.ptp(op.data.price) == 0 and abs(lp_s - sim_s) > SHARE_TOLERANCE:
+    core_s = share_of(sim)
+    if np.ptp(op.data.price) == 0 and not timing and abs(lp_s - core_s) > SHARE_TOLERANCE:
         raise SolverError(problem(
-            f"LP on-site share {lp_s:.9f} and re-simulated {sim_s:.9f} differ by more than "
-            f"{SHARE_TOLERANCE:g}: the LP and the dispatch core disagree on the rules"
-            + _mismatch_hint(sm, x), field="sizing.onsite_share", value=lp_s - sim_s))
+            f"LP on-site share {lp_s:.9f} and re-simulated {core_s:.9f} differ by more than "
+            f"{SHARE_TOLERANCE:g}: the LP and the dispatch core disagree on the rules",
+            field="sizing.onsite_share", value=lp_s - core_s))
     return SizingResult(capacities=caps, annualized_cost=sm.money(sm.cost, x),
                         objective_terms=terms, lp_onsite_share=lp_s, sim_onsite_share=sim_s,
                         flows=flows, solver=info, lp_flows=lp_flows)
+
+
+def _target_value(sm: SizingModel, x: np.ndarray, clean: float | None) -> float | None:
+    """The clean target when its row binds at ``x`` (None when it does not)."""
+    if not clean:
+        return None
+    op = sm.ops[0]
+    slack = sm.targets["clean"].rhs(clean)[0] - op.not_clean.value(x)
+    return clean if slack <= 1e-6 * op.total_load else None
 
 
 def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_share, clean_share
@@ -252,7 +267,6 @@ def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_shar
     and ``sim_cost`` [money/yr], ``cost_rel_error`` ((lp - sim) / sim) and
     ``sim_meets_target`` (full horizon reaches the on-site target to 1e-6).
     """
-    from energysim.accounting import annual_totals, cost_terms
     from energysim.sizing.reduce import reduced_problem
     from energysim.timeaggregation import DAY_H
 
@@ -273,10 +287,7 @@ def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_shar
     lp_flows = flows_of(sm, x, sm.ops[0], profiles.isel(time=hours))
     lp_cost, lp_s = sm.money(sm.cost, x), lp_share(sm.ops[0], x)
     flows = _resimulate(profiles, caps, park)
-    from energysim.profiles import complete
-
-    terms = cost_terms(annual_totals(flows, complete(profiles, park)), park, caps,
-                       unmet_penalty_per_mwh=sm.ops[0].unmet_penalty_per_mwh)
+    terms = _cost_terms(park, flows, profiles, caps, sm.ops[0].unmet_penalty_per_mwh)
     sim_cost, sim_s = float(sum(terms.values())), share_of(flows)
     info = SolverInfo(status="optimal", build_s=build_s, solve_s=solver.solve_s,
                       highs_version=solver.version, objective=lp_cost,
@@ -409,9 +420,13 @@ def dispatch_lp(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) 
 
 
 def fix_capacities(sm: SizingModel, solver, capacities: Capacities) -> None:
-    """Hold the capacity columns at ``capacities``; lift land and target rows (dispatch only)."""
-    values = sm.values_of(capacities)
-    solver.set_col_bounds(sm.cap_cols, values, values)
-    free = [*sm.land_rows.values(), *sm.targets["onsite"].rows, *sm.targets["clean"].rows]
+    """Hold the capacity columns at ``capacities``; lift land and target rows (dispatch only).
+
+    A product volume ``capacities`` does not decide stays free within its bounds.
+    """
+    values = sm.values_of(capacities, missing="nan")
+    held = np.isfinite(values)
+    solver.set_col_bounds(sm.cap_cols[held], values[held], values[held])
+    free = [*sm.land_rows.values(), *(r for t in sm.targets.values() for r in t.rows)]
     if free:
         solver.set_row_bounds(np.array(free), -np.inf, np.inf)

@@ -36,7 +36,7 @@ import xarray as xr
 from energysim.config import Capacities, ParkConfig
 from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
 from energysim.errors import ConfigError, SolverError, problem
-from energysim.sizing.decisions import decisions
+from energysim.sizing.decisions import capacities_from, decisions
 from energysim.sizing.decomposition import GAP, decompose
 from energysim.sizing.model import SizingModel, build_model
 from energysim.sizing.solve import SolverInfo, Status, make_solver, set_targets, solve
@@ -252,8 +252,9 @@ def _by_decomposition(park, datas, profs, targets, mode, alpha, gap, max_iter, w
     dec = decompose(park, datas, targets, mode, alpha, guess, gap, max_iter, workers)
     dec.stats.guess_s = guess_s
     value, caps_x, rho, _ = dec.best
-    caps = Capacities(**{d.field: max(0.0, float(caps_x[i]) * d.scale * dec.P)
-                         for i, d in enumerate(decisions(park).values())})
+    decs = decisions(park)
+    caps = capacities_from(decs, [max(0.0, float(caps_x[i]) * d.scale * dec.P)
+                                  for i, d in enumerate(decs.values())])
     st = dec.stats
     info = SolverInfo(status="optimal", build_s=0.0, solve_s=time.perf_counter() - t0,
                       highs_version=dec.master.solver.version,
