@@ -23,6 +23,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from energysim import procurement
@@ -222,6 +223,25 @@ def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float
     }
 
 
+def cfe_profile(flows: xr.Dataset, park: ParkConfig) -> dict[str, list[float | None]]:
+    """Hourly CFE score by calendar month (12) and by hour of the day (24) [0-1]:
+    covered load / load within each group (:func:`cfe_covered`); None for a month the run
+    does not reach."""
+    load = flows["load"].values
+    covered = cfe_covered(flows, park)
+    times = pd.DatetimeIndex(flows["time"].values)
+
+    def by(keys, n, first):
+        out = []
+        for k in range(first, first + n):
+            mask = keys == k
+            total = float(load[mask].sum())
+            out.append(float(covered[mask].sum()) / total if total > 0 else None)
+        return out
+
+    return {"cfe_by_month": by(times.month, 12, 1), "cfe_by_hour": by(times.hour, 24, 0)}
+
+
 def battery_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
     """Battery throughput [MWh/yr] (discharged energy) and equivalent full cycles [1/yr]."""
     throughput = totals["discharge_mwh"]
@@ -336,11 +356,13 @@ def carbon_kpis(totals: dict[str, float], procured: dict | None = None) -> dict[
     """Scope-2 CO2, the all-grid baseline and avoided CO2 [t/yr] (see :func:`annual_totals`).
 
     ``co2_t`` is market-based: regular imports at their factor, less the regular
-    MWh certificates and netted exports cover (``procured``,
+    MWh certificates and netted exports cover (at least 0; ``procured``,
     :func:`procurement_totals`); with ``procured`` also ``co2_location_t``,
     location-based: every MWh drawn from the grid at the grid-average factor.
     """
-    co2 = totals["co2_t"] - (procured["co2_covered_t"] if procured is not None else 0.0)
+    co2 = totals["co2_t"]
+    if procured is not None and procured["co2_covered_t"]:  # never below zero
+        co2 = max(co2 - procured["co2_covered_t"], 0.0)
     out = {
         "co2_t": co2,
         "co2_baseline_t": totals["co2_baseline_t"],
@@ -544,6 +566,7 @@ def kpis(
     out["peak_load_mw"] = float(flows["load"].max())
     out["peak_import_mw"] = float((flows["import_green"] + flows["import_regular"]).max())
     out.update(hourly_matching_kpis(flows, park))
+    out.update(cfe_profile(flows, park))
     out["procurement"] = procured["products"]
     for key in ("certificates_mwh", "netted_export_mwh", "clean_credit_mwh"):
         out[key] = procured[key]

@@ -116,11 +116,10 @@ class Product:
     def counts_text(self) -> str:
         """What it counts toward, in words (procurement table)."""
         if self.kind == "regular":
-            return "nothing (regular power)"
+            return "—"
         if self.kind == "certificate":
-            return "clean share, market-based CO2 (annual; not hourly CFE)"
-        cfe = "hourly CFE" if self.hourly else "hourly CFE as a flat block"
-        return f"clean share, {cfe}, market-based CO2"
+            return "clean share, CO2 (annual)"
+        return "clean share, CFE, CO2" if self.hourly else "clean share, CFE (flat), CO2"
 
 
 def explicit(park: ParkConfig) -> bool:

@@ -38,7 +38,8 @@ from energysim.profiles import build_profiles
 from energysim.results import Result, atomic_write, write_json
 from energysim.sizing.outputs import sizing_record
 
-__all__ = ["StudyResult", "run_study", "weather_year_table", "year_weathers", "DEFAULT_SHARES"]
+__all__ = ["StudyResult", "run_study", "weather_year_table", "year_weathers", "DEFAULT_SHARES",
+           "procurement_answer"]
 
 #: Frontier points of the study: 50 % to 95 % on-site in steps of 5 points.
 DEFAULT_SHARES = tuple(np.round(np.arange(0.50, 0.951, 0.05), 2))
@@ -92,6 +93,8 @@ class StudyResult:
     def _robust_answer(self) -> dict | None:
         if self.robust is None:
             return None
+        plan = (procurement_answer(self.robust_sized.kpis, self.configured.park)
+                if self.robust_sized is not None else None)
         r, typical = self.robust, self.sizing
         load = self.sized.kpis["load_mwh"] - self.sized.kpis["unmet_mwh"]
         extra = r.annualized_cost - typical.annualized_cost
@@ -108,6 +111,7 @@ class StudyResult:
             "binding_year": r.robust["binding_year"],
             "method": info.get("method"), "optimality_gap": info.get("gap", 0.0),
             "iterations": info.get("iterations"),
+            "procurement": plan,
         }
 
     def answer(self) -> dict[str, Any]:
@@ -135,6 +139,7 @@ class StudyResult:
                 "lcoe_per_mwh": sized["lcoe_per_mwh"],
                 "co2_per_tce": sized["co2_per_tce"],
                 "indicators": sized["indicators"],
+                "procurement": procurement_answer(sized, self.configured.park),
             },
             "robust": self._robust_answer(),
             "frontier": self.frontier.to_dict(orient="records"),
@@ -163,6 +168,44 @@ class StudyResult:
                 out_dir / "weather_years.csv", lambda tmp: wy.to_csv(tmp, index=False))
         paths["study"] = write_json(out_dir / "study.json", self.answer())
         return paths
+
+
+def _money(x: float, currency: str) -> str:
+    scale, unit = (1e9, "bn") if abs(x) >= 1e9 else (1e6, "M")
+    return f"{x / scale:,.2f} {unit} {currency}"
+
+
+def procurement_answer(kpis: dict[str, Any], park: ParkConfig) -> dict[str, Any]:
+    """The procurement plan of a mix in one sentence and its numbers: "80 % on-site, the
+    remaining 20 % as N TWh of contracts + M certificates, hourly CFE score S, cost C".
+
+    ``contracts_mwh`` is the energy of every green contract (the implicit ``[grid]``
+    one included), ``certificates_mwh`` the certificates bought, ``regular_mwh``
+    grid power without a green attribute, all per year.
+    """
+    rows = kpis.get("procurement", [])
+
+    def total(kind):
+        return float(sum(r["mwh"] for r in rows if r["kind"] == kind))
+
+    contracts, certs, regular = total("green_contract"), total("certificate"), total("regular")
+    onsite, cfe = kpis["onsite_share"], kpis["cfe_hourly_score"]
+    cur = park.economics.currency
+
+    def twh(x):
+        return f"{x / 1e6:,.2f} TWh" if abs(x) >= 1e5 else f"{x / 1e3:,.1f} GWh"
+
+    uncovered = max(regular - certs, 0.0)
+    text = (f"{100 * onsite:.0f} % on-site, the remaining {100 * (1 - onsite):.0f} % as "
+            f"{twh(contracts)} of green contracts + {twh(certs)} of certificates"
+            + (f" (+ {twh(uncovered)} of regular power)" if uncovered > 1e-6 * kpis["load_mwh"]
+               else "")
+            + f", hourly CFE score {100 * cfe:.0f} %, cost {_money(kpis['annualized_cost'], cur)}"
+              f"/yr ({kpis['lcoe_per_mwh']:,.1f} {cur}/MWh)")
+    return {"onsite_share": onsite, "contracts_mwh": contracts, "certificates_mwh": certs,
+            "regular_mwh": regular, "cfe_hourly_score": cfe, "clean_share": kpis["clean_share"],
+            "annualized_cost": kpis["annualized_cost"], "lcoe_per_mwh": kpis["lcoe_per_mwh"],
+            "products": rows, "text": text}
 
 
 def weather_year_table(park: ParkConfig, capacities, profiles: dict[int, xr.Dataset] | None = None,

@@ -45,7 +45,7 @@ from energysim.sizing.solve import (
 )
 
 __all__ = ["SizingResult", "size", "frontier", "size_and_frontier", "dispatch_lp",
-           "SHARE_TOLERANCE", "build_sized"]
+           "SHARE_TOLERANCE", "build_sized", "with_targets"]
 
 #: LP and re-simulated on-site shares must agree to this (absolute, flat prices).
 SHARE_TOLERANCE = 1e-6
@@ -97,10 +97,30 @@ def _cost_terms(park: ParkConfig, flows: xr.Dataset, profiles: xr.Dataset,
     return cost_terms(totals, park, capacities, unmet_penalty_per_mwh=penalty, procured=procured)
 
 
+def with_targets(park: ParkConfig, *, cfe_score: float | None = None,
+                 max_co2_per_tce: float | None = None) -> ParkConfig:
+    """``park`` with the hourly CFE and CO2 targets set (None keeps the config's)."""
+    values = {f"targets.{k}": v for k, v in (("cfe_score", cfe_score),
+                                              ("max_co2_per_tce", max_co2_per_tce)) if v is not None}
+    return park.with_values(values) if values else park
+
+
+def _checked(park: ParkConfig, clean_share: float | None, cfe_score, max_co2_per_tce
+             ) -> ParkConfig:
+    """The park with its targets set, after the check that products can count toward them."""
+    from energysim.sizing.procurement import check_targets
+
+    park = with_targets(park, cfe_score=cfe_score, max_co2_per_tce=max_co2_per_tce)
+    check_targets(park if clean_share is None else park.model_copy(
+        update={"targets": park.targets.model_copy(update={"clean_share": clean_share})}))
+    return park
+
+
 def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
          clean_share: float | None = None, representative_days: int | None = None,
          robustness: str | None = None, cvar_alpha: float | None = None,
-         method: str = "auto", gap: float | None = None) -> SizingResult:
+         method: str = "auto", gap: float | None = None, cfe_score: float | None = None,
+         max_co2_per_tce: float | None = None) -> SizingResult:
     """Least-cost PV [MWp], wind [MW], battery [MWh, MW] meeting the share targets.
 
     Parameters
@@ -116,6 +136,11 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
         holding as ``robustness`` says (:func:`energysim.sizing.robust.size_robust`).
     onsite_share, clean_share : float, optional
         Targets [0-1]; default ``park.targets``.
+    cfe_score : float, optional
+        Hourly-matched CFE score target [0-1] (default ``park.targets.cfe_score``).
+    max_co2_per_tce : float, optional
+        Ceiling of the core zero-carbon indicator [tCO2/tce], market-based
+        (default ``park.targets.max_co2_per_tce``).
     representative_days : int, optional
         Size on this many tsam typical days (quick screening), then re-simulate
         the full horizon and report the errors in ``screening``.
@@ -136,6 +161,9 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
 
     Raises
     ------
+    ConfigError
+        A clean or CFE target above the on-site target that no listed
+        ``[[procurement]]`` product counts toward.
     InfeasibleTargetError
         A target is out of reach within the bounds (with the reachable maximum
         and the binding bounds).
@@ -156,6 +184,7 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
     own; only the simplex iterations to reach it fall. ``solver.extra``
     records the guess, the crash's seconds and iterations.
     """
+    park = _checked(park, clean_share, cfe_score, max_co2_per_tce)
     if not isinstance(profiles, xr.Dataset) and isinstance(profiles, Mapping | Sequence):
         from energysim.sizing.decomposition import GAP
         from energysim.sizing.robust import size_robust
@@ -228,7 +257,7 @@ def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: Solv
     lp_flows = flows_of(sm, x, op, profiles)
     terms = objective_terms(sm, op, lp_flows, profiles, caps)
     clean = sm.park.targets.clean_share if "clean" in sm.targets else None
-    why, timing = needs_lp_dispatch(sm.park, caps, _target_value(sm, x, clean))
+    why, timing = needs_lp_dispatch(sm.park, caps, _target_value(sm, x, clean, op_index))
     flows = sim = _resimulate(profiles, caps, sm.park)
     info.extra["dispatch"] = "rule-based core"
     if why is not None:
@@ -247,13 +276,13 @@ def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: Solv
                         flows=flows, solver=info, lp_flows=lp_flows)
 
 
-def _target_value(sm: SizingModel, x: np.ndarray, clean: float | None) -> float | None:
-    """The clean target when its row binds at ``x`` (None when it does not)."""
+def _target_value(sm: SizingModel, x: np.ndarray, clean: float | None, op_index: int = 0
+                  ) -> float | None:
+    """The clean target when the horizon's clean share is at it (None above it)."""
     if not clean:
         return None
-    op = sm.ops[0]
-    slack = sm.targets["clean"].rhs(clean)[0] - op.not_clean.value(x)
-    return clean if slack <= 1e-6 * op.total_load else None
+    op = sm.ops[op_index]
+    return clean if lp_share(op, x, "clean") <= clean + 1e-6 else None
 
 
 def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_share, clean_share
@@ -329,6 +358,7 @@ def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) ->
         ``share`` where the target does not bind); ``is_target`` marks the
         configured on-site target (``park.targets``).
     """
+    park = _checked(park, None, None, None)
     sm = build_model(park, problem_data(park, profiles))
     solver = make_solver(sm)
     return frontier_on(sm, solver, profiles, shares)
@@ -344,6 +374,7 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
     those of the two calls made separately.
     """
     t0 = time.perf_counter()
+    park = _checked(park, None, None, None)
     sm = build_model(park, problem_data(park, profiles))
     solver = make_solver(sm)
     onsite, clean = set_targets(sm, solver, onsite_share, None)

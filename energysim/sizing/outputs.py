@@ -7,7 +7,7 @@ import xarray as xr
 
 from energysim.nomenclature import attrs
 
-__all__ = ["flows_of", "onsite_share", "sizing_record", "lp_share"]
+__all__ = ["flows_of", "onsite_share", "sizing_record", "lp_share", "procurement_record"]
 
 
 def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
@@ -79,4 +79,18 @@ def sizing_record(sized, kpis: dict, target_onsite_share: float) -> dict:
     }
     if getattr(sized, "robust", None) is not None:
         record["robust"] = sized.robust
+    record["procurement"] = procurement_record(kpis, sized.capacities)
     return record
+
+
+def procurement_record(kpis: dict, capacities) -> list[dict]:
+    """The ``procurement`` list of ``sizing.json``: per product ``name``, ``kind``, ``mwh``
+    (taken or bought per year), ``cost`` [money/yr], ``hours`` with a delivery [h/yr],
+    ``counts_toward``, and ``volume_mwh`` the volume sizing decided (when it decides one)."""
+    out = []
+    for row in kpis.get("procurement", []):
+        item = {k: row[k] for k in ("name", "kind", "mwh", "cost", "hours", "counts_toward")}
+        if row["name"] in capacities.procurement_mwh:
+            item["volume_mwh"] = capacities.procurement_mwh[row["name"]]
+        out.append(item)
+    return out
