@@ -1142,6 +1142,7 @@ SOURCES: dict[str, dict[float, str]] = {
     },
     "grid.green_premium_per_mwh": {
         5.15: "green certificate (GEC) price Dec 2025, 2025 vintage (NEA monthly data)"},
+    "grid.location_emission_factor_t_per_mwh": {0.5306: "MEE/NBS 2023 national average"},
 }
 
 #: Why an unsourced default is what it is (shown after "assumption").
@@ -1192,6 +1193,8 @@ def assumptions(park: ParkConfig) -> list[tuple[str, str, str]]:
         ("grid.import_price", f"hourly series {park.grid.import_price.path.name}", None),
         ("grid.green_premium_per_mwh", f"{park.grid.green_premium_per_mwh:g} {cur}/MWh", True),
         ("grid.emission_factor_t_per_mwh", f"{park.grid.emission_factor_t_per_mwh:g} t/MWh", False),
+        ("grid.location_emission_factor_t_per_mwh",
+         f"{park.grid.location_emission_factor_t_per_mwh:g} t/MWh", False),
     ]
     out = [(key, value, "config" if money is None else _basis(park, key, money))
            for key, value, money in rows]

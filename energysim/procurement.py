@@ -62,7 +62,7 @@ from energysim.config import ParkConfig, ProcurementConfig
 from energysim.errors import ProfileError, problem
 from energysim.timeaxis import HOURS_PER_YEAR
 
-__all__ = ["Product", "products", "explicit", "shaped", "delivery_shapes", "per_volume",
+__all__ = ["Product", "products", "explicit", "not_supported", "shaped", "delivery_shapes", "per_volume",
            "flow_name", "shape_name", "COUNTS"]
 
 #: What each kind of product counts toward (the rows of the accounting table, README).
@@ -125,6 +125,18 @@ class Product:
 def explicit(park: ParkConfig) -> bool:
     """True when the config lists ``[[procurement]]`` products."""
     return bool(park.procurement)
+
+
+def not_supported(park: ParkConfig, what: str) -> None:
+    """Raise a :class:`~energysim.errors.ConfigError` when ``park`` lists products that
+    ``what`` (a command or stage) does not model yet."""
+    from energysim.errors import ConfigError
+
+    if explicit(park):
+        raise ConfigError(problem(
+            f"{what} does not model [[procurement]] products yet (it runs on the [grid] keys "
+            "alone); use run, size or study, or a config without [[procurement]]",
+            source=park.source, field="[procurement]"))
 
 
 def _from_config(p: ProcurementConfig) -> Product:

@@ -204,7 +204,18 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
         raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
     solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)  # the whole way to the optimum
     info = _info(sm, solver, build_s, solve_s, extra)
-    return build_sized(sm, solver.x, profiles, info)
+    return build_sized(sm, _polished(sm, solver), profiles, info)
+
+
+def _polished(sm: SizingModel, solver) -> np.ndarray:
+    """The solution, polished when its LP dispatch is the one reported (sizing.replay)."""
+    from energysim.sizing.replay import needs_lp_dispatch, polish
+
+    x = solver.x
+    clean = sm.park.targets.clean_share if "clean" in sm.targets else None
+    if needs_lp_dispatch(sm.park, sm.capacities(x), clean)[0] is None:
+        return x
+    return polish(sm, solver, x)
 
 
 def _info(sm: SizingModel, solver, build_s: float, solve_s: float, extra=None) -> SolverInfo:
@@ -383,7 +394,8 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
     if solve(solver) == Status.INFEASIBLE:
         raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
     solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)
-    sized = build_sized(sm, solver.x, profiles, _info(sm, solver, build_s, solve_s, extra))
+    sized = build_sized(sm, _polished(sm, solver), profiles,
+                        _info(sm, solver, build_s, solve_s, extra))
     table = frontier_on(sm, solver, profiles, shares, crash_first=False)
     return sized, table
 
