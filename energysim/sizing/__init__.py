@@ -276,6 +276,7 @@ def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: Solv
         flows = lp_flows.assign_attrs(source="energysim.sizing LP dispatch, replayed (checked)")
         info.extra["dispatch"] = f"LP dispatch replayed ({why})"
     lp_s, sim_s = lp_share(op, x), share_of(flows)
+    info.extra["lp_values"] = {kind: lp_share(op, x, kind) for kind in sm.targets}
     core_s = share_of(sim)
     if np.ptp(op.data.price) == 0 and not timing and abs(lp_s - core_s) > SHARE_TOLERANCE:
         raise SolverError(problem(

@@ -18,7 +18,8 @@ dispatch, **replayed through the accounting**:
   certificates rather than a dearer contract), while the core's labels take
   contract deliveries first (:mod:`energysim.dispatch.procurement`). The physical
   dispatch is still re-simulated by the core, and its on-site share must agree
-  with the LP's (flat prices).
+  with the LP's under flat prices without shaped contracts (a shaped contract
+  makes the price of imports vary by hour, as a time-of-use tariff does).
 
 The replay comes after checks
 that it is a physical operation (:func:`check_operation`: hourly energy balance,
@@ -57,7 +58,10 @@ def needs_lp_dispatch(park: ParkConfig, capacities: Capacities, clean_target: fl
         if hourly and clean_target:
             return "clean-share target under hourly-varying green deliveries with a battery", True
     if proc.explicit(park):
-        return "least-cost choice among [[procurement]] products", False
+        # a shaped contract at another price than the grid makes the price of imports vary
+        # by hour: the LP times the battery by it, as under a time-of-use tariff
+        shaped = any(p.shaped for p in proc.products(park))
+        return "least-cost choice among [[procurement]] products", shaped
     return None, False
 
 
