@@ -404,3 +404,34 @@ name = "gec"
 kind = "certificate"
 price_per_mwh = 5
 """
+
+
+# ---------------------------------------------------------------------------
+# weather years: volumes are first-stage decisions shared by the years
+# ---------------------------------------------------------------------------
+
+
+def test_robust_sizing_decides_volumes_once_for_all_years(tmp_path):
+    """An annual contract (at most max_mwh) and certificates over three weather years: the
+    decomposition and the one LP over the years agree (1e-6), volumes shared by the years;
+    the every-year certification holds year by year."""
+    from test_robust import make_park, year_profiles
+
+    by_year = year_profiles(11, hours=24 * 14, n_years=3)
+    base = make_park(tmp_path, by_year[2001], 11, targets={"onsite_share": 0.6,
+                                                           "clean_share": 1.0})
+    data = base.model_dump(mode="python", exclude_none=True)
+    data["procurement"] = [
+        {"name": "annual", "kind": "green_contract", "energy_price_per_mwh": "grid",
+         "environmental_price_per_mwh": 4.0, "max_mwh": 0.1 * 800 * 8760},
+        {"name": "gec", "kind": "certificate", "price_per_mwh": 5.0}]
+    park = park_from_dict(data)
+    mono = size(park, by_year, robustness="every_year", method="monolithic")
+    dec = size(park, by_year, robustness="every_year", method="decomposition", gap=1e-9)
+    assert dec.annualized_cost == pytest.approx(mono.annualized_cost, rel=1e-6)
+    for res in (mono, dec):
+        assert set(res.capacities.procurement_mwh) == {"annual", "gec"}
+        assert res.robust["certified"]["clean"]["holds"]
+        assert min(r["clean_share"] for r in res.robust["years"]) >= 1.0 - 1e-6
+    # certificates are bought once for every year: the cheaper contract fills first
+    assert mono.capacities.procurement_mwh["gec"] > 0
