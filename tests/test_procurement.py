@@ -163,8 +163,8 @@ def test_config_without_procurement_keeps_the_grid_keys(tmp_path):
 
 
 def test_split_path_and_serial_loop_agree_with_an_hourly_green_cap():
-    """Rule 5 with Rules.green_cap_mw: the vectorised path and the serial loop label the
-    same hours green (the serial loop runs with an empty grid-charging block)."""
+    """Rule 5 with an hourly cap: the vectorised path and the serial loop label the same
+    hours green (the serial loop runs with an empty grid-charging block)."""
     from energysim.dispatch import DispatchParams, kernel, kernel_rules
 
     rng = np.random.default_rng(3)
@@ -173,15 +173,14 @@ def test_split_path_and_serial_loop_agree_with_an_hourly_green_cap():
     load = rng.uniform(20, 80, n)
     cap = rng.uniform(0, 30, n) * (rng.random(n) < 0.6)
     p = DispatchParams(battery_mwh=200.0, battery_mw=30.0, eta_charge=0.95, eta_discharge=0.95)
-    rules = kernel.make_rules(**{**kernel_rules(p, n)._asdict(), "green_block_mw": 0.0,
-                                 "green_cap_mw": cap})
+    rules = kernel.make_rules(**{**kernel_rules(p, n)._asdict(), "green_block_mw": 0.0})
     x = kernel.Series(pv, wind, load, np.zeros(n), np.zeros(n))
     kit = kernel.Kit(40.0, 30.0, 200.0, 30.0)
     out = []
     for serial in (False, True):
         hourly, totals = np.empty((kernel.N_HOURLY, n)), np.zeros(kernel.N_TOTALS)
-        kernel.year(x, kit, rules._replace(grid_charging=serial), 100.0, 0.0, True, hourly,
-                    totals)
+        kernel.year_capped(x, kit, rules._replace(grid_charging=serial), 100.0, 0.0, True,
+                           hourly, totals, cap)
         out.append(hourly)
     np.testing.assert_allclose(out[0], out[1], atol=1e-9)
     green, imports = out[0][kernel.ROW.import_green], out[0][kernel.ROW.import_green] + out[0][

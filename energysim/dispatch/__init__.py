@@ -214,11 +214,15 @@ def _run(pv_pu, wind_pu, load, price, emis, cap_pv, cap_wind, p: DispatchParams,
          green: dict | None = None) -> dict:
     n = load.shape[0]
     kit = kernel.Kit(float(cap_pv), float(cap_wind), float(p.battery_mwh), float(p.battery_mw))
-    rules = kernel_rules(p, n)
+    rules, cap = kernel_rules(p, n), None
     if green:  # the green rule of [[procurement]] products
+        cap = green.pop("cap")
         rules = kernel.make_rules(**{**rules._asdict(), **green})
-    hourly, totals, s0, it, gap = kernel.run_hourly(
-        kernel.Series(pv_pu, wind_pu, load, price, emis), kit, rules)
+    series = kernel.Series(pv_pu, wind_pu, load, price, emis)
+    if cap is None:
+        hourly, totals, s0, it, gap = kernel.run_hourly(series, kit, rules)
+    else:
+        hourly, totals, s0, it, gap = kernel.run_hourly_capped(series, kit, rules, cap)
     out = {name: hourly[i] for i, name in enumerate(kernel.HOURLY)}
     out["totals"] = dict(zip(TOTAL_KEYS, _annual(totals, n, p.dt_h).tolist(), strict=True))
     out["soc_start_mwh"] = float(s0)
@@ -241,7 +245,7 @@ def _product_rules(park, capacities: Capacities, profiles: xr.Dataset, n: int, d
             value=True))
     cap, block, budget = green_cap(park, capacities, profiles, n, dt_h)
     return {"green_block_mw": block, "green_budget_mwh": budget,
-            "green_cap_mw": kernel.NO_CAP if cap is None else cap}
+            "cap": None if cap is None else np.ascontiguousarray(cap, dtype=np.float64)}
 
 
 def _product_flows(park, capacities: Capacities, profiles: xr.Dataset, ds: xr.Dataset) -> None:
