@@ -434,3 +434,79 @@ def test_robust_sizing_decides_volumes_once_for_all_years(tmp_path):
         assert min(r["clean_share"] for r in res.robust["years"]) >= 1.0 - 1e-6
     # certificates are bought once for every year: the cheaper contract fills first
     assert mono.capacities.procurement_mwh["gec"] > 0
+
+
+# ---------------------------------------------------------------------------
+# a remote plant, the CO2 ceiling, the command line and the report
+# ---------------------------------------------------------------------------
+
+
+def test_remote_plant_delivers_our_wind_model_output(repo):
+    """configs/ordos_procurement.toml: the contract's shape is energysim's own wind model on
+    the farms' weather and turbine, scaled to deliver its volume over a year."""
+    from energysim import procurement, wind
+    from energysim.weather import read_weather
+
+    park = energysim.load_park(repo / "configs" / "ordos_procurement.toml")
+    p = park.procurement[0]
+    assert p.delivery == "plant"
+    weather = read_weather(p.weather, p.site)
+    expected = procurement.per_volume(np.asarray(wind.ac_per_mw(weather, p.site, p.wind)))
+    times = pd.DatetimeIndex(weather["time"].values)
+    got = procurement.delivery_shapes(park, times)["delivery_wind_contract"][1]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert got.sum() * 8760 / len(got) == pytest.approx(1.0)  # 1 MWh/yr per MWh/yr of volume
+    # another hub height gives another shape: the plant's own settings are used
+    assert not np.allclose(got, procurement.per_volume(np.asarray(
+        wind.ac_per_mw(weather, park.site, park.wind))))
+
+
+def test_co2_ceiling_is_met_as_the_indicator_reports_it(tmp_path):
+    """max_co2_per_tce binding: the LP's indicator, the reported one and the ceiling agree."""
+    park, profiles, _ = random_products_case(6, tmp_path)
+    park = park.with_values({"targets.clean_share": None})
+    free = size(park, profiles)
+    k_free = Result.from_flows(park, free.capacities, complete(profiles, park), free.flows).kpis
+    ceiling = 0.5 * k_free["co2_per_tce"]
+    assert ceiling > 0
+    res = size(park, profiles, max_co2_per_tce=ceiling)
+    capped = park.with_values({"targets.max_co2_per_tce": ceiling})
+    k = Result.from_flows(capped, res.capacities, complete(profiles, park), res.flows).kpis
+    assert res.solver.extra["lp_values"]["co2"] == pytest.approx(ceiling, rel=1e-9)
+    assert k["co2_per_tce"] == pytest.approx(ceiling, rel=1e-6)
+    assert k["targets"]["co2_met"]
+    assert res.annualized_cost > free.annualized_cost
+
+
+def test_size_command_writes_the_procurement_and_the_report(tmp_path, capsys):
+    import json
+
+    cfg = tmp_path / "park.toml"
+    csv = write_csv(tmp_path, day_profile())
+    cfg.write_text(_toml(hand_park(tmp_path)).replace(
+        '[[procurement]]', f'''[battery]
+max_mwh = 200
+[[procurement]]
+name = "ppa"
+kind = "green_contract"
+energy_price_per_mwh = 300
+environmental_price_per_mwh = 6
+profile = "{csv}:farm"
+max_mwh = 20000
+[[procurement]]''', 1), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["size", str(cfg), "--cfe-score", "0.6", "--clean-share", "1.0",
+                 "--max-co2-per-tce", "0.5", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for needle in ("procurement (per year)", "by hour of day", "zero-carbon park indicators"):
+        assert needle in text, needle
+    record = json.loads((out / "sizing.json").read_text())
+    rows = {r["name"]: r for r in record["procurement"]}
+    assert set(rows) == {"ppa", "gec", "grid"}
+    assert {"name", "kind", "mwh", "cost"} <= set(rows["ppa"])
+    assert rows["ppa"]["mwh"] > 0 and rows["gec"]["volume_mwh"] == pytest.approx(rows["gec"]["mwh"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["cfe_hourly_score"] >= 0.6 - 1e-6 and summary["targets"]["cfe_met"]
+    assert summary["co2_per_tce"] <= 0.5 + 1e-6 and summary["clean_share"] >= 1 - 1e-6
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="chart-procurement-mix"' in html and 'id="chart-heat-unmatched"' in html
