@@ -70,8 +70,10 @@ def size(
     representative_days: int | None = None,
     robustness: str | None = None,
     cvar_alpha: float | None = None,
+    cfe_score: float | None = None,
+    max_co2_per_tce: float | None = None,
 ):
-    """Least-cost PV, wind and battery for the share targets (HiGHS), re-simulated.
+    """Least-cost PV, wind, battery and green procurement for the targets (HiGHS), re-simulated.
 
     ``energysim.size(park)`` sizes on the config's typical year;
     ``energysim.size(park, profiles_by_year, robustness="every_year")`` over weather
@@ -96,10 +98,12 @@ def size(
     if profiles_by_year is not None:
         return sizing.size(park, profiles_by_year, onsite_share=onsite_share,
                            clean_share=clean_share, robustness=robustness,
-                           cvar_alpha=cvar_alpha)
+                           cvar_alpha=cvar_alpha, cfe_score=cfe_score,
+                           max_co2_per_tce=max_co2_per_tce)
     profiles = build_profiles(park) if profiles is None else profiles
     return sizing.size(park, profiles, onsite_share=onsite_share, clean_share=clean_share,
-                       representative_days=representative_days)
+                       representative_days=representative_days, cfe_score=cfe_score,
+                       max_co2_per_tce=max_co2_per_tce)
 
 
 def frontier(

@@ -23,8 +23,10 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
+from energysim import procurement
 from energysim.config import Capacities, ParkConfig
 from energysim.economics import annuity_factor, asset_costs
 
@@ -43,6 +45,10 @@ __all__ = [
     "carbon_kpis",
     "indicator_table",
     "kpis",
+    "procurement_totals",
+    "green_flows",
+    "cfe_covered",
+    "tce_per_mwh",
 ]
 
 HOURS_PER_YEAR = 8760.0
@@ -159,14 +165,17 @@ def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, f
     return out
 
 
-def share_kpis(energy: dict[str, float]) -> dict[str, float]:
+def share_kpis(energy: dict[str, float], clean_credit_mwh: float = 0.0) -> dict[str, float]:
     r"""Shares of annual load [0-1].
 
     .. math::
         s_{onsite} = E_{onsite\,served} / E_{load}, \quad
         s_{green} = (E_{load} - E_{onsite\,served} - E_{unmet}) \cdot
                     \frac{E_{imp,green}}{E_{imp}}, \quad
-        s_{clean} = s_{onsite} + s_{green}
+        s_{clean} = s_{onsite} + s_{green} + K / E_{load}
+
+    with K [MWh/yr] the regular imports made clean by certificates and netted
+    exports (:func:`procurement_totals`; 0 without them).
 
     Grid energy reaches load directly or through the battery (grid charging);
     its green/regular mix is the mix of the imports, so the grid-served part of
@@ -184,7 +193,7 @@ def share_kpis(energy: dict[str, float]) -> dict[str, float]:
         "onsite_share": onsite,
         "green_import_share": _plain(green),
         "regular_import_share": _plain(grid_served - green),
-        "clean_share": _plain(onsite + green),
+        "clean_share": _plain(onsite + green + _div(clean_credit_mwh, load, 0.0)),
         "unmet_share": unmet,
         "curtailment_share": _plain(np.where(has_load, curtailed, 0.0)),
     }
@@ -196,11 +205,50 @@ def _plain(x):
     return float(x) if x.ndim == 0 else x
 
 
+def green_flows(flows: xr.Dataset, park: ParkConfig) -> dict[str, np.ndarray]:
+    """Hourly green import of every green contract [MW], by product name.
+
+    Each contract's ``product_<name>`` flow; ``import_green`` for the one
+    contract of a park that has no such flow (the implicit ``[grid]`` contract).
+    """
+    out = {}
+    for p in procurement.products(park):
+        if p.green:
+            name = procurement.flow_name(p.name)
+            out[p.name] = (flows[name] if name in flows else flows["import_green"]).values
+    return out
+
+
+def cfe_covered(flows: xr.Dataset, park: ParkConfig) -> np.ndarray:
+    r"""Load covered by carbon-free supply in each hour [MW] (hourly CFE, :mod:`energysim.procurement`).
+
+    .. math:: c_h = \min(L_h,\; S^{onsite}_h + \textstyle\sum_{p\ hourly} g_{p,h}
+              + \sum_{p\ annual} G_p / N)
+
+    with :math:`S^{onsite}` on-site supply to load (direct and from the battery,
+    which charges from clean supply), hourly-matched contracts (shaped, or the
+    flat block of ``green_matching = "hourly"``) in the hour they deliver, and
+    annual contracts as a flat block of their energy :math:`G_p` over the N hours.
+    """
+    load = flows["load"].values
+    g = np.zeros_like(load)
+    flat = 0.0
+    for p in procurement.products(park):
+        if p.green:
+            f = green_flows(flows, park)[p.name]
+            if p.hourly:
+                g = g + f
+            else:
+                flat += float(f.sum())
+    g = g + flat / len(load)
+    return np.minimum(load, flows["onsite_served"].values + g)
+
+
 def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float]:
     r"""24/7 carbon-free matching scores [0-1].
 
     In each hour h the carbon-free supply is on-site supply to load plus the
-    contracted green supply of that hour, :math:`g_h`:
+    contracted green supply of that hour, :math:`g_h` (:func:`cfe_covered`):
 
     .. math::
         CFE_{energy} = \frac{\sum_h \min(L_h, S^{onsite}_h + g_h)}{\sum_h L_h},\qquad
@@ -210,21 +258,35 @@ def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float
     hour. An annual contract does not say when its green energy was generated;
     it is taken as a flat block, :math:`g_h = V / N` with V the green volume
     delivered in the run — the usual convention for annual certificates in
-    24/7 scoring (e.g. Google/EnergyTag hourly matching).
+    24/7 scoring (e.g. Google/EnergyTag hourly matching). Certificates and
+    netted exports never count hour by hour.
     """
     load = flows["load"].values
-    onsite = flows["onsite_served"].values
-    green = flows["import_green"].values
-    if park.grid.green_matching == "hourly":
-        g = green
-    else:
-        g = np.full_like(load, green.sum() / len(load))
-    covered = np.minimum(load, onsite + g)
+    covered = cfe_covered(flows, park)
     total = load.sum()
     return {
         "cfe_hourly_score": float(covered.sum() / total) if total > 0 else math.nan,
-        "cfe_hours_share": float(np.mean(onsite + g >= load * (1 - 1e-9))),
+        "cfe_hours_share": float(np.mean(covered >= load * (1 - 1e-9))),
     }
+
+
+def cfe_profile(flows: xr.Dataset, park: ParkConfig) -> dict[str, list[float | None]]:
+    """Hourly CFE score by calendar month (12) and by hour of the day (24) [0-1]:
+    covered load / load within each group (:func:`cfe_covered`); None for a month the run
+    does not reach."""
+    load = flows["load"].values
+    covered = cfe_covered(flows, park)
+    times = pd.DatetimeIndex(flows["time"].values)
+
+    def by(keys, n, first):
+        out = []
+        for k in range(first, first + n):
+            mask = keys == k
+            total = float(load[mask].sum())
+            out.append(float(covered[mask].sum()) / total if total > 0 else None)
+        return out
+
+    return {"cfe_by_month": by(times.month, 12, 1), "cfe_by_hour": by(times.hour, 24, 0)}
 
 
 def battery_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
@@ -256,14 +318,26 @@ def asset_terms(park: ParkConfig, capacities: Capacities, *, sunk_existing: bool
 
 
 def energy_terms(totals: dict[str, float], park: ParkConfig,
-                 unmet_penalty_per_mwh: float = 0.0) -> dict[str, float]:
+                 unmet_penalty_per_mwh: float = 0.0, procured: dict | None = None
+                 ) -> dict[str, float]:
     """Energy cost terms per year [money/yr]: imports at their price, green premium, minus
     export revenue, the tariff's capacity charge (:func:`capacity_charge`, in ``totals``
     from :func:`totals_of`; 0 when absent) and unmet load at ``unmet_penalty_per_mwh``
-    (the sizing LP's penalty)."""
+    (the sizing LP's penalty).
+
+    With ``[[procurement]]`` products (``procured`` from :func:`procurement_totals`):
+    imports at each product's energy price, and as green premium the contracts'
+    environmental value plus the certificates bought.
+    """
+    if procured is not None and procurement.explicit(park):
+        imports = procured["energy_cost"]
+        premium = procured["environmental_cost"] + procured["certificate_cost"]
+    else:
+        imports = totals["import_cost"]
+        premium = totals["import_green_mwh"] * park.grid.green_premium_per_mwh
     return {
-        "imports": totals["import_cost"],
-        "green_premium": totals["import_green_mwh"] * park.grid.green_premium_per_mwh,
+        "imports": imports,
+        "green_premium": premium,
         "export_revenue": -totals["export_mwh"] * park.grid.export_price_per_mwh,
         "capacity_charge": totals.get("capacity_charge", 0.0 * totals["import_cost"]),
         "unmet_penalty": totals["unmet_mwh"] * unmet_penalty_per_mwh,
@@ -271,15 +345,17 @@ def energy_terms(totals: dict[str, float], park: ParkConfig,
 
 
 def cost_terms(totals: dict[str, float], park: ParkConfig, capacities: Capacities, *,
-               unmet_penalty_per_mwh: float = 0.0) -> dict[str, float]:
+               unmet_penalty_per_mwh: float = 0.0, procured: dict | None = None
+               ) -> dict[str, float]:
     """The sizing objective's terms [money/yr]: new assets (existing capacity sunk) and
-    energy; they add up to the LP objective at the LP's own flows."""
+    energy (products: ``procured``); they add up to the LP objective at the LP's own flows."""
     return (asset_terms(park, capacities, sunk_existing=True)
-            | energy_terms(totals, park, unmet_penalty_per_mwh))
+            | energy_terms(totals, park, unmet_penalty_per_mwh, procured))
 
 
 def cost_kpis(
-    energy: dict[str, float], totals: dict[str, float], park: ParkConfig, capacities: Capacities
+    energy: dict[str, float], totals: dict[str, float], park: ParkConfig, capacities: Capacities,
+    procured: dict | None = None,
 ) -> dict[str, float]:
     r"""Annualised cost, NPC, LCOE and all-in supply cost [money, money/yr, money/MWh].
 
@@ -297,7 +373,7 @@ def cost_kpis(
     """
     c = asset_costs(park)
     assets = asset_terms(park, capacities)
-    terms = energy_terms(totals, park)
+    terms = energy_terms(totals, park, procured=procured)
     import_cost, premium = terms["imports"], terms["green_premium"]
     export_revenue = -terms["export_revenue"]
     pv, wind = assets["pv"], assets["wind"]
@@ -332,22 +408,38 @@ def energy_cost(kpis: dict[str, Any]):
             - kpis["export_revenue"])
 
 
-def carbon_kpis(totals: dict[str, float]) -> dict[str, float]:
-    """Scope-2 CO2, the all-grid baseline and avoided CO2 [t/yr] (see :func:`annual_totals`)."""
-    return {
-        "co2_t": totals["co2_t"],
+def carbon_kpis(totals: dict[str, float], procured: dict | None = None) -> dict[str, float]:
+    """Scope-2 CO2, the all-grid baseline and avoided CO2 [t/yr] (see :func:`annual_totals`).
+
+    ``co2_t`` is market-based: regular imports at their factor, less the regular
+    MWh certificates and netted exports cover (at least 0; ``procured``,
+    :func:`procurement_totals`); with ``procured`` also ``co2_location_t``,
+    location-based: every MWh drawn from the grid at the grid-average factor.
+    """
+    co2 = totals["co2_t"]
+    if procured is not None and procured["co2_covered_t"]:  # never below zero
+        co2 = max(co2 - procured["co2_covered_t"], 0.0)
+    out = {
+        "co2_t": co2,
         "co2_baseline_t": totals["co2_baseline_t"],
-        "co2_avoided_t": totals["co2_baseline_t"] - totals["co2_t"],
+        "co2_avoided_t": totals["co2_baseline_t"] - co2,
     }
+    if procured is not None:
+        out["co2_location_t"] = procured["co2_location_t"]
+    return out
 
 
-def _tce_per_mwh(park: ParkConfig) -> tuple[float, str]:
+def tce_per_mwh(park: ParkConfig) -> tuple[float, str]:
+    """Electricity to standard coal [tce/MWh] of the park's method, and its description."""
     ind = park.indicators
     if ind.electricity_to_coal == "equivalent":
         return ELECTRICITY_TO_TCE_PER_MWH["equivalent"], "equivalent value 0.1229 kgce/kWh (GB/T 2589)"
     return ind.coal_consumption_kgce_per_kwh, (
         f"coal-consumption method {ind.coal_consumption_kgce_per_kwh:g} kgce/kWh"
     )
+
+
+_tce_per_mwh = tce_per_mwh  # the sweep's columnar KPIs import it by this name
 
 
 def indicator_table(
@@ -375,7 +467,7 @@ def indicator_table(
     confirm).
     """
     ind = park.indicators
-    k, method = _tce_per_mwh(park)
+    k, method = tce_per_mwh(park)
     elec_tce = energy["load_mwh"] * k
     total_tce = elec_tce + ind.other_energy_tce
     co2_elec = carbon["co2_t"]
@@ -383,6 +475,9 @@ def indicator_table(
         co2_elec = co2_elec + energy["import_green_mwh"] * _div(
             carbon["co2_baseline_t"], energy["load_mwh"], 0.0)
     co2_per_tce = _div(co2_elec + ind.other_energy_co2_t, total_tce, math.nan)
+    location = carbon.get("co2_location_t")
+    if location is not None:
+        location = _div(location + ind.other_energy_co2_t, total_tce, math.nan)
     threshold, basis = _core_threshold(ind.max_co2_per_tce, total_tce)
     clean_energy_share = _div(shares["clean_share"] * elec_tce, total_tce, math.nan)
     rows = [
@@ -394,7 +489,10 @@ def indicator_table(
             "threshold": threshold,
             "rule": "<=",
             "passed": _ge(threshold, co2_per_tce),
-            "basis": f"{basis}; electricity at {method}",
+            "basis": f"{basis}; electricity at {method}; market-based scope 2: regular imports "
+                     "not covered by certificates at the factor excluding market-traded "
+                     "non-fossil power, green contracts at 0",
+            "location_value": location,
         },
         {
             "indicator": "clean-energy consumption share (guiding)",
@@ -432,7 +530,8 @@ def _core_threshold(configured: float | None, total_tce):
 
 
 def kpis_from_totals(
-    totals: dict[str, float], park: ParkConfig, capacities: Capacities
+    totals: dict[str, float], park: ParkConfig, capacities: Capacities,
+    procured: dict | None = None,
 ) -> dict[str, Any]:
     """Every KPI that annual totals determine (all but peaks and hourly matching).
 
@@ -440,15 +539,20 @@ def kpis_from_totals(
     array over scenarios and ``capacities`` with array fields; every KPI, target
     and indicator verdict is then an array of the same length — the same
     definitions, evaluated once for all.
+
+    ``procured`` (:func:`procurement_totals`, from hourly flows of one run) adds
+    what products change: certificates and netted exports in the clean share and
+    market-based CO2, product prices in the costs, location-based CO2.
     """
     energy = energy_kpis(totals, capacities)
-    shares = share_kpis(energy)
-    carbon = carbon_kpis(totals)
+    credit = procured["clean_credit_mwh"] if procured is not None else 0.0
+    shares = share_kpis(energy, credit)
+    carbon = carbon_kpis(totals, procured)
     out: dict[str, Any] = {}
     out.update(shares)
     out.update(energy)
     out.update(battery_kpis(totals, capacities))
-    out.update(cost_kpis(energy, totals, park, capacities))
+    out.update(cost_kpis(energy, totals, park, capacities, procured))
     out.update(carbon)
     out.update(indicator_table(energy, shares, carbon, park))
     out["targets"] = {
@@ -458,15 +562,82 @@ def kpis_from_totals(
         "clean_met": None if park.targets.clean_share is None
         else _ge(shares["clean_share"], park.targets.clean_share - 1e-9),
     }
+    if park.targets.max_co2_per_tce is not None:
+        out["targets"]["max_co2_per_tce"] = park.targets.max_co2_per_tce
+        out["targets"]["co2_met"] = _ge(park.targets.max_co2_per_tce + 1e-9,
+                                        out["co2_per_tce"])
     return out
+
+
+def procurement_totals(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig,
+                       capacities: Capacities, totals: dict[str, float]) -> dict[str, Any]:
+    """What each product supplied and cost per year, and what certificates and netting cover.
+
+    Returns ``products`` (one row per product: ``name``, ``kind``, ``mwh``
+    [MWh/yr], ``cost`` [money/yr], ``hours`` [h/yr with a delivery], ``price_per_mwh``
+    (mean, money/MWh), ``counts_toward``), and [MWh/yr, money/yr, t/yr]:
+    ``certificates_mwh`` bought, ``netted_export_mwh`` and ``clean_credit_mwh``
+    (regular imports they cover: netted exports first, at most the regular
+    imports), ``energy_cost``, ``environmental_cost``, ``certificate_cost``,
+    ``co2_covered_t`` (covered MWh at the run's mean factor of regular imports),
+    ``co2_location_t`` (grid imports at ``location_emission_factor_t_per_mwh``).
+
+    Certificates a sizing did not decide are bought as needed for the clean
+    target (:func:`energysim.dispatch.procurement.certificates_bought`).
+    """
+    from energysim.dispatch.procurement import certificates_bought
+
+    s = annual_scale(flows)
+    dt = float(flows.attrs.get("dt_h", 1.0))
+    price = profiles["import_price_per_mwh"].values
+    greens = green_flows(flows, park)
+    peak = max(float(flows["load"].max()), 1e-12)
+    regular_mwh, load = totals["import_regular_mwh"], totals["load_mwh"]
+    netted = min(totals["export_mwh"], regular_mwh) if park.grid.export_netting == "annual" else 0.0
+    clean = (park.targets.clean_share or 0.0) * load
+    short = clean - totals["onsite_served_mwh"] - totals["import_green_mwh"] - netted
+    certs = certificates_bought(park, capacities, regular_mwh - netted, short)
+    rows, energy_cost, env_cost, cert_cost = [], 0.0, 0.0, 0.0
+    for p in procurement.products(park):
+        if p.kind == "certificate":
+            mwh, e, v, hours = certs[p.name], 0.0, certs[p.name] * p.price, None
+            cert_cost += v
+        else:
+            f = flows["import_regular"].values if p.kind == "regular" else greens[p.name]
+            energy = price if p.energy_price is None else p.energy_price
+            mwh = float(f.sum()) * dt * s
+            e, v = float((f * energy).sum()) * dt * s, mwh * p.environmental_price
+            hours = float((f > 1e-9 * peak).sum()) * dt * s
+            energy_cost, env_cost = energy_cost + e, env_cost + v
+        rows.append({"name": p.name, "kind": p.kind, "mwh": mwh, "cost": e + v, "hours": hours,
+                     "price_per_mwh": (e + v) / mwh if mwh > 0 else None,
+                     "counts_toward": p.counts_text(), "implicit": p.implicit})
+    credit = min(regular_mwh, netted + sum(certs.values()))
+    ef = profiles["emission_factor_t_per_mwh"].values
+    return {"products": rows, "certificates_mwh": sum(certs.values()),
+            "netted_export_mwh": netted, "clean_credit_mwh": credit,
+            "energy_cost": energy_cost, "environmental_cost": env_cost,
+            "certificate_cost": cert_cost, "co2_covered_t": credit * float(ef.mean()),
+            "co2_location_t": (totals["import_green_mwh"] + regular_mwh)
+            * park.grid.location_emission_factor_t_per_mwh}
 
 
 def kpis(
     flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig, capacities: Capacities
 ) -> dict[str, Any]:
-    """All KPIs of one simulated park-year, as a flat dict (+ the ``indicators`` table)."""
-    out = kpis_from_totals(totals_of(flows, profiles, park), park, capacities)
+    """All KPIs of one simulated park-year, as a flat dict (+ the ``indicators`` and
+    ``procurement`` tables)."""
+    totals = totals_of(flows, profiles, park)
+    procured = procurement_totals(flows, profiles, park, capacities, totals)
+    out = kpis_from_totals(totals, park, capacities, procured)
     out["peak_load_mw"] = float(flows["load"].max())
     out["peak_import_mw"] = float((flows["import_green"] + flows["import_regular"]).max())
     out.update(hourly_matching_kpis(flows, park))
+    out.update(cfe_profile(flows, park))
+    out["procurement"] = procured["products"]
+    for key in ("certificates_mwh", "netted_export_mwh", "clean_credit_mwh"):
+        out[key] = procured[key]
+    if park.targets.cfe_score is not None:
+        out["targets"]["cfe_score"] = park.targets.cfe_score
+        out["targets"]["cfe_met"] = bool(out["cfe_hourly_score"] >= park.targets.cfe_score - 1e-9)
     return out

@@ -137,6 +137,8 @@ def headline_table(summary: dict[str, Any], title: str) -> Table:
         ("regular import share", _pct(summary["regular_import_share"]),
          _energy(summary["import_regular_mwh"])),
         ("clean share", _pct(summary["clean_share"]), clean_note),
+        *([("certificates (GEC)", _energy(summary["certificates_mwh"]) + "/yr",
+            "cover regular imports")] if summary.get("certificates_mwh") else []),
         ("hourly-matched CFE score", _pct(summary.get("cfe_hourly_score")), "24/7 matching"),
         ("curtailment", _pct(summary["curtailment_share"]), "of renewable generation"),
         ("unmet load", _pct(summary["unmet_share"]), ""),
@@ -180,6 +182,8 @@ def run(config: ConfigArg, out: OutOpt = None, table: TablesOpt = None) -> None:
         folder.commit(report=True)
     print_weather_notes(result.provenance)
     console.print(headline_table(result.summary(), f"{park.site.name} — simulation"))
+    if park.procurement:
+        print_procurement(result.summary())
     console.print(f"wrote {folder.path / 'summary.json'}, {folder.path / 'flows.nc'}, "
                   f"{folder.path / 'report.html'}")
 
@@ -281,6 +285,18 @@ def size(
         typer.Option(min=0.0, max=1.0, callback=_finite,
                      help="Clean share target (0-1); default: the config's targets section."),
     ] = None,
+    cfe_score: Annotated[
+        float | None,
+        typer.Option("--cfe-score", min=0.0, max=1.0, callback=_finite,
+                     help="Hourly-matched (24/7) CFE score target (0-1): load covered hour by "
+                     "hour by on-site supply and green contracts; default [targets] cfe_score."),
+    ] = None,
+    max_co2_per_tce: Annotated[
+        float | None,
+        typer.Option("--max-co2-per-tce", min=0.0, max=10.0, callback=_finite,
+                     help="Enforce the core zero-carbon park indicator (tCO2/tce, market-based "
+                     "scope 2), e.g. 0.2 or 0.3; default [targets] max_co2_per_tce."),
+    ] = None,
     robust: RobustOpt = None,
     typical_year: Annotated[
         bool, typer.Option("--typical-year", help="Size on the [weather] path year only, even "
@@ -298,9 +314,11 @@ def size(
     ] = None,
     out: OutOpt = None,
 ) -> None:
-    """Least-cost PV, wind and battery reaching the on-site target (HiGHS).
+    """Least-cost PV, wind, battery and green procurement reaching the targets (HiGHS).
 
-    With weather years ([weather] ensemble_path, [sizing] weather_years), the
+    Targets: on-site and clean shares, hourly CFE score and the core zero-carbon
+    indicator ([targets] or the options); [[procurement]] products (contracts,
+    certificates) are sized with the kit. With weather years ([weather] ensemble_path, [sizing] weather_years), the
     targets hold over them as --robust / [sizing] robustness says and every year
     is re-simulated to certify it (OUT/weather_years.csv). The chosen capacities
     are re-simulated through the dispatch core on the typical year; the KPIs come
@@ -314,8 +332,11 @@ def size(
     from energysim.sizing.modes import operate
     from energysim.sizing.outputs import sizing_record
 
+    if max_co2_per_tce is not None and max_co2_per_tce <= 0:
+        raise typer.BadParameter("must be > 0 tCO2/tce", param_hint="--max-co2-per-tce")
     with _output(config, out, "size") as folder:
-        park = energysim.load_park(config)
+        park = sizing.with_targets(energysim.load_park(config), cfe_score=cfe_score,
+                                   max_co2_per_tce=max_co2_per_tce)
         by_year = {} if representative_days is not None else _robust_profiles(
             park, robust, typical_year)
         prof = build_profiles(park)
@@ -359,6 +380,7 @@ def size(
         title += (f" ({sized.robust['robustness'].replace('_', ' ')} of {len(by_year)} weather "
                   "years; shown on the typical year)")
     console.print(headline_table(result.summary(), title))
+    print_procurement(result.summary())
     if sized.robust is not None:
         console.print(robust_table(sized, park))
     if life is not None:
@@ -370,6 +392,80 @@ def size(
     print_bound_notes(park)
     console.print(f"wrote {folder.path / 'sizing.json'}, {folder.path / 'summary.json'}, "
                   f"{folder.path / 'report.html'}")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def procurement_table(summary: dict[str, Any]) -> Table:
+    """What the park buys: one row per product (MWh/yr, hours covered, cost, what it counts
+    toward), certificates and netted exports included."""
+    cur = summary.get("currency", "")
+    t = Table(title="procurement (per year)", title_justify="left", header_style="bold")
+    for col in ("product", "kind", "MWh/yr", "hours", f"{cur}/yr", "counts toward"):
+        t.add_column(col, justify="left" if col in ("product", "kind", "counts toward")
+                     else "right")
+    for row in summary.get("procurement", []):
+        hours = "annual" if row["hours"] is None else f"{row['hours']:,.0f} h"
+        t.add_row(row["name"] + (" (implicit)" if row.get("implicit") else ""),
+                  row["kind"].replace("green_contract", "contract"),
+                  f"{row['mwh']:,.0f}", hours, _money(row["cost"], cur), row["counts_toward"])
+    if summary.get("netted_export_mwh"):
+        t.caption = (f"exports netted against regular imports: "
+                     f"{summary['netted_export_mwh']:,.0f} MWh/yr ([grid] export_netting)")
+    return t
+
+
+def cfe_table(summary: dict[str, Any]):
+    """Hourly CFE score by month and by hour of the day [%] (two small tables)."""
+    from rich.console import Group
+
+    def cells(values):
+        return ["—" if v is None else f"{100 * v:.0f}" for v in values]
+
+    def table(title, labels, rows):
+        t = Table(title=title, title_justify="left", header_style="bold")
+        t.add_column("")
+        for label in labels:
+            t.add_column(label, justify="right")
+        for name, values in rows:
+            t.add_row(name, *cells(values))
+        return t
+
+    months = summary.get("cfe_by_month") or [None] * 12
+    hours = summary.get("cfe_by_hour") or [None] * 24
+    by_month = table(f"hourly-matched CFE score {_pct(summary.get('cfe_hourly_score'))}: "
+                     "by month [%]", _MONTHS, [("", months)])
+    by_hour = table("by hour of day [%]", [f"+{h}" for h in range(12)],
+                    [("0:00", hours[:12]), ("12:00", hours[12:])])
+    by_hour.caption = ("on-site supply and green-contract deliveries hour by hour "
+                       "(annual contracts as a flat block; certificates never)")
+    return Group(by_month, by_hour)
+
+
+def indicator_rules_table(summary: dict[str, Any]) -> Table:
+    """China's zero-carbon park indicators: value, pass/fail and the rule used."""
+    t = Table(title="zero-carbon park indicators (发改环资〔2025〕910号)", title_justify="left",
+              header_style="bold")
+    for col in ("indicator", "value", "location-based", "rule", "verdict"):
+        t.add_column(col, justify="right" if col in ("value", "location-based") else "left")
+    notes = []
+    for k, row in enumerate(summary.get("indicators", []), start=1):
+        loc = row.get("location_value")
+        unit = "" if row["unit"] == "1" else f" {row['unit']}"
+        t.add_row(f"{row['key']} [{k}]", f"{row['value']:.3g}{unit}",
+                  "—" if loc is None else f"{loc:.3g}{unit}",
+                  f"{row['rule']} {row['threshold']:g}", "pass" if row["passed"] else "FAIL")
+        notes.append(f"[{k}] {row.get('basis', '')}")
+    t.caption = Text("\n".join(notes), justify="left")
+    return t
+
+
+def print_procurement(summary: dict[str, Any]) -> None:
+    """The procurement, hourly CFE and indicator tables of a result."""
+    console.print(procurement_table(summary))
+    console.print(cfe_table(summary))
+    console.print(indicator_rules_table(summary))
+
 
 def bound_notes(park) -> list[str]:
     """What sizing does with a capacity to simulate of 0: it sizes within the bounds instead.
@@ -490,11 +586,14 @@ def study(
     console.print(headline_table(result.configured.summary(),
                                  f"{park.site.name} — the configured kit, simulated"))
     console.print(study_table(result.answer(), park))
+    print_procurement(result.sized.summary())
     if result.weather_years is not None:
         console.print(weather_years_table(result.weather_years, park.targets.onsite_share))
     sentence = study_sentence(result.answer(), park)
     if sentence:
         console.print(Text(sentence, style="bold"), soft_wrap=True)
+    for stage, why in result.skipped.items():
+        console.print(Text(f"{stage} stage skipped: {why}", style="yellow"))
     print_bound_notes(park)
     console.print(assumptions_table(park))
     console.print(f"wrote {folder.path}/study.json, summary.json, sizing.json, frontier.csv, "
@@ -531,6 +630,8 @@ def study_table(answer: dict[str, Any], park) -> Table:
     t.add_row("  annualised cost / all-in cost", f"{_money(best['annualized_cost'], cur)}/yr / "
               f"{best['lcoe_per_mwh']:,.1f} {cur}/MWh")
     t.add_row("  green power to buy", f"{_energy(best['green_import_mwh'])}/yr")
+    if best.get("procurement"):
+        t.add_row("  procurement plan", Text(best["procurement"]["text"]))
     if wy:
         t.add_row(f"  weather years ({wy['n_years']})",
                   f"meets {_pct(target)} in {wy['years_meeting_target']} of {wy['n_years']}; "
@@ -543,6 +644,8 @@ def study_table(answer: dict[str, Any], park) -> Table:
                   f" / {rob['lcoe_per_mwh']:,.1f} {cur}/MWh")
         t.add_row("  cost of robustness", f"{_money(rob['cost_of_robustness_per_yr'], cur)}/yr "
                   f"({rob['cost_of_robustness_per_mwh']:,.1f} {cur}/MWh)")
+        if rob.get("procurement"):
+            t.add_row("  procurement plan (typical year)", Text(rob["procurement"]["text"]))
         cert = rob["certified"]["onsite"]
         t.add_row("  certified by re-simulation",
                   f"{'yes' if cert['holds'] else 'NO'}: {_pct(cert['value'])} "

@@ -39,6 +39,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -63,6 +64,9 @@ __all__ = [
     "SizingConfig",
     "TariffConfig",
     "TariffPeriod",
+    "ProcurementConfig",
+    "PROCUREMENT_KINDS",
+    "EXPORT_NETTING",
     "ParkConfig",
     "load_park",
     "park_from_dict",
@@ -74,6 +78,10 @@ __all__ = [
 WEATHER_FORMATS = ("energysim", "tmy3", "tmy2", "epw", "pvgis", "psm3", "csv", "netcdf")
 #: Built-in park load shapes (see :mod:`energysim.load`).
 LOAD_SHAPES = ("industrial_continuous", "three_shift", "two_shift", "single_shift", "flat")
+#: Kinds of ``[[procurement]]`` products (:mod:`energysim.procurement`).
+PROCUREMENT_KINDS = ("regular", "green_contract", "certificate")
+#: Rules for netting exports against purchases (``[grid] export_netting``).
+EXPORT_NETTING = ("none", "annual")
 
 # Largest capacity anyone could mean for one park (MW); beyond it a typo is likelier.
 _MAX_MW = 1e6
@@ -631,6 +639,21 @@ class GridConfig(_Section):
     emission_factor: ProfileRef | None = Field(
         None, description='Hourly emission factor "file.csv:column" [t/MWh].'
     )
+    location_emission_factor_t_per_mwh: float = Field(
+        0.5306, ge=0, le=2,
+        description=(
+            "Grid-average CO2 factor of location-based scope 2 [t/MWh] (every MWh drawn from the "
+            "grid, green contracts included); MEE/NBS 2023 national average (FACTS.md)."),
+    )
+    export_netting: Literal[EXPORT_NETTING] = Field(  # type: ignore[valid-type]
+        "none",
+        description=(
+            "Whether exported on-site energy may be netted against purchases: 'none' (exports "
+            "are sold and count toward nothing), or 'annual' (\"sell surplus, buy back green\": "
+            "exported on-site MWh keep their renewable attribute and cover the same MWh of "
+            "regular imports over the year in the clean share and market-based CO2; never in "
+            "the on-site share or the hourly CFE score)."),
+    )
 
     _ref = field_validator("import_price", "emission_factor", mode="before")(_profile_ref)
 
@@ -668,6 +691,18 @@ class TargetsConfig(_Section):
     clean_share: float | None = Field(
         1.00, ge=0, le=1, description="On-site + green-import share target; Ordos 100 % green.",
         json_schema_extra={"stage": "kpi"},
+    )
+    cfe_score: float | None = Field(
+        None, ge=0, le=1,
+        description="Hourly-matched (24/7) carbon-free score target [0-1]: load covered hour by "
+                    "hour by on-site supply and green-contract deliveries (accounting rules: "
+                    "README); none = not enforced.",
+    )
+    max_co2_per_tce: float | None = Field(
+        None, gt=0, le=10,
+        description="Enforce the core zero-carbon park indicator [tCO2/tce] (market-based scope 2): "
+                    "0.2 for parks of 0.2-1 Mtce/yr, 0.3 at >= 1 Mtce/yr (People's Daily "
+                    "2025-08-26); none = reported only.",
     )
 
 
@@ -830,6 +865,108 @@ class SizingConfig(_Section):
         return value
 
 
+class ProcurementConfig(_Section):
+    """One product the park can buy (``[[procurement]]``; rules in :mod:`energysim.procurement`).
+
+    Kinds: ``regular`` (grid power without a green contract, at the grid tariff or
+    ``energy_price_per_mwh``), ``green_contract`` (green-power trading: energy
+    price + environmental value, delivered ``annual`` (any hour) or with an hourly
+    ``profile`` / a remote ``site`` plant shape), ``certificate`` (unbundled green
+    electricity certificates, 1 GEC = 1 MWh, ``price_per_mwh``). Volumes are per
+    year: fixed (``volume_mwh``) or chosen by sizing within ``min_mwh`` .. ``max_mwh``.
+    """
+
+    name: str = Field(..., min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$",
+                      description="Product name (letters, digits, _ and -), unique.")
+    kind: Literal[PROCUREMENT_KINDS] = Field(  # type: ignore[valid-type]
+        ..., description=f"One of {', '.join(PROCUREMENT_KINDS)}.")
+    energy_price_per_mwh: Annotated[float, Field(ge=-1e4, le=1e5)] | Literal["grid"] | None = Field(
+        None,
+        description='Energy price [money/MWh] of a regular product or green contract, or "grid" '
+                    '(the [grid] import tariff, hourly if given); regular defaults to "grid".')
+    environmental_price_per_mwh: float | None = Field(
+        None, ge=0, le=1e4,
+        description="Environmental value of a green contract [money/MWh] (the GEC price bundled "
+                    "in green-power trading, NDRC/NEA rules Aug 2024).")
+    price_per_mwh: float | None = Field(
+        None, ge=0, le=1e4, description="Certificate price [money per GEC = MWh].")
+    volume_mwh: float | None = Field(
+        None, ge=0, le=_MAX_MWH, description="Fixed volume [MWh/yr] (excludes min/max_mwh).")
+    min_mwh: float | None = Field(None, ge=0, le=_MAX_MWH,
+                                  description="Least volume sizing may choose [MWh/yr].")
+    max_mwh: float | None = Field(None, ge=0, le=_MAX_MWH,
+                                  description="Most volume sizing may choose [MWh/yr].")
+    profile: ProfileRef | None = Field(
+        None, description='Delivery shape of a green contract "file.csv:column" (per-unit output '
+                          "of the contracted plants, any scale).")
+    site: SiteConfig | None = Field(
+        None, description="Remote plant of a green contract: its site (with weather and pv/wind).")
+    weather: WeatherConfig | None = Field(None, description="Weather file of the remote plant.")
+    pv: PVConfig | None = Field(None, description="PV of the remote plant (capacity_mw: its mix).")
+    wind: WindConfig | None = Field(
+        None, description="Wind of the remote plant (capacity_mw: its mix).")
+
+    _ref = field_validator("profile", mode="before")(_profile_ref)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        prices = {"regular": ("energy_price_per_mwh",),
+                  "green_contract": ("energy_price_per_mwh", "environmental_price_per_mwh"),
+                  "certificate": ("price_per_mwh",)}[self.kind]
+        allowed = set(prices)
+        for key in ("energy_price_per_mwh", "environmental_price_per_mwh", "price_per_mwh"):
+            value = getattr(self, key)
+            if value is not None and key not in allowed:
+                raise ValueError(f"{key} is not a price of a {self.kind}; give "
+                                 f"{' and '.join(prices)}")
+        if self.kind != "regular":
+            missing = [k for k in prices if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"a {self.kind} needs a price: give {' and '.join(missing)}"
+                                 + (' (a number, or "grid" for the [grid] import tariff)'
+                                    if "energy_price_per_mwh" in missing else ""))
+        if self.volume_mwh is not None and (self.min_mwh is not None or self.max_mwh is not None):
+            raise ValueError("volume_mwh (fixed) excludes min_mwh and max_mwh (free)")
+        if self.min_mwh is not None and self.max_mwh is not None and self.min_mwh > self.max_mwh:
+            raise ValueError(f"min_mwh ({self.min_mwh}) must not exceed max_mwh ({self.max_mwh})")
+        if self.kind == "regular" and any(v is not None for v in (self.volume_mwh, self.min_mwh,
+                                                                  self.max_mwh)):
+            raise ValueError("regular power follows the load: no volume bounds (limit it with "
+                             "[targets] clean_share)")
+        plant = [k for k in ("site", "weather", "pv", "wind") if getattr(self, k) is not None]
+        if self.kind != "green_contract" and (plant or self.profile is not None):
+            raise ValueError("only a green_contract has a delivery shape (profile or site)")
+        if plant and self.profile is not None:
+            raise ValueError("give one delivery shape: profile, or a remote plant (site, weather, "
+                             "pv/wind), not both")
+        if plant:
+            if self.site is None or self.weather is None or (self.pv is None and self.wind is None):
+                raise ValueError("a remote plant needs site, weather and pv and/or wind")
+            if self.pv is not None and self.wind is not None and (
+                    self.pv.capacity_mw <= 0 or self.wind.capacity_mw <= 0):
+                raise ValueError("a PV + wind plant needs pv.capacity_mw and wind.capacity_mw > 0 "
+                                 "(its mix)")
+            if self.wind is not None and self.wind.profile is None and \
+                    self.wind.turbine is None and self.wind.power_curve is None:
+                raise ValueError("the remote plant's wind needs turbine or power_curve")
+        if self.delivery != "annual" and self.volume_mwh is None and self.max_mwh is None:
+            raise ValueError("a shaped green_contract needs volume_mwh or max_mwh: the contracted "
+                             "share of the plant's output [MWh/yr]")
+        return self
+
+    @property
+    def delivery(self) -> str:
+        """"annual" (any hour), "profile" (a CSV shape) or "plant" (a remote plant modelled here)."""
+        if self.profile is not None:
+            return "profile"
+        return "plant" if self.site is not None else "annual"
+
+
+def _one_or_many(value: Any) -> Any:
+    """A single ``[procurement]`` table is one product (``[[procurement]]`` lists several)."""
+    return [value] if isinstance(value, dict) else value
+
+
 class Capacities(BaseModel):
     """Installed capacities of one scenario: PV MWp (DC), wind MW, battery MWh (usable) and MW (AC)."""
 
@@ -839,6 +976,25 @@ class Capacities(BaseModel):
     wind_mw: float = Field(0.0, ge=0)
     battery_mwh: float = Field(0.0, ge=0)
     battery_mw: float = Field(0.0, ge=0)
+    #: Volumes of ``[[procurement]]`` products decided by sizing [MWh/yr], by product name;
+    #: a product not listed keeps its config volume (fixed) or its rule (free).
+    procurement_mwh: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("procurement_mwh")
+    @classmethod
+    def _volumes(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not 0 <= v <= _MAX_MWH}
+        if bad:
+            raise ValueError(f"procurement volumes must lie in [0, {_MAX_MWH:g}] MWh/yr: {bad}")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        # a park without products dumps exactly the four capacities it always had
+        out = handler(self)
+        if not self.procurement_mwh and isinstance(out, dict):
+            out.pop("procurement_mwh", None)
+        return out
 
 
 class ParkConfig(_Section):
@@ -857,7 +1013,24 @@ class ParkConfig(_Section):
     solver: SolverConfig = Field(default_factory=SolverConfig)
     sizing: SizingConfig = Field(default_factory=SizingConfig)
     tariff: TariffConfig = Field(default_factory=TariffConfig)
+    procurement: list[ProcurementConfig] = Field(
+        default_factory=list,
+        description="Products the park can buy ([[procurement]] entries); none: the implicit "
+                    "products of [grid] (energysim.procurement).")
     source: Annotated[Path | None, Field(exclude=True)] = None
+
+    _products = field_validator("procurement", mode="before")(_one_or_many)
+
+    @field_validator("procurement")
+    @classmethod
+    def _unique_products(cls, value: list[ProcurementConfig]) -> list[ProcurementConfig]:
+        names = [p.name for p in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"product names must be unique: {', '.join(twice)} given twice")
+        if sum(p.kind == "regular" for p in value) > 1:
+            raise ValueError("at most one regular product (the grid tariff)")
+        return value
 
     @model_validator(mode="after")
     def _weather_needed(self):
@@ -923,13 +1096,29 @@ def _turbine_names() -> set[str]:
 _TURBINES: set[str] | None = None
 
 
-def _loc_name(loc: tuple) -> str:
-    parts = [str(p) for p in loc if not str(p).startswith("function-")]
+#: Pydantic's tags of union members in an error location (e.g. ``float``, ``literal['grid']``).
+_UNION_TAG = re.compile(r"^(float|int|str|bool|none|constrained-(float|int|str)|(literal|list|dict)\[.*\])$")
+
+
+def _loc_name(loc: tuple, data: Any = None) -> str:
+    """``[section] key`` of an error location; a list entry (``[[procurement]]``) adds
+    ``(entry N 'name')``, union-member tags are dropped (one message per field)."""
+    parts = [p for p in loc if not str(p).startswith("function-") and not _UNION_TAG.match(str(p))]
     if not parts:
         return "(file)"
+    entry = ""
+    if len(parts) > 1 and isinstance(parts[1], int):
+        items = data.get(parts[0]) if isinstance(data, dict) else None
+        items = [items] if isinstance(items, dict) else items
+        name = None
+        if isinstance(items, list) and parts[1] < len(items) and isinstance(items[parts[1]], dict):
+            name = items[parts[1]].get("name")
+        entry = f" (entry {parts[1] + 1}{f' {name!r}' if isinstance(name, str) else ''})"
+        parts = [parts[0], *parts[2:]]
+    parts = [str(p) for p in parts]
     if len(parts) == 1:
-        return f"[{parts[0]}]"
-    return f"[{parts[0]}] {'.'.join(parts[1:])}"
+        return f"[{parts[0]}]{entry}"
+    return f"[{parts[0]}] {'.'.join(parts[1:])}{entry}"
 
 
 def _allowed_keys(section: str) -> str:
@@ -941,10 +1130,10 @@ def _allowed_keys(section: str) -> str:
 
 
 def _problems_from(exc: ValidationError, source: Path | None, data: dict) -> list:
-    problems = []
+    problems: dict[tuple, Any] = {}
     for err in exc.errors(include_url=False):
         loc = tuple(err.get("loc", ()))
-        field = _loc_name(loc)
+        field = _loc_name(loc, data)
         msg = err.get("msg", "invalid")
         msg = msg.removeprefix("Value error, ")
         kind = err.get("type")
@@ -956,11 +1145,14 @@ def _problems_from(exc: ValidationError, source: Path | None, data: dict) -> lis
         elif kind == "missing":
             msg = "required but missing"
         # a cross-field rule names its fields in the message; the whole table is no help
-        show_value = kind != "missing" and not isinstance(err.get("input"), dict)
-        problems.append(
-            problem(msg, source=source, field=field, **({"value": err.get("input")} if show_value else {}))
-        )
-    return problems
+        show_value = kind != "missing" and not isinstance(err.get("input"), dict | list)
+        key = (field, repr(err.get("input")) if show_value else None)
+        if key in problems:  # another member of a union: one message for the field
+            problems[key] = (problems[key][0] + f", or {msg[0].lower()}{msg[1:]}",) + problems[key][1:]
+            continue
+        problems[key] = (msg, field, show_value, err.get("input"))
+    return [problem(msg, source=source, field=field, **({"value": value} if show else {}))
+            for msg, field, show, value in problems.values()]
 
 
 def park_from_dict(
@@ -1090,6 +1282,7 @@ SOURCES: dict[str, dict[float, str]] = {
     },
     "grid.green_premium_per_mwh": {
         5.15: "green certificate (GEC) price Dec 2025, 2025 vintage (NEA monthly data)"},
+    "grid.location_emission_factor_t_per_mwh": {0.5306: "MEE/NBS 2023 national average"},
 }
 
 #: Why an unsourced default is what it is (shown after "assumption").
@@ -1140,6 +1333,8 @@ def assumptions(park: ParkConfig) -> list[tuple[str, str, str]]:
         ("grid.import_price", f"hourly series {park.grid.import_price.path.name}", None),
         ("grid.green_premium_per_mwh", f"{park.grid.green_premium_per_mwh:g} {cur}/MWh", True),
         ("grid.emission_factor_t_per_mwh", f"{park.grid.emission_factor_t_per_mwh:g} t/MWh", False),
+        ("grid.location_emission_factor_t_per_mwh",
+         f"{park.grid.location_emission_factor_t_per_mwh:g} t/MWh", False),
     ]
     out = [(key, value, "config" if money is None else _basis(park, key, money))
            for key, value, money in rows]

@@ -26,7 +26,11 @@ from energysim.config import Capacities, ParkConfig
 from energysim.economics import asset_costs
 
 __all__ = ["Decision", "decisions", "DECISION_SOURCES", "base_decisions", "land_limit",
-           "model_values"]
+           "model_values", "capacities_from", "value_of", "VOLUMES"]
+
+#: Prefix of a :class:`~energysim.config.Capacities` field path naming a product volume:
+#: ``"procurement_mwh.<product>"`` (the dict of volumes by product name).
+VOLUMES = "procurement_mwh."
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,37 @@ def decisions(park: ParkConfig) -> dict[str, Decision]:
     return out
 
 
-def model_values(decs: dict[str, Decision], capacities: Capacities, power_mw: float
-                 ) -> np.ndarray:
-    """``capacities`` in model units, in the order of ``decs``."""
-    return np.array([getattr(capacities, d.field) / (d.scale * power_mw) for d in decs.values()])
+def value_of(capacities: Capacities, d: Decision) -> float | None:
+    """The physical value of decision ``d`` in ``capacities``; None for a product volume
+    ``capacities`` does not decide."""
+    if d.field.startswith(VOLUMES):
+        return capacities.procurement_mwh.get(d.field.removeprefix(VOLUMES))
+    return getattr(capacities, d.field)
+
+
+def capacities_from(decs: dict[str, Decision], values) -> Capacities:
+    """:class:`Capacities` from physical decision values in the order of ``decs``."""
+    fields, volumes = {}, {}
+    for d, v in zip(decs.values(), values, strict=True):
+        if d.field.startswith(VOLUMES):
+            volumes[d.field.removeprefix(VOLUMES)] = float(v)
+        else:
+            fields[d.field] = float(v)
+    return Capacities(**fields, procurement_mwh=volumes) if volumes else Capacities(**fields)
+
+
+def model_values(decs: dict[str, Decision], capacities: Capacities, power_mw: float,
+                 missing: str = "lower") -> np.ndarray:
+    """``capacities`` in model units, in the order of ``decs``.
+
+    A product volume ``capacities`` does not decide is its lower bound
+    (``missing="lower"``, a start) or NaN (``"nan"``: left free by
+    :func:`energysim.sizing.fix_capacities`).
+    """
+    out = []
+    for d in decs.values():
+        v = value_of(capacities, d)
+        if v is None:
+            v = d.lower if missing == "lower" else np.nan
+        out.append(v / (d.scale * power_mw))
+    return np.array(out)

@@ -276,6 +276,9 @@ def simulate_lifetime(park: ParkConfig, capacities: Capacities | None = None, *,
     LifetimeResult
         ``table`` (:data:`LIFETIME_COLUMNS`, one row per year), ``capex``, ``npc``.
     """
+    from energysim.procurement import not_supported
+
+    not_supported(park, "the lifetime simulation")
     capacities = capacities or park.capacities()
     years = _life_years(park)
     from energysim.profiles import complete

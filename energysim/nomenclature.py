@@ -43,6 +43,7 @@ QUANTITIES: dict[str, Quantity] = {
     "soc": Quantity("MWh", "battery state of charge (end of hour)"),
     "charge_grid": Quantity("MW", "battery charge from green imports (AC)"),
     "onsite_served": Quantity("MW", "load served by on-site PV and wind, directly or via the battery"),
+    "cfe_covered": Quantity("MW", "load covered hour by hour by on-site supply and green contracts"),
     # capacities
     "pv_mw": Quantity("MWp", "PV capacity (DC)"),
     "wind_mw": Quantity("MW", "wind capacity"),
@@ -70,6 +71,10 @@ QUANTITIES: dict[str, Quantity] = {
     "co2_t": Quantity("t yr-1", "annual scope-2 CO2 emissions"),
     "co2_per_tce": Quantity("tCO2 tce-1", "CO2 per unit of energy consumption"),
     "cfe_hourly_score": Quantity("1", "hourly-matched carbon-free (CFE) score"),
+    "certificates_mwh": Quantity("MWh", "green electricity certificates bought per year"),
+    "clean_credit_mwh": Quantity("MWh", "regular imports covered by certificates and netted exports"),
+    "netted_export_mwh": Quantity("MWh", "exports netted against regular imports"),
+    "co2_location_t": Quantity("t", "location-based scope-2 CO2 (grid-average factor)"),
     "battery_cycles": Quantity("cycles", "battery equivalent full cycles"),
     # derived hourly quantities shown in the report
     "net_load": Quantity("MW", "net load (load - PV - wind)"),

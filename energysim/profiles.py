@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from energysim import load as load_model
+from energysim import procurement
 from energysim import pv as pv_model
 from energysim import weather as weather_io
 from energysim import wind as wind_model
@@ -43,6 +44,7 @@ PROFILE_KINDS: dict[str, tuple[float, float, str]] = {
     "load": (0.0, 1e7, "load in MW"),
     "import_price_per_mwh": (-1e5, 1e5, "price per MWh"),
     "emission_factor_t_per_mwh": (0.0, 2.0, "emission factor in t/MWh"),
+    "delivery_pu": (0.0, 1e9, "delivery shape of a green contract (per-unit, any scale)"),
 }
 # Per-unit outputs may exceed 1 by rounding in the source file; more is a unit error.
 _PU_TOLERANCE = 1e-3
@@ -299,6 +301,8 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
         },
         coords={"time": times.tz_localize(None) if times.tz is not None else times},
     )
+    # delivery shapes of [[procurement]] green contracts (energysim.procurement)
+    ds = ds.assign(procurement.delivery_shapes(park, ds.indexes["time"]))
     ds.attrs.update(
         timezone=park.site.timezone,
         hours=n,
@@ -315,13 +319,17 @@ def complete(profiles: xr.Dataset, park: ParkConfig) -> xr.Dataset:
 
     A user's own Dataset may carry only ``pv_pu``, ``wind_pu`` and ``load``;
     accounting and sizing also need ``import_price_per_mwh`` [money/MWh] and
-    ``emission_factor_t_per_mwh`` [t/MWh] every hour. Returns ``profiles``
-    itself when nothing is missing.
+    ``emission_factor_t_per_mwh`` [t/MWh] every hour, and the delivery series of
+    ``[[procurement]]`` green contracts (:func:`energysim.procurement.delivery_shapes`).
+    Returns ``profiles`` itself when nothing is missing.
     """
     flat = {"import_price_per_mwh": park.grid.import_price_per_mwh,
             "emission_factor_t_per_mwh": park.grid.emission_factor_t_per_mwh}
     missing = {name: ("time", np.full(profiles.sizes["time"], value), attrs(name))
                for name, value in flat.items() if name not in profiles}
+    if park.procurement:  # delivery shapes of green contracts the Dataset lacks
+        missing.update(procurement.delivery_shapes(park, profiles.indexes["time"],
+                                                   skip=set(profiles.data_vars)))
     return profiles.assign(missing) if missing else profiles
 
 

@@ -50,7 +50,7 @@ import xarray as xr
 from energysim import interrupts
 from energysim.config import Capacities, ParkConfig, assumptions
 from energysim.errors import ConfigError, InputDataError, problem
-from energysim.nomenclature import QUANTITIES
+from energysim.nomenclature import QUANTITIES, attrs
 from energysim.paths import OutputFolderError, require_out_dir, shown_path
 
 __all__ = [
@@ -269,6 +269,10 @@ class Result:
         """Flows and profiles in one self-describing Dataset (what ``flows.nc`` holds)."""
         ds = self.flows.merge(self.profiles[["pv_pu", "wind_pu", "import_price_per_mwh",
                                              "emission_factor_t_per_mwh"]])
+        if self.park.procurement:  # what the report's unmatched-hours map reads
+            from energysim.accounting import cfe_covered
+
+            ds["cfe_covered"] = ("time", cfe_covered(self.flows, self.park), attrs("cfe_covered"))
         ds.attrs.update(
             {f"capacity_{k}": v for k, v in self.capacities.model_dump().items()},
             site=self.park.site.name,

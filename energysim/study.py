@@ -39,11 +39,13 @@ import xarray as xr
 from energysim import simulate, sizing
 from energysim.config import ParkConfig
 from energysim.ensemble import profiles_by_year, year_weathers
+from energysim.procurement import explicit
 from energysim.profiles import build_profiles
 from energysim.results import Result, atomic_write, write_json
 from energysim.sizing.outputs import sizing_record
 
-__all__ = ["StudyResult", "run_study", "weather_year_table", "year_weathers", "DEFAULT_SHARES"]
+__all__ = ["StudyResult", "run_study", "weather_year_table", "year_weathers", "DEFAULT_SHARES",
+           "procurement_answer"]
 
 #: Frontier points of the study: 50 % to 95 % on-site in steps of 5 points.
 DEFAULT_SHARES = tuple(np.round(np.arange(0.50, 0.951, 0.05), 2))
@@ -65,6 +67,7 @@ class StudyResult:
     life: Any = None  # LifetimeResult of the committed mix (robust, else typical-year)
     life_sized: Any = None  # energysim.sizing.life.LifeSizing: the mix for every year of life
     timings_s: dict = field(default_factory=dict)  # wall time of each stage [s]
+    skipped: dict = field(default_factory=dict)  # stage -> why it was not run
 
     def onsite_p50_p90(self, column: str = "onsite_share") -> tuple[float, float] | None:
         """P50 and P90 on-site share across weather years (typical mix, or ``column``)."""
@@ -100,6 +103,8 @@ class StudyResult:
     def _robust_answer(self) -> dict | None:
         if self.robust is None:
             return None
+        plan = (procurement_answer(self.robust_sized.kpis, self.configured.park)
+                if self.robust_sized is not None else None)
         r, typical = self.robust, self.sizing
         load = self.sized.kpis["load_mwh"] - self.sized.kpis["unmet_mwh"]
         extra = r.annualized_cost - typical.annualized_cost
@@ -116,6 +121,7 @@ class StudyResult:
             "binding_year": r.robust["binding_year"],
             "method": info.get("method"), "optimality_gap": info.get("gap", 0.0),
             "iterations": info.get("iterations"),
+            "procurement": plan,
         }
 
     def _life_table(self) -> pd.DataFrame:
@@ -171,9 +177,11 @@ class StudyResult:
                 "lcoe_per_mwh": sized["lcoe_per_mwh"],
                 "co2_per_tce": sized["co2_per_tce"],
                 "indicators": sized["indicators"],
+                "procurement": procurement_answer(sized, self.configured.park),
             },
             "robust": self._robust_answer(),
             "lifetime": self._life_answer(),
+            "skipped": self.skipped,
             "frontier": self.frontier.to_dict(orient="records"),
             "weather_years": self._weather_answer(),
         }
@@ -210,6 +218,44 @@ def _life_columns(life, prefix: str) -> pd.DataFrame:
     t = life.table
     return pd.DataFrame({f"{prefix}{k}": t[k].to_numpy() for k in
                          ("onsite_share", "battery_soh", "battery_cycles", "replaced", "cost")})
+
+
+def _money(x: float, currency: str) -> str:
+    scale, unit = (1e9, "bn") if abs(x) >= 1e9 else (1e6, "M")
+    return f"{x / scale:,.2f} {unit} {currency}"
+
+
+def procurement_answer(kpis: dict[str, Any], park: ParkConfig) -> dict[str, Any]:
+    """The procurement plan of a mix in one sentence and its numbers: "80 % on-site, the
+    remaining 20 % as N TWh of contracts + M certificates, hourly CFE score S, cost C".
+
+    ``contracts_mwh`` is the energy of every green contract (the implicit ``[grid]``
+    one included), ``certificates_mwh`` the certificates bought, ``regular_mwh``
+    grid power without a green attribute, all per year.
+    """
+    rows = kpis.get("procurement", [])
+
+    def total(kind):
+        return float(sum(r["mwh"] for r in rows if r["kind"] == kind))
+
+    contracts, certs, regular = total("green_contract"), total("certificate"), total("regular")
+    onsite, cfe = kpis["onsite_share"], kpis["cfe_hourly_score"]
+    cur = park.economics.currency
+
+    def twh(x):
+        return f"{x / 1e6:,.2f} TWh" if abs(x) >= 1e5 else f"{x / 1e3:,.1f} GWh"
+
+    uncovered = max(regular - certs, 0.0)
+    text = (f"{100 * onsite:.0f} % on-site, the remaining {100 * (1 - onsite):.0f} % as "
+            f"{twh(contracts)} of green contracts + {twh(certs)} of certificates"
+            + (f" (+ {twh(uncovered)} of regular power)" if uncovered > 1e-6 * kpis["load_mwh"]
+               else "")
+            + f", hourly CFE score {100 * cfe:.0f} %, cost {_money(kpis['annualized_cost'], cur)}"
+              f"/yr ({kpis['lcoe_per_mwh']:,.1f} {cur}/MWh)")
+    return {"onsite_share": onsite, "contracts_mwh": contracts, "certificates_mwh": certs,
+            "regular_mwh": regular, "cfe_hourly_score": cfe, "clean_share": kpis["clean_share"],
+            "annualized_cost": kpis["annualized_cost"], "lcoe_per_mwh": kpis["lcoe_per_mwh"],
+            "products": rows, "text": text}
 
 
 def weather_year_table(park: ParkConfig, capacities, profiles: dict[int, xr.Dataset] | None = None,
@@ -280,13 +326,17 @@ def run_study(
         table = pd.DataFrame(robust_lp.robust["years"]).set_index("year")
         for key in ("onsite_share", "clean_share", "annualized_cost"):
             years[f"robust_{key}"] = years["year"].map(table[key]).to_numpy()
-    if lifetime:
+    skipped = {}
+    if lifetime and explicit(park):
+        skipped["lifetime"] = ("the lifetime simulation does not model [[procurement]] products "
+                               "yet")
+    elif lifetime:
         life, life_sized = clock("lifetime", lambda: _lifetime(
             park, profiles, shown, (robust_lp or sized_lp).capacities))
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,
                        frontier=frontier, weather_years=years, robust=robust_lp,
                        robust_sized=robust_sized, life=life, life_sized=life_sized,
-                       timings_s=clock.seconds)
+                       timings_s=clock.seconds, skipped=skipped)
 
 
 def _lifetime(park: ParkConfig, profiles: xr.Dataset, by_year: dict, capacities):

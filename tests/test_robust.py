@@ -210,15 +210,33 @@ def test_cvar_rule_by_hand():
     assert robust_rule_holds(shares, 0.0, "every_year", 0.1)[1] == pytest.approx(0.7)
 
 
-def test_certification_failure_is_an_error(tmp_path):
-    """A clean target the rule-based core cannot reach under hourly matching: an error, not a
-    footnote (the LP times the battery around the green block; the core, forced by the config,
-    discharges first). The default (optimal) dispatch would meet it."""
+def test_certification_failure_is_an_error(tmp_path, monkeypatch):
+    """A clean target the rule-based core cannot reach under hourly matching (the LP times the
+    battery around the green block; the core discharges first): by default sized in one LP and
+    certified on the optimal per-year dispatch; forced to the rules, the re-simulation falls
+    short and that is an error, not a footnote."""
     by_year = year_profiles(7, hours=24 * 14, n_years=2)
     volume = 0.1 * 800.0 * 8760
-    park = make_park(tmp_path, by_year[2001], 7,
-                     grid={"green_volume_mwh": volume, "green_matching": "hourly"},
-                     targets={"onsite_share": 0.5, "clean_share": 0.9},
-                     battery={"dispatch": "rules"})
+    grid = {"green_volume_mwh": volume, "green_matching": "hourly"}
+    targets = {"onsite_share": 0.5, "clean_share": 0.9}
+    park = make_park(tmp_path, by_year[2001], 7, grid=grid, targets=targets)
+    res = size(park, by_year, robustness="every_year", method="monolithic")
+    assert res.robust["certified"]["clean"]["holds"]
+    assert min(row["clean_share"] for row in res.robust["years"]) >= 0.9 - 1e-6
+    rules = make_park(tmp_path, by_year[2001], 7, grid=grid, targets=targets,
+                      battery={"dispatch": "rules"})
     with pytest.raises(SolverError, match="certification failed|disagree"):
-        size(park, by_year, robustness="every_year", method="monolithic")
+        size(rules, by_year, robustness="every_year", method="monolithic")
+    import energysim
+
+    real = energysim.simulate
+
+    def short(*args, **kwargs):  # a dispatch core far short of the plan
+        result = real(*args, **kwargs)
+        result.kpis["onsite_share"] -= 0.5
+        return result
+
+    monkeypatch.setattr(energysim, "simulate", short)
+    plain = make_park(tmp_path, by_year[2001], 7, targets={"onsite_share": 0.5})
+    with pytest.raises(SolverError, match="certification failed"):
+        size(plain, by_year, robustness="every_year", method="monolithic")

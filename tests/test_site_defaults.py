@@ -89,7 +89,8 @@ def test_assumptions_credit_sources_only_for_sourced_values():
     basis = {key: src for key, _, src in assumptions(park)}
     assert "SMM/Polaris" in basis["pv.capex_per_kw"]
     assert "CREEI" in basis["wind.capex_per_kw"]
-    assert basis["grid.emission_factor_t_per_mwh"].startswith("MEE 2022")
+    # issue 14: the Ordos default is the 2023 factor excluding market-traded non-fossil power
+    assert basis["grid.emission_factor_t_per_mwh"].startswith("MEE/NBS 2023")
     assert basis["grid.import_price_per_mwh"].startswith("assumption")
     assert basis["pv.fixed_om_per_kw_yr"].startswith("assumption")
     assert basis["site.latitude/longitude"].startswith("assumption")

@@ -220,6 +220,9 @@ def test_green_volume_caps(tmp_path):
     clean = float((flows["onsite_served"] + flows["import_green"]).sum() / flows["load"].sum())
     assert clean >= 0.9 - 1e-6
     assert abs(with_battery.dispatch_gap) <= 1e-6
+    # ... reported as the LP's own dispatch, checked as an operation (issue 14)
+    assert with_battery.solver.extra["dispatch"].startswith("LP dispatch replayed")
+    assert float(flows["import_green"].max()) <= volume / 8760 * (1 + 1e-6)
     # the rule-based core, forced by the config, discharges first (issue 4) and misses it
     rules = make_park(tmp_path, profiles, grid=grid, targets=targets, battery={"dispatch": "rules"})
     forced = size(rules, profiles)

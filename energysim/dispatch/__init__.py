@@ -226,11 +226,19 @@ def dispatch_arrays(pv_mw, wind_mw, load_mw, params: DispatchParams, price=None,
     return _run(pv, wind, load, price_a, emis, 1.0, 1.0, params)
 
 
-def _run(pv_pu, wind_pu, load, price, emis, cap_pv, cap_wind, p: DispatchParams) -> dict:
+def _run(pv_pu, wind_pu, load, price, emis, cap_pv, cap_wind, p: DispatchParams,
+         green: dict | None = None) -> dict:
     n = load.shape[0]
     kit = kernel.Kit(float(cap_pv), float(cap_wind), float(p.battery_mwh), float(p.battery_mw))
-    hourly, totals, s0, it, gap = kernel.run_hourly(
-        kernel.Series(pv_pu, wind_pu, load, price, emis), kit, kernel_rules(p, n))
+    rules, cap = kernel_rules(p, n), None
+    if green:  # the green rule of [[procurement]] products
+        cap = green.pop("cap")
+        rules = kernel.make_rules(**{**rules._asdict(), **green})
+    series = kernel.Series(pv_pu, wind_pu, load, price, emis)
+    if cap is None:
+        hourly, totals, s0, it, gap = kernel.run_hourly(series, kit, rules)
+    else:
+        hourly, totals, s0, it, gap = kernel.run_hourly_capped(series, kit, rules, cap)
     out = {name: hourly[i] for i, name in enumerate(kernel.HOURLY)}
     out["totals"] = dict(zip(TOTAL_KEYS, _annual(totals, n, p.dt_h).tolist(), strict=True))
     out["soc_start_mwh"] = float(s0)
@@ -239,8 +247,37 @@ def _run(pv_pu, wind_pu, load, price, emis, cap_pv, cap_wind, p: DispatchParams)
     return out
 
 
+def _product_rules(park, capacities: Capacities, profiles: xr.Dataset, n: int, dt_h: float
+                   ) -> dict | None:
+    """Rule 5 of the kernel for the park's ``[[procurement]]`` green contracts, or None."""
+    if park is None or not park.procurement:
+        return None
+    from energysim.dispatch.procurement import green_cap
+
+    if park.battery.grid_charging:
+        raise ConfigError(problem(
+            "grid charging is not modelled with [[procurement]] products (the battery charges "
+            "from on-site surplus)", source=park.source, field="[battery] grid_charging",
+            value=True))
+    cap, block, budget = green_cap(park, capacities, profiles, n, dt_h)
+    return {"green_block_mw": block, "green_budget_mwh": budget,
+            "cap": None if cap is None else np.ascontiguousarray(cap, dtype=np.float64)}
+
+
+def _product_flows(park, capacities: Capacities, profiles: xr.Dataset, ds: xr.Dataset) -> None:
+    """Add each green contract's hourly flow ``product_<name>`` [MW] to ``ds``."""
+    from energysim.dispatch.procurement import label_products
+    from energysim.procurement import flow_name
+
+    split = label_products(park, capacities, profiles, ds["import_green"].values,
+                           float(ds.attrs["dt_h"]))
+    for name, values in split.items():
+        ds[flow_name(name)] = ("time", values, {
+            "units": "MW", "long_name": f"green import of contract {name}"})
+
+
 def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfig,
-             grid: GridConfig, tariff=None) -> xr.Dataset:
+             grid: GridConfig, tariff=None, park=None) -> xr.Dataset:
     """Greedy hourly dispatch of a park: the Flows Dataset.
 
     Parameters
@@ -257,6 +294,11 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
         Limits and green contract.
     tariff : TariffConfig, optional
         Peak-shaving rule and contracted capacity (:func:`dispatch_params`).
+    park : ParkConfig, optional
+        The park, for its ``[[procurement]]`` products: their volumes (from
+        ``capacities.procurement_mwh``, else the config) set the green rule and
+        the Dataset gets each green contract's flow ``product_<name>`` [MW]
+        (:mod:`energysim.dispatch.procurement`).
 
     Returns
     -------
@@ -282,8 +324,10 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
     wind_pu = _series("wind_pu", profiles["wind_pu"].values, n, src)
     optional = {name: _series(name, profiles[name].values, n, src) if name in profiles else np.zeros(n)
                 for name in ("import_price_per_mwh", "emission_factor_t_per_mwh")}
+    green = _product_rules(park, capacities, profiles, n, dt_h)
     out = _run(pv_pu, wind_pu, load, optional["import_price_per_mwh"],
-               optional["emission_factor_t_per_mwh"], capacities.pv_mw, capacities.wind_mw, params)
+               optional["emission_factor_t_per_mwh"], capacities.pv_mw, capacities.wind_mw, params,
+               green)
     time = profiles["time"]
     ds = xr.Dataset({name: ("time", out[name], attrs(name)) for name in kernel.HOURLY},
                     coords={"time": time})
@@ -296,10 +340,12 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
         cyclic_gap_mwh=out["cyclic_gap_mwh"],
         soc_start_mwh=out["soc_start_mwh"],
     )
+    if green is not None:
+        _product_flows(park, capacities, profiles, ds)
     return ds
 
 
-def needs_optimal(park, profiles: xr.Dataset) -> list[str]:
+def needs_optimal(park, profiles: xr.Dataset, capacities: Capacities | None = None) -> list[str]:
     """Why the rule-based core would not be least-cost for this park (empty: it is).
 
     Greedy load-following is optimal for flat import prices with no value on
@@ -317,15 +363,20 @@ def needs_optimal(park, profiles: xr.Dataset) -> list[str]:
         why.append("hourly-matched green contract")
     if park.tariff.basis == "demand":
         why.append("monthly demand charge")
-    return why
+    return why + _procurement.needs_optimal(park, capacities)
 
 
-def mode_for(park, profiles: xr.Dataset) -> str:
+def mode_for(park, profiles: xr.Dataset, capacities: Capacities | None = None) -> str:
     """The dispatch mode of a run: ``[battery] dispatch``, else ``optimal`` where the rules
     are not least-cost (:func:`needs_optimal`), else ``rules``."""
     if park.battery.dispatch is not None:
         return park.battery.dispatch
-    return "optimal" if needs_optimal(park, profiles) else "rules"
+    return "optimal" if needs_optimal(park, profiles, capacities) else "rules"
 
 
+from energysim.dispatch import procurement as _procurement  # noqa: E402
+from energysim.dispatch import program as _program  # noqa: E402
 from energysim.dispatch.sweep import sweep, sweep_years  # noqa: E402  (uses the helpers above)
+
+if _procurement.operation_hook not in _program.HOOKS:  # products in the operation LP
+    _program.HOOKS.append(_procurement.operation_hook)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import xarray as xr
@@ -67,13 +67,17 @@ class ProblemData:
     segment_h: int | None = None
     #: Calendar month (1-12) of each step (monthly demand charges); None = unknown.
     month: np.ndarray | None = None
+    #: Further hourly series of the Profiles Dataset by name (e.g. the emission factor,
+    #: delivery shapes of green contracts), for extensions of the operation program.
+    series: dict = field(default_factory=dict)
 
     def take(self, steps: np.ndarray, weight: np.ndarray, segment_h: int) -> ProblemData:
         """The problem on a subset of steps (typical periods), each standing for ``weight``."""
         return replace(self, pv_pu=self.pv_pu[steps], wind_pu=self.wind_pu[steps],
                        load=self.load[steps], price=self.price[steps], hours=len(steps),
                        weight=weight, segment_h=segment_h,
-                       month=None if self.month is None else self.month[steps])
+                       month=None if self.month is None else self.month[steps],
+                       series={k: v[steps] for k, v in self.series.items()})
 
     @property
     def hour_weight(self) -> np.ndarray:
@@ -136,7 +140,18 @@ def problem_data(park: ParkConfig, profiles: xr.Dataset) -> ProblemData:
     month = (np.asarray(profiles["time"].dt.month.values, dtype=np.int64)
              if "time" in profiles.coords and np.issubdtype(profiles["time"].dtype, np.datetime64)
              else None)
-    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling, month=month)
+    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling, month=month,
+                       series=_extra_series(park, profiles))
+
+
+def _extra_series(park: ParkConfig, profiles: xr.Dataset) -> dict[str, np.ndarray]:
+    """Every other hourly series, the config's grid series and delivery shapes included."""
+    from energysim.profiles import complete
+
+    profiles = complete(profiles, park)
+    known = {*_REQUIRED, "import_price_per_mwh"}
+    return {str(name): _array(profiles, str(name)) for name, var in profiles.data_vars.items()
+            if name not in known and var.dims == ("time",)}
 
 
 def common_scaling(datas: Sequence[ProblemData]) -> Scaling:

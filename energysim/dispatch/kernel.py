@@ -32,9 +32,11 @@ Rules of one hour t (all flows non-negative):
 4. deficit :math:`L_t - D_t` is met by the battery down to :math:`\\underline{s}E`
    (discharge efficiency), then grid imports up to the import limit, then unmet.
 5. imports are labelled green up to the hour's green cap
-   :math:`\\min(b, V_{left}/\\Delta t)` (``b`` a flat hourly block, ``V_left``
-   the remaining contract volume consumed chronologically; either may be
-   infinite), the rest regular.
+   :math:`c_t + \\min(b, V_{left}/\\Delta t)` (``c_t`` the deliveries of shaped
+   green contracts, the optional hourly ``cap`` argument of the entries, 0 without it; ``b`` a flat hourly
+   block, ``V_left`` the remaining annual volume consumed chronologically by
+   the green energy beyond ``c_t``; ``b`` and ``V_left`` may be infinite), the
+   rest regular.
 6. optional grid charging (off by default): in an hour without discharge, the
    part of the hourly green block ``grid_charge_block_mw`` not used by load
    charges the battery with the power, room and import headroom left. It is
@@ -99,7 +101,9 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["HOURLY", "TOTALS", "ROW", "COLUMN", "N_HOURLY", "N_TOTALS", "LANES", "Series",
-           "Kit", "Rules", "make_rules", "year", "solve", "run_hourly", "sweep_scenarios"]
+
+           "Kit", "Rules", "make_rules", "year", "year_capped", "solve", "run_hourly",
+           "run_hourly_capped", "sweep_scenarios"]
 
 
 def jit(fn=None, *, reassoc: bool = False, parallel: bool = False, inline: bool = False,
@@ -204,6 +208,19 @@ def make_rules(**values) -> Rules:
 
 
 _RULE_TYPES = get_type_hints(Rules)  # float, bool or int: the type casts the value
+
+
+@jit
+def _shaped(cap, t):
+    """Shaped green deliveries of hour t [MW] (rule 5): ``cap[t]``, 0 for an empty ``cap``."""
+    return cap[t] if cap.shape[0] > 0 else 0.0
+
+
+@jit
+def _block(cap, t, block):
+    """Green cap of hour t without a budget [MW]: ``block`` itself for an empty ``cap`` (the
+    arithmetic of a park without shaped contracts is unchanged), else ``cap[t] + block``."""
+    return cap[t] + block if cap.shape[0] > 0 else block
 
 
 class _Battery(NamedTuple):
@@ -353,7 +370,7 @@ def _record(hourly, t, f):
 
 
 @jit
-def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left):
+def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left, cap):
     """Flows of hour t and the new state (energy above the floor, grid pool, green left)."""
     pv, wind, ld, direct, surplus, deficit, up, down = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t], kit, b)
     a_kept = a * b.keep
@@ -365,14 +382,15 @@ def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left):
         down = _shaved(down, deficit, a_kept, b, rules)
     a = _step(a_kept, up, down, b.window)
     moved = a - a_kept
-    green_cap = min(rules.green_block_mw, green_left * (1.0 / rules.dt_h))
+    shaped = _shaped(cap, t)
+    green_cap = shaped + min(rules.green_block_mw, green_left * (1.0 / rules.dt_h))
     ch, ex, cu, dis, imp, unmet, green, regular = _settle(moved, surplus, deficit, green_cap,
                                                           b, rules)
     f_on = 1.0
     if rules.grid_charging and moved < 0.0:
         f_on = max(1.0 - s_gr / (b.e_min + a_kept), 0.0)  # discharge from both pools pro rata
         s_gr = max(s_gr + moved * (1.0 - f_on), 0.0)
-    green_left -= green * rules.dt_h
+    green_left -= max(green - shaped, 0.0) * rules.dt_h
     gch = 0.0
     if rules.grid_charging and dis <= 0.0:  # rule 6
         room = max(b.window - a, 0.0) * b.mw_per_room
@@ -388,7 +406,7 @@ def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left):
 
 
 @jit
-def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, path):
+def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, path, cap):
     """All rules in one serial loop; see :func:`year`. ``path`` (hours + 1, or empty)
     receives the energy above the floor [MWh], start and end of each hour."""
     # state: a = energy above the floor [MWh]; the leak acts on a only (a <- k a)
@@ -399,7 +417,7 @@ def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, path):
     green_left = rules.green_budget_mwh
     acc = _ZERO
     for t in range(x.load.shape[0]):
-        f, a, s_gr, green_left = _serial_hour(t, x, kit, rules, b, a, s_gr, green_left)
+        f, a, s_gr, green_left = _serial_hour(t, x, kit, rules, b, a, s_gr, green_left, cap)
         acc = _add_ordered(acc, f, x.price[t], x.emission[t])
         if record:
             _record(hourly, t, f)
@@ -440,12 +458,13 @@ def _soc_loop(x, kit, b, keep, a, path):
 
 
 @jit
-def _split_hour(t, x, kit, rules, b, path):
-    """Flows of hour t given the SoC path (the same arithmetic as :func:`_serial_hour`)."""
+def _split_hour(t, x, kit, rules, b, path, green_cap):
+    """Flows of hour t given the SoC path (the same arithmetic as :func:`_serial_hour`);
+    ``green_cap`` the hour's cap on green imports [MW] (rule 5, no budget on this path)."""
     pv, wind, ld, direct, surplus, deficit, _, _ = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t], kit, b)
     moved = path[t + 1] - path[t] * b.keep  # > 0 stored, < 0 removed [MWh]
-    ch, ex, cu, dis, imp, unmet, green, regular = _settle(moved, surplus, deficit,
-                                                          rules.green_block_mw, b, rules)
+    ch, ex, cu, dis, imp, unmet, green, regular = _settle(
+        moved, surplus, deficit, green_cap, b, rules)
     return Flows(pv=pv, wind=wind, load=ld, import_green=green, import_regular=regular,
                  export=ex, charge=ch, discharge=dis, curtail=cu, unmet=unmet,
                  soc=b.e_min + path[t + 1], onsite_served=direct + dis, charge_grid=0.0)
@@ -462,15 +481,37 @@ def _flow_totals(x, kit, rules, b, path, totals):
     """
     acc = _ZERO
     for t in range(x.load.shape[0]):
-        acc = _add_reassoc(acc, _split_hour(t, x, kit, rules, b, path), x.price[t], x.emission[t])
+        acc = _add_reassoc(acc, _split_hour(t, x, kit, rules, b, path, rules.green_block_mw),
+                           x.price[t], x.emission[t])
+    _store(acc, rules.dt_h, totals)
+
+
+@jit(reassoc=True)
+def _flow_totals_capped(x, kit, rules, b, path, totals, cap):
+    """:func:`_flow_totals` with the hourly green cap ``cap`` [MW] of shaped contracts (a loop
+    of its own: the one without a cap keeps its code, and its speed)."""
+    acc = _ZERO
+    for t in range(x.load.shape[0]):
+        acc = _add_reassoc(acc, _split_hour(t, x, kit, rules, b, path,
+                                            cap[t] + rules.green_block_mw),
+                           x.price[t], x.emission[t])
     _store(acc, rules.dt_h, totals)
 
 
 @jit
-def _flow_record(x, kit, rules, b, path, hourly):
+def _totals_split(x, kit, rules, b, path, totals, cap):
+    if cap.shape[0] > 0:
+        _flow_totals_capped(x, kit, rules, b, path, totals, cap)
+    else:
+        _flow_totals(x, kit, rules, b, path, totals)
+
+
+@jit
+def _flow_record(x, kit, rules, b, path, hourly, cap):
     """Hourly flows of the split path into ``hourly`` (rows as :data:`HOURLY`)."""
     for t in range(x.load.shape[0]):
-        _record(hourly, t, _split_hour(t, x, kit, rules, b, path))
+        _record(hourly, t, _split_hour(t, x, kit, rules, b, path,
+                                       _block(cap, t, rules.green_block_mw)))
 
 
 # ---------------------------------------------------------------------------
@@ -509,14 +550,22 @@ def year(x, kit, rules, s_on, s_gr, record, hourly, totals):
     (s_on, s_gr) : tuple of float
         End energy of on-site and grid origin [MWh].
     """
+    return year_capped(x, kit, rules, s_on, s_gr, record, hourly, totals, np.empty(0))
+
+
+@jit
+def year_capped(x, kit, rules, s_on, s_gr, record, hourly, totals, cap):
+    """:func:`year` with ``cap`` (float64[:]): the deliveries of shaped green contracts in
+    each hour [MW], green before the block and the budget (rule 5); empty: none."""
     b = _battery(kit, rules)
     if not _is_split(rules):
-        return _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, np.empty(0))
+        return _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, np.empty(0),
+                            cap)
     path = np.empty(x.load.shape[0] + 1)
     a = _soc_path(x, kit, b, max(s_on + s_gr - b.e_min, 0.0), path)
-    _flow_totals(x, kit, rules, b, path, totals)
+    _totals_split(x, kit, rules, b, path, totals, cap)
     if record:
-        _flow_record(x, kit, rules, b, path, hourly)
+        _flow_record(x, kit, rules, b, path, hourly, cap)
     return b.e_min + a, 0.0
 
 
@@ -572,6 +621,12 @@ def _next_start(br, s, g, end):
 
 @jit
 def _solve(x, kit, rules, totals, path, guess):
+    """Cyclic solve without shaped green contracts (:func:`_solve_capped`)."""
+    return _solve_capped(x, kit, rules, totals, path, guess, np.empty(0))
+
+
+@jit
+def _solve_capped(x, kit, rules, totals, path, guess, cap):
     """Cyclic solve; the split path's runs are recursions only, its flows derived once.
 
     Starts from ``guess`` [MWh] (< 0: ``rules.soc_initial``). Returns ``(s_on,
@@ -593,7 +648,7 @@ def _solve(x, kit, rules, totals, path, guess):
             end_gr = 0.0
         else:
             end_on, end_gr = _year_serial(x, kit, rules, b, s_on0, s_gr0, False, empty, totals,
-                                          path)
+                                          path, cap)
         end = end_on + end_gr
         g = end - s
         if _converged(rules, kit, it, g):
@@ -601,7 +656,7 @@ def _solve(x, kit, rules, totals, path, guess):
         br, s = _next_start(br, s, g, end)
         f_on = end_on / end if end > 0.0 else 1.0
     if split:
-        _flow_totals(x, kit, rules, b, path, totals)
+        _totals_split(x, kit, rules, b, path, totals, cap)
     return s_on0, s_gr0, it, g
 
 
@@ -624,22 +679,29 @@ def solve(x, kit, rules, totals):
 
 @jit
 def run_hourly(x, kit, rules):
+    """:func:`run_hourly_capped` without shaped green contracts."""
+    return run_hourly_capped(x, kit, rules, np.empty(0))
+
+
+@jit
+def run_hourly_capped(x, kit, rules, cap):
     """Solve the start state, then record the hourly flows of that run.
 
     Returns ``(hourly, totals, s_start_mwh, iterations, gap_mwh)``; ``hourly``
     is (N_HOURLY, hours), ``totals`` as in :func:`year` (bit-identical to the
-    totals of :func:`sweep_scenarios`, which runs the same arithmetic).
+    totals of :func:`sweep_scenarios`, which runs the same arithmetic); ``cap``
+    as in :func:`year_capped`.
     """
     n = x.load.shape[0]
     totals = np.zeros(N_TOTALS)
     path = np.empty(n + 1)
-    s_on, s_gr, it, gap = _solve(x, kit, rules, totals, path, -1.0)
+    s_on, s_gr, it, gap = _solve_capped(x, kit, rules, totals, path, -1.0, cap)
     hourly = np.empty((N_HOURLY, n))
     if _is_split(rules):
-        _flow_record(x, kit, rules, _battery(kit, rules), path, hourly)
+        _flow_record(x, kit, rules, _battery(kit, rules), path, hourly, cap)
     else:
         _year_serial(x, kit, rules, _battery(kit, rules), s_on, s_gr, True, hourly, totals,
-                     np.empty(0))
+                     np.empty(0), cap)
     return hourly, totals, s_on + s_gr, it, gap
 
 

@@ -85,6 +85,13 @@ class Operation:
     serve_terms: list = field(default_factory=list)
     #: extra energy cost [money units/yr] (products, sales, penalties of an extension)
     extra_cost: list = field(default_factory=list)
+    #: False when an extension prices the grid imports itself (``[[procurement]]`` products)
+    imports_priced: bool = True
+    #: regular imports an extension makes clean (certificates, netted exports) [model energy],
+    #: subtracted from ``not_clean``
+    clean_credit: Expr = field(default_factory=Expr.zero)
+    #: further named expressions of extensions (e.g. ``"not_cfe"``, ``"co2"``), model units
+    exprs: dict = field(default_factory=dict)
 
     def total(self, name: str, scale: float = 1.0) -> Expr:
         """Weighted energy of flow ``name`` over the horizon (model units) x ``scale``."""
@@ -99,9 +106,12 @@ def green_rules(park: ParkConfig, represented_h: float):
 
     ``green_volume_mwh = "remainder"``: every import is green. An annual volume
     is a cap on the horizon's green energy, scaled to its hours; an hourly-matched
-    one a flat block of volume / 8760 MW.
+    one a flat block of volume / 8760 MW. With ``[[procurement]]`` products both imports are
+    open here: the products' own rows limit them (:mod:`energysim.dispatch.procurement`).
     """
     volume = park.grid.green_volume_mwh
+    if park.procurement:
+        return math.inf, math.inf, None
     if volume == "remainder":
         return math.inf, 0.0, None
     by_matching = {
@@ -219,6 +229,8 @@ def _add_energies(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) 
     op.total_load = float((data.load / P * data.hour_weight).sum()) * data.dt_h
     op.grid_served = op.total("import_green") + op.total("import_regular") + op.total("unmet")
     op.not_clean = op.total("import_regular") + op.total("unmet")
+    if op.clean_credit.cols.size:
+        op.not_clean = op.not_clean - op.clean_credit
     op.green_energy = op.total("import_green")
     _, _, green_energy = green_rules(park, data.represented_h)
     if green_energy is not None:
@@ -230,9 +242,11 @@ def _add_energies(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) 
     premium = grid.green_premium_per_mwh
     op.unmet_penalty_per_mwh = UNMET_PENALTY_FACTOR * (float(np.max(np.abs(price))) + premium + 1.0)
     wdt = data.hour_weight * data.dt_h * a
-    cost = [Expr.of(op.flows["import_green"], wdt * (price + premium))]
-    if op.flows["import_regular"] is not None:
-        cost.append(Expr.of(op.flows["import_regular"], wdt * price))
+    cost = []
+    if op.imports_priced:
+        cost.append(Expr.of(op.flows["import_green"], wdt * (price + premium)))
+        if op.flows["import_regular"] is not None:
+            cost.append(Expr.of(op.flows["import_regular"], wdt * price))
     if op.flows["export"] is not None:
         cost.append(Expr.of(op.flows["export"], -wdt * grid.export_price_per_mwh))
     op.energy_cost = Expr.sum(cost + op.extra_cost)

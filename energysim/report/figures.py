@@ -450,6 +450,66 @@ def heatmap_section(data) -> Section | None:
     return Section("heatmaps", "When the park leans on the grid", charts)
 
 
+# ---------------------------------------------------------------- procurement
+#: Colours of product kinds in the supply-mix chart.
+_PRODUCT_COLORS = {"green_contract": ("#4caf50", "#2e7d32", "#81c784", "#1b5e20"),
+                   "certificate": ("#a5d6a7",), "regular": ("#8c8c8c",)}
+
+
+def _mix_chart(s: dict[str, Any]) -> Chart:
+    """Annual supply of the load by product, as shares of load [%]."""
+    load = float(s.get("load_mwh") or 0.0)
+    parts = [("on-site PV + wind", s.get("onsite_served_mwh", 0.0), COLORS["pv"])]
+    greens = iter(_PRODUCT_COLORS["green_contract"] * 4)
+    regular = 0.0
+    for row in s.get("procurement", []):
+        if row["kind"] == "green_contract":
+            parts.append((f"contract {row['name']}", row["mwh"], next(greens)))
+        elif row["kind"] == "regular":
+            regular += row["mwh"]
+    covered = float(s.get("clean_credit_mwh") or 0.0)
+    parts += [("regular + certificates / netted exports", covered, "#a5d6a7"),
+              ("regular, no green attribute", max(regular - covered, 0.0), COLORS["import_regular"]),
+              ("unserved", s.get("unmet_mwh", 0.0), COLORS["unmet"])]
+    fig = _figure("Supply mix by product", "share of annual load [%]", "")
+    for name, mwh, color in parts:
+        if mwh > 0:
+            fig.add_trace(go.Bar(y=["supply"], x=[100 * mwh / load if load else 0.0],
+                                 name=esc(name), orientation="h", marker_color=color,
+                                 hovertemplate="%{x:.1f} %<extra>" + esc(name) + "</extra>"))
+    fig.update_layout(barmode="stack", height=260, hovermode="closest", xaxis_range=[0, 100],
+                      legend={"y": -0.45}, yaxis={"automargin": True})
+    return Chart("chart-procurement-mix", "Supply mix by product",
+                 "The annual load split by what supplied it: on-site generation, each green "
+                 "contract, regular power made clean by certificates (or netted exports), and "
+                 "regular power without a green attribute.", fig)
+
+
+def procurement_section(data) -> Section | None:
+    """Supply mix by product, unmatched hours (day x hour) and the procurement table."""
+    s, flows = data.summary, data.flows
+    rows = (s or {}).get("procurement") or []
+    if not any(not r.get("implicit") for r in rows):
+        return None  # the [grid] keys alone: the headline and heat maps say it all
+    cur = (s or {}).get("currency", "")
+    charts = [_mix_chart(s)]
+    if flows is not None and "cfe_covered" in flows:
+        charts.append(_heatmap(
+            "chart-heat-unmatched", "Unmatched load by day and hour (hourly CFE)",
+            "Dark cells are load no on-site supply or green-contract delivery covered in that "
+            "hour: what a 24/7 (hourly CFE) target must close; certificates do not count here.",
+            _times(flows), _flow(flows, "load") - _flow(flows, "cfe_covered"),
+            unit_label("cfe_covered"), "unmatched [MW]", "Reds", 0, None))
+    table = _table(("product", "kind", "MWh/yr", "hours covered", f"cost {cur}/yr",
+                    "counts toward"),
+                   [(r["name"], r["kind"], f"{r['mwh']:,.0f}",
+                     "annual" if r["hours"] is None else f"{r['hours']:,.0f}",
+                     f"{r['cost']:,.0f}", r["counts_toward"]) for r in rows])
+    intro = (f"Hourly CFE score {_pct(s.get('cfe_hourly_score'))}; certificates bought "
+             f"{(s.get('certificates_mwh') or 0.0):,.0f} MWh/yr. Accounting rules: README.")
+    return Section("procurement", "Green procurement", charts, html=table, intro=intro)
+
+
 # ---------------------------------------------------------------- energy balance
 def balance_section(data) -> Section | None:
     """Monthly energy balance, duration curves, battery SoC histogram and cycles."""
@@ -781,9 +841,8 @@ def sweep_section(data) -> Section | None:
 
 #: The report's sections, in page order; each builder returns a Section or None.
 SECTION_BUILDERS: tuple[Callable[[Any], Section | None], ...] = (
-    headline_section, dispatch_section, heatmap_section, balance_section, frontier_section,
-    lifetime_section,
-    pathway_section, sweep_section,
+    headline_section, dispatch_section, heatmap_section, procurement_section, balance_section,
+    frontier_section, lifetime_section, pathway_section, sweep_section,
 )
 
 

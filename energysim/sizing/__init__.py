@@ -31,6 +31,7 @@ from energysim.dispatch import mode_for, needs_optimal
 from energysim.errors import SolverError, problem
 from energysim.profiles import complete
 from energysim.sizing import diagnose
+from energysim.sizing import procurement as _procurement  # noqa: F401  (registers volume decisions)
 from energysim.sizing.model import SizingModel, build_model, problem_data
 from energysim.sizing.outputs import flows_of, lp_share
 from energysim.sizing.outputs import onsite_share as share_of
@@ -44,7 +45,7 @@ from energysim.sizing.solve import (
 )
 
 __all__ = ["SizingResult", "ModelCache", "size", "frontier", "size_and_frontier",
-           "dispatch_lp", "SHARE_TOLERANCE", "build_sized"]
+           "dispatch_lp", "SHARE_TOLERANCE", "build_sized", "with_targets"]
 
 #: LP and re-simulated on-site shares must agree to this (absolute, flat prices).
 SHARE_TOLERANCE = 1e-6
@@ -81,9 +82,40 @@ class SizingResult:
 def objective_terms(sm: SizingModel, op, lp_flows: xr.Dataset, profiles: xr.Dataset,
                     capacities: Capacities) -> dict[str, float]:
     """The LP objective's terms [money/yr] from the accounting of the LP's own flows."""
-    from energysim.accounting import cost_terms, totals_of
-    totals = totals_of(lp_flows, complete(profiles, sm.park), sm.park)
-    return cost_terms(totals, sm.park, capacities, unmet_penalty_per_mwh=op.unmet_penalty_per_mwh)
+    return _cost_terms(sm.park, lp_flows, profiles, capacities, op.unmet_penalty_per_mwh)
+
+
+def _cost_terms(park: ParkConfig, flows: xr.Dataset, profiles: xr.Dataset,
+                capacities: Capacities, penalty: float) -> dict[str, float]:
+    """:func:`energysim.accounting.cost_terms` of hourly flows (products, tariff included)."""
+    from energysim.accounting import cost_terms, procurement_totals, totals_of
+
+    profiles = complete(profiles, park)
+    totals = totals_of(flows, profiles, park)
+    procured = procurement_totals(flows, profiles, park, capacities, totals)
+    return cost_terms(totals, park, capacities, unmet_penalty_per_mwh=penalty, procured=procured)
+
+
+def with_targets(park: ParkConfig, *, onsite_share: float | None = None,
+                 clean_share: float | None = None, cfe_score: float | None = None,
+                 max_co2_per_tce: float | None = None) -> ParkConfig:
+    """``park`` with its targets set (None keeps the config's): the sizing, its
+    re-simulation and its certification then hold the same targets."""
+    values = {f"targets.{k}": v for k, v in (
+        ("onsite_share", onsite_share), ("clean_share", clean_share), ("cfe_score", cfe_score),
+        ("max_co2_per_tce", max_co2_per_tce)) if v is not None}
+    return park.with_values(values) if values else park
+
+
+def _checked(park: ParkConfig, onsite_share: float | None, clean_share: float | None,
+             cfe_score, max_co2_per_tce) -> ParkConfig:
+    """The park with its targets set, after the check that products can count toward them."""
+    from energysim.sizing.procurement import check_targets
+
+    park = with_targets(park, onsite_share=onsite_share, clean_share=clean_share,
+                        cfe_score=cfe_score, max_co2_per_tce=max_co2_per_tce)
+    check_targets(park)
+    return park
 
 
 @dataclass
@@ -112,8 +144,8 @@ class ModelCache:
 def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
          clean_share: float | None = None, representative_days: int | None = None,
          robustness: str | None = None, cvar_alpha: float | None = None,
-         method: str = "auto", gap: float | None = None,
-         cache: ModelCache | None = None) -> SizingResult:
+         method: str = "auto", gap: float | None = None, cfe_score: float | None = None,
+         max_co2_per_tce: float | None = None, cache: ModelCache | None = None) -> SizingResult:
     """Least-cost PV [MWp], wind [MW], battery [MWh, MW] meeting the share targets.
 
     Parameters
@@ -129,6 +161,11 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
         holding as ``robustness`` says (:func:`energysim.sizing.robust.size_robust`).
     onsite_share, clean_share : float, optional
         Targets [0-1]; default ``park.targets``.
+    cfe_score : float, optional
+        Hourly-matched CFE score target [0-1] (default ``park.targets.cfe_score``).
+    max_co2_per_tce : float, optional
+        Ceiling of the core zero-carbon indicator [tCO2/tce], market-based
+        (default ``park.targets.max_co2_per_tce``).
     representative_days : int, optional
         Size on this many tsam typical days (quick screening), then re-simulate
         the full horizon and report the errors in ``screening``.
@@ -153,6 +190,9 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
 
     Raises
     ------
+    ConfigError
+        A clean or CFE target above the on-site target that no listed
+        ``[[procurement]]`` product counts toward.
     InfeasibleTargetError
         A target is out of reach within the bounds (with the reachable maximum
         and the binding bounds).
@@ -173,6 +213,7 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
     own; only the simplex iterations to reach it fall. ``solver.extra``
     records the guess, the crash's seconds and iterations.
     """
+    park = _checked(park, onsite_share, clean_share, cfe_score, max_co2_per_tce)
     if not isinstance(profiles, xr.Dataset) and isinstance(profiles, Mapping | Sequence):
         from energysim.sizing.decomposition import GAP
         from energysim.sizing.robust import size_robust
@@ -193,7 +234,17 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
         raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
     solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)  # the whole way to the optimum
     info = _info(sm, solver, build_s, solve_s, extra)
-    return build_sized(sm, solver.x, profiles, info)
+    return build_sized(sm, _polished(sm, solver, profiles), profiles, info)
+
+
+def _polished(sm: SizingModel, solver, profiles: xr.Dataset) -> np.ndarray:
+    """The solution, polished when its LP dispatch is the one reported (:func:`_replayed`)."""
+    from energysim.sizing.replay import polish
+
+    x = solver.x
+    if _replayed(sm, x, complete(profiles, sm.park))[0] is None:
+        return x
+    return polish(sm, solver, x)
 
 
 def _info(sm: SizingModel, solver, build_s: float, solve_s: float, extra=None) -> SolverInfo:
@@ -223,7 +274,7 @@ def _crash_start(sm: SizingModel, solver, profiles: xr.Dataset, targets) -> dict
     if guess is None:  # the typical days miss the target: nothing to start from
         return {"warm_start_days": 0}
     held = dict(zip(sm.cap_cols.tolist(), sm.values_of(guess).tolist(), strict=True))
-    rows = np.concatenate([sm.targets[k].rows for k in ("onsite", "clean")])
+    rows = np.concatenate([t.rows for t in sm.targets.values()])
     # targets off while capacities are held, so the guess cannot make the crash infeasible
     _, iterations = crash(solver, held, rows, np.inf)
     return {"warm_start_days": days, "warm_start_s": time.perf_counter() - t0,
@@ -253,42 +304,105 @@ _ENERGY_TERMS = ("imports", "green_premium", "export_revenue", "capacity_charge"
 
 
 def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: SolverInfo,
-                op_index: int = 0) -> SizingResult:
+                op_index: int = 0, certify: bool = True) -> SizingResult:
     """A :class:`SizingResult` from a solution: LP flows, re-simulation, the agreement check.
 
-    The capacities are re-simulated in the dispatch mode of the park
-    (:func:`energysim.dispatch.mode_for`: the rules where they are least-cost,
-    the optimal dispatch where prices vary, exports have value, hourly matching
-    or a demand charge apply). The re-simulation must agree with the LP: the
-    same on-site share under the rules (1e-6), the same energy cost under the
-    optimal dispatch (1e-6 of the annualised cost); else a SolverError. A mode
-    forced by the config that is not least-cost is reported with its cost gap
-    to the LP's dispatch (``dispatch_gap``).
+    The capacities are operated in the dispatch mode of the park
+    (:func:`energysim.dispatch.mode_for`). Which dispatch is reported
+    (:func:`_replayed`):
+
+    - the **LP's own dispatch, replayed** through the accounting after the
+      checks that it is a physical operation (:mod:`energysim.sizing.replay`),
+      where the mode is ``optimal`` (time-of-use prices, valued exports, demand
+      charges, hourly matching with a battery, an hourly CFE target) or the
+      choice among ``[[procurement]]`` products is the LP's; it is then
+      certified by the optimal dispatch solved again at the sized capacities,
+      whose energy cost must equal the LP's to :data:`SHARE_TOLERANCE` of the
+      annualised cost (``certify``: the horizon holds its own targets, i.e. not
+      one year of a pooled robust rule, which :mod:`~energysim.sizing.robust` certifies);
+    - else the **re-simulation** in the park's mode: the rule-based core, whose
+      on-site share must equal the LP's to :data:`SHARE_TOLERANCE` where the
+      rules are least-cost, or a mode forced by ``[battery] dispatch``, reported
+      with its energy-cost gap to the LP's dispatch (``dispatch_gap``).
+
+    ``solver.extra["dispatch"]`` says which; ``solver.extra["lp_values"]`` has the
+    LP's value of every target kind.
     """
     from energysim.sizing.modes import operate
+    from energysim.sizing.replay import check_operation
 
-    op = sm.ops[op_index]
+    op, park = sm.ops[op_index], sm.park
     caps = sm.capacities(x)
-    prof = complete(profiles, sm.park)
+    prof = complete(profiles, park)
     lp_flows = flows_of(sm, x, op, prof)
     terms = objective_terms(sm, op, lp_flows, prof, caps)
-    mode = mode_for(sm.park, prof)
-    flows = operate(sm.park, prof, caps, mode)
-    sim_terms = objective_terms(sm, op, flows, prof, caps)
-    lp_s, sim_s = lp_share(op, x), share_of(flows)
+    mode = mode_for(park, prof, caps)
+    why, timing = _replayed(sm, x, prof, op_index)
     cost = sm.money(sm.cost, x)
-    gap = (sum(sim_terms[k] for k in _ENERGY_TERMS) - sum(terms[k] for k in _ENERGY_TERMS)) / cost
-    _check_agreement(sm, x, prof, mode, (lp_s, sim_s), gap)
+    info.extra["lp_values"] = {kind: lp_share(op, x, kind) for kind in sm.targets}
+    if why is None:
+        flows = sim = operate(park, prof, caps, mode)
+        info.extra["dispatch"] = {"rules": "rule-based core", "rolling": "rolling horizon",
+                                  "optimal": "optimal dispatch"}[mode]
+    else:
+        check_operation(lp_flows, park, caps, prof)
+        flows = lp_flows.assign_attrs(dispatch_mode=mode,
+                                      source="energysim.sizing LP dispatch, replayed (checked)")
+        info.extra["dispatch"] = f"LP dispatch replayed ({why})"
+        sim = operate(park, prof, caps, mode) if mode == "optimal" and certify else (
+            _core(park, prof, caps) if mode == "rules" else None)
+    gap = _energy_gap(sm, op, flows, prof, caps, terms, cost)
+    if sim is not None and sim is not flows:
+        info.extra["resimulation_gap"] = _energy_gap(sm, op, sim, prof, caps, terms, cost)
+    _check_agreement(sm, x, prof, mode, (lp_share(op, x), None if sim is None else share_of(sim)),
+                     info.extra.get("resimulation_gap", gap), timing)
     return SizingResult(capacities=caps, annualized_cost=cost, objective_terms=terms,
-                        lp_onsite_share=lp_s, sim_onsite_share=sim_s, flows=flows, solver=info,
-                        lp_flows=lp_flows, dispatch_mode=mode, dispatch_gap=gap)
+                        lp_onsite_share=lp_share(op, x), sim_onsite_share=share_of(flows),
+                        flows=flows, solver=info, lp_flows=lp_flows, dispatch_mode=mode,
+                        dispatch_gap=gap)
 
 
-def _check_agreement(sm: SizingModel, x, profiles, mode: str, shares, gap: float) -> None:
+def _core(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) -> xr.Dataset:
+    from energysim.sizing.modes import operate
+
+    return operate(park, profiles, capacities, "rules")
+
+
+def _energy_gap(sm, op, flows, profiles, caps, terms, cost) -> float:
+    """Energy cost of ``flows`` less the LP's own, as a fraction of the annualised cost."""
+    other = objective_terms(sm, op, flows, profiles, caps)
+    return (sum(other[k] for k in _ENERGY_TERMS) - sum(terms[k] for k in _ENERGY_TERMS)) / cost
+
+
+def _replayed(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, op_index: int = 0
+              ) -> tuple[str | None, bool]:
+    """(Why the LP's own dispatch is the reported one, or None; whether the LP's battery
+    timing may differ from the rule-based core's, so their on-site shares need not agree).
+
+    A mode forced by ``[battery] dispatch`` (other than ``optimal``) is always
+    re-simulated: it is the operation the park asked for.
+    """
+    from energysim.sizing.replay import needs_lp_dispatch
+
+    park = sm.park
+    if park.battery.dispatch not in (None, "optimal"):
+        return None, False
+    clean = park.targets.clean_share if "clean" in sm.targets else None
+    why, timing = needs_lp_dispatch(park, sm.capacities(x),
+                                    _target_value(sm, x, clean, op_index))
+    reasons = needs_optimal(park, profiles, sm.capacities(x))
+    if reasons and why is None:
+        why, timing = f"optimal dispatch: {', '.join(reasons)}", True
+    return why, timing
+
+
+def _check_agreement(sm: SizingModel, x, profiles, mode: str, shares, gap: float,
+                     timing: bool) -> None:
     """The LP and its re-simulation must agree where the mode is exact (see build_sized)."""
     lp_s, sim_s = shares
-    exact_rules = mode == "rules" and not needs_optimal(sm.park, profiles)
-    if exact_rules and abs(lp_s - sim_s) > SHARE_TOLERANCE:
+    exact_rules = mode == "rules" and not timing and not needs_optimal(
+        sm.park, profiles, sm.capacities(x))
+    if exact_rules and sim_s is not None and abs(lp_s - sim_s) > SHARE_TOLERANCE:
         raise SolverError(problem(
             f"LP on-site share {lp_s:.9f} and re-simulated {sim_s:.9f} differ by more than "
             f"{SHARE_TOLERANCE:g}: the LP and the dispatch core disagree on the rules"
@@ -298,6 +412,15 @@ def _check_agreement(sm: SizingModel, x, profiles, mode: str, shares, gap: float
             f"the optimal dispatch at the sized capacities costs {gap:+.2e} of the annualised "
             "cost more than the sizing LP's own dispatch: they should be the same LP",
             field="sizing.dispatch", value=gap))
+
+
+def _target_value(sm: SizingModel, x: np.ndarray, clean: float | None, op_index: int = 0
+                  ) -> float | None:
+    """The clean target when the horizon's clean share is at it (None above it)."""
+    if not clean:
+        return None
+    op = sm.ops[op_index]
+    return clean if lp_share(op, x, "clean") <= clean + 1e-6 else None
 
 
 def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_share, clean_share
@@ -311,7 +434,6 @@ def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_shar
     and ``sim_cost`` [money/yr], ``cost_rel_error`` ((lp - sim) / sim) and
     ``sim_meets_target`` (full horizon reaches the on-site target to 1e-6).
     """
-    from energysim.accounting import cost_terms, totals_of
     from energysim.sizing.reduce import reduced_problem
     from energysim.timeaggregation import DAY_H
 
@@ -334,8 +456,7 @@ def _size_reduced(park: ParkConfig, profiles: xr.Dataset, days: int, onsite_shar
     from energysim.sizing.modes import operate
 
     flows = operate(park, complete(profiles, park), caps)
-    terms = cost_terms(totals_of(flows, complete(profiles, park), park), park, caps,
-                       unmet_penalty_per_mwh=sm.ops[0].unmet_penalty_per_mwh)
+    terms = _cost_terms(park, flows, profiles, caps, sm.ops[0].unmet_penalty_per_mwh)
     sim_cost, sim_s = float(sum(terms.values())), share_of(flows)
     info = SolverInfo(status="optimal", build_s=build_s, solve_s=solver.solve_s,
                       highs_version=solver.version, objective=lp_cost,
@@ -377,6 +498,7 @@ def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) ->
         ``share`` where the target does not bind); ``is_target`` marks the
         configured on-site target (``park.targets``).
     """
+    park = _checked(park, None, None, None, None)
     sm = build_model(park, problem_data(park, profiles))
     solver = make_solver(sm)
     return frontier_on(sm, solver, profiles, shares)
@@ -392,6 +514,7 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
     those of the two calls made separately.
     """
     t0 = time.perf_counter()
+    park = _checked(park, None, None, None, None)
     sm = build_model(park, problem_data(park, profiles))
     solver = make_solver(sm)
     onsite, clean = set_targets(sm, solver, onsite_share, None)
@@ -400,7 +523,8 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
     if solve(solver) == Status.INFEASIBLE:
         raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
     solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)
-    sized = build_sized(sm, solver.x, profiles, _info(sm, solver, build_s, solve_s, extra))
+    sized = build_sized(sm, _polished(sm, solver, profiles), profiles,
+                        _info(sm, solver, build_s, solve_s, extra))
     table = frontier_on(sm, solver, profiles, shares, start=onsite)
     return sized, table
 
@@ -488,9 +612,13 @@ def dispatch_lp(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) 
 
 
 def fix_capacities(sm: SizingModel, solver, capacities: Capacities) -> None:
-    """Hold the capacity columns at ``capacities``; lift land and target rows (dispatch only)."""
-    values = sm.values_of(capacities)
-    solver.set_col_bounds(sm.cap_cols, values, values)
-    free = [*sm.land_rows.values(), *sm.targets["onsite"].rows, *sm.targets["clean"].rows]
+    """Hold the capacity columns at ``capacities``; lift land and target rows (dispatch only).
+
+    A product volume ``capacities`` does not decide stays free within its bounds.
+    """
+    values = sm.values_of(capacities, missing="nan")
+    held = np.isfinite(values)
+    solver.set_col_bounds(sm.cap_cols[held], values[held], values[held])
+    free = [*sm.land_rows.values(), *(r for t in sm.targets.values() for r in t.rows)]
     if free:
         solver.set_row_bounds(np.array(free), -np.inf, np.inf)

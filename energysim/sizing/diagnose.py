@@ -14,6 +14,7 @@ import numpy as np
 
 from energysim.errors import InfeasibleTargetError, problem
 from energysim.lp import Expr, Solver, Status
+from energysim.sizing.targets import KINDS, loss_expr
 
 __all__ = ["max_share", "binding_bounds", "infeasible_target_error"]
 
@@ -32,7 +33,7 @@ def binding_bounds(sm, solver: Solver) -> list[str]:
         if row is not None and _tight(act[row], solver.row_bounds(row)[1][0]):
             found.append(f"{d.area_field} = {d.max_area_ha:g} ha (land)")
         elif _tight(x[sm.caps[key]], ub[0]):
-            found.append(f"{d.max_field} = {_config_value(park, d.max_field):g}")
+            found.append(f"{d.max_field} = {_config_value(park, d.max_field, d.upper):g}")
     for op in sm.ops:
         rows = op.rows.get("green_volume")
         if rows is not None and _tight(act[rows[0]], solver.row_bounds(rows)[1][0]):
@@ -44,16 +45,17 @@ def binding_bounds(sm, solver: Solver) -> list[str]:
     return found
 
 
-def _config_value(park, dotted: str) -> float:
-    section, name = dotted.split(".")
-    return float(getattr(getattr(park, section), name))
+def _config_value(park, dotted: str, default: float) -> float:
+    """The config value behind a bound (``section.key``), else ``default`` (e.g. a product's)."""
+    section, _, name = dotted.partition(".")
+    value = getattr(getattr(park, section, None), name, None) if name else None
+    return float(default if value is None else value)
 
 
 def _loss(sm, kind: str) -> Expr:
-    """Mean share not reached over the horizons: grid-served (or not clean) / load."""
+    """Mean share not reached over the horizons (loss / scale; the CO2 indicator for "co2")."""
     n = len(sm.ops)
-    return Expr.sum((op.grid_served if kind == "onsite" else op.not_clean) * (1.0 / (n * op.total_load))
-                    for op in sm.ops)
+    return Expr.sum(e * (1.0 / (n * scale)) for e, scale in (loss_expr(op, kind) for op in sm.ops))
 
 
 def max_share(sm, solver: Solver, kind: str, relax: tuple[str, ...] | None = None) -> float:
@@ -71,7 +73,8 @@ def max_share(sm, solver: Solver, kind: str, relax: tuple[str, ...] | None = Non
     solver.set_objective(_loss(sm, kind))
     try:
         status = solver.solve()
-        best = 1.0 - _loss(sm, kind).value(solver.x) if status == Status.OPTIMAL else float("nan")
+        loss = _loss(sm, kind).value(solver.x) if status == Status.OPTIMAL else float("nan")
+        best = 1.0 - loss if KINDS[kind][1] else loss
     finally:
         solver.set_objective(sm.cost)
         for rows, lo, hi in saved:
@@ -79,21 +82,35 @@ def max_share(sm, solver: Solver, kind: str, relax: tuple[str, ...] | None = Non
     return best
 
 
+def _first_unreachable(sm, solver: Solver, targets: dict[str, float]):
+    """The first target (in :data:`KINDS` order) out of reach with the earlier ones held:
+    (kind, best value, binding bounds); the last kind when none is found alone."""
+    kinds = list(sm.targets)
+    found = None
+    for i, kind in enumerate(kinds):
+        best = max_share(sm, solver, kind, relax=tuple(kinds[i:]))
+        binding = binding_bounds(sm, solver)
+        share = KINDS[kind][1]
+        found = (kind, best, binding)
+        if best != best or (best < targets[kind] - 1e-9 if share else best > targets[kind] + 1e-9):
+            return found
+    return found
+
+
 def infeasible_target_error(sm, solver: Solver, onsite: float, clean: float
                             ) -> InfeasibleTargetError:
     """Build the :class:`InfeasibleTargetError` for targets the cost LP could not meet."""
     park = sm.park
-    # with the clean rows relaxed too, is the on-site target reachable at all?
-    best_onsite = max_share(sm, solver, "onsite", relax=("onsite", "clean"))
-    binding_onsite = binding_bounds(sm, solver)
-    if best_onsite < onsite - 1e-9:
-        kind, best, target, binding, field = ("onsite", best_onsite, onsite, binding_onsite,
-                                              "targets.onsite_share")
-    else:
-        best = max_share(sm, solver, "clean")
-        kind, target, binding, field = "clean", clean, binding_bounds(sm, solver), "targets.clean_share"
+    targets = {"onsite": onsite, "clean": clean, "cfe": park.targets.cfe_score,
+               "co2": park.targets.max_co2_per_tce}
+    kind, best, binding = _first_unreachable(sm, solver, targets)
+    key, share = KINDS[kind]
+    target = targets[kind]
     where = "; ".join(binding) if binding else "no capacity bound is tight (check the profiles)"
-    rule = (f"{kind} share target {target:.4f} is not reachable: at most {best:.6f} within the "
-            f"bounds; binding: {where}")
-    return InfeasibleTargetError(problem(rule, source=park.source, field=field, value=target),
-                                 max_share=best, binding=binding)
+    what = {"onsite": "on-site share", "clean": "clean share", "cfe": "hourly CFE score",
+            "co2": "core indicator (tCO2/tce)"}[kind]
+    reach = f"at most {best:.6f}" if share else f"at least {best:.6f}"
+    rule = (f"{what} target {target:.4f} is not reachable: {reach} within the bounds; "
+            f"binding: {where}")
+    return InfeasibleTargetError(problem(rule, source=park.source, field=f"targets.{key}",
+                                         value=target), max_share=best, binding=binding)

@@ -59,13 +59,14 @@ class FixedDispatch:
         if targets:
             set_targets(sm, s, None, None)
         else:
-            rows = np.concatenate([sm.targets[k].rows for k in ("onsite", "clean")])
+            rows = np.concatenate([t.rows for t in sm.targets.values()])
             s.set_row_bounds(rows, -np.inf, np.inf)
+        self._bounds = s.col_bounds(sm.cap_cols)
 
     def shortfall(self, x: np.ndarray) -> float:
-        """Energy by which the share targets are missed [model energy units]."""
-        slack = [self.sm.targets[k].slack for k in ("onsite", "clean")]
-        cols = [c for c in slack if c is not None]
+        """Energy by which the share targets are missed [model energy units] (the CO2
+        ceiling's shortfall is in tCO2 and not counted here)."""
+        cols = [t.slack for k, t in self.sm.targets.items() if t.slack is not None and k != "co2"]
         return float(sum(x[c].sum() for c in cols)) if cols else 0.0
 
     def run(self, capacities: Capacities) -> xr.Dataset:
@@ -76,8 +77,12 @@ class FixedDispatch:
         and ``target_shortfall_mwh`` (0 when the targets are met).
         """
         sm, s = self.sm, self.solver
-        values = sm.values_of(capacities)
-        s.set_col_bounds(sm.cap_cols, values, values)
+        # capacities held; a product volume they do not decide is the operation's choice
+        # within its bounds (certificates bought as needed, an open contract volume)
+        values = sm.values_of(capacities, missing="nan")
+        held = np.isfinite(values)
+        lo, hi = self._bounds
+        s.set_col_bounds(sm.cap_cols, np.where(held, values, lo), np.where(held, values, hi))
         if solve(s, "optimal dispatch") == Status.INFEASIBLE:
             raise SolverError(problem(
                 "optimal dispatch infeasible at these capacities (a green volume or import "

@@ -119,13 +119,17 @@ def size_for_life(park: ParkConfig, profiles, *, onsite_share: float | None = No
 
     Raises
     ------
+    ConfigError
+        The park lists ``[[procurement]]`` products (not modelled over the life yet).
     SolverError
         No proxy target up to 1 gives a design that holds the target in every
         year of life within :data:`MAX_ROUNDS` rounds.
     """
     from energysim.lifetime import simulate_lifetime
+    from energysim.procurement import not_supported
     from energysim.sizing import size
 
+    not_supported(park, "sizing for the years of life")  # before any solve, not after
     target = park.targets.onsite_share if onsite_share is None else float(onsite_share)
     f = proxy_factors(park)
     many = isinstance(profiles, dict)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from energysim.config import Capacities, ParkConfig
-from energysim.decisions import Decision, decisions, land_limit, model_values
+from energysim.decisions import Decision, capacities_from, decisions, land_limit, model_values
 from energysim.dispatch.inputs import (
     ProblemData,
     Scaling,
@@ -38,7 +38,7 @@ from energysim.dispatch.inputs import (
 )
 from energysim.dispatch.program import Operation, add_operation
 from energysim.lp import Expr, LinearProgram
-from energysim.sizing.targets import TargetRows, add_targets
+from energysim.sizing.targets import TargetRows, add_targets, target_kinds
 
 __all__ = [
     "Scaling",
@@ -67,7 +67,8 @@ class SizingModel:
 
     ``caps`` are the capacity columns (model units), ``ops`` one
     :class:`~energysim.dispatch.program.Operation` per horizon (weather year),
-    ``targets`` the on-site and clean target rows, ``asset_cost`` and ``cost``
+    ``targets`` the target rows by kind (on-site, clean; hourly CFE and CO2 when the
+    park sets them, :func:`~energysim.sizing.targets.target_kinds`), ``asset_cost`` and ``cost``
     expressions in money units per year.
     """
 
@@ -98,12 +99,13 @@ class SizingModel:
     def capacities(self, x: np.ndarray) -> Capacities:
         """Decisions at column values ``x`` (physical units); tolerance negatives become 0."""
         P = self.scaling.power_mw
-        return Capacities(**{d.field: max(0.0, float(x[self.caps[k]]) * d.scale * P)
-                             for k, d in self.decisions.items()})
+        return capacities_from(self.decisions, [max(0.0, float(x[self.caps[k]]) * d.scale * P)
+                                                for k, d in self.decisions.items()])
 
-    def values_of(self, capacities: Capacities) -> np.ndarray:
-        """``capacities`` in model units, in the order of :attr:`cap_cols`."""
-        return model_values(self.decisions, capacities, self.scaling.power_mw)
+    def values_of(self, capacities: Capacities, missing: str = "lower") -> np.ndarray:
+        """``capacities`` in model units, in the order of :attr:`cap_cols` (a product volume
+        not in ``capacities``: see :func:`~energysim.decisions.model_values`)."""
+        return model_values(self.decisions, capacities, self.scaling.power_mw, missing)
 
     def money(self, expr: Expr, x: np.ndarray) -> float:
         """An expression in money units at ``x``, in money."""
@@ -175,7 +177,7 @@ def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
     tags = [""] if len(datas) == 1 else [f"[{k}]" for k in range(len(datas))]
     ops = [add_operation(lp, park, d, caps, tag) for d, tag in zip(datas, tags, strict=True)]
     targets = {kind: add_targets(lp, ops, kind, robustness, cvar_alpha, elastic=elastic)
-               for kind in ("onsite", "clean")}
+               for kind in target_kinds(park)}
     asset_cost = asset_cost_expr(decs, caps, P, M)
     mean = 1.0 / len(ops)
     energy_cost = Expr.sum((op.energy_cost + op.unmet_cost) * mean for op in ops)

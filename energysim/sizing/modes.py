@@ -28,7 +28,7 @@ MODES = ("rules", "optimal", "rolling")
 
 
 def _rules(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) -> xr.Dataset:
-    flows = dispatch(profiles, capacities, park.battery, park.grid, park.tariff)
+    flows = dispatch(profiles, capacities, park.battery, park.grid, park.tariff, park=park)
     flows.attrs["dispatch_mode"] = "rules"
     return flows
 
@@ -51,4 +51,4 @@ _RUN = {"rules": _rules, "optimal": _optimal, "rolling": _rolling}
 def operate(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities,
             mode: str | None = None) -> xr.Dataset:
     """Hourly flows of ``capacities`` operated in ``mode`` (default :func:`mode_for`)."""
-    return _RUN[mode or mode_for(park, profiles)](park, profiles, capacities)
+    return _RUN[mode or mode_for(park, profiles, capacities)](park, profiles, capacities)

@@ -7,7 +7,7 @@ import xarray as xr
 
 from energysim.nomenclature import attrs
 
-__all__ = ["flows_of", "onsite_share", "sizing_record", "lp_share"]
+__all__ = ["flows_of", "onsite_share", "sizing_record", "lp_share", "procurement_record"]
 
 
 def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
@@ -32,16 +32,27 @@ def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
     out["onsite_served"] = np.maximum(
         out["load"] - out["import_green"] - out["import_regular"] - out["unmet"], 0.0)
     time = profiles["time"]
-    return xr.Dataset(
+    ds = xr.Dataset(
         {name: xr.DataArray(arr, coords={"time": time}, dims="time", attrs=attrs(name))
          for name, arr in out.items()},
         attrs={"dt_h": data.dt_h, "source": "energysim.sizing LP (perfect foresight)"})
+    if sm.park.procurement:  # each green contract's flow
+        from energysim.procurement import flow_name
+
+        for name, cols in op.exprs.get("flows", {}).items():
+            ds[flow_name(name)] = ("time", np.maximum(x[cols] * P, 0.0), {
+                "units": "MW", "long_name": f"green import of contract {name}"})
+    return ds
 
 
 def lp_share(op, x: np.ndarray, kind: str = "onsite") -> float:
-    """The LP's own on-site (or clean) share of one horizon [0-1]."""
-    expr = op.grid_served if kind == "onsite" else op.not_clean
-    return 1.0 - expr.value(x) / op.total_load
+    """The LP's own on-site (``kind`` "onsite"), clean or hourly CFE share of one horizon
+    [0-1], or its core indicator [tCO2/tce] (``"co2"``)."""
+    from energysim.sizing.targets import KINDS, loss_expr
+
+    expr, scale = loss_expr(op, kind)
+    value = expr.value(x) / scale
+    return 1.0 - value if KINDS[kind][1] else value
 
 
 def onsite_share(flows: xr.Dataset) -> float:
@@ -70,4 +81,18 @@ def sizing_record(sized, kpis: dict, target_onsite_share: float) -> dict:
     }
     if getattr(sized, "robust", None) is not None:
         record["robust"] = sized.robust
+    record["procurement"] = procurement_record(kpis, sized.capacities)
     return record
+
+
+def procurement_record(kpis: dict, capacities) -> list[dict]:
+    """The ``procurement`` list of ``sizing.json``: per product ``name``, ``kind``, ``mwh``
+    (taken or bought per year), ``cost`` [money/yr], ``hours`` with a delivery [h/yr],
+    ``counts_toward``, and ``volume_mwh`` the volume sizing decided (when it decides one)."""
+    out = []
+    for row in kpis.get("procurement", []):
+        item = {k: row[k] for k in ("name", "kind", "mwh", "cost", "hours", "counts_toward")}
+        if row["name"] in capacities.procurement_mwh:
+            item["volume_mwh"] = capacities.procurement_mwh[row["name"]]
+        out.append(item)
+    return out

@@ -35,13 +35,14 @@ import xarray as xr
 
 from energysim.accounting import energy_cost
 from energysim.config import Capacities, ParkConfig
-from energysim.decisions import decisions
+from energysim.decisions import capacities_from, decisions
 from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
 from energysim.errors import ConfigError, SolverError, problem
 from energysim.sizing.decomposition import GAP, decompose
 from energysim.sizing.model import SizingModel, build_model
+from energysim.sizing.outputs import flows_of
 from energysim.sizing.solve import SolverInfo, Status, make_solver, set_targets, solve
-from energysim.sizing.targets import ROBUSTNESS
+from energysim.sizing.targets import KINDS, ROBUSTNESS, target_kinds
 
 __all__ = ["size_robust", "certify", "robust_rule_holds", "METHODS"]
 
@@ -104,26 +105,61 @@ def _cvar(losses: np.ndarray, alpha: float) -> float:
     return float(tail / k)
 
 
+#: KPIs of the per-year certification table.
+_YEAR_COLUMNS = ("onsite_share", "clean_share", "import_green_mwh", "import_regular_mwh",
+                 "curtailment_share", "annualized_cost", "cfe_hourly_score", "co2_per_tce")
+
+#: Per-year KPI of each target kind and whether it is a share (a ceiling otherwise).
+_YEAR_KPI = {"onsite": "onsite_share", "clean": "clean_share", "cfe": "cfe_hourly_score",
+             "co2": "co2_per_tce"}
+
+
 def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Capacities,
-            targets: tuple[float, float], mode: str, alpha: float) -> tuple[pd.DataFrame, dict]:
-    """Re-simulate every year at ``caps``; per-year KPIs and the robustness verdicts."""
+            targets: tuple[float, float], mode: str, alpha: float, flows=None
+            ) -> tuple[pd.DataFrame, dict]:
+    """Re-simulate every year at ``caps``; per-year KPIs and the robustness verdicts.
+
+    ``flows`` (one Flows Dataset per year) replaces the core's re-simulation: the
+    LP's own per-year dispatch, replayed (:mod:`energysim.sizing.replay`). The
+    hourly CFE and CO2 targets of ``park.targets`` are certified too.
+    """
     from energysim import simulate
+    from energysim.profiles import complete
+    from energysim.results import Result
 
     rows = []
-    for year, prof in zip(years, profiles, strict=True):
-        k = simulate(park, caps, prof).kpis
-        rows.append({"year": year, "onsite_share": k["onsite_share"],
-                     "clean_share": k["clean_share"], "import_green_mwh": k["import_green_mwh"],
-                     "import_regular_mwh": k["import_regular_mwh"],
-                     "curtailment_share": k["curtailment_share"],
-                     "annualized_cost": k["annualized_cost"],
-                     "energy_cost": energy_cost(k)})
+    for k, (year, prof) in enumerate(zip(years, profiles, strict=True)):
+        if flows is None:
+            kp = simulate(park, caps, prof).kpis
+        else:
+            kp = Result.from_flows(park, caps, complete(prof, park), flows[k]).kpis
+        rows.append({"year": year, **{key: kp[key] for key in _YEAR_COLUMNS},
+                     "energy_cost": energy_cost(kp)})
     table = pd.DataFrame(rows)
+    values = {"onsite": targets[0], "clean": targets[1], "cfe": park.targets.cfe_score,
+              "co2": park.targets.max_co2_per_tce}
     verdict = {}
-    for kind, target in zip(("onsite", "clean"), targets, strict=True):
-        ok, value = robust_rule_holds(table[f"{kind}_share"].to_numpy(), target, mode, alpha)
-        verdict[kind] = {"target": target, "value": value, "holds": ok}
+    for kind in target_kinds(park):
+        kpi = table[_YEAR_KPI[kind]].to_numpy()
+        share = KINDS[kind][1]
+        target = values[kind]
+        # a ceiling I <= theta is the share 1 - I >= 1 - theta under the same rules
+        ok, value = robust_rule_holds(kpi if share else 1.0 - kpi,
+                                      target if share else 1.0 - target, mode, alpha)
+        verdict[kind] = {"target": target, "value": value if share else 1.0 - value, "holds": ok}
     return table, verdict
+
+
+def _timing_replay(park: ParkConfig) -> bool:
+    """Could the LP's battery timing be the reported dispatch (:mod:`energysim.sizing.replay`)?"""
+    from energysim.procurement import products
+
+    bat = park.battery
+    if max(bat.max_mwh, bat.existing_mwh, bat.min_mwh) <= 0 or bat.dispatch not in (
+            None, "optimal"):  # a forced mode is certified as the park asked to operate
+        return False
+    hourly = any(p.green and p.hourly for p in products(park))
+    return park.targets.cfe_score is not None or (hourly and bool(park.targets.clean_share))
 
 
 # ---------------------------------------------------------------------------
@@ -181,25 +217,43 @@ def size_robust(park: ParkConfig, profiles, *, onsite_share: float | None = None
     t_on = park.targets.onsite_share if onsite_share is None else onsite_share
     t_cl = park.targets.clean_share if clean_share is None else clean_share
     targets = (float(t_on), 0.0 if t_cl is None else float(t_cl))
-    use_dec = method == "decomposition" or (method == "auto" and len(datas) > 1
-                                              and sum(d.hours for d in datas) >= 2 * 8760)
+    # the decomposition prices only the on-site and clean targets; hourly CFE, CO2 and a
+    # replayed battery timing are sized (and certified) in one LP over the years
+    one_lp = len(target_kinds(park)) > 2 or _timing_replay(park)
+    if one_lp and method == "decomposition":
+        raise ConfigError(problem(
+            "the decomposition over weather years handles on-site and clean targets only; "
+            "hourly CFE, CO2 and hourly-matched contracts with a battery need method "
+            "\"monolithic\" (the default picks it)", source=park.source, field="method",
+            value=method))
+    use_dec = not one_lp and (method == "decomposition" or (
+        method == "auto" and len(datas) > 1 and sum(d.hours for d in datas) >= 2 * 8760))
+    lp = None
     if use_dec:
         caps, info, x_ref = _by_decomposition(park, datas, profs, targets, mode, alpha, gap,
                                               max_iter, workers or os.cpu_count() or 1, t0)
     else:
-        caps, info, x_ref = _monolithic(park, datas, targets, mode, alpha, t0)
-    table, verdict = certify(park, profs, years, caps, targets, mode, alpha)
+        caps, info, x_ref, lp = _monolithic(park, datas, targets, mode, alpha, t0)
+    replayed = None
+    if lp is not None and _timing_replay(park) and caps.battery_mwh > 0:
+        sm_all, x_all = lp
+        replayed = [flows_of(sm_all, x_all, op, prof) for op, prof in zip(sm_all.ops, profs,
+                                                                           strict=True)]
+    table, verdict = certify(park, profs, years, caps, targets, mode, alpha, replayed)
     for kind, v in verdict.items():
         if not v["holds"]:
             raise SolverError(problem(
-                f"certification failed: the re-simulated {kind} share is {v['value']:.6f} by the "
-                f"'{mode}' rule, below the target {v['target']:.6f}; the LP and the dispatch core "
-                "disagree (time-varying prices?)", field=f"targets.{kind}_share",
-                value=v["value"]))
+                f"certification failed: the re-simulated {kind} value is {v['value']:.6f} by "
+                f"the '{mode}' rule, short of the target {v['target']:.6f}; the LP and the "
+                "dispatch core disagree (time-varying prices?)",
+                field=f"targets.{KINDS[kind][0]}", value=v["value"]))
     worst = int(np.argmin(table["onsite_share"].to_numpy()))
-    single = build_model(park, datas[worst], integer_turbines=False)
-    x = _point(single, caps)
-    base = build_sized(single, x, profs[worst], info)
+    if lp is not None:  # the binding year's own flows in the LP over the years
+        base = build_sized(lp[0], lp[1], profs[worst], info, op_index=worst)
+    else:
+        single = build_model(park, datas[worst], integer_turbines=False)
+        x = _point(single, caps, targets if mode == "every_year" else None)
+        base = build_sized(single, x, profs[worst], info)
     robust = {
         "robustness": mode, "cvar_alpha": alpha, "method": info.extra["method"],
         "years": table.to_dict(orient="records"), "certified": verdict,
@@ -214,12 +268,18 @@ def size_robust(park: ParkConfig, profiles, *, onsite_share: float | None = None
                         lp_flows=base.lp_flows, robust=robust)
 
 
-def _point(sm: SizingModel, caps: Capacities) -> np.ndarray:
-    """A column vector of ``sm`` with its capacities set and its dispatch solved (LP flows)."""
+def _point(sm: SizingModel, caps: Capacities, targets=None) -> np.ndarray:
+    """A column vector of ``sm`` with its capacities set and its dispatch solved (LP flows);
+    with ``targets`` (on-site, clean) the year's dispatch meets them where it can."""
     from energysim.sizing import fix_capacities
 
     solver = make_solver(sm)
     fix_capacities(sm, solver, caps)
+    if targets is not None:
+        set_targets(sm, solver, *targets)
+        if solve(solver, "dispatch of the binding year") == Status.OPTIMAL:
+            return solver.x
+        fix_capacities(sm, solver, caps)
     solve(solver, "dispatch of the binding year")
     return solver.x
 
@@ -234,12 +294,16 @@ def _monolithic(park, datas, targets, mode, alpha, t0):
     if solve(solver, f"robust sizing ({mode}, {len(datas)} years)") == Status.INFEASIBLE:
         raise diagnose.infeasible_target_error(sm, solver, *targets)
     x = solver.x
+    if _timing_replay(park):  # its per-year dispatch may be the reported one: no dumping
+        from energysim.sizing.replay import polish
+
+        x = polish(sm, solver, x)
     info = SolverInfo(status="optimal", build_s=build_s, solve_s=solver.solve_s,
                       highs_version=solver.version, objective=sm.money(sm.cost, x),
                       extra={"method": "monolithic", "years": len(datas),
                              "iterations": solver.iterations, "load_s": solver.load_s})
     shares = [1.0 - op.grid_served.value(x) / op.total_load for op in sm.ops]
-    return sm.capacities(x), info, shares
+    return sm.capacities(x), info, shares, (sm, x)
 
 
 def _by_decomposition(park, datas, profs, targets, mode, alpha, gap, max_iter, workers, t0):
@@ -252,8 +316,9 @@ def _by_decomposition(park, datas, profs, targets, mode, alpha, gap, max_iter, w
     dec = decompose(park, datas, targets, mode, alpha, guess, gap, max_iter, workers)
     dec.stats.guess_s = guess_s
     value, caps_x, rho, _ = dec.best
-    caps = Capacities(**{d.field: max(0.0, float(caps_x[i]) * d.scale * dec.P)
-                         for i, d in enumerate(decisions(park).values())})
+    decs = decisions(park)
+    caps = capacities_from(decs, [max(0.0, float(caps_x[i]) * d.scale * dec.P)
+                                  for i, d in enumerate(decs.values())])
     st = dec.stats
     info = SolverInfo(status="optimal", build_s=0.0, solve_s=time.perf_counter() - t0,
                       highs_version=dec.master.solver.version,

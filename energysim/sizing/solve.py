@@ -55,7 +55,9 @@ def make_solver(sm, **options) -> Solver:
 
 def set_targets(sm, solver: Solver, onsite: float | None, clean: float | None
                 ) -> tuple[float, float]:
-    """Set the on-site and clean share targets [0-1] (default: ``park.targets``)."""
+    """Set the on-site and clean share targets [0-1] (default: ``park.targets``); the hourly
+    CFE and CO2 targets a model has (:func:`~energysim.sizing.targets.target_kinds`) are
+    set from ``park.targets``."""
     park = sm.park
     onsite = park.targets.onsite_share if onsite is None else onsite
     clean = park.targets.clean_share if clean is None else clean
@@ -63,9 +65,10 @@ def set_targets(sm, solver: Solver, onsite: float | None, clean: float | None
     for name, value in (("onsite_share", onsite), ("clean_share", clean)):
         if not 0.0 <= value <= 1.0:
             raise SolverError(problem("a share target must lie in [0, 1]", field=name, value=value))
-    for kind, value in (("onsite", onsite), ("clean", clean)):
-        rows = sm.targets[kind]
-        solver.set_row_bounds(rows.rows, -np.inf, rows.rhs(value))
+    values = {"onsite": onsite, "clean": clean,
+              "cfe": park.targets.cfe_score, "co2": park.targets.max_co2_per_tce}
+    for kind, rows in sm.targets.items():
+        solver.set_row_bounds(rows.rows, -np.inf, rows.rhs(values[kind]))
     return onsite, clean
 
 

@@ -21,7 +21,13 @@ Robustness over N horizons (``[sizing] robustness``):
   :math:`(1-\alpha)` quantile of the share (e.g. P90 for α = 0.1) is at least τ.
 
 For one horizon the three coincide. The clean target uses the same rule with
-:math:`N_y`.
+:math:`N_y` (less the regular energy certificates and netted exports make clean,
+:attr:`Operation.clean_credit`), the hourly CFE target with the load not covered
+hour by hour (``op.exprs["not_cfe"]``, :mod:`energysim.dispatch.procurement`).
+The core zero-carbon indicator :math:`I_y = CO2_y / E_y` [tCO2/tce]
+(``op.exprs["co2"]``, ``op.exprs["tce"]``) is a ceiling: :math:`I_y \le \theta`
+under the same robustness rules with the loss :math:`I_y` and the bound θ
+instead of :math:`1 - \tau`.
 
 References
 ----------
@@ -38,10 +44,33 @@ import numpy as np
 
 from energysim.lp import Expr, LinearProgram
 
-__all__ = ["ROBUSTNESS", "TargetRows", "add_targets", "target_bounds"]
+__all__ = ["ROBUSTNESS", "KINDS", "TargetRows", "add_targets", "target_bounds", "target_kinds",
+           "loss_expr"]
 
 #: Robustness modes over weather years.
 ROBUSTNESS = ("every_year", "cvar", "expected")
+#: Target kinds: (``[targets]`` key, share (bound 1 - target) or ceiling (bound = target)).
+KINDS = {"onsite": ("onsite_share", True), "clean": ("clean_share", True),
+         "cfe": ("cfe_score", True), "co2": ("max_co2_per_tce", False)}
+
+
+def target_kinds(park) -> list[str]:
+    """Kinds of target rows a sizing model of ``park`` has: on-site and clean always, hourly
+    CFE and the CO2 ceiling when ``[targets]`` sets them."""
+    t = park.targets
+    return ["onsite", "clean"] + (["cfe"] if t.cfe_score is not None else []) + (
+        ["co2"] if t.max_co2_per_tce is not None else [])
+
+
+def loss_expr(op, kind: str) -> tuple[Expr, float]:
+    """(loss expression, its scale) of one horizon: the share missed is loss / scale."""
+    if kind == "onsite":
+        return op.grid_served, op.total_load
+    if kind == "clean":
+        return op.not_clean, op.total_load
+    if kind == "cfe":
+        return op.exprs["not_cfe"], op.total_load
+    return op.exprs["co2"], op.exprs["tce"]
 
 
 @dataclass
@@ -59,14 +88,20 @@ class TargetRows:
     extra_cols: dict[str, np.ndarray] = field(default_factory=dict)
     #: slack columns of elastic rows (one per row), or None
     slack: np.ndarray | None = None
+    #: constants of the loss moved to the right-hand side, row by row
+    offset: np.ndarray | None = None
 
     def rhs(self, target: float) -> np.ndarray:
-        """Upper bounds of the rows for share target ``target`` [0-1]."""
-        return (1.0 - float(target)) * self.scale
+        """Upper bounds of the rows for target ``target`` (a share [0-1], or the CO2 ceiling)."""
+        bound = 1.0 - float(target) if KINDS[self.kind][1] else float(target)
+        return bound * self.scale + (0.0 if self.offset is None else self.offset)
 
 
-def _exprs(ops: Sequence, kind: str) -> list[Expr]:
-    return [op.grid_served if kind == "onsite" else op.not_clean for op in ops]
+def _exprs(ops: Sequence, kind: str) -> tuple[list[Expr], np.ndarray, np.ndarray]:
+    """Losses without their constants, the scales, and the constants."""
+    pairs = [loss_expr(op, kind) for op in ops]
+    exprs = [Expr(e.cols, e.coefs, 0.0) for e, _ in pairs]
+    return exprs, np.array([s for _, s in pairs]), np.array([e.const for e, _ in pairs])
 
 
 def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_year",
@@ -79,7 +114,7 @@ def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_
     lp : LinearProgram
     ops : sequence of Operation
         One per horizon (weather year).
-    kind : {"onsite", "clean"}
+    kind : {"onsite", "clean", "cfe", "co2"}
     mode : {"every_year", "cvar", "expected"}
     cvar_alpha : float
         Fraction of worst years whose mean share must reach the target (cvar) [0-1].
@@ -93,8 +128,7 @@ def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_
     """
     if mode not in ROBUSTNESS:
         raise ValueError(f"robustness must be one of {ROBUSTNESS}, got {mode!r}")
-    exprs = _exprs(ops, kind)
-    loads = np.array([op.total_load for op in ops])
+    exprs, loads, consts = _exprs(ops, kind)
     n = len(ops)
     if n == 1 or mode == "every_year":
         slack = None
@@ -102,18 +136,22 @@ def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_
             slack = lp.add_variables(f"{kind}_shortfall{tag}", n)
             lp.add_cost(Expr.of(slack, elastic))
             exprs = [e - Expr.of(slack[k]) for k, e in enumerate(exprs)]
-        rows = np.array([lp.add_row(f"{kind}_target{tag}[{k}]", e, ub=loads[k])
+        rows = np.array([lp.add_row(f"{kind}_target{tag}[{k}]", e, ub=loads[k] - consts[k])
                          for k, e in enumerate(exprs)])
-        return TargetRows(kind, "every_year" if n > 1 else mode, rows, loads, slack=slack)
+        return TargetRows(kind, "every_year" if n > 1 else mode, rows, loads, slack=slack,
+                          offset=-consts if consts.any() else None)
     if mode == "expected":
         mean_loss = Expr.sum(e * (1.0 / (n * loads[k])) for k, e in enumerate(exprs))
-        row = lp.add_row(f"{kind}_target{tag}[mean]", mean_loss, ub=1.0)
-        return TargetRows(kind, mode, np.array([row]), np.ones(1))
+        shift = -float(np.sum(consts / (n * loads)))
+        row = lp.add_row(f"{kind}_target{tag}[mean]", mean_loss, ub=1.0 + shift)
+        return TargetRows(kind, mode, np.array([row]), np.ones(1),
+                          offset=np.array([shift]) if shift else None)
     eta = lp.add_variable(f"{kind}_cvar_eta{tag}", lb=-np.inf, ub=np.inf)
     z = lp.add_variables(f"{kind}_cvar_excess{tag}", n)
-    for k, e in enumerate(exprs):  # z_k >= loss_k - eta
+    for k, e in enumerate(exprs):  # z_k >= loss_k - eta (the loss's constant on the bound)
         lp.add_row(f"{kind}_cvar_excess{tag}[{k}]",
-                   Expr.of([z[k], eta], [1.0, 1.0]) - e * (1.0 / loads[k]), lb=0.0)
+                   Expr.of([z[k], eta], [1.0, 1.0]) - e * (1.0 / loads[k]),
+                   lb=consts[k] / loads[k])
     row = lp.add_row(f"{kind}_target{tag}[cvar]",
                      Expr.of(np.concatenate([[eta], z]),
                              np.concatenate([[1.0], np.full(n, 1.0 / (cvar_alpha * n))])),

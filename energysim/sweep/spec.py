@@ -379,6 +379,9 @@ def _base_park(spec: SweepFile, path: Path) -> tuple[ParkConfig, Path]:
         park = load_park(base_path)
         if spec.set:
             park = park.with_values(_resolve_set(spec.set, path.parent))
+        from energysim.procurement import not_supported
+
+        not_supported(park, "a sweep")
     except ConfigError as exc:
         raise ConfigError([problem(f"base config: {p}", source=path, field="[sweep] base / [set]")
                            for p in exc.problems], headline=f"invalid sweep file {path}") from None
