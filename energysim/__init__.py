@@ -49,7 +49,7 @@ def simulate(
 
     capacities = capacities or park.capacities()
     profiles = build_profiles(park) if profiles is None else complete(profiles, park)
-    flows = dispatch(profiles, capacities, park.battery, park.grid)
+    flows = dispatch(profiles, capacities, park.battery, park.grid, flexible=park)
     return Result.from_flows(park, capacities, profiles, flows)
 
 

@@ -24,7 +24,8 @@ from typing import NamedTuple
 import numpy as np
 import xarray as xr
 
-from energysim.config import BatteryConfig, Capacities, GridConfig
+from energysim import flexible as flex_model
+from energysim.config import BatteryConfig, Capacities, GridConfig, ParkConfig
 from energysim.dispatch import kernel
 from energysim.errors import ConfigError, ProfileError, problem
 from energysim.nomenclature import attrs
@@ -224,7 +225,7 @@ def _run(pv_pu, wind_pu, load, price, emis, cap_pv, cap_wind, p: DispatchParams)
 
 
 def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfig,
-             grid: GridConfig) -> xr.Dataset:
+             grid: GridConfig, flexible: ParkConfig | None = None) -> xr.Dataset:
     """Greedy hourly dispatch of a park: the Flows Dataset.
 
     Parameters
@@ -239,6 +240,10 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
         Efficiencies, self-discharge, SoC window, cyclic and grid-charging flags.
     grid : GridConfig
         Limits and green contract.
+    flexible : ParkConfig, optional
+        The whole park, when it has flexible demand (``[electrolyser]``,
+        ``[load.flexible]``): dispatched by the rules of
+        :mod:`energysim.dispatch.flexible_rules` (their flows added).
 
     Returns
     -------
@@ -255,6 +260,10 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
     if missing:
         raise ProfileError([problem("required profile variable missing", source=src, field=v)
                             for v in missing])
+    if flexible is not None and flex_model.active(flexible):
+        from energysim.dispatch.flexible_rules import dispatch_flexible
+
+        return dispatch_flexible(profiles, capacities, flexible)
     dt_h = float(profiles.attrs.get("dt_h", 1.0))
     params = dispatch_params(battery, grid, capacities, dt_h=dt_h)
     _check_params(params)
