@@ -49,6 +49,7 @@ __all__ = [
     "share_kpis",
     "hourly_matching_kpis",
     "demand_mwh",
+    "onsite_fraction",
     "flexible_totals",
     "hydrogen_kpis",
     "FLEX_TOTAL_KEYS",
@@ -182,6 +183,11 @@ def demand_mwh(energy: dict[str, float]) -> float:
                                  - energy.get("fuel_cell_input_mwh", 0.0))
 
 
+def onsite_fraction(energy: dict[str, float]) -> float:
+    """On-site share of the demand [0-1]: (on-site served - fuel cell input) / demand."""
+    return (energy["onsite_served_mwh"] - energy.get("fuel_cell_input_mwh", 0.0)) / demand_mwh(energy)
+
+
 def share_kpis(energy: dict[str, float]) -> dict[str, float]:
     r"""Shares of annual load [0-1].
 
@@ -201,7 +207,6 @@ def share_kpis(energy: dict[str, float]) -> dict[str, float]:
     :math:`E_{onsite\,served} - E_{fc,in}` (module notes); both extra terms are
     0 without it.
     """
-    fc_in = energy.get("fuel_cell_input_mwh", 0.0)
     load = demand_mwh(energy)
     if load <= 0:
         nan = math.nan
@@ -209,7 +214,7 @@ def share_kpis(energy: dict[str, float]) -> dict[str, float]:
             ("onsite_share", "green_import_share", "regular_import_share", "clean_share",
              "unmet_share"), nan
         ) | {"curtailment_share": 0.0}
-    onsite = (energy["onsite_served_mwh"] - fc_in) / load
+    onsite = onsite_fraction(energy)
     unmet = energy["unmet_mwh"] / load
     grid_served = max(0.0, 1.0 - onsite - unmet)
     imports = energy["import_mwh"]

@@ -1192,8 +1192,8 @@ def _basis(park: ParkConfig, key: str, money: bool) -> str:
 def _flexible_assumption_rows(park: ParkConfig, cur: str) -> list[tuple]:
     """(key, value, money) rows of the electrolyser and hydrogen numbers, when the park has them."""
     el, h2 = park.electrolyser, park.hydrogen
-    if el is None or h2 is None:
-        return []
+    if el is None or h2 is None or max(el.power_mw, el.existing_mw, el.max_mw) == 0:
+        return []  # no electrolyser can run: the numbers behind the results are today's
     given = el.specific_consumption_kwh_per_kg is not None or el.efficiency_lhv is not None
     rows = [
         ("electrolyser.capex_per_kw", f"{el.capex_per_kw:g} {cur}/kW", True),

@@ -422,6 +422,10 @@ class Solver:
         for r, lo, hi in zip(rows.tolist(), lb.tolist(), ub.tolist(), strict=True):
             self.h.changeRowBounds(r, lo, hi)
 
+    def set_coef(self, row: int, col: int, value: float) -> None:
+        """Change one matrix coefficient of the held model."""
+        self.h.changeCoeff(int(row), int(col), float(value))
+
     def set_objective(self, expr: Expr) -> None:
         """Replace the whole objective by ``expr`` (minimised)."""
         cost = np.zeros(self.lp.ncols)

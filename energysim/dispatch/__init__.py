@@ -290,4 +290,5 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
     return ds
 
 
+from energysim.dispatch import flexible_program  # noqa: E402,F401  (registers its operation hook)
 from energysim.dispatch.sweep import sweep, sweep_years  # noqa: E402  (uses the helpers above)

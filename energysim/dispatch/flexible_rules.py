@@ -94,20 +94,28 @@ class FlexRules(NamedTuple):
 def _shift_bounds(t, x, fx, kit, fr, backlog, dt):
     """Least and most draw of the shiftable part in hour t [MW] (rules 1-2).
 
-    Within the window bounds, the least draw defers only as much as the
-    on-site surplus of the coming window (after the fixed load and the
-    movable base; the profiles serve as a perfect N-hour forecast) can take.
+    Hard bounds: the window (:func:`energysim.flexible.window_caps`) and the
+    power limit. Within them, with the profiles of the coming window as a
+    perfect N-hour forecast: the least draw defers only what the coming
+    window's on-site surplus (beyond the load) can take, and the most draw
+    serves ahead only the coming demand its own hour's surplus will not
+    cover (so the surplus of this hour is not spent on demand that later
+    surplus would serve anyway).
     """
     f = fx.base[t]
     lo = max(backlog + f * dt - fx.late[t], 0.0) / dt
     hi = min((backlog + f * dt + fx.early[t]) / dt, fr.shift_max_mw)
-    ahead = 0.0
-    last = min(t + fr.window_steps, int(fx.day_last[t]))
-    for k in range(t + 1, last + 1):
+    lo = min(lo, hi)
+    surplus_ahead = 0.0
+    uncovered = 0.0
+    for k in range(t + 1, min(t + fr.window_steps, int(fx.day_last[t])) + 1):
         gen = x.pv_pu[k] * kit.pv_mw + x.wind_pu[k] * kit.wind_mw
-        ahead += max(gen - x.load[k], 0.0) * dt
-    lo = max(lo, (backlog + f * dt - ahead) / dt)
-    return min(lo, hi), hi
+        surplus_ahead += max(gen - x.load[k], 0.0) * dt
+        fixed = x.load[k] - fx.base[k]
+        uncovered += max(fx.base[k] - max(gen - fixed, 0.0), 0.0) * dt
+    soft_lo = min(max(lo, (backlog + f * dt - surplus_ahead) / dt), hi)
+    soft_hi = max(min(hi, (backlog + f * dt + uncovered) / dt), soft_lo)
+    return soft_lo, soft_hi
 
 
 @jit(cache=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import xarray as xr
@@ -21,9 +21,13 @@ from energysim.config import ParkConfig
 from energysim.errors import ProfileError, problem
 from energysim.timeaxis import HOURS_PER_YEAR, represented_hours
 
-__all__ = ["Scaling", "ProblemData", "problem_data", "common_scaling", "with_scaling"]
+__all__ = ["Scaling", "ProblemData", "problem_data", "common_scaling", "with_scaling",
+           "EXTRA_SERIES"]
 
 _REQUIRED = ("pv_pu", "wind_pu", "load")
+#: Optional hourly Profiles variables an extension's program reads (ProblemData.extra);
+#: typical days keep their hours like the others.
+EXTRA_SERIES = ["hydrogen_demand_kg_per_h"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class ProblemData:
     #: The battery is cyclic within consecutive segments of this many hours
     #: (typical days); None = over the whole horizon.
     segment_h: int | None = None
+    #: More hourly series of extensions, by Profiles variable name (:data:`EXTRA_SERIES`).
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def hour_weight(self) -> np.ndarray:
@@ -123,7 +129,8 @@ def problem_data(park: ParkConfig, profiles: xr.Dataset) -> ProblemData:
         price = np.full(hours, park.grid.import_price_per_mwh)
     dt_h = float(profiles.attrs.get("dt_h", 1.0))
     scaling = Scaling.for_problem(float(load.mean()), float(np.mean(np.abs(price))))
-    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling)
+    extra = {name: _array(profiles, name) for name in EXTRA_SERIES if name in profiles}
+    return ProblemData(pv_pu, wind_pu, load, price, hours, dt_h, scaling, extra=extra)
 
 
 def common_scaling(datas: Sequence[ProblemData]) -> Scaling:

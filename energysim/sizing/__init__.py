@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from energysim import flexible as flex_model
 from energysim.config import Capacities, ParkConfig
 from energysim.dispatch import dispatch
 from energysim.errors import SolverError, problem
-from energysim.sizing import diagnose
+from energysim.sizing import diagnose, flexible
 from energysim.sizing.model import SizingModel, build_model, problem_data
 from energysim.sizing.outputs import flows_of, lp_share
 from energysim.sizing.outputs import onsite_share as share_of
@@ -73,8 +74,15 @@ class SizingResult:
     robust: dict | None = None
 
 
-def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig) -> xr.Dataset:
-    """Flows of the dispatch core at the sized capacities: what the reported KPIs come from."""
+def _resimulate(profiles: xr.Dataset, capacities: Capacities, park: ParkConfig,
+                shares: tuple[float, float] | None = None) -> xr.Dataset:
+    """Flows of the dispatch core at the sized capacities: what the reported KPIs come from.
+
+    With flexible demand the optimal dispatch, keeping ``shares``
+    (:func:`energysim.sizing.flexible.resimulate`: the rules are not optimal then).
+    """
+    if flex_model.active(park):
+        return flexible.resimulate(park, profiles, capacities, shares)
     return dispatch(profiles, capacities, park.battery, park.grid)
 
 
@@ -229,7 +237,7 @@ def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: Solv
     caps = sm.capacities(x)
     lp_flows = flows_of(sm, x, op, profiles)
     terms = objective_terms(sm, op, lp_flows, profiles, caps)
-    flows = _resimulate(profiles, caps, sm.park)
+    flows = _resimulate(profiles, caps, sm.park, (lp_share(op, x), lp_share(op, x, "clean")))
     lp_s, sim_s = lp_share(op, x), share_of(flows)
     if np.ptp(op.data.price) == 0 and abs(lp_s - sim_s) > SHARE_TOLERANCE:
         raise SolverError(problem(
@@ -369,9 +377,10 @@ def frontier_on(sm: SizingModel, solver, profiles: xr.Dataset, shares: Sequence[
         scale = annual_scale(data.hours, data.dt_h, data.weight)
         served = (op.total_load * sm.scaling.power_mw - unmet) * scale
         row = sm.targets["onsite"].rows[0]
-        # RHS = (1 - share) * L: d cost / d share = -dual * L (in money units)
+        # RHS = (1 - share) * L (flexible demand: (1 - share) * (L + V)):
+        # d cost / d share = -dual * (L + V) (in money units)
         marginal = np.nan if sm.integer else (
-            -solver.row_dual[row] * op.total_load * sm.scaling.money)
+            -solver.row_dual[row] * (op.total_load + op.variable_load.value(x)) * sm.scaling.money)
         rows.append({
             "share": float(share), "pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw,
             "battery_mwh": caps.battery_mwh, "battery_mw": caps.battery_mw,

@@ -50,10 +50,12 @@ def _config_value(park, dotted: str) -> float:
 
 
 def _loss(sm, kind: str) -> Expr:
-    """Mean share not reached over the horizons: grid-served (or not clean) / load."""
+    """Mean share not reached over the horizons: grid-served (or not clean) / load (flexible
+    demand: the targets' linear loss at the current target, :mod:`energysim.sizing.targets`)."""
     n = len(sm.ops)
-    return Expr.sum((op.grid_served if kind == "onsite" else op.not_clean) * (1.0 / (n * op.total_load))
-                    for op in sm.ops)
+    keep = 1.0 - sm.targets[kind].target
+    return Expr.sum(((op.grid_served if kind == "onsite" else op.not_clean)
+                     - op.variable_load * keep) * (1.0 / (n * op.total_load)) for op in sm.ops)
 
 
 def max_share(sm, solver: Solver, kind: str, relax: tuple[str, ...] | None = None) -> float:

@@ -49,7 +49,8 @@ def reduced_problem(full, profiles: xr.Dataset, days: int | None, period_h: int 
     hours, weight = picked
     data = replace(full, pv_pu=full.pv_pu[hours], wind_pu=full.wind_pu[hours],
                    load=full.load[hours], price=full.price[hours], hours=len(hours),
-                   weight=weight, segment_h=period_h)
+                   weight=weight, segment_h=period_h,
+                   extra={k: v[hours] for k, v in full.extra.items()})
     return data, hours
 
 

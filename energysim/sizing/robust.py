@@ -39,6 +39,7 @@ from energysim.errors import ConfigError, SolverError, problem
 from energysim.sizing.decisions import decisions
 from energysim.sizing.decomposition import GAP, decompose
 from energysim.sizing.model import SizingModel, build_model
+from energysim.sizing.outputs import lp_share
 from energysim.sizing.solve import SolverInfo, Status, make_solver, set_targets, solve
 from energysim.sizing.targets import ROBUSTNESS
 
@@ -105,8 +106,18 @@ def _cvar(losses: np.ndarray, alpha: float) -> float:
 
 def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Capacities,
             targets: tuple[float, float], mode: str, alpha: float) -> tuple[pd.DataFrame, dict]:
-    """Re-simulate every year at ``caps``; per-year KPIs and the robustness verdicts."""
+    """Re-simulate every year at ``caps``; per-year KPIs and the robustness verdicts.
+
+    With flexible demand every year's optimal dispatch under the rule
+    (:func:`energysim.sizing.flexible.certify`).
+    """
+    from energysim import flexible as flex_model
     from energysim import simulate
+
+    if flex_model.active(park):
+        from energysim.sizing.flexible import certify as certify_flexible
+
+        return certify_flexible(park, profiles, years, caps, targets, mode, alpha)[:2]
 
     rows = []
     for year, prof in zip(years, profiles, strict=True):
@@ -238,7 +249,7 @@ def _monolithic(park, datas, targets, mode, alpha, t0):
                       highs_version=solver.version, objective=sm.money(sm.cost, x),
                       extra={"method": "monolithic", "years": len(datas),
                              "iterations": solver.iterations, "load_s": solver.load_s})
-    shares = [1.0 - op.grid_served.value(x) / op.total_load for op in sm.ops]
+    shares = [lp_share(op, x) for op in sm.ops]
     return sm.capacities(x), info, shares
 
 

@@ -1,0 +1,230 @@
+"""Flexible demand in sizing: decisions, LP flows, and the re-simulation that agrees with the LP.
+
+- Decisions (:data:`energysim.sizing.decisions.DECISION_SOURCES`): electrolyser
+  [MW electric input], hydrogen store [kg] and, when a fuel cell may be built,
+  fuel cell [MW], next to PV, wind and battery, with their annualised costs
+  (:func:`energysim.flexible.annual_costs`). The shiftable load's window and
+  power are parameters (structural and integer; compare them in a study).
+- LP flows (:data:`energysim.sizing.outputs.FLOW_HOOKS`): the flexible flows
+  of :data:`energysim.flexible.FLEX_FLOWS` in physical units.
+- Re-simulation. The rule-based core (:mod:`energysim.dispatch.flexible_rules`)
+  is greedy: for flexible demand it is not optimal in general (the LP times
+  the shiftable load, electrolyser and battery together), so a sizing LP's
+  shares would not be reproduced by it. With flexible demand the reported
+  truth of sizing is therefore the **optimal dispatch**: the operation program
+  (every hook) solved at the sized decisions (:func:`resimulate`), holding the
+  shares the sizing solution reached, and accounted by
+  :mod:`energysim.accounting` like any run. Its on-site share must equal the
+  LP's to :data:`energysim.sizing.SHARE_TOLERANCE` (``build_sized``); robust
+  sizing certifies every weather year the same way (:func:`certify`). Without
+  flexible demand nothing here runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from energysim import flexible as model
+from energysim.config import Capacities, ParkConfig
+from energysim.errors import SolverError, problem
+from energysim.sizing.decisions import DECISION_SOURCES, Decision, _bounds
+from energysim.sizing.outputs import FLOW_HOOKS
+from energysim.timeaxis import HOURS_PER_YEAR
+
+__all__ = ["flexible_decisions", "resimulate", "certify", "rule_shares"]
+
+
+def flexible_decisions(park: ParkConfig) -> list[Decision]:
+    """Electrolyser [MW], hydrogen store [kg] and fuel cell [MW] (when the park has them).
+
+    The store's model unit is the electricity that makes the hydrogen (scale:
+    kg per MWh), so its column is O(1) like the battery's.
+    """
+    if not model.hydrogen_active(park):
+        return []
+    el, h2 = park.electrolyser, park.hydrogen
+    c = model.annual_costs(park)
+    out = [
+        Decision("electrolyser", "electrolyser_mw", *_bounds(el.existing_mw, el.min_mw, el.max_mw,
+                                                             None),
+                 c.electrolyser_annual_per_mw, el.existing_mw, el.lifetime_yr,
+                 "electrolyser.max_mw"),
+        Decision("hydrogen", "hydrogen_storage_kg",
+                 *_bounds(h2.existing_kg, h2.min_kg, h2.max_kg, None), c.storage_annual_per_kg,
+                 h2.existing_kg, h2.storage_lifetime_yr, "hydrogen.max_kg",
+                 scale=1e3 / el.kwh_per_kg),
+    ]
+    if model.fuel_cell_active(park):
+        out.append(Decision("fuel_cell", "fuel_cell_mw",
+                            *_bounds(h2.fuel_cell_existing_mw, h2.fuel_cell_min_mw,
+                                     h2.fuel_cell_max_mw, None),
+                            c.fuel_cell_annual_per_mw, h2.fuel_cell_existing_mw,
+                            h2.fuel_cell_lifetime_yr, "hydrogen.fuel_cell_max_mw"))
+    return out
+
+
+def _lp_flows(sm, x: np.ndarray, op, out: dict, attrs: dict) -> None:
+    """Flexible flows of the LP in physical units; load, curtail and onsite_served corrected."""
+    park = sm.park
+    if not model.active(park):
+        return
+    P, data = sm.scaling.power_mw, op.data
+    n = data.hours
+    p = model.params(park)
+
+    def flow(name, scale=P):
+        cols = op.flows.get(name)
+        return np.zeros(n) if cols is None else np.maximum(x[cols] * scale, 0.0)
+
+    k = p.mwh_per_kg
+    per_kg = P / k if k > 0 else 0.0  # model power (or energy) -> kg/h (or kg)
+    base = data.load * p.shift_share
+    shift = np.zeros(n) if op.flows.get("shift") is None else x[op.flows["shift"]] * P
+    out["electrolyser"] = flow("electrolyser")
+    out["hydrogen_production"] = out["electrolyser"] / k if k > 0 else np.zeros(n)
+    out["hydrogen_soc"] = flow("hydrogen_soc", per_kg)
+    demand = np.zeros(n)
+    if k > 0:
+        demand = data.extra.get(model.DEMAND)
+        demand = model.hydrogen_demand(park, None, n) if demand is None else demand
+    out["hydrogen_unmet"] = np.minimum(flow("hydrogen_unmet", per_kg), demand)
+    out["hydrogen_delivered"] = demand - out["hydrogen_unmet"]
+    out["hydrogen_sold"] = flow("hydrogen_sold", per_kg)
+    out["fuel_cell"] = flow("fuel_cell")
+    out["fuel_cell_hydrogen"] = out["fuel_cell"] / p.fc_mwh_per_kg if k > 0 else np.zeros(n)
+    out["flexible_load"] = np.maximum(base - shift, 0.0)
+    out["flexible_backlog"] = np.zeros(n) if op.flows.get("flexible_backlog") is None else \
+        x[op.flows["flexible_backlog"]] * P
+    out["load_shed"] = flow("load_shed")
+    out["load"] = np.maximum(data.load - shift - out["load_shed"], 0.0)
+    supply = out["pv"] + out["wind"] + out["import_green"] + out["import_regular"] \
+        + out["discharge"] + out["unmet"] + out["fuel_cell"]
+    out["curtail"] = np.maximum(supply - out["load"] - out["charge"] - out["export"]
+                                - out["electrolyser"], 0.0)
+    grid = out["import_green"] + out["import_regular"] + out["unmet"]
+    out["onsite_served"] = np.maximum(out["load"] + out["electrolyser"] - grid, 0.0)
+    attrs["electrolyser_mwh_per_kg"] = k
+
+
+DECISION_SOURCES.append(flexible_decisions)
+FLOW_HOOKS.append(_lp_flows)
+
+
+# ---------------------------------------------------------------------------
+# the optimal re-simulation and the robust certification
+# ---------------------------------------------------------------------------
+
+
+def _hold_tolerance(share: float) -> float:
+    """A share held by re-simulation, a hair below (solver tolerance) [0-1]."""
+    return max(0.0, min(1.0, share - 1e-9))
+
+
+def resimulate(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities,
+               shares: tuple[float, float] | None = None) -> xr.Dataset:
+    """The optimal dispatch at fixed decisions: the Flows Dataset (module notes).
+
+    Parameters
+    ----------
+    park : ParkConfig
+    profiles : xarray.Dataset
+        Profiles Dataset of the horizon.
+    capacities : Capacities
+        The decisions, held.
+    shares : (float, float), optional
+        On-site and clean shares the dispatch keeps at least [0-1] (e.g. those
+        of the sizing solution); when they cannot be kept, or are not given,
+        the least-cost dispatch without them.
+    """
+    from energysim.sizing import fix_capacities
+    from energysim.sizing.model import build_model, problem_data
+    from energysim.sizing.outputs import flows_of
+    from energysim.sizing.solve import Status, make_solver, set_targets, solve
+
+    sm = build_model(park, problem_data(park, profiles), integer_turbines=False)
+    solver = make_solver(sm)
+    fix_capacities(sm, solver, capacities)
+    status = Status.INFEASIBLE
+    if shares is not None:
+        set_targets(sm, solver, *(_hold_tolerance(s) for s in shares))
+        status = solve(solver, "optimal dispatch at the sized decisions")
+    if status != Status.OPTIMAL:
+        fix_capacities(sm, solver, capacities)
+        if solve(solver, "optimal dispatch at the sized decisions") != Status.OPTIMAL:
+            raise SolverError(problem("the optimal dispatch is infeasible at these capacities",
+                                      field="capacities", value=capacities.model_dump()))
+    flows = flows_of(sm, solver.x, sm.ops[0], profiles)
+    flows.attrs.update(source="energysim optimal dispatch (operation LP at fixed decisions)",
+                       dispatch="optimal")
+    return flows
+
+
+def rule_shares(kpis: list[dict], base_load_mwh: list[float], target: float,
+                kind: str = "onsite") -> np.ndarray:
+    """Shares :math:`1 - \\ell_y` of the targets' linear rule (:mod:`energysim.sizing.targets`).
+
+    :math:`\\ell_y = (G_y - (1-\\tau) V_y) / L_y` with :math:`G_y = (1 - s_y) D_y`,
+    :math:`V_y = D_y - L_y` (demand minus the profile load), from each year's
+    KPIs (``demand_mwh``, ``{kind}_share``) and profile load [MWh/yr].
+    """
+    out = []
+    for k, base in zip(kpis, base_load_mwh, strict=True):
+        demand = k.get("demand_mwh", k["load_mwh"])
+        grid = (1.0 - k[f"{kind}_share"]) * demand
+        out.append(1.0 - (grid - (1.0 - target) * (demand - base)) / base)
+    return np.array(out)
+
+
+def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Capacities,
+            targets: tuple[float, float], mode: str, alpha: float
+            ) -> tuple[pd.DataFrame, dict, list]:
+    """Every weather year's optimal dispatch at ``caps`` under the robustness rule.
+
+    The years' operation programs are solved together at the sized decisions
+    with the target rows of ``mode`` (for ``every_year`` they are independent);
+    each year is accounted like a run. Returns the per-year table, the
+    verdicts (the rule on :func:`rule_shares` of the accounted flows) and the
+    Flows Datasets.
+    """
+    from energysim import Result
+    from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
+    from energysim.profiles import complete
+    from energysim.sizing import fix_capacities
+    from energysim.sizing.model import build_model
+    from energysim.sizing.outputs import flows_of
+    from energysim.sizing.robust import robust_rule_holds
+    from energysim.sizing.solve import Status, make_solver, set_targets, solve
+
+    datas = [problem_data(park, p) for p in profiles]
+    datas = with_scaling(datas, common_scaling(datas))
+    sm = build_model(park, datas, integer_turbines=False, robustness=mode, cvar_alpha=alpha)
+    solver = make_solver(sm)
+    fix_capacities(sm, solver, caps)
+    set_targets(sm, solver, *targets)
+    if solve(solver, "certification of the robust sizing") != Status.OPTIMAL:
+        raise SolverError(problem(
+            f"certification failed: the optimal dispatch at the sized decisions cannot meet the "
+            f"targets by the '{mode}' rule", field="sizing.robustness", value=mode))
+    rows, kpis, flows = [], [], []
+    for year, prof, op in zip(years, profiles, sm.ops, strict=True):
+        f = flows_of(sm, solver.x, op, prof)
+        f.attrs["dispatch"] = "optimal"
+        k = Result.from_flows(park, caps, complete(prof, park), f).kpis
+        flows.append(f)
+        kpis.append(k)
+        rows.append({"year": year, "onsite_share": k["onsite_share"],
+                     "clean_share": k["clean_share"], "import_green_mwh": k["import_green_mwh"],
+                     "import_regular_mwh": k["import_regular_mwh"],
+                     "curtailment_share": k["curtailment_share"],
+                     "annualized_cost": k["annualized_cost"],
+                     "energy_cost": k["import_cost"] + k["green_premium_cost"]
+                     - k["export_revenue"]})
+    table = pd.DataFrame(rows)
+    base = [float(p["load"].sum()) * HOURS_PER_YEAR / p.sizes["time"] for p in profiles]
+    verdict = {}
+    for kind, target in zip(("onsite", "clean"), targets, strict=True):
+        ok, value = robust_rule_holds(rule_shares(kpis, base, target, kind), target, mode, alpha)
+        verdict[kind] = {"target": target, "value": value, "holds": ok}
+    return table, verdict, flows
