@@ -56,7 +56,7 @@ from energysim.errors import ConfigError, ProfileError, problem
 __all__ = ["LHV_KWH_PER_KG", "TCAB_LOW_CARBON_KG_PER_KG", "TCAB_CLEAN_KG_PER_KG", "DEMAND",
            "FlexParams", "active", "hydrogen_active", "shift_active", "shed_active",
            "params", "window_caps", "hydrogen_demand", "reserve_kg", "annual_costs",
-           "FLEX_FLOWS", "day_steps"]
+           "FLEX_FLOWS", "day_steps", "require_none"]
 
 #: China's low-carbon hydrogen threshold [kgCO2e per kg H2], T/CAB 0078-2020 (China
 #: Hydrogen Alliance, "Standard and evaluation of low-carbon, clean and renewable hydrogen").
@@ -102,6 +102,16 @@ def fuel_cell_active(park: ParkConfig) -> bool:
     h2 = park.hydrogen
     return hydrogen_active(park) and max(h2.fuel_cell_mw, h2.fuel_cell_existing_mw,
                                          h2.fuel_cell_max_mw) > 0
+
+
+def require_none(park: ParkConfig, what: str) -> None:
+    """Raise a :class:`ConfigError` when ``park`` has flexible demand that ``what`` does not model
+    (e.g. the Numba sweep and lifetime kernels): never a silent result without it."""
+    if active(park):
+        raise ConfigError(problem(
+            f"{what} does not model flexible demand ([electrolyser], [load.flexible]); use "
+            "run/size/study, or remove them", source=park.source,
+            field="electrolyser" if hydrogen_active(park) else "load.flexible"))
 
 
 class FlexParams(NamedTuple):

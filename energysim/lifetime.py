@@ -276,6 +276,9 @@ def simulate_lifetime(park: ParkConfig, capacities: Capacities | None = None, *,
     LifetimeResult
         ``table`` (:data:`LIFETIME_COLUMNS`, one row per year), ``capex``, ``npc``.
     """
+    from energysim.flexible import require_none
+
+    require_none(park, "the lifetime simulation")
     capacities = capacities or park.capacities()
     years = _life_years(park)
     labelled = _weather_profiles(park) if profiles is None else [(None, p) for p in profiles]

@@ -65,6 +65,17 @@ def _caps(op, park: ParkConfig) -> tuple[int, int, int | None]:
     return op.caps["electrolyser"], op.caps["hydrogen"], op.caps.get("fuel_cell")
 
 
+def _open_imports(lp: LinearProgram, park: ParkConfig, op) -> None:
+    """Imports may exceed the process load by what the electrolyser draws: the column bounds
+    (the load, in the core program) become the grid's limits; the serve-load row
+    (imports <= load + electrolyser) keeps them from charging the battery."""
+    P = op.data.scaling.power_mw
+    green_hi, regular_hi, _ = program.green_rules(park, op.data.represented_h)
+    for name, hi in (("import_green", green_hi), ("import_regular", regular_hi)):
+        if op.flows.get(name) is not None:
+            lp.set_col_upper(op.flows[name], min(hi, park.grid.import_max_mw) / P)
+
+
 def _add_hydrogen(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
     data = op.data
     P, n, dt = data.scaling.power_mw, data.hours, data.dt_h
@@ -103,6 +114,7 @@ def _add_hydrogen(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
         op.balance_terms.append((fc, 1.0))
     op.balance_terms.append((e, -1.0))
     op.serve_terms.append((e, -1.0))
+    _open_imports(lp, park, op)
     w = data.hour_weight * dt
     op.variable_load = op.variable_load + Expr.of(e, w) - (Expr.of(fc, w * r) if fc is not None
                                                              else Expr.zero())

@@ -91,29 +91,40 @@ class FlexRules(NamedTuple):
 
 
 @jit(cache=False)
+def _surplus(x, kit, k):
+    """On-site surplus beyond the whole load in hour k [MW] (>= 0)."""
+    return max(x.pv_pu[k] * kit.pv_mw + x.wind_pu[k] * kit.wind_mw - x.load[k], 0.0)
+
+
+@jit(cache=False)
 def _shift_bounds(t, x, fx, kit, fr, backlog, dt):
     """Least and most draw of the shiftable part in hour t [MW] (rules 1-2).
 
     Hard bounds: the window (:func:`energysim.flexible.window_caps`) and the
-    power limit. Within them, with the profiles of the coming window as a
-    perfect N-hour forecast: the least draw defers only what the coming
-    window's on-site surplus (beyond the load) can take, and the most draw
-    serves ahead only the coming demand its own hour's surplus will not
-    cover (so the surplus of this hour is not spent on demand that later
-    surplus would serve anyway).
+    power limit. Within them, with the day's profiles as a perfect forecast:
+    the least draw keeps a backlog only as large as the next run of on-site
+    surplus of the day can take within the window (deferring hour after hour
+    carries it there), and the most draw serves ahead only the coming
+    window's demand that its own hour's surplus will not cover (this hour's
+    surplus is not spent on demand later surplus would serve anyway).
     """
     f = fx.base[t]
     lo = max(backlog + f * dt - fx.late[t], 0.0) / dt
     hi = min((backlog + f * dt + fx.early[t]) / dt, fr.shift_max_mw)
     lo = min(lo, hi)
-    surplus_ahead = 0.0
+    last = int(fx.day_last[t])
+    start = t + 1
+    while start <= last and _surplus(x, kit, start) <= 0.0:
+        start += 1
+    absorbable = 0.0
+    for k in range(start, min(start + fr.window_steps, last + 1)):
+        absorbable += _surplus(x, kit, k) * dt
     uncovered = 0.0
-    for k in range(t + 1, min(t + fr.window_steps, int(fx.day_last[t])) + 1):
-        gen = x.pv_pu[k] * kit.pv_mw + x.wind_pu[k] * kit.wind_mw
-        surplus_ahead += max(gen - x.load[k], 0.0) * dt
-        fixed = x.load[k] - fx.base[k]
-        uncovered += max(fx.base[k] - max(gen - fixed, 0.0), 0.0) * dt
-    soft_lo = min(max(lo, (backlog + f * dt - surplus_ahead) / dt), hi)
+    for k in range(t + 1, min(t + fr.window_steps, last) + 1):
+        own = max(x.pv_pu[k] * kit.pv_mw + x.wind_pu[k] * kit.wind_mw - (x.load[k] - fx.base[k]),
+                  0.0)
+        uncovered += max(fx.base[k] - own, 0.0) * dt
+    soft_lo = min(max(lo, (backlog + f * dt - absorbable) / dt), hi)
     soft_hi = max(min(hi, (backlog + f * dt + uncovered) / dt), soft_lo)
     return soft_lo, soft_hi
 

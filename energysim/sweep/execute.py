@@ -177,6 +177,7 @@ def _capacity_table(park_d: ParkConfig, values, idx: np.ndarray) -> np.ndarray:
 
 def _simulate_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndarray]:
     from energysim.dispatch import TOTAL_KEYS, dispatch_params, sweep
+    from energysim.flexible import require_none
     from energysim.sweep.kpis import kpi_columns
 
     n = len(values["scenario_id"])
@@ -213,6 +214,7 @@ def _simulate_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndar
         for kgroups in dgroups.values():
             idx = np.concatenate([np.asarray(v) for v in kgroups.values()])
             park_d = park_for(by_kind["profile"] + by_kind["dispatch"], int(idx[0]))
+            require_none(park_d, "a sweep in mode = \"simulate\" (the Numba sweep)")
             caps = _capacity_table(park_d, values, idx)
             unique, inverse = np.unique(caps, axis=0, return_inverse=True)
             inverse = inverse.ravel()
