@@ -188,9 +188,9 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
     verdicts (the rule on :func:`rule_shares` of the accounted flows) and the
     Flows Datasets.
     """
-    from energysim.results import Result
     from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
     from energysim.profiles import complete
+    from energysim.results import Result
     from energysim.sizing import fix_capacities
     from energysim.sizing.model import build_model
     from energysim.sizing.outputs import flows_of
