@@ -18,6 +18,10 @@
    share year by year, how many years each meets the target, P50 and P90 (P90
    is the value exceeded in 90 % of years, the 10th percentile, the convention
    of energy-yield assessments).
+5. **Flexibility** (a park with ``[electrolyser]`` or ``[load.flexible]``) —
+   how much the hydrogen store and the shiftable load lower the least cost of
+   the on-site target and the battery needed
+   (:func:`energysim.sizing.flexible.flexibility_study`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from energysim import simulate, sizing
+from energysim import flexible, simulate, sizing
 from energysim.config import ParkConfig
 from energysim.ensemble import profiles_by_year, year_weathers
 from energysim.profiles import build_profiles
@@ -57,6 +61,7 @@ class StudyResult:
     weather_years: pd.DataFrame | None
     robust: Any = None  # energysim.sizing.SizingResult over the weather years, or None
     robust_sized: Result | None = None  # the robust mix simulated on the typical year
+    flexibility: dict | None = None  # what flexible demand is worth, or None without it
 
     def onsite_p50_p90(self, column: str = "onsite_share") -> tuple[float, float] | None:
         """P50 and P90 on-site share across weather years (typical mix, or ``column``)."""
@@ -139,7 +144,7 @@ class StudyResult:
             "robust": self._robust_answer(),
             "frontier": self.frontier.to_dict(orient="records"),
             "weather_years": self._weather_answer(),
-        }
+        } | ({} if self.flexibility is None else {"flexibility": self.flexibility})
 
     def save(self, out_dir: Path) -> dict[str, Path]:
         """Write the configured run (summary.json, flows.nc), the typical-year least-cost mix
@@ -165,6 +170,18 @@ class StudyResult:
         return paths
 
 
+def sized_run(park: ParkConfig, capacities, profiles: xr.Dataset) -> Result:
+    """A sized mix run on ``profiles`` the way sizing reports it: the dispatch core, or with
+    flexible demand the optimal dispatch (:func:`energysim.sizing.flexible.resimulate`)."""
+    if not flexible.active(park):
+        return simulate(park, capacities, profiles=profiles)
+    from energysim.profiles import complete
+    from energysim.sizing.flexible import resimulate
+
+    profiles = complete(profiles, park)
+    return Result.from_flows(park, capacities, profiles, resimulate(park, profiles, capacities))
+
+
 def weather_year_table(park: ParkConfig, capacities, profiles: dict[int, xr.Dataset] | None = None,
                        prefix: str = "") -> pd.DataFrame | None:
     """Simulate ``capacities`` on every weather year; one row of KPIs per year.
@@ -176,7 +193,7 @@ def weather_year_table(park: ParkConfig, capacities, profiles: dict[int, xr.Data
         profiles = {y: build_profiles(park, weather=wx) for y, wx in year_weathers(park).items()}
     rows = []
     for year, prof in profiles.items():
-        k = simulate(park, capacities, profiles=prof).kpis
+        k = sized_run(park, capacities, prof).kpis
         row = {"year": year}
         for key in ("onsite_share", "clean_share", "import_green_mwh", "pv_full_load_hours",
                     "wind_full_load_hours", "curtailment_share", "annualized_cost"):
@@ -222,10 +239,15 @@ def run_study(
     robust_lp = robust_sized = None
     if robust and by_year:
         robust_lp = sizing.size(park, by_year)
-        robust_sized = simulate(park, robust_lp.capacities, profiles=profiles)
+        robust_sized = sized_run(park, robust_lp.capacities, profiles)
         table = pd.DataFrame(robust_lp.robust["years"]).set_index("year")
         for key in ("onsite_share", "clean_share", "annualized_cost"):
             years[f"robust_{key}"] = years["year"].map(table[key]).to_numpy()
+    flex = None
+    if flexible.active(park):
+        from energysim.sizing.flexible import flexibility_study
+
+        flex = flexibility_study(park, profiles, sized_lp)
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,
                        frontier=frontier, weather_years=years, robust=robust_lp,
-                       robust_sized=robust_sized)
+                       robust_sized=robust_sized, flexibility=flex)

@@ -33,7 +33,8 @@ from energysim.sizing.decisions import DECISION_SOURCES, Decision, _bounds
 from energysim.sizing.outputs import FLOW_HOOKS
 from energysim.timeaxis import HOURS_PER_YEAR
 
-__all__ = ["flexible_decisions", "resimulate", "certify", "rule_shares"]
+__all__ = ["flexible_decisions", "resimulate", "certify", "rule_shares", "without_flexibility",
+           "flexibility_study", "VARIANTS"]
 
 
 def flexible_decisions(park: ParkConfig) -> list[Decision]:
@@ -231,3 +232,63 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
         ok, value = robust_rule_holds(shares, target, mode, alpha)
         verdict[kind] = {"target": target, "value": value, "holds": ok}
     return table, verdict, flows
+
+
+# ---------------------------------------------------------------------------
+# the study: what flexibility is worth
+# ---------------------------------------------------------------------------
+
+#: Variants of :func:`flexibility_study`: (keep the hydrogen store and fuel cell, keep the
+#: shiftable and curtailable load).
+VARIANTS = {"none": (False, False), "hydrogen_store": (True, False),
+            "shiftable_load": (False, True), "all": (True, True)}
+
+
+def without_flexibility(park: ParkConfig, store: bool = False, load: bool = False) -> ParkConfig:
+    """``park`` with its flexibility taken away, its demands kept.
+
+    Without the store (and fuel cell, and hydrogen sales) the electrolyser must
+    make each hour's hydrogen demand in that hour: a constant process load.
+    Without load flexibility the whole load is fixed and none is shed.
+    """
+    values: dict = {}
+    if park.hydrogen is not None and not store:
+        values.update({f"hydrogen.{k}": 0.0 for k in (
+            "storage_kg", "existing_kg", "min_kg", "max_kg", "fuel_cell_mw",
+            "fuel_cell_existing_mw", "fuel_cell_min_mw", "fuel_cell_max_mw")})
+        values["hydrogen.sale_price_per_kg"] = None
+    if park.load.flexible is not None and not load:
+        values["load.flexible"] = None
+    return park.with_values(values) if values else park
+
+
+def flexibility_study(park: ParkConfig, profiles: xr.Dataset, sized) -> dict:
+    """How much flexibility lowers the least cost of the on-site target and the battery needed.
+
+    The least-cost mix (:func:`energysim.sizing.size`, re-simulated by the
+    optimal dispatch) of ``park`` without flexibility, with each kind alone
+    (when the park has both) and with all of it (``sized``, the study's own
+    sizing), on the same profiles and targets; the same hydrogen and process
+    demand is met in every variant.
+    """
+    from energysim.sizing import size
+
+    kinds = (model.hydrogen_active(park), model.shift_active(park) or model.shed_active(park))
+    rows = []
+    for name, (store, load) in VARIANTS.items():
+        if name in ("hydrogen_store", "shiftable_load") and not all(kinds):
+            continue
+        result = sized if name == "all" else size(without_flexibility(park, store, load), profiles)
+        c = result.capacities
+        rows.append({"variant": name, "annualized_cost": result.annualized_cost,
+                     "onsite_share": result.sim_onsite_share, **c.model_dump()})
+    none, full = rows[0], rows[-1]
+    saving = none["annualized_cost"] - full["annualized_cost"]
+    return {
+        "target_onsite_share": park.targets.onsite_share,
+        "variants": rows,
+        "cost_saving_per_yr": saving,
+        "cost_saving_share": saving / none["annualized_cost"] if none["annualized_cost"] else None,
+        "battery_saving_mwh": none["battery_mwh"] - full["battery_mwh"],
+        "battery_saving_mw": none["battery_mw"] - full["battery_mw"],
+    }
