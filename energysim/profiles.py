@@ -43,6 +43,7 @@ PROFILE_KINDS: dict[str, tuple[float, float, str]] = {
     "load": (0.0, 1e7, "load in MW"),
     "import_price_per_mwh": (-1e5, 1e5, "price per MWh"),
     "emission_factor_t_per_mwh": (0.0, 2.0, "emission factor in t/MWh"),
+    "hydrogen_demand_kg_per_h": (0.0, 1e8, "hydrogen demand in kg/h"),
 }
 # Per-unit outputs may exceed 1 by rounding in the source file; more is a unit error.
 _PU_TOLERANCE = 1e-3
@@ -178,6 +179,7 @@ def _read_ready(park: ParkConfig) -> dict[str, tuple[ProfileRef, pd.Series]]:
         "wind_pu": park.wind.profile,
         "import_price_per_mwh": park.grid.import_price,
         "emission_factor_t_per_mwh": park.grid.emission_factor,
+        "hydrogen_demand_kg_per_h": park.hydrogen.demand_profile if park.hydrogen else None,
     }
     return {kind: (ref, read_profile(ref, kind)) for kind, ref in refs.items() if ref is not None}
 
@@ -299,6 +301,9 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
         },
         coords={"time": times.tz_localize(None) if times.tz is not None else times},
     )
+    if "hydrogen_demand_kg_per_h" in files:  # [hydrogen] demand_profile (energysim.flexible)
+        name = "hydrogen_demand_kg_per_h"
+        ds[name] = ("time", ready(park.hydrogen.demand_profile, name), attrs(name))
     ds.attrs.update(
         timezone=park.site.timezone,
         hours=n,

@@ -447,3 +447,82 @@ def test_green_hydrogen_and_carbon_intensity(tmp_path):
     assert k["hydrogen_thresholds"]["clean_kg_per_kg"] == 4.9
     # the park's demand counts the electrolyser: load 87.6 GWh + 100 kg/h x 53 kWh/kg
     assert k["demand_mwh"] == pytest.approx(10 * 8760 + 100 * 53 / 1e3 * 8760)
+
+
+# ---------------------------------------------------------------------------
+# study, report and CLI
+# ---------------------------------------------------------------------------
+
+
+def test_study_answers_what_flexibility_saves_and_the_report_shows_it(tmp_path):
+    from energysim.report import write_report
+    from energysim.study import run_study
+
+    prof = random_profiles(7, 14)
+    park = park_of(tmp_path, prof, electrolyser={"power_mw": 80.0},
+                   hydrogen={"demand_kg_per_day": 20_000, "storage_kg": 20_000},
+                   load={"flexible": {"share": 0.2, "window_h": 4}},
+                   targets={"onsite_share": 0.85})
+    result = run_study(park, [0.7, 0.85], robust=False)
+    flex = result.answer()["flexibility"]
+    names = [row["variant"] for row in flex["variants"]]
+    assert names == ["none", "hydrogen_store", "shiftable_load", "all"]
+    costs = {row["variant"]: row["annualized_cost"] for row in flex["variants"]}
+    assert costs["all"] <= min(costs["hydrogen_store"], costs["shiftable_load"]) * (1 + 1e-9)
+    assert max(costs["hydrogen_store"], costs["shiftable_load"]) <= costs["none"] * (1 + 1e-9)
+    assert flex["cost_saving_per_yr"] == pytest.approx(costs["none"] - costs["all"])
+    assert flex["cost_saving_share"] > 1e-4
+    assert result.sizing.annualized_cost == pytest.approx(costs["all"])
+    none = next(r for r in flex["variants"] if r["variant"] == "none")
+    assert none["hydrogen_storage_kg"] == 0.0  # no store: the electrolyser follows the demand
+    out = tmp_path / "study"
+    result.save(out)
+    html = write_report(out).read_text()
+    for key in ("chart-electrolyser-surplus", "chart-flexibility", "T/CAB 0078-2020",
+                "green hydrogen"):
+        assert key in html, key
+
+
+def test_cli_runs_the_hydrogen_example(tmp_path, repo):
+    import json
+
+    from energysim.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(repo / "configs" / "ordos_hydrogen.toml"), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["capacities"]["electrolyser_mw"] == 300
+    assert summary["capacities"]["hydrogen_storage_kg"] == 200_000
+    assert summary["hydrogen_unmet_kg"] == pytest.approx(0.0, abs=1e-3)
+    assert summary["hydrogen_production_kg"] == pytest.approx(82_000 * 365, rel=1e-9)
+    assert 0 < summary["green_hydrogen_share"] <= 1
+    assert summary["demand_mwh"] > summary["load_mwh"]
+    flows = xr.load_dataset(out / "flows.nc", engine="h5netcdf")
+    assert flows["electrolyser"].attrs["units"] == "MW"
+    assert flows["hydrogen_soc"].attrs["units"] == "kg"
+    assert "chart-electrolyser-surplus" in (out / "report.html").read_text()
+
+
+def test_hourly_hydrogen_demand_profile_through_profiles_sizing_and_typical_days(tmp_path):
+    from energysim.profiles import build_profiles
+
+    prof = random_profiles(8, 14)
+    demand = np.where(np.arange(prof.sizes["time"]) % 24 < 12, 1500.0, 300.0)  # kg/h
+    csv = tmp_path / "h2.csv"
+    pd.DataFrame({"h2": demand}).to_csv(csv, index=False)
+    park = park_of(tmp_path, prof, electrolyser={},
+                   hydrogen={"demand_profile": f"{csv}:h2"}, targets={"onsite_share": 0.8})
+    built = build_profiles(park)
+    np.testing.assert_array_equal(built["hydrogen_demand_kg_per_h"].values, demand)
+    assert built["hydrogen_demand_kg_per_h"].attrs["units"] == "kg h-1"
+    run = simulate(park, Capacities(pv_mw=150, wind_mw=150, electrolyser_mw=100,
+                                    hydrogen_storage_kg=20_000), built)
+    assert run.kpis["hydrogen_production_kg"] == pytest.approx(demand.sum() * 8760 / demand.size)
+    sized = size(park, built)
+    delivered = sized.flows["hydrogen_delivered"].values
+    np.testing.assert_allclose(delivered, demand, rtol=1e-6)
+    screened = size(park, built, representative_days=4)  # the demand keeps its typical hours
+    assert screened.screening["representative_days"] == 4
+    assert screened.capacities.electrolyser_mw > 0
+    with pytest.raises(Exception, match="hydrogen_demand_kg_per_h"):
+        simulate(park, Capacities(electrolyser_mw=100), prof)  # a bare Dataset without it

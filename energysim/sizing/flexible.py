@@ -178,50 +178,57 @@ def rule_shares(kpis: list[dict], base_load_mwh: list[float], target: float,
     return np.array(out)
 
 
+def _optimal_years(park: ParkConfig, profiles: list[xr.Dataset], caps: Capacities,
+                   targets: tuple[float, float], mode: str, alpha: float) -> list[xr.Dataset]:
+    """Each year's optimal dispatch at ``caps`` with the target rows of ``mode`` (Flows)."""
+    from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
+    from energysim.sizing import fix_capacities
+    from energysim.sizing.model import build_model
+    from energysim.sizing.outputs import flows_of
+    from energysim.sizing.solve import Status, make_solver, set_targets, solve
+
+    datas = [problem_data(park, p) for p in profiles]
+    datas = with_scaling(datas, common_scaling(datas))
+    # every_year: the years are independent, one program each; else one over all years
+    groups = [[k] for k in range(len(datas))] if mode == "every_year" else [list(range(len(datas)))]
+    flows = [None] * len(datas)
+    for group in groups:
+        sm = build_model(park, [datas[k] for k in group], integer_turbines=False,
+                         robustness=mode, cvar_alpha=alpha)
+        solver = make_solver(sm)
+        fix_capacities(sm, solver, caps)
+        set_targets(sm, solver, *targets)
+        if solve(solver, "certification of the robust sizing") != Status.OPTIMAL:
+            raise SolverError(problem(
+                f"certification failed: the optimal dispatch at the sized decisions cannot meet "
+                f"the targets by the '{mode}' rule", field="sizing.robustness", value=mode))
+        for k, op in zip(group, sm.ops, strict=True):
+            flows[k] = flows_of(sm, solver.x, op, profiles[k])
+            flows[k].attrs["dispatch"] = "optimal"
+    return flows
+
+
 def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Capacities,
             targets: tuple[float, float], mode: str, alpha: float
             ) -> tuple[pd.DataFrame, dict, list]:
     """Every weather year's optimal dispatch at ``caps`` under the robustness rule.
 
-    The years' operation programs are solved together at the sized decisions
-    with the target rows of ``mode`` (for ``every_year`` they are independent);
-    each year is accounted like a run. Returns the per-year table, the
-    verdicts (the rule on :func:`rule_shares` of the accounted flows) and the
-    Flows Datasets.
+    The years' operation programs are solved at the sized decisions with the
+    target rows of ``mode`` (each year alone for ``every_year``, together
+    otherwise); each year is accounted like a run. Returns the per-year table,
+    the verdicts (the rule on the shares, or for the pooled modes on
+    :func:`rule_shares`, of the accounted flows) and the Flows Datasets.
     """
-    from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
     from energysim.profiles import complete
     from energysim.results import Result
-    from energysim.sizing import fix_capacities
-    from energysim.sizing.model import build_model
-    from energysim.sizing.outputs import flows_of
-    from energysim.sizing.robust import robust_rule_holds
-    from energysim.sizing.solve import Status, make_solver, set_targets, solve
+    from energysim.sizing.robust import robust_rule_holds, year_row
 
-    datas = [problem_data(park, p) for p in profiles]
-    datas = with_scaling(datas, common_scaling(datas))
-    sm = build_model(park, datas, integer_turbines=False, robustness=mode, cvar_alpha=alpha)
-    solver = make_solver(sm)
-    fix_capacities(sm, solver, caps)
-    set_targets(sm, solver, *targets)
-    if solve(solver, "certification of the robust sizing") != Status.OPTIMAL:
-        raise SolverError(problem(
-            f"certification failed: the optimal dispatch at the sized decisions cannot meet the "
-            f"targets by the '{mode}' rule", field="sizing.robustness", value=mode))
-    rows, kpis, flows = [], [], []
-    for year, prof, op in zip(years, profiles, sm.ops, strict=True):
-        f = flows_of(sm, solver.x, op, prof)
-        f.attrs["dispatch"] = "optimal"
+    flows = _optimal_years(park, profiles, caps, targets, mode, alpha)
+    rows, kpis = [], []
+    for year, prof, f in zip(years, profiles, flows, strict=True):
         k = Result.from_flows(park, caps, complete(prof, park), f).kpis
-        flows.append(f)
         kpis.append(k)
-        rows.append({"year": year, "onsite_share": k["onsite_share"],
-                     "clean_share": k["clean_share"], "import_green_mwh": k["import_green_mwh"],
-                     "import_regular_mwh": k["import_regular_mwh"],
-                     "curtailment_share": k["curtailment_share"],
-                     "annualized_cost": k["annualized_cost"],
-                     "energy_cost": k["import_cost"] + k["green_premium_cost"]
-                     - k["export_revenue"]})
+        rows.append(year_row(year, k))
     table = pd.DataFrame(rows)
     base = [float(p["load"].sum()) * HOURS_PER_YEAR / p.sizes["time"] for p in profiles]
     verdict = {}

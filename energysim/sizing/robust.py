@@ -104,6 +104,15 @@ def _cvar(losses: np.ndarray, alpha: float) -> float:
     return float(tail / k)
 
 
+def year_row(year, k: dict) -> dict:
+    """One weather year's row of the certification table, from its KPIs."""
+    return {"year": year, "onsite_share": k["onsite_share"], "clean_share": k["clean_share"],
+            "import_green_mwh": k["import_green_mwh"],
+            "import_regular_mwh": k["import_regular_mwh"],
+            "curtailment_share": k["curtailment_share"], "annualized_cost": k["annualized_cost"],
+            "energy_cost": k["import_cost"] + k["green_premium_cost"] - k["export_revenue"]}
+
+
 def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Capacities,
             targets: tuple[float, float], mode: str, alpha: float) -> tuple[pd.DataFrame, dict]:
     """Re-simulate every year at ``caps``; per-year KPIs and the robustness verdicts.
@@ -119,17 +128,8 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
 
         return certify_flexible(park, profiles, years, caps, targets, mode, alpha)[:2]
 
-    rows = []
-    for year, prof in zip(years, profiles, strict=True):
-        k = simulate(park, caps, prof).kpis
-        rows.append({"year": year, "onsite_share": k["onsite_share"],
-                     "clean_share": k["clean_share"], "import_green_mwh": k["import_green_mwh"],
-                     "import_regular_mwh": k["import_regular_mwh"],
-                     "curtailment_share": k["curtailment_share"],
-                     "annualized_cost": k["annualized_cost"],
-                     "energy_cost": k["import_cost"] + k["green_premium_cost"]
-                     - k["export_revenue"]})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame([year_row(year, simulate(park, caps, prof).kpis)
+                          for year, prof in zip(years, profiles, strict=True)])
     verdict = {}
     for kind, target in zip(("onsite", "clean"), targets, strict=True):
         ok, value = robust_rule_holds(table[f"{kind}_share"].to_numpy(), target, mode, alpha)
