@@ -1183,10 +1183,14 @@ def _basis(park: ParkConfig, key: str, money: bool) -> str:
     if source:
         return source
     fields = type(getattr(park, section)).model_fields
-    default = fields[name].default if name in fields else value  # a derived default (property)
+    default = fields[name].default if name in fields else _DERIVED_DEFAULTS[key]
     if value == default:
         return f"assumption ({_ASSUMED[key]})" if key in _ASSUMED else "assumption"
     return "config"
+
+
+#: Defaults of derived (property) values in the assumptions table.
+_DERIVED_DEFAULTS = {"electrolyser.kwh_per_kg": ELECTROLYSER_KWH_PER_KG}
 
 
 def _flexible_assumption_rows(park: ParkConfig, cur: str) -> list[tuple]:
@@ -1194,10 +1198,9 @@ def _flexible_assumption_rows(park: ParkConfig, cur: str) -> list[tuple]:
     el, h2 = park.electrolyser, park.hydrogen
     if el is None or h2 is None or max(el.power_mw, el.existing_mw, el.max_mw) == 0:
         return []  # no electrolyser can run: the numbers behind the results are today's
-    given = el.specific_consumption_kwh_per_kg is not None or el.efficiency_lhv is not None
     rows = [
         ("electrolyser.capex_per_kw", f"{el.capex_per_kw:g} {cur}/kW", True),
-        ("electrolyser.kwh_per_kg", f"{el.kwh_per_kg:.4g} kWh/kg", None if given else False),
+        ("electrolyser.kwh_per_kg", f"{el.kwh_per_kg:.4g} kWh/kg", False),
         ("electrolyser.fixed_om_pct_capex_yr", f"{el.fixed_om_pct_capex_yr:g} %/yr", False),
         ("electrolyser.lifetime_yr", f"{el.lifetime_yr:g} yr", False),
         ("hydrogen.storage_capex_per_kg", f"{h2.storage_capex_per_kg:g} {cur}/kg", True),

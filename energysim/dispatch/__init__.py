@@ -9,6 +9,11 @@ documented):
 - :func:`kernel_rules` — :class:`DispatchParams` → the kernel's :class:`~kernel.Rules` record.
 - :func:`sweep` / :func:`sweep_years` — many capacity sets (and weather years)
   → annual totals only, in parallel (:mod:`energysim.dispatch.sweep`).
+- :func:`energysim.dispatch.flexible_rules.dispatch_flexible` — a park with
+  flexible demand (electrolyser, hydrogen store, shiftable load): the same hour
+  rules plus the documented flexible-demand rule, serial (``dispatch(...,
+  flexible=park)``); :mod:`energysim.dispatch.flexible_program` adds it to the
+  operation LP (a hook of :mod:`energysim.dispatch.program`).
 - :func:`energysim.dispatch.life.run_life` — every year of a project's life
   (ageing capacities, weather years) in one call (:mod:`energysim.lifetime`).
 

@@ -388,7 +388,8 @@ def frontier_on(sm: SizingModel, solver, profiles: xr.Dataset, shares: Sequence[
             "marginal_cost_of_share": marginal, "onsite_share_reached": lp_share(op, x),
             "solve_s": time.perf_counter() - t0,
             "is_target": abs(float(share) - park.targets.onsite_share) < 1e-9,
-        })
+        } | ({"electrolyser_mw": caps.electrolyser_mw, "hydrogen_storage_kg": caps.hydrogen_storage_kg,
+              "fuel_cell_mw": caps.fuel_cell_mw} if flex_model.hydrogen_active(park) else {}))
     return pd.DataFrame(rows)
 
 
