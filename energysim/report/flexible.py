@@ -7,10 +7,8 @@ carry ``electrolyser``) or a study answered the flexibility question
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 
 from energysim.report.figures import (
@@ -33,8 +31,9 @@ VARIANT_NAMES = {"none": "no flexibility", "hydrogen_store": "hydrogen store onl
                  "shiftable_load": "shiftable load only", "all": "all flexibility"}
 
 
-def _surplus_chart(flows) -> Chart:
-    """Electrolyser input against the on-site surplus of each hour (scatter)."""
+def _surplus_chart(flows, green_share: float | None) -> Chart:
+    """Electrolyser input against the on-site surplus of each hour (scatter); ``green_share``
+    the run's green hydrogen share (:func:`energysim.accounting.hydrogen_kpis`)."""
     surplus = _flow(flows, "pv") + _flow(flows, "wind") - _flow(flows, "load")
     el = _flow(flows, "electrolyser")
     fig = _figure("Electrolyser load against on-site surplus",
@@ -48,13 +47,11 @@ def _surplus_chart(flows) -> Chart:
     top = float(max(el.max(initial=0.0), 1.0))
     fig.add_trace(go.Scatter(x=[0.0, top], y=[0.0, top], mode="lines", name="all of the surplus",
                              line={"color": "#999", "dash": "dot"}))
-    on_site = float(np.minimum(el, np.maximum(surplus, 0.0)).sum())
-    share = on_site / float(el.sum()) if el.sum() > 0 else math.nan
     return Chart("chart-electrolyser-surplus", "Electrolyser load against on-site surplus",
                  "Each dot is an hour: on the diagonal the electrolyser takes the whole surplus, "
                  "on the right of zero it runs on surplus, at zero surplus and below on the grid "
-                 f"(when the hydrogen store would run dry); {_pct(share)} of its electricity was "
-                 "on-site surplus.", fig)
+                 f"(when the hydrogen store would run dry); {_pct(green_share)} of its "
+                 "electricity came from on-site power (the green hydrogen share).", fig)
 
 
 def _hydrogen_table(s: dict[str, Any]) -> str:
@@ -114,7 +111,7 @@ def flexibility_section(data) -> Section | None:
         return None
     charts, parts, intro = [], [], ""
     if has_flows and float(_flow(flows, "electrolyser").max(initial=0.0)) > 0:
-        charts.append(_surplus_chart(flows))
+        charts.append(_surplus_chart(flows, (data.summary or {}).get("green_hydrogen_share")))
     if data.summary:
         parts.append(_hydrogen_table(data.summary))
     if flex:
