@@ -659,6 +659,10 @@ class HydrogenConfig(_Section):
         None, description='Hourly hydrogen demand "file.csv:column" [kg/h].')
     sale_price_per_kg: float | None = Field(
         None, ge=0, le=1e4, description="Price of hydrogen sold beyond the demand [money/kg].")
+    sale_max_kg_per_day: float | None = Field(
+        None, gt=0, le=1e9,
+        description="Most hydrogen sold a day, spread evenly over its hours [kg/day] (an "
+                    "offtake contract); default: no limit.")
     unmet_penalty_per_kg: float | None = Field(
         None, ge=0, le=1e6,
         description="Cost of each kg of demand not met [money/kg]; default 100 x the cost of "

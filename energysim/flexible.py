@@ -121,6 +121,7 @@ class FlexParams(NamedTuple):
     min_load_fraction: float = 0.0  #: must-run floor [share of electrolyser capacity]
     fc_mwh_per_kg: float = 0.0  #: fuel cell electricity per kg of hydrogen [MWh/kg]
     sale_price_per_kg: float = -1.0  #: hydrogen sale price [money/kg]; < 0: no sale
+    sale_max_kg_per_h: float = math.inf  #: most hydrogen sold [kg/h]
     unmet_penalty_per_kg: float = 0.0  #: cost of hydrogen demand not met [money/kg]
     store_initial_fraction: float = 0.5  #: store level at the start [fraction]
     store_cyclic: bool = True  #: store level at the end = at the start
@@ -145,6 +146,8 @@ def params(park: ParkConfig, price_max: float = 0.0) -> FlexParams:
         out.update(mwh_per_kg=k, min_load_fraction=el.min_load_fraction,
                    fc_mwh_per_kg=h2.fuel_cell_efficiency * LHV_KWH_PER_KG / 1e3,
                    sale_price_per_kg=-1.0 if h2.sale_price_per_kg is None else h2.sale_price_per_kg,
+                   sale_max_kg_per_h=math.inf if h2.sale_max_kg_per_day is None
+                   else h2.sale_max_kg_per_day / 24.0,
                    unmet_penalty_per_kg=penalty, store_initial_fraction=h2.storage_initial_fraction,
                    store_cyclic=h2.cyclic, reserve_h=h2.fuel_cell_reserve_h)
     fl = park.load.flexible

@@ -189,7 +189,9 @@ def flexible_instances(draw):
             "demand_kg_per_day": draw(st.floats(0, 40_000)),
             "cyclic": draw(st.booleans()),
             "storage_initial_fraction": draw(st.floats(0, 1)),
-            **({"sale_price_per_kg": draw(st.floats(0, 40))} if draw(st.booleans()) else {}),
+            **({"sale_price_per_kg": draw(st.floats(0, 40)),
+                "sale_max_kg_per_day": draw(st.one_of(st.none(), st.floats(1, 50_000)))}
+               if draw(st.booleans()) else {}),
             **({"fuel_cell_max_mw": 100.0, "fuel_cell_reserve_h": draw(st.floats(0, 48))}
                if fc else {})}
         caps.update(electrolyser_mw=draw(st.floats(0, 200)),
@@ -244,6 +246,9 @@ def check_flexible_flows(flows: xr.Dataset, prof: xr.Dataset, park, caps: Capaci
     np.testing.assert_allclose(daily, 0.0, atol=1e-9 * max(1.0, base.sum()))
     if fl is not None:
         assert (f["load_shed"] <= fl.curtailable_share * prof["load"].values + 1e-9).all()
+    h2 = park.hydrogen
+    if h2 is not None and h2.sale_max_kg_per_day is not None:
+        assert f["hydrogen_sold"].max() <= h2.sale_max_kg_per_day / 24 * (1 + 1e-9) + 1e-9
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -526,3 +531,18 @@ def test_hourly_hydrogen_demand_profile_through_profiles_sizing_and_typical_days
     assert screened.capacities.electrolyser_mw > 0
     with pytest.raises(Exception, match="hydrogen_demand_kg_per_h"):
         simulate(park, Capacities(electrolyser_mw=100), prof)  # a bare Dataset without it
+
+
+def test_a_paying_hydrogen_sale_is_bounded_by_its_offtake(tmp_path):
+    """Hydrogen sold above its cost from on-site power: sizing builds for the offtake cap
+    (without one the electrolyser would grow to its bound), and sells no more."""
+    prof = random_profiles(9, 14)
+    park = park_of(tmp_path, prof, electrolyser={},
+                   hydrogen={"sale_price_per_kg": 30.0, "sale_max_kg_per_day": 50_000},
+                   targets={"onsite_share": 0.5})
+    sized = size(park, prof)
+    sold = sized.flows["hydrogen_sold"].values
+    assert sold.max() <= 50_000 / 24 * (1 + 1e-9)
+    assert sold.sum() > 0.9 * 50_000 / 24 * sold.size  # the offtake is nearly filled: it pays
+    assert sized.capacities.electrolyser_mw < 500
+    assert sized.objective_terms["hydrogen_sales"] < 0

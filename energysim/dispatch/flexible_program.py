@@ -88,7 +88,8 @@ def _add_hydrogen(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
     e = lp.add_variables(f"electrolyser{tag}", n)
     h = lp.add_variables(f"hydrogen_soc{tag}", n)
     unmet = lp.add_variables(f"hydrogen_unmet{tag}", n, 0.0, need)
-    sold = lp.add_variables(f"hydrogen_sold{tag}", n) if p.sale_price_per_kg >= 0 else None
+    sold = lp.add_variables(f"hydrogen_sold{tag}", n, 0.0, p.sale_max_kg_per_h * k / P) \
+        if p.sale_price_per_kg >= 0 else None
     fc = lp.add_variables(f"fuel_cell{tag}", n) if cap_f is not None else None
     r = k / p.fc_mwh_per_kg
     op.rows["electrolyser_max"] = lp.add_constraints(

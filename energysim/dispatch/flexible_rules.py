@@ -84,6 +84,7 @@ class FlexRules(NamedTuple):
     min_load: float = 0.0  #: must-run floor [share of electrolyser capacity]
     shift_max_mw: float = np.inf  #: most power of the shiftable part [MW]
     sale_per_mwh: float = -1.0  #: sale value per MWh electrolysed [money/MWh]; < 0: no sale
+    sale_max_kg: float = np.inf  #: most hydrogen sold in a step [kg]
     shed_penalty: float = 0.0  #: cost of load shed [money/MWh]
     green_premium: float = 0.0  #: green premium of imports [money/MWh]
     store_initial: float = 0.0  #: store at the start (first guess if cyclic) [kg]
@@ -137,10 +138,10 @@ def _hydrogen_bounds(t, x, fx, fkit, fr, h, dt):
     cap = fkit.electrolyser_mw
     if per_mw <= 0.0 or cap <= 0.0:
         return 0.0, 0.0, need
-    sale = fr.sale_per_mwh >= 0.0
-    e_hi = cap if sale else min(cap, max(fkit.hydrogen_kg - h + need, 0.0) / per_mw)
+    sold_max = fr.sale_max_kg if fr.sale_per_mwh >= 0.0 else 0.0
+    e_hi = min(cap, max(fkit.hydrogen_kg - h + need + sold_max, 0.0) / per_mw)
     e_lo = min(max(max(need - h, 0.0) / per_mw, fr.min_load * cap), e_hi)
-    if sale and fr.sale_per_mwh > x.price[t] + fr.green_premium:
+    if sold_max > 0.0 and fr.sale_per_mwh > x.price[t] + fr.green_premium:
         e_lo = e_hi
     return e_lo, e_hi, need
 
@@ -178,8 +179,9 @@ def _flex_hour(t, x, fx, kit, fkit, rules, fr, b, a, green_left, h, backlog):
     ch, ex, cu, dis, _, unmet, green, regular = kernel._settle(
         moved, surplus, deficit - fc - shed, green_cap, b, rules)
     h_new = h + prod - draw - fc_kg
-    h_next = min(max(h_new, 0.0), fkit.hydrogen_kg)
-    sold = h_new - h_next if fr.sale_per_mwh >= 0.0 else 0.0
+    sold = min(max(h_new - fkit.hydrogen_kg, 0.0), fr.sale_max_kg) if fr.sale_per_mwh >= 0.0 \
+        else 0.0
+    h_next = min(max(h_new - sold, 0.0), fkit.hydrogen_kg)
     y = lo + x_flex
     backlog = min(max(backlog + (f - y) * dt, -fx.early[t]), fx.late[t])
     flows = Flows(pv=pv, wind=wind, load=fixed - shed + y, import_green=green,
@@ -290,7 +292,8 @@ def _rules(park: ParkConfig, capacities: Capacities, dt_h: float) -> tuple[FlexK
     sale = p.sale_price_per_kg * kg_per_mwh if p.sale_price_per_kg >= 0 else -1.0
     rules = FlexRules(window_steps=int(round(p.window_h / dt_h)), kg_per_mwh=kg_per_mwh, fc_mwh_per_kg=p.fc_mwh_per_kg or 1.0,
                       min_load=p.min_load_fraction, shift_max_mw=p.shift_max_mw,
-                      sale_per_mwh=sale, shed_penalty=p.shed_penalty_per_mwh,
+                      sale_per_mwh=sale, sale_max_kg=p.sale_max_kg_per_h * dt_h,
+                      shed_penalty=p.shed_penalty_per_mwh,
                       green_premium=park.grid.green_premium_per_mwh,
                       store_initial=p.store_initial_fraction * kit.hydrogen_kg,
                       cyclic=bool(p.store_cyclic))
