@@ -235,14 +235,15 @@ def reserve_kg(demand: np.ndarray, hours_ahead: float, dt_h: float, cyclic: bool
     return c[t + 1 + k] - c[t + 1]
 
 
-def check_shift_power(park: ParkConfig, load: np.ndarray, source: str = "profiles") -> None:
-    """The shiftable part's peak must fit under ``[load.flexible] max_mw``."""
+def check_shift_power(park: ParkConfig, load: np.ndarray) -> None:
+    """The shiftable part's peak (share x peak load of the profiles) must fit under
+    ``[load.flexible] max_mw``."""
     p = params(park)
     peak = float(np.max(load)) * p.shift_share if load.size else 0.0
     if p.shift_share > 0 and peak > p.shift_max_mw * (1 + 1e-12):
         raise ConfigError(problem(
             f"must be at least the shiftable part's peak, {peak:.6g} MW (share x peak load)",
-            source=source, field="load.flexible.max_mw", value=p.shift_max_mw))
+            source=park.source, field="load.flexible.max_mw", value=p.shift_max_mw))
 
 
 class FlexCosts(NamedTuple):
