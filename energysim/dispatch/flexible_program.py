@@ -66,9 +66,9 @@ def _caps(op, park: ParkConfig) -> tuple[int, int, int | None]:
 
 
 def _open_imports(lp: LinearProgram, park: ParkConfig, op) -> None:
-    """Imports may exceed the process load by what the electrolyser draws: the column bounds
-    (the load, in the core program) become the grid's limits; the serve-load row
-    (imports <= load + electrolyser) keeps them from charging the battery."""
+    """Imports may exceed the profile load by what the electrolyser or a served backlog draws:
+    the column bounds (the load, in the core program) become the grid's limits; the
+    serve-load row (imports <= consumption) keeps them from charging the battery."""
     P = op.data.scaling.power_mw
     green_hi, regular_hi, _ = program.green_rules(park, op.data.represented_h)
     for name, hi in (("import_green", green_hi), ("import_regular", regular_hi)):
@@ -150,6 +150,7 @@ def _add_load(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
         op.balance_terms.append((s, 1.0))
         op.serve_terms.append((s, 1.0))
         op.flows.update(shift=s, flexible_backlog=b)
+        _open_imports(lp, park, op)  # a backlog served from the grid may exceed the load
     if p.shed_share > 0:
         x = lp.add_variables(f"load_shed{tag}", n, 0.0, data.load * p.shed_share / P)
         op.balance_terms.append((x, 1.0))
