@@ -546,3 +546,20 @@ def test_a_paying_hydrogen_sale_is_bounded_by_its_offtake(tmp_path):
     assert sold.sum() > 0.9 * 50_000 / 24 * sold.size  # the offtake is nearly filled: it pays
     assert sized.capacities.electrolyser_mw < 500
     assert sized.objective_terms["hydrogen_sales"] < 0
+
+
+def test_optimal_dispatch_moves_shiftable_load_to_cheap_hours(tmp_path):
+    """Under a time-of-use price the optimal dispatch serves deferred load from the grid in
+    cheap hours: imports then exceed the profile load (bounded by consumption, not the load)."""
+    n = 48
+    price = np.where(np.arange(n) % 24 < 12, 800.0, 100.0)
+    prof = profiles_of(np.zeros(n), np.zeros(n), np.full(n, 10.0)).assign(
+        import_price_per_mwh=("time", price))
+    park = park_of(tmp_path, prof, load={"flexible": {"share": 0.5, "window_h": 3}})
+    lp = resimulate(park, prof, Capacities())
+    check_flexible_flows(lp, prof, park, Capacities())
+    imports = lp["import_green"].values
+    assert imports.max() > 10.0 + 1e-6
+    np.testing.assert_allclose(imports, lp["load"].values, atol=1e-9)  # the grid serves it all
+    cheap = price < 500
+    assert imports[cheap].sum() > imports[~cheap].sum() + 100.0
