@@ -248,7 +248,11 @@ def run(x, fx, kit, fkit, rules, fr):
     the start state ``s <- end(s)`` for the battery and the store together
     until both ends meet their starts within ``cyclic_tol`` x capacity (each
     end is non-decreasing in its start; the greedy rules drive the store to a
-    bound within a year unless production and use balance exactly).
+    bound within a year unless production and use balance exactly). Plain
+    fixed-point steps, no secant step as in :mod:`kernel`: a leaking battery
+    that never reaches a bound converges only geometrically, so ``max_iter``
+    bounds the runs and the gaps are returned (Flows attrs ``cyclic_gap_mwh``,
+    ``hydrogen_cyclic_gap_kg``).
     """
     n = x.load.shape[0]
     totals = np.zeros(kernel.N_TOTALS)
