@@ -8,7 +8,18 @@ short-horizon convention); shares are unaffected by the scaling.
 Definitions (DESIGN.md):
 
 - ``onsite_share`` = load served by on-site PV and wind, directly or through
-  on-site-origin battery energy / load
+  on-site-origin battery energy / load. With flexible demand
+  (:mod:`energysim.flexible`) the load is the park's **demand**: the process
+  load as consumed (shifted, minus what was shed) **plus the electrolyser's
+  consumption, minus the electricity that made the hydrogen the fuel cell
+  turns back into power** (that round trip is storage, like the battery,
+  whose losses are not load either; the rest of the hydrogen leaves the
+  electricity system as product). So
+  ``onsite_share = (onsite_served - fuel_cell_input) / (load + electrolyser -
+  fuel_cell_input)`` with ``onsite_served`` the on-site supply to load and
+  electrolyser (directly, via battery or fuel cell); the sizing LP's target
+  row is the same ratio (:mod:`energysim.sizing.targets`). Without flexible
+  demand both extra terms are 0 and the definition is the one above.
 - ``green_import_share``, ``regular_import_share`` = imports labelled green /
   regular that serve load / load (grid energy stored in the battery is counted
   when it is discharged to load, so the shares of one hour add up)
@@ -39,6 +50,11 @@ __all__ = [
     "energy_kpis",
     "share_kpis",
     "hourly_matching_kpis",
+    "demand_mwh",
+    "onsite_fraction",
+    "flexible_totals",
+    "hydrogen_kpis",
+    "FLEX_TOTAL_KEYS",
     "battery_kpis",
     "cost_kpis",
     "energy_cost",
@@ -118,6 +134,55 @@ def annual_totals(flows: xr.Dataset, profiles: xr.Dataset) -> dict[str, float]:
     out["import_cost"] = float((imports * price).sum()) * s
     out["co2_t"] = float((flows["import_regular"].values * ef).sum()) * s
     out["co2_baseline_t"] = float((flows["load"].values * ef).sum()) * s
+    if "electrolyser" in flows:
+        out.update(flexible_totals(flows, profiles))
+    return out
+
+
+#: Annual totals of a run with flexible demand (:func:`flexible_totals`) [MWh/yr, kg/yr, t/yr].
+FLEX_TOTAL_KEYS = (
+    "electrolyser_mwh", "fuel_cell_mwh", "fuel_cell_input_mwh", "load_shed_mwh",
+    "hydrogen_production_kg", "hydrogen_delivered_kg", "hydrogen_unmet_kg", "hydrogen_sold_kg",
+    "fuel_cell_hydrogen_kg", "electrolyser_onsite_mwh", "hydrogen_co2_t",
+    "hydrogen_co2_location_t",
+)
+
+
+def flexible_totals(flows: xr.Dataset, profiles: xr.Dataset) -> dict[str, float]:
+    r"""Annual totals of flexible demand [MWh/yr, kg/yr, t/yr] (scaled by 8760 / hours).
+
+    Origin of the electrolyser's electricity, per hour: on-site supply serves the
+    process load first and the electrolyser second (the rule-based order), so
+    :math:`e^{on}_h = \min(e_h, \max(S^{onsite}_h - L_h, 0))`; the rest came
+    from the grid, regular in the ratio of the hour's imports. Hydrogen CO2:
+    regular grid electricity x emission factor (market-based, green imports
+    zero-carbon; ``hydrogen_co2_t``) and all grid electricity x the factor
+    (``hydrogen_co2_location_t``). ``fuel_cell_input_mwh`` is the electrolyser
+    electricity of the hydrogen the fuel cell used.
+    """
+    s = annual_scale(flows)
+    dt_h = float(flows.attrs.get("dt_h", 1.0))
+    per_kg = float(flows.attrs.get("electrolyser_mwh_per_kg", 0.0))
+
+    def total(values) -> float:
+        return float(np.sum(values)) * dt_h * s
+
+    e = flows["electrolyser"].values
+    on = np.minimum(e, np.maximum(flows["onsite_served"].values - flows["load"].values, 0.0))
+    green, regular = flows["import_green"].values, flows["import_regular"].values
+    imports = green + regular
+    grid = e - on
+    reg = grid * np.divide(regular, imports, out=np.zeros_like(imports), where=imports > 0)
+    ef = profiles["emission_factor_t_per_mwh"].values
+    out = {"electrolyser_mwh": total(e), "fuel_cell_mwh": total(flows["fuel_cell"].values),
+           "load_shed_mwh": total(flows["load_shed"].values)}
+    for name in ("production", "delivered", "unmet", "sold"):
+        out[f"hydrogen_{name}_kg"] = total(flows[f"hydrogen_{name}"].values)
+    out["fuel_cell_hydrogen_kg"] = total(flows["fuel_cell_hydrogen"].values)
+    out["fuel_cell_input_mwh"] = out["fuel_cell_hydrogen_kg"] * per_kg
+    out["electrolyser_onsite_mwh"] = total(on)
+    out["hydrogen_co2_t"] = total(reg * ef)
+    out["hydrogen_co2_location_t"] = total(grid * ef)
     return out
 
 
@@ -159,10 +224,25 @@ def totals_of(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig) -> dict
 def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
     """Annual energies [MWh/yr] and full-load hours [h/yr] (generation / capacity, PV per MWp DC)."""
     out = {k: totals[k] for k in TOTAL_KEYS[:11]}
+    out.update({k: totals[k] for k in FLEX_TOTAL_KEYS if k in totals})
     out["import_mwh"] = out["import_green_mwh"] + out["import_regular_mwh"]
     out["pv_full_load_hours"] = _div(out["pv_mwh"], capacities.pv_mw, 0.0)
     out["wind_full_load_hours"] = _div(out["wind_mwh"], capacities.wind_mw, 0.0)
     return out
+
+
+def demand_mwh(energy: dict[str, float]):
+    """The park's demand of the shares [MWh/yr]: load + electrolyser - fuel cell input
+    (module notes); the load itself without flexible demand."""
+    return energy["load_mwh"] + (energy.get("electrolyser_mwh", 0.0)
+                                 - energy.get("fuel_cell_input_mwh", 0.0))
+
+
+def onsite_fraction(energy: dict[str, float]):
+    """On-site share of the demand [0-1]: (on-site served - fuel cell input) / demand
+    (nan without demand)."""
+    return _div(energy["onsite_served_mwh"] - energy.get("fuel_cell_input_mwh", 0.0),
+                demand_mwh(energy), math.nan)
 
 
 def share_kpis(energy: dict[str, float], clean_credit_mwh: float = 0.0) -> dict[str, float]:
@@ -181,9 +261,14 @@ def share_kpis(energy: dict[str, float], clean_credit_mwh: float = 0.0) -> dict[
     its green/regular mix is the mix of the imports, so the grid-served part of
     load is split in that ratio. Without grid charging this equals
     E_imp,green / E_load exactly.
+
+    With flexible demand :math:`E_{load}` is the park's demand
+    :math:`E_{load} + E_{el} - E_{fc,in}` and the on-site energy
+    :math:`E_{onsite\,served} - E_{fc,in}` (module notes); both extra terms are
+    0 without it.
     """
-    load = energy["load_mwh"]
-    onsite = _div(energy["onsite_served_mwh"], load, math.nan)  # no load: no share (nan)
+    load = demand_mwh(energy)
+    onsite = onsite_fraction(energy)  # no load: no share (nan)
     unmet = _div(energy["unmet_mwh"], load, math.nan)
     grid_served = np.maximum(0.0, 1.0 - onsite - unmet)
     green = grid_served * _div(energy["import_green_mwh"], energy["import_mwh"], 0.0)
@@ -314,7 +399,24 @@ def asset_terms(park: ParkConfig, capacities: Capacities, *, sunk_existing: bool
         "wind": c.wind_annual_per_mw * (capacities.wind_mw - ex["wind"]),
         "battery_energy": c.battery_annual_per_mwh * (capacities.battery_mwh - ex["battery_energy"]),
         "battery_power": c.battery_annual_per_mw * (capacities.battery_mw - ex["battery_power"]),
-    }
+    } | _flexible_asset_terms(park, capacities, sunk_existing)
+
+
+def _flexible_asset_terms(park: ParkConfig, capacities: Capacities, sunk_existing: bool
+                          ) -> dict[str, float]:
+    """Annualised cost of the electrolyser, hydrogen store and fuel cell [money/yr] (when present)."""
+    from energysim import flexible
+
+    if not flexible.hydrogen_active(park):
+        return {}
+    c = flexible.annual_costs(park)
+    el, h2 = park.electrolyser, park.hydrogen
+    ex = (el.existing_mw, h2.existing_kg, h2.fuel_cell_existing_mw) if sunk_existing else (0, 0, 0)
+    out = {"electrolyser": c.electrolyser_annual_per_mw * (capacities.electrolyser_mw - ex[0]),
+           "hydrogen_storage": c.storage_annual_per_kg * (capacities.hydrogen_storage_kg - ex[1])}
+    if flexible.fuel_cell_active(park):
+        out["fuel_cell"] = c.fuel_cell_annual_per_mw * (capacities.fuel_cell_mw - ex[2])
+    return out
 
 
 def energy_terms(totals: dict[str, float], park: ParkConfig,
@@ -341,7 +443,30 @@ def energy_terms(totals: dict[str, float], park: ParkConfig,
         "export_revenue": -totals["export_mwh"] * park.grid.export_price_per_mwh,
         "capacity_charge": totals.get("capacity_charge", 0.0 * totals["import_cost"]),
         "unmet_penalty": totals["unmet_mwh"] * unmet_penalty_per_mwh,
-    }
+    } | _flexible_energy_terms(totals, park, unmet_penalty_per_mwh)
+
+
+def _flexible_energy_terms(totals: dict[str, float], park: ParkConfig,
+                           unmet_penalty_per_mwh: float) -> dict[str, float]:
+    """Hydrogen sales (negative), unmet hydrogen and shed load at their penalties [money/yr].
+
+    Unmet hydrogen costs ``[hydrogen] unmet_penalty_per_kg``, by default the
+    unmet-load penalty per MWh x the electricity per kg (the sizing LP's rule).
+    """
+    if "electrolyser_mwh" not in totals:
+        return {}
+    out = {}
+    if park.hydrogen is not None:
+        h2 = park.hydrogen
+        per_kg = h2.unmet_penalty_per_kg
+        if per_kg is None:
+            per_kg = unmet_penalty_per_mwh * park.electrolyser.kwh_per_kg / 1e3
+        out["hydrogen_sales"] = -totals["hydrogen_sold_kg"] * (h2.sale_price_per_kg or 0.0)
+        out["hydrogen_unmet_penalty"] = totals["hydrogen_unmet_kg"] * per_kg
+    flex = park.load.flexible
+    if flex is not None and flex.curtailable_share > 0:
+        out["load_shed_penalty"] = totals["load_shed_mwh"] * flex.curtail_penalty_per_mwh
+    return out
 
 
 def cost_terms(totals: dict[str, float], park: ParkConfig, capacities: Capacities, *,
@@ -382,7 +507,9 @@ def cost_kpis(
     energy_cost = import_cost + premium - export_revenue + terms["capacity_charge"]
     total = onsite_assets + energy_cost
     served = energy["load_mwh"] - energy["unmet_mwh"]
-    return {
+    flex = _flexible_cost_kpis(assets, terms, park, capacities)
+    total += flex.get("annualized_cost_flexible", 0.0)
+    return flex | {
         "annualized_cost": total,
         "annualized_cost_pv": pv,
         "annualized_cost_wind": wind,
@@ -406,6 +533,64 @@ def energy_cost(kpis: dict[str, Any]):
     the tariff's capacity charge - export revenue (the energy part of ``annualized_cost``)."""
     return (kpis["import_cost"] + kpis["green_premium_cost"] + kpis["capacity_charge_cost"]
             - kpis["export_revenue"])
+
+
+def _flexible_cost_kpis(assets: dict[str, float], terms: dict[str, float], park: ParkConfig,
+                        capacities: Capacities) -> dict[str, float]:
+    """Annualised cost and capex of flexible-demand assets, sales and penalties (when present)."""
+    from energysim import flexible
+
+    keys = ("electrolyser", "hydrogen_storage", "fuel_cell")
+    energy = ("hydrogen_sales", "hydrogen_unmet_penalty", "load_shed_penalty")
+    if not any(k in assets for k in keys) and not any(k in terms for k in energy):
+        return {}
+    out = {f"annualized_cost_{k}": assets[k] for k in keys if k in assets}
+    out.update({k: terms[k] for k in energy if k in terms})
+    out["annualized_cost_flexible"] = sum(out.values())
+    if flexible.hydrogen_active(park):
+        c = flexible.annual_costs(park)
+        out["capex_electrolyser"] = capacities.electrolyser_mw * c.electrolyser_capex_per_mw
+        out["capex_hydrogen_storage"] = capacities.hydrogen_storage_kg * c.storage_capex_per_kg
+        out["capex_fuel_cell"] = capacities.fuel_cell_mw * c.fuel_cell_capex_per_mw
+    return out
+
+
+def hydrogen_kpis(totals: dict[str, float]) -> dict[str, float]:
+    """Green hydrogen and carbon intensity, against China's thresholds (T/CAB 0078-2020).
+
+    ``green_hydrogen_kg`` = production x the on-site share of the electrolyser's
+    electricity (:func:`flexible_totals`); ``hydrogen_co2_kg_per_kg`` = CO2 of its
+    regular grid electricity per kg produced (market-based: green imports count
+    zero-carbon, as in :func:`annual_totals`), ``hydrogen_co2_location_kg_per_kg``
+    with all grid electricity at the grid factor. T/CAB 0078-2020 (China
+    Hydrogen Alliance): low-carbon hydrogen <= 14.51 kgCO2e/kg, clean hydrogen
+    <= 4.9 kgCO2e/kg (renewable hydrogen: clean and from renewable power). The
+    intensities here count the electricity only (no compression, water or
+    upstream emissions of the plant).
+    """
+    from energysim import flexible
+
+    made = totals["hydrogen_production_kg"]
+    el = totals["electrolyser_mwh"]
+    green_frac = totals["electrolyser_onsite_mwh"] / el if el > 0 else math.nan
+    intensity = totals["hydrogen_co2_t"] * 1e3 / made if made > 0 else math.nan
+    location = totals["hydrogen_co2_location_t"] * 1e3 / made if made > 0 else math.nan
+
+    def grade(value: float) -> str:
+        if not value <= flexible.TCAB_LOW_CARBON_KG_PER_KG:
+            return "above the low-carbon threshold"
+        return "clean" if value <= flexible.TCAB_CLEAN_KG_PER_KG else "low-carbon"
+
+    return {
+        "hydrogen_production_kg": made, "green_hydrogen_kg": made * green_frac if el > 0 else 0.0,
+        "green_hydrogen_share": green_frac,
+        "hydrogen_co2_kg_per_kg": intensity, "hydrogen_co2_location_kg_per_kg": location,
+        "hydrogen_grade": grade(intensity), "hydrogen_grade_location": grade(location),
+        "hydrogen_thresholds": {
+            "low_carbon_kg_per_kg": flexible.TCAB_LOW_CARBON_KG_PER_KG,
+            "clean_kg_per_kg": flexible.TCAB_CLEAN_KG_PER_KG,
+            "basis": "T/CAB 0078-2020 (China Hydrogen Alliance); electricity emissions only"},
+    }
 
 
 def carbon_kpis(totals: dict[str, float], procured: dict | None = None) -> dict[str, float]:
@@ -468,7 +653,7 @@ def indicator_table(
     """
     ind = park.indicators
     k, method = tce_per_mwh(park)
-    elec_tce = energy["load_mwh"] * k
+    elec_tce = demand_mwh(energy) * k  # the electrolyser's electricity is energy use too
     total_tce = elec_tce + ind.other_energy_tce
     co2_elec = carbon["co2_t"]
     if not ind.green_import_counts_zero_carbon:
@@ -555,6 +740,9 @@ def kpis_from_totals(
     out.update(cost_kpis(energy, totals, park, capacities, procured))
     out.update(carbon)
     out.update(indicator_table(energy, shares, carbon, park))
+    if "electrolyser_mwh" in totals:
+        out["demand_mwh"] = demand_mwh(energy)
+        out.update(hydrogen_kpis(totals))
     out["targets"] = {
         "onsite_share": park.targets.onsite_share,
         "onsite_met": _ge(shares["onsite_share"], park.targets.onsite_share - 1e-9),

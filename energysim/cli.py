@@ -151,6 +151,17 @@ def headline_table(summary: dict[str, Any], title: str) -> Table:
          if summary.get("lcoe_per_mwh") is not None else "—", "per MWh of load"),
         ("scope-2 CO2", f"{summary['co2_t'] / 1e3:,.1f} kt/yr", ""),
     ]
+    if "hydrogen_production_kg" in summary:  # flexible demand (energysim.flexible)
+        rows += [
+            ("electrolyser / hydrogen store", f"{caps['electrolyser_mw']:,.0f} MW / "
+             f"{caps['hydrogen_storage_kg'] / 1e3:,.1f} t", f"demand {_energy(summary['demand_mwh'])}"
+             " incl. electrolyser"),
+            ("green hydrogen", f"{summary['green_hydrogen_kg'] / 1e3:,.0f} t/yr",
+             f"{_pct(summary['green_hydrogen_share'])} of {summary['hydrogen_production_kg'] / 1e3:,.0f}"
+             " t/yr made on site"),
+            ("hydrogen carbon intensity", f"{summary['hydrogen_co2_kg_per_kg']:.2f} kgCO2/kg",
+             f"{summary['hydrogen_grade']} (T/CAB 0078-2020: <= 14.51 low-carbon, <= 4.9 clean)"),
+        ]
     for row in summary.get("indicators", []):
         verdict = "pass" if row["passed"] else "FAIL"
         rows.append((
@@ -655,6 +666,14 @@ def study_table(answer: dict[str, Any], park) -> Table:
                       f"meets {_pct(target)} in {wy['robust_years_meeting_target']} of "
                       f"{wy['n_years']}; P50 {_pct(wy['robust_onsite_share_p50'])}, "
                       f"P90 {_pct(wy['robust_onsite_share_p90'])}")
+    flex = answer.get("flexibility")
+    if flex:  # what flexible demand is worth (energysim.sizing.flexible.flexibility_study)
+        none, full = flex["variants"][0], flex["variants"][-1]
+        t.add_row(f"flexibility at {_pct(target)} (typical year)",
+                  f"saves {_money(flex['cost_saving_per_yr'], cur)}/yr "
+                  f"({_pct(flex['cost_saving_share'])})")
+        t.add_row("  battery without / with flexibility",
+                  f"{none['battery_mwh']:,.0f} → {full['battery_mwh']:,.0f} MWh")
     _life_rows(t, answer.get("lifetime"), target, cur)
     fr = answer["frontier"]
     if fr:

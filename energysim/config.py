@@ -56,6 +56,9 @@ __all__ = [
     "PVConfig",
     "WindConfig",
     "BatteryConfig",
+    "ElectrolyserConfig",
+    "HydrogenConfig",
+    "FlexibleLoadConfig",
     "GridConfig",
     "EconomicsConfig",
     "TargetsConfig",
@@ -293,6 +296,44 @@ class TenantConfig(_Section):
     )
 
 
+class FlexibleLoadConfig(_Section):
+    """``[load.flexible]``: the part of the park load that can move in time, or be shed.
+
+    A share of the hourly park load (process loads such as cold stores, pumping,
+    charging fleets) can be served up to ``window_h`` hours earlier or later,
+    with each day's energy conserved (days are 24-hour blocks from the first
+    hour of the run), at most ``max_mw`` at a time. Optionally a further share
+    of the load can be shed (not served) at a penalty per MWh. The rules are
+    in :mod:`energysim.flexible`.
+    """
+
+    share: float = Field(
+        0.0, ge=0, le=1, description="Share of the hourly park load that can be shifted [0-1].")
+    window_h: int = Field(
+        0, ge=0, le=23,
+        description="Shifted energy is served at most this many hours earlier or later [h]; "
+                    "each day's energy is conserved.")
+    max_mw: float | None = Field(
+        None, gt=0, le=_MAX_MW,
+        description="Most power the shiftable part may draw [MW] (at least its own peak); "
+                    "default: no limit but the window.")
+    curtailable_share: float = Field(
+        0.0, ge=0, lt=1, description="Share of the hourly park load that may be shed [0-1].")
+    curtail_penalty_per_mwh: float = Field(
+        0.0, ge=0, le=1e5,
+        description="Cost of each MWh of load shed [money/MWh] (lost production; config).")
+
+    @model_validator(mode="after")
+    def _shares(self):
+        if self.share + self.curtailable_share > 1.0:
+            raise ValueError(f"share ({self.share}) + curtailable_share "
+                             f"({self.curtailable_share}) must not exceed 1")
+        if self.curtailable_share > 0 and "curtail_penalty_per_mwh" not in self.model_fields_set:
+            raise ValueError("a curtailable_share needs curtail_penalty_per_mwh (the cost of a "
+                             "MWh not served)")
+        return self
+
+
 class LoadConfig(_Section):
     """The park's electricity demand: a built-in shape scaled to an annual energy, or a measured profile."""
 
@@ -317,6 +358,8 @@ class LoadConfig(_Section):
         default_factory=list,
         description="More consumers ([[load.tenants]]: name, annual_mwh, shape), added to the park load.",
     )
+    flexible: FlexibleLoadConfig | None = Field(
+        None, description="[load.flexible]: shiftable and curtailable shares of the load.")
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
     _load = field_validator("annual_mwh", mode="before")(_plausible_load)
@@ -594,6 +637,141 @@ class BatteryConfig(_Section):
     def eta_discharge(self) -> float:
         """One-way discharge efficiency [-]."""
         return self.discharge_efficiency or math.sqrt(self.roundtrip_efficiency)
+
+
+#: Lower heating value of hydrogen [kWh/kg]: 120 MJ/kg / 3.6.
+LHV_KWH_PER_KG = 120.0 / 3.6
+#: Electricity per kg of hydrogen of the default electrolyser system [kWh/kg]: ~4.8 kWh/Nm3 at
+#: the AC bus including balance of plant (1 Nm3 = 0.0899 kg); stacks alone quote 4.0-4.7
+#: kWh/Nm3 (Longi ALK Hi1 Plus, Nel, John Cockerill; Hydrogen Insight 2023). Illustrative.
+ELECTROLYSER_KWH_PER_KG = 53.0
+
+
+class ElectrolyserConfig(_Section):
+    """``[electrolyser]``: water electrolysis, electricity to hydrogen. Capacity is electric input MW.
+
+    Consumption counts as park load in the on-site share (see
+    :mod:`energysim.accounting`); the hydrogen goes to ``[hydrogen]``.
+    """
+
+    power_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Electric input to simulate [MW].")
+    existing_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Already built [MW].")
+    min_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Lower bound when sizing [MW].")
+    max_mw: float = Field(_MAX_MW, ge=0, le=_MAX_MW, description="Upper bound when sizing [MW].")
+    specific_consumption_kwh_per_kg: float | None = Field(
+        None, gt=33.3, le=200,
+        description="Electricity per kg of hydrogen, system at the AC bus [kWh/kg]; default "
+                    f"{ELECTROLYSER_KWH_PER_KG:g} (~4.8 kWh/Nm3, illustrative; stacks 4.0-4.7 "
+                    "kWh/Nm3, Hydrogen Insight 2023).")
+    efficiency_lhv: float | None = Field(
+        None, gt=0, lt=1,
+        description="Efficiency on the lower heating value (33.33 kWh/kg) instead of "
+                    "specific_consumption_kwh_per_kg [-].")
+    min_load_fraction: float = Field(
+        0.0, ge=0, lt=1,
+        description="Least draw in every hour, share of capacity [0-1] (a must-run floor, "
+                    "PyPSA's p_min_pu; on/off commitment is not modelled).")
+    capex_per_kw: float = Field(
+        1500.0, ge=0, le=1e5,
+        description="Capex [money/kW]; 1 500 CNY/kW: alkaline 5 MW systems at ~7.5 M CNY in "
+                    "Energy China's 2023-24 tender, equipment only (PEM: ~5 670 CNY/kW; "
+                    "Hydrogen Insight).")
+    fixed_om_pct_capex_yr: float = Field(
+        2.0, ge=0, le=50, description="Fixed O&M [% of capex per yr] (assumption).")
+    lifetime_yr: float = Field(
+        20.0, gt=0, le=100,
+        description="Economic lifetime [yr] (assumption; stacks last ~60 000 h, China Hydrogen "
+                    "Alliance 2021: replacements not modelled).")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.min_mw > self.max_mw:
+            raise ValueError(f"min_mw ({self.min_mw}) must not exceed max_mw ({self.max_mw})")
+        if self.specific_consumption_kwh_per_kg is not None and self.efficiency_lhv is not None:
+            raise ValueError("give specific_consumption_kwh_per_kg or efficiency_lhv, not both")
+        return self
+
+    @property
+    def kwh_per_kg(self) -> float:
+        """Electricity per kg of hydrogen [kWh/kg]."""
+        if self.efficiency_lhv is not None:
+            return LHV_KWH_PER_KG / self.efficiency_lhv
+        return self.specific_consumption_kwh_per_kg or ELECTROLYSER_KWH_PER_KG
+
+
+class HydrogenConfig(_Section):
+    """``[hydrogen]``: what the electrolyser's hydrogen is for, its store and an optional fuel cell.
+
+    Hydrogen demand is met from the store (a constant ``demand_kg_per_day`` or
+    an hourly ``demand_profile`` in kg/h); with ``sale_price_per_kg`` hydrogen
+    beyond the demand is sold. Store and fuel cell are sized like the battery
+    (``*_kg`` / ``fuel_cell_*_mw`` bounds).
+    """
+
+    demand_kg_per_day: float = Field(
+        0.0, ge=0, le=1e9, description="Constant hydrogen demand [kg/day].")
+    demand_profile: ProfileRef | None = Field(
+        None, description='Hourly hydrogen demand "file.csv:column" [kg/h].')
+    sale_price_per_kg: float | None = Field(
+        None, ge=0, le=1e4, description="Price of hydrogen sold beyond the demand [money/kg].")
+    sale_max_kg_per_day: float | None = Field(
+        None, gt=0, le=1e9,
+        description="Most hydrogen sold a day, spread evenly over its hours [kg/day] (an "
+                    "offtake contract); default: no limit.")
+    unmet_penalty_per_kg: float | None = Field(
+        None, ge=0, le=1e6,
+        description="Cost of each kg of demand not met [money/kg]; default 100 x the cost of "
+                    "making it from the dearest grid power (as unmet load).")
+    storage_kg: float = Field(0.0, ge=0, le=1e9, description="Store to simulate [kg].")
+    existing_kg: float = Field(0.0, ge=0, le=1e9, description="Store already built [kg].")
+    min_kg: float = Field(0.0, ge=0, le=1e9, description="Lower bound when sizing [kg].")
+    max_kg: float = Field(1e9, ge=0, le=1e9, description="Upper bound when sizing [kg].")
+    storage_capex_per_kg: float = Field(
+        3000.0, ge=0, le=1e6,
+        description="Store capex [money/kg] (assumption, illustrative: no sourced Chinese figure "
+                    "for stationary compressed-gas storage).")
+    storage_fixed_om_pct_capex_yr: float = Field(
+        1.0, ge=0, le=50, description="Store fixed O&M [% of capex per yr] (assumption).")
+    storage_lifetime_yr: float = Field(
+        25.0, gt=0, le=100, description="Store economic lifetime [yr] (assumption).")
+    storage_initial_fraction: float = Field(
+        0.5, ge=0, le=1,
+        description="Store level at the start (first guess if cyclic) [fraction of capacity].")
+    cyclic: bool = Field(True, description="End store level equals the start.")
+    fuel_cell_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Fuel cell to simulate [MW].")
+    fuel_cell_existing_mw: float = Field(0.0, ge=0, le=_MAX_MW,
+                                         description="Fuel cell already built [MW].")
+    fuel_cell_min_mw: float = Field(0.0, ge=0, le=_MAX_MW,
+                                    description="Fuel cell lower bound when sizing [MW].")
+    fuel_cell_max_mw: float = Field(
+        0.0, ge=0, le=_MAX_MW,
+        description="Fuel cell upper bound when sizing [MW]; 0: no fuel cell is built.")
+    fuel_cell_efficiency: float = Field(
+        0.5, gt=0, le=1, description="Electric efficiency on the LHV [-] (assumption).")
+    fuel_cell_capex_per_kw: float = Field(
+        3000.0, ge=0, le=1e5,
+        description="Fuel cell capex [money/kW] (assumption, illustrative).")
+    fuel_cell_fixed_om_pct_capex_yr: float = Field(
+        2.0, ge=0, le=50, description="Fuel cell fixed O&M [% of capex per yr] (assumption).")
+    fuel_cell_lifetime_yr: float = Field(
+        10.0, gt=0, le=100, description="Fuel cell economic lifetime [yr] (assumption).")
+    fuel_cell_reserve_h: float = Field(
+        24.0, ge=0, le=8760,
+        description="Rule-based dispatch: the fuel cell leaves this many hours of the coming "
+                    "hydrogen demand in the store [h].")
+
+    _ref = field_validator("demand_profile", mode="before")(_profile_ref)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.demand_profile is not None and self.demand_kg_per_day > 0:
+            raise ValueError("give demand_kg_per_day or demand_profile, not both")
+        if self.min_kg > self.max_kg:
+            raise ValueError(f"min_kg ({self.min_kg}) must not exceed max_kg ({self.max_kg})")
+        if self.fuel_cell_min_mw > self.fuel_cell_max_mw:
+            raise ValueError(f"fuel_cell_min_mw ({self.fuel_cell_min_mw}) must not exceed "
+                             f"fuel_cell_max_mw ({self.fuel_cell_max_mw})")
+        return self
 
 
 class GridConfig(_Section):
@@ -976,6 +1154,9 @@ class Capacities(BaseModel):
     wind_mw: float = Field(0.0, ge=0)
     battery_mwh: float = Field(0.0, ge=0)
     battery_mw: float = Field(0.0, ge=0)
+    electrolyser_mw: float = Field(0.0, ge=0)  #: electric input [MW]
+    hydrogen_storage_kg: float = Field(0.0, ge=0)  #: hydrogen store [kg]
+    fuel_cell_mw: float = Field(0.0, ge=0)  #: fuel cell output [MW]
     #: Volumes of ``[[procurement]]`` products decided by sizing [MWh/yr], by product name;
     #: a product not listed keeps its config volume (fixed) or its rule (free).
     procurement_mwh: dict[str, float] = Field(default_factory=dict)
@@ -990,7 +1171,7 @@ class Capacities(BaseModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler):
-        # a park without products dumps exactly the four capacities it always had
+        # a park without products dumps no procurement volumes
         out = handler(self)
         if not self.procurement_mwh and isinstance(out, dict):
             out.pop("procurement_mwh", None)
@@ -1006,6 +1187,8 @@ class ParkConfig(_Section):
     pv: PVConfig = Field(default_factory=PVConfig)
     wind: WindConfig = Field(default_factory=WindConfig)
     battery: BatteryConfig = Field(default_factory=BatteryConfig)
+    electrolyser: ElectrolyserConfig | None = None
+    hydrogen: HydrogenConfig | None = None
     grid: GridConfig = Field(default_factory=GridConfig)
     economics: EconomicsConfig = Field(default_factory=EconomicsConfig)
     targets: TargetsConfig = Field(default_factory=TargetsConfig)
@@ -1048,6 +1231,10 @@ class ParkConfig(_Section):
         if self.tariff.periods and self.grid.import_price is not None:
             raise ValueError("[tariff] periods scale [grid] import_price_per_mwh; with an hourly "
                              "[grid] import_price profile give the time-of-use prices there instead")
+        if (self.electrolyser is None) != (self.hydrogen is None):
+            raise ValueError("[electrolyser] and [hydrogen] go together: the electrolyser's "
+                             "hydrogen needs a demand, a sale price or a store, and hydrogen "
+                             "needs an electrolyser")
         return self
 
     def capacities(self) -> Capacities:
@@ -1057,6 +1244,7 @@ class ParkConfig(_Section):
             wind_mw=max(self.wind.capacity_mw, self.wind.existing_mw),
             battery_mwh=max(self.battery.energy_mwh, self.battery.existing_mwh),
             battery_mw=max(self.battery.power_mw, self.battery.existing_mw),
+            **_flexible_capacities(self),
         )
 
     def with_values(self, values: dict[str, Any]) -> ParkConfig:
@@ -1070,6 +1258,16 @@ class ParkConfig(_Section):
                 raise ConfigError(problem("unknown key", field=key, value=value))
             data[section][name] = value
         return park_from_dict(data, source=self.source, base_dir=None)
+
+
+def _flexible_capacities(park: ParkConfig) -> dict[str, float]:
+    """Electrolyser [MW], hydrogen store [kg] and fuel cell [MW] to simulate (0 without them)."""
+    el, h2 = park.electrolyser, park.hydrogen
+    if el is None or h2 is None:
+        return {}
+    return {"electrolyser_mw": max(el.power_mw, el.existing_mw),
+            "hydrogen_storage_kg": max(h2.storage_kg, h2.existing_kg),
+            "fuel_cell_mw": max(h2.fuel_cell_mw, h2.fuel_cell_existing_mw)}
 
 
 # ---------------------------------------------------------------------------
@@ -1190,6 +1388,8 @@ def _in_play(park: ParkConfig) -> dict[str, bool]:
         "pv": max(pv.capacity_mw, pv.existing_mw, pv.max_mw) > 0,
         "wind": max(wind.capacity_mw, wind.existing_mw, wind.max_mw) > 0,
         "battery": max(bat.energy_mwh, bat.existing_mwh, bat.max_mwh) > 0,
+        "electrolyser": park.electrolyser is not None,
+        "hydrogen": park.hydrogen is not None,
     }
 
 
@@ -1199,6 +1399,8 @@ PRICE_KEYS = {
     "wind": ("capex_per_kw", "fixed_om_per_kw_yr"),
     "battery": ("capex_per_kwh", "capex_per_kw"),
     "grid": ("import_price_per_mwh", "green_premium_per_mwh"),
+    "electrolyser": ("capex_per_kw",),
+    "hydrogen": ("storage_capex_per_kg",),
 }
 
 
@@ -1283,6 +1485,11 @@ SOURCES: dict[str, dict[float, str]] = {
     "grid.green_premium_per_mwh": {
         5.15: "green certificate (GEC) price Dec 2025, 2025 vintage (NEA monthly data)"},
     "grid.location_emission_factor_t_per_mwh": {0.5306: "MEE/NBS 2023 national average"},
+    "electrolyser.capex_per_kw": {
+        1500.0: "alkaline 5 MW systems ~7.5 M CNY each, Energy China tender 2023-24, equipment "
+                "only (Hydrogen Insight)",
+        5670.0: "PEM 1 MW systems ~5.67 M CNY each, Energy China tender 2023-24 (Hydrogen "
+                "Insight)"},
 }
 
 #: Why an unsourced default is what it is (shown after "assumption").
@@ -1294,6 +1501,12 @@ _ASSUMED = {
     "grid.import_price_per_mwh": "no citable Mengxi industrial average",
     "grid.green_premium_per_mwh": "30-50 CNY/MWh documented for the 2021 launch; certificates "
                                   "traded at 1-6 CNY/MWh in 2025 (NEA)",
+    "electrolyser.kwh_per_kg": "illustrative ~4.8 kWh/Nm3 at the AC bus; stacks quote 4.0-4.7 "
+                               "kWh/Nm3 (Hydrogen Insight 2023)",
+    "electrolyser.lifetime_yr": "stacks ~60 000 h (China Hydrogen Alliance 2021); no "
+                                "replacement modelled",
+    "hydrogen.storage_capex_per_kg": "illustrative: no sourced Chinese figure",
+    "hydrogen.fuel_cell_capex_per_kw": "illustrative: no sourced Chinese figure",
 }
 
 
@@ -1306,10 +1519,34 @@ def _basis(park: ParkConfig, key: str, money: bool) -> str:
     source = SOURCES.get(key, {}).get(round(float(value), 6))
     if source:
         return source
-    default = type(getattr(park, section)).model_fields[name].default
+    fields = type(getattr(park, section)).model_fields
+    default = fields[name].default if name in fields else _DERIVED_DEFAULTS[key]
     if value == default:
         return f"assumption ({_ASSUMED[key]})" if key in _ASSUMED else "assumption"
     return "config"
+
+
+#: Defaults of derived (property) values in the assumptions table.
+_DERIVED_DEFAULTS = {"electrolyser.kwh_per_kg": ELECTROLYSER_KWH_PER_KG}
+
+
+def _flexible_assumption_rows(park: ParkConfig, cur: str) -> list[tuple]:
+    """(key, value, money) rows of the electrolyser and hydrogen numbers, when the park has them."""
+    el, h2 = park.electrolyser, park.hydrogen
+    if el is None or h2 is None or max(el.power_mw, el.existing_mw, el.max_mw) == 0:
+        return []  # no electrolyser can run: the numbers behind the results are today's
+    rows = [
+        ("electrolyser.capex_per_kw", f"{el.capex_per_kw:g} {cur}/kW", True),
+        ("electrolyser.kwh_per_kg", f"{el.kwh_per_kg:.4g} kWh/kg", False),
+        ("electrolyser.fixed_om_pct_capex_yr", f"{el.fixed_om_pct_capex_yr:g} %/yr", False),
+        ("electrolyser.lifetime_yr", f"{el.lifetime_yr:g} yr", False),
+        ("hydrogen.storage_capex_per_kg", f"{h2.storage_capex_per_kg:g} {cur}/kg", True),
+    ]
+    if max(h2.fuel_cell_mw, h2.fuel_cell_existing_mw, h2.fuel_cell_max_mw) > 0:
+        rows += [("hydrogen.fuel_cell_capex_per_kw", f"{h2.fuel_cell_capex_per_kw:g} {cur}/kW",
+                  True),
+                 ("hydrogen.fuel_cell_efficiency", f"{h2.fuel_cell_efficiency:g}", False)]
+    return rows
 
 
 def assumptions(park: ParkConfig) -> list[tuple[str, str, str]]:
@@ -1336,6 +1573,7 @@ def assumptions(park: ParkConfig) -> list[tuple[str, str, str]]:
         ("grid.location_emission_factor_t_per_mwh",
          f"{park.grid.location_emission_factor_t_per_mwh:g} t/MWh", False),
     ]
+    rows += _flexible_assumption_rows(park, cur)
     out = [(key, value, "config" if money is None else _basis(park, key, money))
            for key, value, money in rows]
     site = park.site

@@ -276,9 +276,11 @@ def simulate_lifetime(park: ParkConfig, capacities: Capacities | None = None, *,
     LifetimeResult
         ``table`` (:data:`LIFETIME_COLUMNS`, one row per year), ``capex``, ``npc``.
     """
+    from energysim.flexible import require_none
     from energysim.procurement import not_supported
 
     not_supported(park, "the lifetime simulation")
+    require_none(park, "the lifetime simulation")
     capacities = capacities or park.capacities()
     years = _life_years(park)
     from energysim.profiles import complete

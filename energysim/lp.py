@@ -146,6 +146,15 @@ class LinearProgram:
         """Add one column; returns its index."""
         return int(self.add_variables(name, 1, lb, ub, integer=integer)[0])
 
+    def set_col_upper(self, cols, ub) -> None:
+        """Change column upper bounds in the program (before a :class:`Solver` holds it)."""
+        cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
+        ub = _vector(ub, cols.size)
+        starts = np.cumsum([0] + [b.size for b in self._ub])
+        for c, hi in zip(cols.tolist(), ub.tolist(), strict=True):
+            k = int(np.searchsorted(starts, c, side="right")) - 1
+            self._ub[k][c - starts[k]] = hi
+
     def add_cost(self, expr: Expr) -> None:
         """Add ``expr`` to the objective (minimised)."""
         self._extra_cost.append(expr)
@@ -452,6 +461,10 @@ class Solver:
         n = rows.size
         lb, ub = np.clip(_vector(lb, n), -INF, INF), np.clip(_vector(ub, n), -INF, INF)
         self.h.changeRowsBounds(n, rows, lb, ub)
+
+    def set_coef(self, row: int, col: int, value: float) -> None:
+        """Change one matrix coefficient of the held model."""
+        self.h.changeCoeff(int(row), int(col), float(value))
 
     def set_objective(self, expr: Expr) -> None:
         """Replace the whole objective by ``expr`` (minimised)."""

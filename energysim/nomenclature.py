@@ -149,6 +149,36 @@ QUANTITIES.update({
     "npc": Quantity("money", "net present cost over the project life"),
 })
 
+# flexible demand (energysim.flexible): hourly flows, capacities and annual KPIs
+QUANTITIES.update({
+    "electrolyser": Quantity("MW", "electrolyser electric input"),
+    "hydrogen_production": Quantity("kg h-1", "hydrogen produced"),
+    "hydrogen_soc": Quantity("kg", "hydrogen in store (end of hour)"),
+    "hydrogen_delivered": Quantity("kg h-1", "hydrogen demand met"),
+    "hydrogen_unmet": Quantity("kg h-1", "hydrogen demand not met"),
+    "hydrogen_sold": Quantity("kg h-1", "hydrogen sold beyond the demand"),
+    "fuel_cell": Quantity("MW", "fuel cell electric output"),
+    "fuel_cell_hydrogen": Quantity("kg h-1", "hydrogen used by the fuel cell"),
+    "flexible_load": Quantity("MW", "shiftable load served"),
+    "flexible_backlog": Quantity("MWh", "shiftable energy deferred, negative when served ahead "
+                                        "(end of hour)"),
+    "load_shed": Quantity("MW", "curtailable load shed"),
+    "hydrogen_demand_kg_per_h": Quantity("kg h-1", "hydrogen demand"),
+    "electrolyser_mw": Quantity("MW", "electrolyser capacity (electric input)"),
+    "hydrogen_storage_kg": Quantity("kg", "hydrogen store capacity"),
+    "fuel_cell_mw": Quantity("MW", "fuel cell capacity"),
+    "electrolyser_mwh": Quantity("MWh", "annual electrolyser consumption"),
+    "demand_mwh": Quantity("MWh", "annual park demand of the shares (load + hydrogen load)"),
+    "hydrogen_production_kg": Quantity("kg", "annual hydrogen production"),
+    "green_hydrogen_kg": Quantity("kg", "annual hydrogen made from on-site power"),
+    "green_hydrogen_share": Quantity("1", "share of hydrogen made from on-site power"),
+    "hydrogen_co2_kg_per_kg": Quantity("kgCO2 kg-1", "hydrogen carbon intensity (market-based: "
+                                                     "green imports zero-carbon)"),
+    "hydrogen_co2_location_kg_per_kg": Quantity("kgCO2 kg-1", "hydrogen carbon intensity "
+                                                              "(all grid power at the grid factor)"),
+    "load_shed_mwh": Quantity("MWh", "annual load shed"),
+})
+
 #: Hourly flows in the energy balance, by side (DESIGN.md).
 FLOWS_IN = ("pv", "wind", "import_green", "import_regular", "discharge", "unmet")
 FLOWS_OUT = ("load", "charge", "export", "curtail")

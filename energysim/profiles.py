@@ -45,6 +45,7 @@ PROFILE_KINDS: dict[str, tuple[float, float, str]] = {
     "import_price_per_mwh": (-1e5, 1e5, "price per MWh"),
     "emission_factor_t_per_mwh": (0.0, 2.0, "emission factor in t/MWh"),
     "delivery_pu": (0.0, 1e9, "delivery shape of a green contract (per-unit, any scale)"),
+    "hydrogen_demand_kg_per_h": (0.0, 1e8, "hydrogen demand in kg/h"),
 }
 # Per-unit outputs may exceed 1 by rounding in the source file; more is a unit error.
 _PU_TOLERANCE = 1e-3
@@ -180,6 +181,7 @@ def _read_ready(park: ParkConfig) -> dict[str, tuple[ProfileRef, pd.Series]]:
         "wind_pu": park.wind.profile,
         "import_price_per_mwh": park.grid.import_price,
         "emission_factor_t_per_mwh": park.grid.emission_factor,
+        "hydrogen_demand_kg_per_h": park.hydrogen.demand_profile if park.hydrogen else None,
     }
     return {kind: (ref, read_profile(ref, kind)) for kind, ref in refs.items() if ref is not None}
 
@@ -303,6 +305,9 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
     )
     # delivery shapes of [[procurement]] green contracts (energysim.procurement)
     ds = ds.assign(procurement.delivery_shapes(park, ds.indexes["time"]))
+    if "hydrogen_demand_kg_per_h" in files:  # [hydrogen] demand_profile (energysim.flexible)
+        name = "hydrogen_demand_kg_per_h"
+        ds[name] = ("time", ready(park.hydrogen.demand_profile, name), attrs(name))
     ds.attrs.update(
         timezone=park.site.timezone,
         hours=n,

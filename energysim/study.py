@@ -23,6 +23,10 @@
    degradation and load growth (:mod:`energysim.lifetime`): does it still reach
    the target in its last year; and the least-cost mix that holds it in every
    year of life (:mod:`energysim.sizing.life`) with its extra net present cost.
+6. **Flexibility** (a park with ``[electrolyser]`` or ``[load.flexible]``) —
+   how much the hydrogen store and the shiftable load lower the least cost of
+   the on-site target and the battery needed
+   (:func:`energysim.sizing.flexible.flexibility_study`).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from energysim import simulate, sizing
+from energysim import flexible, simulate, sizing
 from energysim.config import ParkConfig
 from energysim.ensemble import profiles_by_year, year_weathers
 from energysim.procurement import explicit
@@ -68,6 +72,7 @@ class StudyResult:
     life_sized: Any = None  # energysim.sizing.life.LifeSizing: the mix for every year of life
     timings_s: dict = field(default_factory=dict)  # wall time of each stage [s]
     skipped: dict = field(default_factory=dict)  # stage -> why it was not run
+    flexibility: dict | None = None  # what flexible demand is worth, or None without it
 
     def onsite_p50_p90(self, column: str = "onsite_share") -> tuple[float, float] | None:
         """P50 and P90 on-site share across weather years (typical mix, or ``column``)."""
@@ -184,7 +189,7 @@ class StudyResult:
             "skipped": self.skipped,
             "frontier": self.frontier.to_dict(orient="records"),
             "weather_years": self._weather_answer(),
-        }
+        } | ({} if self.flexibility is None else {"flexibility": self.flexibility})
 
     def save(self, out_dir: Path) -> dict[str, Path]:
         """Write the configured run (summary.json, flows.nc), the typical-year least-cost mix
@@ -330,13 +335,21 @@ def run_study(
     if lifetime and explicit(park):
         skipped["lifetime"] = ("the lifetime simulation does not model [[procurement]] products "
                                "yet")
+    elif lifetime and flexible.active(park):
+        skipped["lifetime"] = ("the lifetime simulation does not model flexible demand "
+                               "([electrolyser], [load.flexible]) yet")
     elif lifetime:
         life, life_sized = clock("lifetime", lambda: _lifetime(
             park, profiles, shown, (robust_lp or sized_lp).capacities))
+    flex = None
+    if flexible.active(park):
+        from energysim.sizing.flexible import flexibility_study
+
+        flex = clock("flexibility", lambda: flexibility_study(park, profiles, sized_lp))
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,
                        frontier=frontier, weather_years=years, robust=robust_lp,
                        robust_sized=robust_sized, life=life, life_sized=life_sized,
-                       timings_s=clock.seconds, skipped=skipped)
+                       timings_s=clock.seconds, skipped=skipped, flexibility=flex)
 
 
 def _lifetime(park: ParkConfig, profiles: xr.Dataset, by_year: dict, capacities):

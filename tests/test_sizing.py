@@ -355,7 +355,10 @@ def test_cli_size_writes_sizing_json(tmp_path):
     out = tmp_path / "out"
     assert main(["size", _cli_config(tmp_path), "--onsite-share", "0.8", "--out", str(out)]) == 0
     result = json.loads((out / "sizing.json").read_text())
-    assert set(result["capacities"]) == {"pv_mw", "wind_mw", "battery_mwh", "battery_mw"}
+    # issue #19: capacities gain electrolyser_mw and hydrogen_storage_kg (0 without them)
+    assert {"pv_mw", "wind_mw", "battery_mwh", "battery_mw", "electrolyser_mw",
+            "hydrogen_storage_kg"} <= set(result["capacities"])
+    assert result["capacities"]["electrolyser_mw"] == result["capacities"]["hydrogen_storage_kg"] == 0
     assert result["annualized_cost"] > 0
     assert result["kpis"]["onsite_share"] >= 0.8 - 1e-6
     assert abs(result["lp_onsite_share"] - result["sim_onsite_share"]) <= 1e-6

@@ -9,6 +9,11 @@ documented):
 - :func:`kernel_rules` — :class:`DispatchParams` → the kernel's :class:`~kernel.Rules` record.
 - :func:`sweep` / :func:`sweep_years` — many capacity sets (and weather years)
   → annual totals only, in parallel (:mod:`energysim.dispatch.sweep`).
+- :func:`energysim.dispatch.flexible_rules.dispatch_flexible` — a park with
+  flexible demand (electrolyser, hydrogen store, shiftable load): the same hour
+  rules plus the documented flexible-demand rule, serial (``dispatch(...,
+  park=park)``); :mod:`energysim.dispatch.flexible_program` adds it to the
+  operation LP (a hook of :mod:`energysim.dispatch.program`).
 - :func:`energysim.dispatch.life.run_life` — every year of a project's life
   (ageing capacities, weather years) in one call (:mod:`energysim.lifetime`).
 
@@ -24,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 import xarray as xr
 
+from energysim import flexible as flex_model
 from energysim.config import BatteryConfig, Capacities, GridConfig
 from energysim.dispatch import kernel
 from energysim.errors import ConfigError, ProfileError, problem
@@ -298,7 +304,9 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
         The park, for its ``[[procurement]]`` products: their volumes (from
         ``capacities.procurement_mwh``, else the config) set the green rule and
         the Dataset gets each green contract's flow ``product_<name>`` [MW]
-        (:mod:`energysim.dispatch.procurement`).
+        (:mod:`energysim.dispatch.procurement`); with flexible demand
+        (``[electrolyser]``, ``[load.flexible]``) it is dispatched by the rules of
+        :mod:`energysim.dispatch.flexible_rules` (their flows added).
 
     Returns
     -------
@@ -315,6 +323,10 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
     if missing:
         raise ProfileError([problem("required profile variable missing", source=src, field=v)
                             for v in missing])
+    if park is not None and flex_model.active(park):
+        from energysim.dispatch.flexible_rules import dispatch_flexible
+
+        return dispatch_flexible(profiles, capacities, park)
     dt_h = float(profiles.attrs.get("dt_h", 1.0))
     params = dispatch_params(battery, grid, capacities, dt_h=dt_h, tariff=tariff)
     _check_params(params)
@@ -363,7 +375,8 @@ def needs_optimal(park, profiles: xr.Dataset, capacities: Capacities | None = No
         why.append("hourly-matched green contract")
     if park.tariff.basis == "demand":
         why.append("monthly demand charge")
-    return why + _procurement.needs_optimal(park, capacities)
+    return why + flex_model.needs_optimal(park, capacities) + _procurement.needs_optimal(
+        park, capacities)
 
 
 def mode_for(park, profiles: xr.Dataset, capacities: Capacities | None = None) -> str:
@@ -374,6 +387,7 @@ def mode_for(park, profiles: xr.Dataset, capacities: Capacities | None = None) -
     return "optimal" if needs_optimal(park, profiles, capacities) else "rules"
 
 
+from energysim.dispatch import flexible_program  # noqa: E402,F401  (registers its operation hook)
 from energysim.dispatch import procurement as _procurement  # noqa: E402
 from energysim.dispatch import program as _program  # noqa: E402
 from energysim.dispatch.sweep import sweep, sweep_years  # noqa: E402  (uses the helpers above)

@@ -46,7 +46,8 @@ from energysim.config import ParkConfig
 from energysim.lp import Expr, LinearProgram
 from energysim.timeaxis import HOURS_PER_YEAR, annual_scale
 
-__all__ = ["Operation", "add_operation", "UNMET_PENALTY_FACTOR", "green_rules", "HOOKS"]
+__all__ = ["Operation", "add_operation", "UNMET_PENALTY_FACTOR", "green_rules", "HOOKS",
+           "unmet_penalty_per_mwh"]
 
 #: Unmet load costs this multiple of the dearest import (price + premium) per MWh:
 #: large enough that the LP serves every MWh it can, small enough to keep the LP
@@ -92,6 +93,10 @@ class Operation:
     clean_credit: Expr = field(default_factory=Expr.zero)
     #: further named expressions of extensions (e.g. ``"not_cfe"``, ``"co2"``), model units
     exprs: dict = field(default_factory=dict)
+    #: demand of the shares beyond the profile load that depends on the decisions (model
+    #: energy over the horizon, e.g. electrolyser input); share targets divide by
+    #: total_load + variable_load (:mod:`energysim.sizing.targets`)
+    variable_load: Expr = field(default_factory=Expr.zero)
 
     def total(self, name: str, scale: float = 1.0) -> Expr:
         """Weighted energy of flow ``name`` over the horizon (model units) x ``scale``."""
@@ -99,6 +104,13 @@ class Operation:
         if cols is None:
             return Expr.zero()
         return Expr.of(cols, self.data.hour_weight * (self.data.dt_h * scale))
+
+
+def unmet_penalty_per_mwh(price: np.ndarray, park: ParkConfig) -> float:
+    """Cost of unmet load in the LP [money/MWh]: :data:`UNMET_PENALTY_FACTOR` x (dearest
+    import price + green premium + 1)."""
+    return UNMET_PENALTY_FACTOR * (float(np.max(np.abs(price))) + park.grid.green_premium_per_mwh
+                                   + 1.0)
 
 
 def green_rules(park: ParkConfig, represented_h: float):
@@ -240,7 +252,7 @@ def _add_energies(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) 
     a = P * annual_scale(data.hours, data.dt_h, data.weight) / M
     price = data.price
     premium = grid.green_premium_per_mwh
-    op.unmet_penalty_per_mwh = UNMET_PENALTY_FACTOR * (float(np.max(np.abs(price))) + premium + 1.0)
+    op.unmet_penalty_per_mwh = unmet_penalty_per_mwh(price, park)
     wdt = data.hour_weight * data.dt_h * a
     cost = []
     if op.imports_priced:

@@ -840,9 +840,16 @@ def sweep_section(data) -> Section | None:
 
 
 #: The report's sections, in page order; each builder returns a Section or None.
+def flexibility_section(data) -> Section | None:
+    """Flexible demand (:mod:`energysim.report.flexible`)."""
+    from energysim.report.flexible import flexibility_section as build
+
+    return build(data)
+
+
 SECTION_BUILDERS: tuple[Callable[[Any], Section | None], ...] = (
     headline_section, dispatch_section, heatmap_section, procurement_section, balance_section,
-    frontier_section, lifetime_section, pathway_section, sweep_section,
+    frontier_section, flexibility_section, lifetime_section, pathway_section, sweep_section,
 )
 
 

@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from energysim import flexible as flex_model
 from energysim.config import Capacities, ParkConfig
 from energysim.dispatch import mode_for, needs_optimal
 from energysim.errors import SolverError, problem
 from energysim.profiles import complete
-from energysim.sizing import diagnose
+from energysim.sizing import diagnose, flexible  # noqa: F401  (flexible: registers decisions)
 from energysim.sizing import procurement as _procurement  # noqa: F401  (registers volume decisions)
 from energysim.sizing.model import SizingModel, build_model, problem_data
 from energysim.sizing.outputs import flows_of, lp_share
@@ -574,8 +575,10 @@ def _frontier_point(sm: SizingModel, solver, share: float, onsite: float, clean:
     served = (op.total_load * sm.scaling.power_mw - unmet) * annual_scale(
         data.hours, data.dt_h, data.weight)
     row = sm.targets["onsite"].rows[0]
-    # RHS = (1 - share) * L: d cost / d share = -dual * L (in money units)
-    marginal = np.nan if sm.integer else -solver.row_dual[row] * op.total_load * sm.scaling.money
+    # RHS = (1 - share) * L (flexible demand: (1 - share) * (L + V)):
+    # d cost / d share = -dual * (L + V) (in money units)
+    marginal = np.nan if sm.integer else (
+        -solver.row_dual[row] * (op.total_load + op.variable_load.value(x)) * sm.scaling.money)
     return {
         "share": share, "pv_mw": caps.pv_mw, "wind_mw": caps.wind_mw,
         "battery_mwh": caps.battery_mwh, "battery_mw": caps.battery_mw,
@@ -583,7 +586,8 @@ def _frontier_point(sm: SizingModel, solver, share: float, onsite: float, clean:
         "marginal_cost_of_share": marginal, "onsite_share_reached": lp_share(op, x),
         "solve_s": time.perf_counter() - t0,
         "is_target": abs(share - park.targets.onsite_share) < 1e-9,
-    }
+    } | ({"electrolyser_mw": caps.electrolyser_mw, "hydrogen_storage_kg": caps.hydrogen_storage_kg,
+          "fuel_cell_mw": caps.fuel_cell_mw} if flex_model.hydrogen_active(park) else {})
 
 
 def dispatch_lp(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities) -> xr.Dataset:

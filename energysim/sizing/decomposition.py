@@ -48,11 +48,11 @@ import numpy as np
 from energysim.config import Capacities, ParkConfig
 from energysim.decisions import decisions, model_values
 from energysim.dispatch.inputs import ProblemData
-from energysim.dispatch.program import UNMET_PENALTY_FACTOR
+from energysim.dispatch.program import unmet_penalty_per_mwh
 from energysim.errors import InfeasibleTargetError, SolverError, problem
 from energysim.lp import Expr, LinearProgram, Solver, Status
 from energysim.sizing.model import add_decisions, asset_cost_expr, build_model
-from energysim.sizing.solve import make_solver, solve
+from energysim.sizing.solve import make_solver, set_share_coefficients, solve
 from energysim.timeaxis import annual_scale
 
 __all__ = ["DecompositionStats", "Decomposition", "decompose", "GAP"]
@@ -181,6 +181,8 @@ class Decomposition:
         self.P = datas[0].scaling.power_mw
         base = min(op_penalty(d, park) for d in datas)
         self.years = [_Year(park, d, base) for d in datas]
+        for year in self.years:  # flexible demand: the loss rule's coefficient (targets.py)
+            set_share_coefficients(year.sm, year.solver, *targets)
         floors = np.array([_energy_floor_of(y) for y in self.years])
         self.master = _build_master(park, datas[0].scaling, self.n, targets, mode, alpha, floors)
         opts = {"time_limit_s": park.solver.time_limit_s, "mip_rel_gap": park.solver.mip_rel_gap}
@@ -271,8 +273,7 @@ class Decomposition:
 def op_penalty(data: ProblemData, park: ParkConfig) -> float:
     """Shortfall cost of a sub-problem's elastic target row [money units/yr per model energy]."""
     P, M = data.scaling.power_mw, data.scaling.money
-    per_mwh = UNMET_PENALTY_FACTOR * (float(np.max(np.abs(data.price)))
-                                      + park.grid.green_premium_per_mwh + 1.0)
+    per_mwh = unmet_penalty_per_mwh(data.price, park)
     return per_mwh * P * annual_scale(data.hours, data.dt_h, data.weight) / M
 
 

@@ -53,9 +53,13 @@ def _config_value(park, dotted: str, default: float) -> float:
 
 
 def _loss(sm, kind: str) -> Expr:
-    """Mean share not reached over the horizons (loss / scale; the CO2 indicator for "co2")."""
+    """Mean share not reached over the horizons (loss / scale; the CO2 indicator for "co2";
+    flexible demand: the targets' linear loss at the current target,
+    :mod:`energysim.sizing.targets`)."""
     n = len(sm.ops)
-    return Expr.sum(e * (1.0 / (n * scale)) for e, scale in (loss_expr(op, kind) for op in sm.ops))
+    keep = 1.0 - sm.targets[kind].target if kind in ("onsite", "clean") else 0.0
+    return Expr.sum((e - op.variable_load * keep) * (1.0 / (n * scale))
+                    for op, (e, scale) in ((op, loss_expr(op, kind)) for op in sm.ops))
 
 
 def max_share(sm, solver: Solver, kind: str, relax: tuple[str, ...] | None = None) -> float:

@@ -7,7 +7,13 @@ import xarray as xr
 
 from energysim.nomenclature import attrs
 
-__all__ = ["flows_of", "onsite_share", "sizing_record", "lp_share", "procurement_record"]
+__all__ = ["flows_of", "onsite_share", "sizing_record", "lp_share", "procurement_record",
+           "FLOW_HOOKS"]
+
+#: Extensions of :func:`flows_of`, each ``hook(sm, x, op, out)``: adds its flows to ``out``
+#: (name -> hourly array, physical units) and corrects the derived ones (load, curtail,
+#: onsite_served) for its terms; nothing when the park does not use it.
+FLOW_HOOKS: list = []
 
 
 def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
@@ -31,11 +37,14 @@ def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
         supply + out["unmet"] - out["load"] - out["charge"] - out["export"], 0.0)
     out["onsite_served"] = np.maximum(
         out["load"] - out["import_green"] - out["import_regular"] - out["unmet"], 0.0)
+    attrs_ = {"dt_h": data.dt_h, "source": "energysim.sizing LP (perfect foresight)"}
+    for hook in FLOW_HOOKS:
+        hook(sm, x, op, out, attrs_)
     time = profiles["time"]
     ds = xr.Dataset(
         {name: xr.DataArray(arr, coords={"time": time}, dims="time", attrs=attrs(name))
          for name, arr in out.items()},
-        attrs={"dt_h": data.dt_h, "source": "energysim.sizing LP (perfect foresight)"})
+        attrs=attrs_)
     if sm.park.procurement:  # each green contract's flow
         from energysim.procurement import flow_name
 
@@ -47,17 +56,29 @@ def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
 
 def lp_share(op, x: np.ndarray, kind: str = "onsite") -> float:
     """The LP's own on-site (``kind`` "onsite"), clean or hourly CFE share of one horizon
-    [0-1], or its core indicator [tCO2/tce] (``"co2"``)."""
+    [0-1], or its core indicator [tCO2/tce] (``"co2"``); the on-site and clean shares of
+    the demand with its variable part (flexible demand)."""
     from energysim.sizing.targets import KINDS, loss_expr
 
     expr, scale = loss_expr(op, kind)
+    if kind in ("onsite", "clean"):
+        scale = scale + op.variable_load.value(x)
     value = expr.value(x) / scale
     return 1.0 - value if KINDS[kind][1] else value
 
 
 def onsite_share(flows: xr.Dataset) -> float:
-    """On-site share of load over the run [0-1]: on-site served energy / load energy."""
-    return float(flows["onsite_served"].sum() / flows["load"].sum())
+    """On-site share of load over the run [0-1]: on-site served energy / load energy
+    (with flexible demand: :func:`energysim.accounting.share_kpis`' demand)."""
+    if "electrolyser" not in flows:
+        return float(flows["onsite_served"].sum() / flows["load"].sum())
+    from energysim.accounting import onsite_fraction
+
+    per_kg = float(flows.attrs.get("electrolyser_mwh_per_kg", 0.0))
+    return onsite_fraction({
+        "load_mwh": float(flows["load"].sum()), "electrolyser_mwh": float(flows["electrolyser"].sum()),
+        "fuel_cell_input_mwh": float(flows["fuel_cell_hydrogen"].sum()) * per_kg,
+        "onsite_served_mwh": float(flows["onsite_served"].sum())})
 
 
 def sizing_record(sized, kpis: dict, target_onsite_share: float) -> dict:

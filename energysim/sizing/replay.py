@@ -81,14 +81,19 @@ def check_operation(flows: xr.Dataset, park: ParkConfig, capacities: Capacities,
     dt = float(flows.attrs.get("dt_h", 1.0))
     peak = max(float(np.max(f["load"])), 1e-9)
     bat = park.battery
+    zero = np.zeros_like(f["load"])
+    # flexible demand: the electrolyser draws like load, the fuel cell supplies like discharge
+    electrolyser, fuel_cell = f.get("electrolyser", zero), f.get("fuel_cell", zero)
     balance = (f["pv"] + f["wind"] + f["import_green"] + f["import_regular"] + f["discharge"]
-               + f["unmet"] - f["load"] - f["charge"] - f["export"] - f["curtail"])
+               + fuel_cell + f["unmet"] - f["load"] - electrolyser - f["charge"] - f["export"]
+               - f["curtail"])
     checks = dict([
         _worst("energy balance", balance, peak),
         _worst("curtailment within generation",
                np.maximum(f["curtail"] - f["pv"] - f["wind"], 0.0), peak),
         _worst("imports serve load only", np.maximum(
-            f["import_green"] + f["import_regular"] + f["unmet"] - f["load"], 0.0), peak),
+            f["import_green"] + f["import_regular"] + f["unmet"] - f["load"] - electrolyser, 0.0),
+            peak),
         _worst("import limit", np.maximum(
             f["import_green"] + f["import_regular"] - park.grid.import_max_mw, 0.0), peak),
         _worst("battery power", np.maximum(

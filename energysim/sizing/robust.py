@@ -40,7 +40,7 @@ from energysim.dispatch.inputs import common_scaling, problem_data, with_scaling
 from energysim.errors import ConfigError, SolverError, problem
 from energysim.sizing.decomposition import GAP, decompose
 from energysim.sizing.model import SizingModel, build_model
-from energysim.sizing.outputs import flows_of
+from energysim.sizing.outputs import flows_of, lp_share
 from energysim.sizing.solve import SolverInfo, Status, make_solver, set_targets, solve
 from energysim.sizing.targets import KINDS, ROBUSTNESS, target_kinds
 
@@ -114,27 +114,38 @@ _YEAR_KPI = {"onsite": "onsite_share", "clean": "clean_share", "cfe": "cfe_hourl
              "co2": "co2_per_tce"}
 
 
+def year_row(year, k: dict) -> dict:
+    """One weather year's row of the certification table, from its KPIs."""
+    return {"year": year, **{key: k[key] for key in _YEAR_COLUMNS}, "energy_cost": energy_cost(k)}
+
+
 def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Capacities,
             targets: tuple[float, float], mode: str, alpha: float, flows=None
             ) -> tuple[pd.DataFrame, dict]:
     """Re-simulate every year at ``caps``; per-year KPIs and the robustness verdicts.
 
-    ``flows`` (one Flows Dataset per year) replaces the core's re-simulation: the
-    LP's own per-year dispatch, replayed (:mod:`energysim.sizing.replay`). The
-    hourly CFE and CO2 targets of ``park.targets`` are certified too.
+    ``flows`` (one Flows Dataset per year) replaces the re-simulation: the LP's
+    own per-year dispatch, replayed (:mod:`energysim.sizing.replay`). The hourly
+    CFE and CO2 targets of ``park.targets`` are certified too. With flexible
+    demand every year's optimal dispatch under the rule
+    (:func:`energysim.sizing.flexible.certify`).
     """
+    from energysim import flexible as flex_model
     from energysim import simulate
     from energysim.profiles import complete
     from energysim.results import Result
 
+    if flex_model.active(park):
+        from energysim.sizing.flexible import certify as certify_flexible
+
+        return certify_flexible(park, profiles, years, caps, targets, mode, alpha)[:2]
     rows = []
     for k, (year, prof) in enumerate(zip(years, profiles, strict=True)):
         if flows is None:
             kp = simulate(park, caps, prof).kpis
         else:
             kp = Result.from_flows(park, caps, complete(prof, park), flows[k]).kpis
-        rows.append({"year": year, **{key: kp[key] for key in _YEAR_COLUMNS},
-                     "energy_cost": energy_cost(kp)})
+        rows.append(year_row(year, kp))
     table = pd.DataFrame(rows)
     values = {"onsite": targets[0], "clean": targets[1], "cfe": park.targets.cfe_score,
               "co2": park.targets.max_co2_per_tce}
@@ -249,11 +260,12 @@ def size_robust(park: ParkConfig, profiles, *, onsite_share: float | None = None
                 field=f"targets.{KINDS[kind][0]}", value=v["value"]))
     worst = int(np.argmin(table["onsite_share"].to_numpy()))
     if lp is not None:  # the binding year's own flows in the LP over the years
-        base = build_sized(lp[0], lp[1], profs[worst], info, op_index=worst)
+        base = build_sized(lp[0], lp[1], profs[worst], info, op_index=worst,
+                           certify=mode == "every_year")
     else:
         single = build_model(park, datas[worst], integer_turbines=False)
         x = _point(single, caps, targets if mode == "every_year" else None)
-        base = build_sized(single, x, profs[worst], info)
+        base = build_sized(single, x, profs[worst], info, certify=mode == "every_year")
     robust = {
         "robustness": mode, "cvar_alpha": alpha, "method": info.extra["method"],
         "years": table.to_dict(orient="records"), "certified": verdict,
@@ -302,7 +314,7 @@ def _monolithic(park, datas, targets, mode, alpha, t0):
                       highs_version=solver.version, objective=sm.money(sm.cost, x),
                       extra={"method": "monolithic", "years": len(datas),
                              "iterations": solver.iterations, "load_s": solver.load_s})
-    shares = [1.0 - op.grid_served.value(x) / op.total_load for op in sm.ops]
+    shares = [lp_share(op, x) for op in sm.ops]
     return sm.capacities(x), info, shares, (sm, x)
 
 

@@ -17,7 +17,8 @@ import numpy as np
 from energysim.errors import SolverError, problem
 from energysim.lp import Solver, Status
 
-__all__ = ["SolverInfo", "make_solver", "set_targets", "solve", "crash", "Status"]
+__all__ = ["SolverInfo", "make_solver", "set_targets", "set_share_coefficients", "solve", "crash",
+           "Status"]
 
 _ADVICE = (
     "try a shorter horizon (fewer weeks of profile), representative_days=..., "
@@ -69,7 +70,18 @@ def set_targets(sm, solver: Solver, onsite: float | None, clean: float | None
               "cfe": park.targets.cfe_score, "co2": park.targets.max_co2_per_tce}
     for kind, rows in sm.targets.items():
         solver.set_row_bounds(rows.rows, -np.inf, rows.rhs(values[kind]))
+    set_share_coefficients(sm, solver, onsite, clean)
     return onsite, clean
+
+
+def set_share_coefficients(sm, solver: Solver, onsite: float, clean: float) -> None:
+    """Coefficients of the variable-load columns of the target rows for the targets [0-1]
+    (flexible demand, :mod:`energysim.sizing.targets`); nothing without them."""
+    for kind, value in (("onsite", onsite), ("clean", clean)):
+        rows = sm.targets[kind]
+        rows.target = float(value)
+        for row, col, coef in rows.coefficients(value):
+            solver.set_coef(row, col, coef)
 
 
 def solve(solver: Solver, what: str = "sizing") -> Status:

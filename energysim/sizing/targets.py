@@ -29,6 +29,23 @@ The core zero-carbon indicator :math:`I_y = CO2_y / E_y` [tCO2/tce]
 under the same robustness rules with the loss :math:`I_y` and the bound θ
 instead of :math:`1 - \tau`.
 
+Flexible demand (:mod:`energysim.flexible`). The share's load is then
+:math:`D_y = L_y + V_y` with :math:`V_y` the part that depends on the
+decisions (:attr:`Operation.variable_load`: electrolyser input minus the
+electricity of the hydrogen the fuel cell uses, minus load shed;
+:func:`energysim.accounting.share_kpis`), and :math:`s_y = 1 - G_y / D_y` is a
+ratio of variables. The linear rule used in every mode: the loss of year y
+is :math:`\ell_y = (G_y - (1-\tau) V_y) / L_y`, with :math:`\tau` the target.
+Per year :math:`\ell_y \le 1 - \tau \iff G_y \le (1-\tau) D_y \iff s_y \ge \tau`,
+so ``every_year`` stays exact; ``expected`` bounds the mean of :math:`\ell_y`
+(with equal annual loads :math:`L_y`, the usual case of one load profile,
+this is the pooled share :math:`\sum_y G_y \le (1-\tau) \sum_y D_y`) and
+``cvar`` the CVaR of :math:`\ell_y`. Without flexible demand
+:math:`V_y = 0` and :math:`\ell_y = 1 - s_y`. The coefficient
+:math:`-(1-\tau)` of :math:`V_y` (one column per horizon, equal to it) changes
+with the target (:meth:`TargetRows.coefficients`, set by
+:func:`energysim.sizing.solve.set_targets`).
+
 References
 ----------
 .. [1] R. T. Rockafellar, S. Uryasev, "Optimization of conditional value-at-risk",
@@ -90,11 +107,19 @@ class TargetRows:
     slack: np.ndarray | None = None
     #: constants of the loss moved to the right-hand side, row by row
     offset: np.ndarray | None = None
+    #: (row, column, factor) of the variable-load columns: coefficient = factor x (1 - target)
+    variable: list = field(default_factory=list)
+    #: the target the rows were last set to [0-1]
+    target: float = 0.0
 
     def rhs(self, target: float) -> np.ndarray:
         """Upper bounds of the rows for target ``target`` (a share [0-1], or the CO2 ceiling)."""
         bound = 1.0 - float(target) if KINDS[self.kind][1] else float(target)
         return bound * self.scale + (0.0 if self.offset is None else self.offset)
+
+    def coefficients(self, target: float) -> list[tuple[int, int, float]]:
+        """(row, column, coefficient) of the variable-load columns at share target ``target``."""
+        return [(r, c, f * (1.0 - float(target))) for r, c, f in self.variable]
 
 
 def _exprs(ops: Sequence, kind: str) -> tuple[list[Expr], np.ndarray, np.ndarray]:
@@ -102,6 +127,25 @@ def _exprs(ops: Sequence, kind: str) -> tuple[list[Expr], np.ndarray, np.ndarray
     pairs = [loss_expr(op, kind) for op in ops]
     exprs = [Expr(e.cols, e.coefs, 0.0) for e, _ in pairs]
     return exprs, np.array([s for _, s in pairs]), np.array([e.const for e, _ in pairs])
+
+
+def _variable_columns(lp: LinearProgram, ops: Sequence, kind: str, tag: str) -> list:
+    """One column per horizon equal to its variable load (None without one)."""
+    cols = []
+    for k, op in enumerate(ops):
+        if op.variable_load.cols.size == 0:
+            cols.append(None)
+            continue
+        col = lp.add_variable(f"{kind}_variable_load{tag}[{k}]", -np.inf, np.inf)
+        lp.add_row(f"{kind}_variable_load{tag}[{k}]", Expr.of(col) - op.variable_load,
+                   lb=0.0, ub=0.0)
+        cols.append(col)
+    return cols
+
+
+def _with_variable(expr: Expr, col, factor: float) -> Expr:
+    """``expr`` plus the variable-load column at target 0 (coefficient ``factor``)."""
+    return expr if col is None else expr + Expr.of(col, factor)
 
 
 def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_year",
@@ -130,34 +174,46 @@ def add_targets(lp: LinearProgram, ops: Sequence, kind: str, mode: str = "every_
         raise ValueError(f"robustness must be one of {ROBUSTNESS}, got {mode!r}")
     exprs, loads, consts = _exprs(ops, kind)
     n = len(ops)
+    # flexible demand varies the denominators of the shares (not of the CO2 ceiling)
+    var = (_variable_columns(lp, ops, kind, tag) if kind in ("onsite", "clean")
+           else [None] * n)
     if n == 1 or mode == "every_year":
         slack = None
         if elastic is not None:
             slack = lp.add_variables(f"{kind}_shortfall{tag}", n)
             lp.add_cost(Expr.of(slack, elastic))
             exprs = [e - Expr.of(slack[k]) for k, e in enumerate(exprs)]
-        rows = np.array([lp.add_row(f"{kind}_target{tag}[{k}]", e, ub=loads[k] - consts[k])
-                         for k, e in enumerate(exprs)])
+        rows = np.array([lp.add_row(f"{kind}_target{tag}[{k}]", _with_variable(e, var[k], -1.0),
+                                    ub=loads[k] - consts[k]) for k, e in enumerate(exprs)])
         return TargetRows(kind, "every_year" if n > 1 else mode, rows, loads, slack=slack,
-                          offset=-consts if consts.any() else None)
+                          offset=-consts if consts.any() else None,
+                          variable=[(int(r), c, -1.0) for r, c in zip(rows, var, strict=True)
+                                    if c is not None])
     if mode == "expected":
-        mean_loss = Expr.sum(e * (1.0 / (n * loads[k])) for k, e in enumerate(exprs))
+        mean_loss = Expr.sum(_with_variable(e, var[k], -1.0) * (1.0 / (n * loads[k]))
+                             for k, e in enumerate(exprs))
         shift = -float(np.sum(consts / (n * loads)))
         row = lp.add_row(f"{kind}_target{tag}[mean]", mean_loss, ub=1.0 + shift)
         return TargetRows(kind, mode, np.array([row]), np.ones(1),
-                          offset=np.array([shift]) if shift else None)
+                          offset=np.array([shift]) if shift else None,
+                          variable=[(row, c, -1.0 / (n * loads[k])) for k, c in enumerate(var)
+                                    if c is not None])
     eta = lp.add_variable(f"{kind}_cvar_eta{tag}", lb=-np.inf, ub=np.inf)
     z = lp.add_variables(f"{kind}_cvar_excess{tag}", n)
+    variable = []
     for k, e in enumerate(exprs):  # z_k >= loss_k - eta (the loss's constant on the bound)
-        lp.add_row(f"{kind}_cvar_excess{tag}[{k}]",
-                   Expr.of([z[k], eta], [1.0, 1.0]) - e * (1.0 / loads[k]),
-                   lb=consts[k] / loads[k])
+        r = lp.add_row(f"{kind}_cvar_excess{tag}[{k}]",
+                       Expr.of([z[k], eta], [1.0, 1.0])
+                       - _with_variable(e, var[k], -1.0) * (1.0 / loads[k]),
+                       lb=consts[k] / loads[k])
+        if var[k] is not None:
+            variable.append((r, var[k], 1.0 / loads[k]))
     row = lp.add_row(f"{kind}_target{tag}[cvar]",
                      Expr.of(np.concatenate([[eta], z]),
                              np.concatenate([[1.0], np.full(n, 1.0 / (cvar_alpha * n))])),
                      ub=1.0)
     return TargetRows(kind, mode, np.array([row]), np.ones(1),
-                      extra_cols={"eta": np.array([eta]), "excess": z})
+                      extra_cols={"eta": np.array([eta]), "excess": z}, variable=variable)
 
 
 def target_bounds(rows: TargetRows, target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ import pyarrow as pa
 
 from energysim.config import ParkConfig
 from energysim.errors import EnergysimError
+from energysim.flexible import require_none
 from energysim.sweep.columns import (
     CAPACITY_COLUMNS,
     CAPACITY_FIELDS,
@@ -211,6 +212,7 @@ def _simulate_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndar
         for kgroups in dgroups.values():
             idx = np.concatenate([np.asarray(v) for v in kgroups.values()])
             park_d = batch.park_for(["profile", "dispatch"], int(idx[0]))
+            require_none(park_d, "a sweep in mode = \"simulate\" (the Numba sweep)")
             caps = _capacity_table(park_d, values, idx)
             totals = _dispatch_group(prof, park_d, caps)
             for j, c in enumerate(CAPACITY_COLUMNS):
