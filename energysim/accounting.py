@@ -40,13 +40,14 @@ import xarray as xr
 from energysim import procurement
 from energysim.config import Capacities, ParkConfig
 from energysim.economics import annuity_factor, asset_costs
+from energysim.indicators import core_threshold, tce_per_mwh
+from energysim.timeaxis import annual_scale
 
 __all__ = [
-    "HOURS_PER_YEAR",
     "TOTAL_KEYS",
     "annual_totals",
     "kpis_from_totals",
-    "annual_scale",
+    "step_weight",
     "energy_kpis",
     "share_kpis",
     "hourly_matching_kpis",
@@ -67,14 +68,6 @@ __all__ = [
     "tce_per_mwh",
 ]
 
-HOURS_PER_YEAR = 8760.0
-
-#: kgce per kWh (= tce per MWh) of the two electricity-to-standard-coal methods (FACTS.md).
-ELECTRICITY_TO_TCE_PER_MWH = {
-    # equivalent calorific value, GB/T 2589-2020 comprehensive energy consumption
-    "equivalent": 0.1229,
-}
-
 
 def _div(num, den, fallback: float):
     """``num / den`` where ``den > 0``, else ``fallback``; arrays in, arrays out (a scenario
@@ -91,15 +84,16 @@ def _ge(a, b):
     return bool(out) if out.ndim == 0 else out
 
 
-def annual_scale(flows: xr.Dataset) -> float:
-    """Factor turning sums over the run into per-year values: 8760 / hours [-]."""
-    return HOURS_PER_YEAR / float(flows.sizes["time"])
-
-
-def _total(flows: xr.Dataset, name: str, scale: float) -> float:
-    """Annual energy of an hourly MW flow [MWh/yr] (Δt = 1 h)."""
+def step_weight(flows: xr.Dataset) -> float:
+    """Per-year energy of one step of 1 MW [MWh/yr]: Δt x :func:`energysim.timeaxis.annual_scale`
+    (8760 / steps; the same at any step length)."""
     dt_h = float(flows.attrs.get("dt_h", 1.0))
-    return float(flows[name].sum()) * dt_h * scale
+    return dt_h * annual_scale(int(flows.sizes["time"]), dt_h)
+
+
+def _total(flows: xr.Dataset, name: str, weight: float) -> float:
+    """Annual energy of a MW flow [MWh/yr] (``weight`` from :func:`step_weight`)."""
+    return float(flows[name].sum()) * weight
 
 
 #: Annual totals every KPI derives from (MWh/yr, money/yr, t/yr): what
@@ -126,7 +120,7 @@ def annual_totals(flows: xr.Dataset, profiles: xr.Dataset) -> dict[str, float]:
     market-traded green power (MEE 2022: 0.5856 t/MWh, FACTS.md) to avoid
     double counting. The baseline buys the whole load at the same hourly factor.
     """
-    s = annual_scale(flows)
+    s = step_weight(flows)
     out = {name: _total(flows, name.removesuffix("_mwh"), s) for name in TOTAL_KEYS[:11]}
     price = profiles["import_price_per_mwh"].values
     ef = profiles["emission_factor_t_per_mwh"].values
@@ -160,12 +154,11 @@ def flexible_totals(flows: xr.Dataset, profiles: xr.Dataset) -> dict[str, float]
     (``hydrogen_co2_location_t``). ``fuel_cell_input_mwh`` is the electrolyser
     electricity of the hydrogen the fuel cell used.
     """
-    s = annual_scale(flows)
-    dt_h = float(flows.attrs.get("dt_h", 1.0))
+    s = step_weight(flows)
     per_kg = float(flows.attrs.get("electrolyser_mwh_per_kg", 0.0))
 
     def total(values) -> float:
-        return float(np.sum(values)) * dt_h * s
+        return float(np.sum(values)) * s
 
     e = flows["electrolyser"].values
     on = np.minimum(e, np.maximum(flows["onsite_served"].values - flows["load"].values, 0.0))
@@ -614,19 +607,6 @@ def carbon_kpis(totals: dict[str, float], procured: dict | None = None) -> dict[
     return out
 
 
-def tce_per_mwh(park: ParkConfig) -> tuple[float, str]:
-    """Electricity to standard coal [tce/MWh] of the park's method, and its description."""
-    ind = park.indicators
-    if ind.electricity_to_coal == "equivalent":
-        return ELECTRICITY_TO_TCE_PER_MWH["equivalent"], "equivalent value 0.1229 kgce/kWh (GB/T 2589)"
-    return ind.coal_consumption_kgce_per_kwh, (
-        f"coal-consumption method {ind.coal_consumption_kgce_per_kwh:g} kgce/kWh"
-    )
-
-
-_tce_per_mwh = tce_per_mwh  # the sweep's columnar KPIs import it by this name
-
-
 def indicator_table(
     energy: dict[str, float], shares: dict[str, float], carbon: dict[str, float], park: ParkConfig
 ) -> dict[str, Any]:
@@ -663,7 +643,7 @@ def indicator_table(
     location = carbon.get("co2_location_t")
     if location is not None:
         location = _div(location + ind.other_energy_co2_t, total_tce, math.nan)
-    threshold, basis = _core_threshold(ind.max_co2_per_tce, total_tce)
+    threshold, basis = core_threshold(ind.max_co2_per_tce, total_tce)
     clean_energy_share = _div(shares["clean_share"] * elec_tce, total_tce, math.nan)
     rows = [
         {
@@ -698,20 +678,6 @@ def indicator_table(
     }
 
 
-def _core_threshold(configured: float | None, total_tce):
-    """Threshold of the core indicator [tCO2/tce] and its basis (People's Daily 2025-08-26):
-    0.3 at >= 1 Mtce/yr, 0.2 from 0.2 Mtce/yr, and 0.2 applied below (none published)."""
-    if configured is not None:
-        return configured, "configured"
-    big = np.asarray(total_tce) >= 1e6
-    if big.ndim:  # scenarios: the rule, each row its own threshold
-        return np.where(big, 0.3, 0.2), ("0.3 tCO2/tce at >= 1 Mtce/yr, else 0.2 "
-                                         "(People's Daily 2025-08-26)")
-    if big:
-        return 0.3, "≥ 1 Mtce/yr park: ≤ 0.3 tCO2/tce (People's Daily 2025-08-26)"
-    if total_tce >= 2e5:
-        return 0.2, "0.2-1 Mtce/yr park: ≤ 0.2 tCO2/tce (People's Daily 2025-08-26)"
-    return 0.2, "< 0.2 Mtce/yr: no published threshold; 0.2 applied"
 
 
 def kpis_from_totals(
@@ -775,8 +741,7 @@ def procurement_totals(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig
     """
     from energysim.dispatch.procurement import certificates_bought
 
-    s = annual_scale(flows)
-    dt = float(flows.attrs.get("dt_h", 1.0))
+    s = step_weight(flows)
     price = profiles["import_price_per_mwh"].values
     greens = green_flows(flows, park)
     peak = max(float(flows["load"].max()), 1e-12)
@@ -793,9 +758,9 @@ def procurement_totals(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig
         else:
             f = flows["import_regular"].values if p.kind == "regular" else greens[p.name]
             energy = price if p.energy_price is None else p.energy_price
-            mwh = float(f.sum()) * dt * s
-            e, v = float((f * energy).sum()) * dt * s, mwh * p.environmental_price
-            hours = float((f > 1e-9 * peak).sum()) * dt * s
+            mwh = float(f.sum()) * s
+            e, v = float((f * energy).sum()) * s, mwh * p.environmental_price
+            hours = float((f > 1e-9 * peak).sum()) * s
             energy_cost, env_cost = energy_cost + e, env_cost + v
         rows.append({"name": p.name, "kind": p.kind, "mwh": mwh, "cost": e + v, "hours": hours,
                      "price_per_mwh": (e + v) / mwh if mwh > 0 else None,

@@ -29,6 +29,7 @@ from rich.text import Text
 import energysim
 from energysim import interrupts
 from energysim.errors import EnergysimError
+from energysim.timeaxis import HOURS_PER_YEAR
 
 app = typer.Typer(
     name="energysim",
@@ -190,7 +191,7 @@ def run(config: ConfigArg, out: OutOpt = None, table: TablesOpt = None) -> None:
         park = energysim.load_park(config)
         result = energysim.simulate(park)
         result.save(folder.staging, tables=table or ())
-        folder.commit(report=True)
+        folder.commit(derived=_report)
     print_weather_notes(result.provenance)
     console.print(headline_table(result.summary(), f"{park.site.name} — simulation"))
     if park.procurement:
@@ -215,7 +216,7 @@ def profiles(config: ConfigArg, out: OutOpt = None) -> None:
         path = folder.commit()[0]
     print_weather_notes({"weather_fills": prof.attrs.get("weather_fills"),
                          "weather_notes": prof.attrs.get("weather_notes")})
-    scale = 8760.0 / prof.sizes["time"]
+    scale = HOURS_PER_YEAR / prof.sizes["time"]  # mean MW x 8760 h = MWh/yr
     table = Table(title=f"{park.site.name} — profiles", title_justify="left")
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -384,7 +385,7 @@ def size(
             table = pd.DataFrame(sized.robust["years"])
             atomic_write(folder.staging / "weather_years.csv",
                          lambda tmp: table.to_csv(tmp, index=False))
-        folder.commit(report=True)
+        folder.commit(derived=_report)
     print_weather_notes(result.provenance)
     title = f"{park.site.name} — least-cost mix for {_pct(target)} on-site"
     if sized.robust is not None:
@@ -592,7 +593,7 @@ def study(
                             "robust sizing…"):
             result = run_study(park, values)
         result.save(folder.staging)
-        folder.commit(report=True)
+        folder.commit(derived=_report)
     print_weather_notes(result.configured.provenance)
     console.print(headline_table(result.configured.summary(),
                                  f"{park.site.name} — the configured kit, simulated"))
@@ -609,6 +610,13 @@ def study(
     console.print(assumptions_table(park))
     console.print(f"wrote {folder.path}/study.json, summary.json, sizing.json, frontier.csv, "
                   "report.html")
+
+
+def _report(staging: Path, folder: Path) -> Path:
+    """The HTML report of the staged results (written at commit, into the staging folder)."""
+    from energysim.report import write_report
+
+    return write_report(staging, shown_as=folder)
 
 
 def _caps_text(c: dict) -> str:
@@ -928,7 +936,7 @@ def pathway(
                 results.append(run_pathway(pw, representative_days=days))
         if len(files) == 1:
             write_pathway(results[0], folder.staging)
-            folder.commit(report=True)
+            folder.commit(derived=_report)
             console.print(pathway_table(results[0]))
             console.print(f"wrote {out_dir / 'pathway.csv'} and {out_dir / 'pathway.json'}")
             return
@@ -939,7 +947,7 @@ def pathway(
             write_pathway(result, folder.staging / stem)
         table = compare(results)
         write_comparison(table, folder.staging)
-        folder.commit(report=True)
+        folder.commit(derived=_report)
     for result in results:
         console.print(pathway_table(result))
     console.print(comparison_table(table, results[0].pathway.base.economics.currency))

@@ -7,8 +7,8 @@ amount, lifetime and land use. The sizing LP (:mod:`energysim.sizing.model`),
 the decomposition's master (:mod:`energysim.sizing.decomposition`), the
 pathway builds (:mod:`energysim.pathways.model`) and the readers all loop over
 :func:`decisions`, so a new technology (an electrolyser, a hydrogen store, a
-contract volume) is one more entry from a function appended to
-:data:`DECISION_SOURCES`, not a change of those modules.
+contract volume) is one more function named in :data:`DECISION_SOURCES`,
+not a change of those modules.
 
 Annualised cost = capex x CRF(r, lifetime) + fixed O&M (DESIGN.md;
 :func:`energysim.economics.asset_costs`). Units are physical (MW, MWh, kg, MWh/yr);
@@ -17,7 +17,6 @@ the model works in ``scale x Scaling.power_mw`` of them per model unit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,14 +86,19 @@ def base_decisions(park: ParkConfig) -> list[Decision]:
     return out
 
 
-#: Functions giving the decisions of a park, in column order; extensions append theirs.
-DECISION_SOURCES: list[Callable[[ParkConfig], list[Decision]]] = [base_decisions]
+#: Functions giving the decisions of a park, in column order (:mod:`energysim.extensions`):
+#: the on-site kit, product volumes, flexible-demand assets.
+DECISION_SOURCES = ("energysim.decisions:base_decisions",
+                    "energysim.sizing.procurement:product_decisions",
+                    "energysim.sizing.flexible:flexible_decisions")
 
 
 def decisions(park: ParkConfig) -> dict[str, Decision]:
     """Every first-stage decision of ``park``, by key, in column order."""
+    from energysim.extensions import load
+
     out: dict[str, Decision] = {}
-    for source in DECISION_SOURCES:
+    for source in load(DECISION_SOURCES):
         for d in source(park):
             if d.key in out:
                 raise ValueError(f"decision {d.key!r} given twice")

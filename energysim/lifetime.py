@@ -150,8 +150,8 @@ def _life_years(park: ParkConfig) -> int:
 
 def _weather_profiles(park: ParkConfig) -> list[tuple[int | None, xr.Dataset]]:
     """(weather year, Profiles) of each year of the ensemble, or the configured weather."""
+    from energysim.ensemble import year_weathers
     from energysim.profiles import build_profiles
-    from energysim.study import year_weathers
 
     years = year_weathers(park)
     if not years:

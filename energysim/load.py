@@ -33,6 +33,7 @@ import xarray as xr
 from energysim.config import LoadConfig
 from energysim.errors import ConfigError, problem
 from energysim.nomenclature import attrs
+from energysim.timeaxis import HOURS_PER_YEAR
 
 __all__ = [
     "Shape",
@@ -48,8 +49,6 @@ __all__ = [
 
 #: Time step [h].
 DT_H = 1.0
-#: Hours in a model year (29 February dropped) [h].
-HOURS_PER_YEAR = 8760
 #: Hour-to-hour correlation of the load noise [-]: plant noise persists for a few hours.
 AR1_PHI = 0.8
 #: Day of year of the seasonal temperature minimum (mid-January, northern hemisphere) [d].
@@ -303,7 +302,7 @@ def scale_to_annual(level: np.ndarray, years: np.ndarray, annual_mwh: float) -> 
     years = np.asarray(years)
     _, inverse, counts = np.unique(years, return_inverse=True, return_counts=True)
     sums = np.bincount(inverse, weights=level)
-    mean_mw = annual_mwh / (HOURS_PER_YEAR * DT_H)
+    mean_mw = annual_mwh / HOURS_PER_YEAR  # mean power of the year, at any step
     return level * (mean_mw * counts / sums)[inverse]
 
 

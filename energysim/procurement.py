@@ -56,13 +56,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from energysim.config import ParkConfig, ProcurementConfig
-from energysim.errors import ProfileError, problem
+from energysim.errors import problem
 from energysim.timeaxis import HOURS_PER_YEAR
 
-__all__ = ["Product", "products", "explicit", "not_supported", "shaped", "delivery_shapes", "per_volume",
+__all__ = ["Product", "products", "explicit", "not_supported", "shaped", "per_volume",
            "flow_name", "shape_name", "COUNTS"]
 
 #: What each kind of product counts toward (the rows of the accounting table, README).
@@ -206,70 +205,3 @@ def per_volume(shape: np.ndarray, dt_h: float = 1.0) -> np.ndarray:
     shape = np.asarray(shape, dtype=float)
     annual = float(shape.sum()) * HOURS_PER_YEAR / shape.size  # = sum(s dt) x 8760 / (N dt)
     return shape / annual
-
-
-def _plant_shape(p: ProcurementConfig, times: pd.DatetimeIndex) -> np.ndarray:
-    """Output of the remote plant per MW of its mix [MW], on the run's hours."""
-    from energysim import pv as pv_model
-    from energysim import weather as weather_io
-    from energysim import wind as wind_model
-
-    weather = weather_io.read_weather(p.weather, p.site)
-    n = weather.sizes["time"]
-    if n != len(times):
-        raise ProfileError(problem(
-            f"the remote plant's weather has {n} hours; the run has {len(times)} "
-            f"({times[0]} .. {times[-1]}) — lengths must match",
-            source=p.weather.path, field=f"[procurement] weather (entry {p.name!r})"))
-    out = np.zeros(n)
-    both = p.pv is not None and p.wind is not None
-    if p.pv is not None:
-        out += (p.pv.capacity_mw if both else 1.0) * np.asarray(
-            pv_model.ac_per_mwp(weather, p.site, p.pv), dtype=float)
-    if p.wind is not None:
-        out += (p.wind.capacity_mw if both else 1.0) * np.asarray(
-            wind_model.ac_per_mw(weather, p.site, p.wind), dtype=float)
-    return out
-
-
-def _profile_shape(p: ProcurementConfig, times: pd.DatetimeIndex) -> np.ndarray:
-    from energysim.profiles import _align, read_profile
-
-    series = read_profile(p.profile, "delivery_pu")
-    try:
-        return _align(series, times, p.profile, None)
-    except ProfileError as exc:  # name the product and its key beside the file's column
-        raise ProfileError([problem(f"[procurement] profile (entry {p.name!r}): {q.rule}",
-                                    source=q.source, field=q.field) for q in exc.problems]
-                           ) from None
-
-
-_SHAPES = {"profile": _profile_shape, "plant": _plant_shape}
-
-
-def delivery_shapes(park: ParkConfig, times: pd.DatetimeIndex, skip=()) -> dict[str, tuple]:
-    """Delivery per MWh/yr of every shaped green contract on the run's hours [MW per MWh/yr].
-
-    Returns ``{series name: ("time", values, attrs)}`` for a Profiles Dataset;
-    series named in ``skip`` are not computed.
-
-    Raises
-    ------
-    ProfileError
-        A profile or plant weather longer or shorter than the run, or a shape
-        that never delivers.
-    """
-    out = {}
-    for p in park.procurement:
-        if p.kind != "green_contract" or p.delivery == "annual" or shape_name(p.name) in skip:
-            continue
-        shape = _SHAPES[p.delivery](p, times)
-        if not float(shape.sum()) > 0:
-            raise ProfileError(problem(
-                "the delivery shape is zero in every hour: the contract never delivers",
-                source=p.profile.path if p.profile is not None else p.weather.path,
-                field=f"[procurement] {p.delivery} (entry {p.name!r})"))
-        out[shape_name(p.name)] = ("time", per_volume(shape), {
-            "units": "MW (MWh yr-1)-1",
-            "long_name": f"delivery of green contract {p.name} per MWh/yr of volume"})
-    return out

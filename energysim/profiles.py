@@ -27,13 +27,14 @@ from energysim import procurement
 from energysim import pv as pv_model
 from energysim import weather as weather_io
 from energysim import wind as wind_model
-from energysim.config import MIN_ANNUAL_LOAD_MWH, ParkConfig, ProfileRef
+from energysim.config import MIN_ANNUAL_LOAD_MWH, ParkConfig, ProcurementConfig, ProfileRef
 from energysim.errors import ProfileError, problem
 from energysim.nomenclature import attrs
 from energysim.paths import require_file, shown_path
+from energysim.timeaxis import HOURS_PER_YEAR
 from energysim.weather.quality import drop_leap_day
 
-__all__ = ["read_profile", "build_profiles", "PROFILE_KINDS"]
+__all__ = ["read_profile", "build_profiles", "complete", "delivery_shapes", "PROFILE_KINDS"]
 
 _TIME_COLUMNS = ("time", "timestamp", "datetime", "date_time")
 
@@ -207,7 +208,7 @@ def _check_load_energy(load: np.ndarray, ref: ProfileRef) -> None:
     An all-zero (or vanishing) load leaves every share of load undefined: an
     error here, before any result is computed or written.
     """
-    per_year = float(load.sum()) * 8760.0 / max(len(load), 1)
+    per_year = float(load.sum()) * HOURS_PER_YEAR / max(len(load), 1)  # mean MW x 8760 h
     if not per_year >= MIN_ANNUAL_LOAD_MWH:
         what = "is zero in every hour" if not load.any() else f"sums to {per_year:.3g} MWh a year"
         raise ProfileError(problem(
@@ -304,7 +305,7 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
         coords={"time": times.tz_localize(None) if times.tz is not None else times},
     )
     # delivery shapes of [[procurement]] green contracts (energysim.procurement)
-    ds = ds.assign(procurement.delivery_shapes(park, ds.indexes["time"]))
+    ds = ds.assign(delivery_shapes(park, ds.indexes["time"]))
     if "hydrogen_demand_kg_per_h" in files:  # [hydrogen] demand_profile (energysim.flexible)
         name = "hydrogen_demand_kg_per_h"
         ds[name] = ("time", ready(park.hydrogen.demand_profile, name), attrs(name))
@@ -325,7 +326,7 @@ def complete(profiles: xr.Dataset, park: ParkConfig) -> xr.Dataset:
     A user's own Dataset may carry only ``pv_pu``, ``wind_pu`` and ``load``;
     accounting and sizing also need ``import_price_per_mwh`` [money/MWh] and
     ``emission_factor_t_per_mwh`` [t/MWh] every hour, and the delivery series of
-    ``[[procurement]]`` green contracts (:func:`energysim.procurement.delivery_shapes`).
+    ``[[procurement]]`` green contracts (:func:`delivery_shapes`).
     Returns ``profiles`` itself when nothing is missing.
     """
     flat = {"import_price_per_mwh": park.grid.import_price_per_mwh,
@@ -333,7 +334,7 @@ def complete(profiles: xr.Dataset, park: ParkConfig) -> xr.Dataset:
     missing = {name: ("time", np.full(profiles.sizes["time"], value), attrs(name))
                for name, value in flat.items() if name not in profiles}
     if park.procurement:  # delivery shapes of green contracts the Dataset lacks
-        missing.update(procurement.delivery_shapes(park, profiles.indexes["time"],
+        missing.update(delivery_shapes(park, profiles.indexes["time"],
                                                    skip=set(profiles.data_vars)))
     return profiles.assign(missing) if missing else profiles
 
@@ -355,3 +356,69 @@ def tariff_multiplier(times, tariff) -> np.ndarray:
         out[hit] = period.multiplier
     return out
 
+
+# ---------------------------------------------------------------------------
+# delivery shapes of [[procurement]] green contracts (energysim.procurement)
+# ---------------------------------------------------------------------------
+
+
+def _plant_shape(p: ProcurementConfig, times: pd.DatetimeIndex) -> np.ndarray:
+    """Output of the remote plant per MW of its mix [MW], on the run's hours."""
+    weather = weather_io.read_weather(p.weather, p.site)
+    n = weather.sizes["time"]
+    if n != len(times):
+        raise ProfileError(problem(
+            f"the remote plant's weather has {n} hours; the run has {len(times)} "
+            f"({times[0]} .. {times[-1]}) — lengths must match",
+            source=p.weather.path, field=f"[procurement] weather (entry {p.name!r})"))
+    out = np.zeros(n)
+    both = p.pv is not None and p.wind is not None
+    if p.pv is not None:
+        out += (p.pv.capacity_mw if both else 1.0) * np.asarray(
+            pv_model.ac_per_mwp(weather, p.site, p.pv), dtype=float)
+    if p.wind is not None:
+        out += (p.wind.capacity_mw if both else 1.0) * np.asarray(
+            wind_model.ac_per_mw(weather, p.site, p.wind), dtype=float)
+    return out
+
+
+def _profile_shape(p: ProcurementConfig, times: pd.DatetimeIndex) -> np.ndarray:
+    """The contract's delivery shape read from its profile file, on the run's hours."""
+    series = read_profile(p.profile, "delivery_pu")
+    try:
+        return _align(series, times, p.profile, None)
+    except ProfileError as exc:  # name the product and its key beside the file's column
+        raise ProfileError([problem(f"[procurement] profile (entry {p.name!r}): {q.rule}",
+                                    source=q.source, field=q.field) for q in exc.problems]
+                           ) from None
+
+
+_SHAPES = {"profile": _profile_shape, "plant": _plant_shape}
+
+
+def delivery_shapes(park: ParkConfig, times: pd.DatetimeIndex, skip=()) -> dict[str, tuple]:
+    """Delivery per MWh/yr of every shaped green contract on the run's hours [MW per MWh/yr].
+
+    Returns ``{series name: ("time", values, attrs)}`` for a Profiles Dataset;
+    series named in ``skip`` are not computed.
+
+    Raises
+    ------
+    ProfileError
+        A profile or plant weather longer or shorter than the run, or a shape
+        that never delivers.
+    """
+    out = {}
+    for p in park.procurement:
+        if p.kind != "green_contract" or p.delivery == "annual" or procurement.shape_name(p.name) in skip:
+            continue
+        shape = _SHAPES[p.delivery](p, times)
+        if not float(shape.sum()) > 0:
+            raise ProfileError(problem(
+                "the delivery shape is zero in every hour: the contract never delivers",
+                source=p.profile.path if p.profile is not None else p.weather.path,
+                field=f"[procurement] {p.delivery} (entry {p.name!r})"))
+        out[procurement.shape_name(p.name)] = ("time", procurement.per_volume(shape), {
+            "units": "MW (MWh yr-1)-1",
+            "long_name": f"delivery of green contract {p.name} per MWh/yr of volume"})
+    return out

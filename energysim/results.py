@@ -512,11 +512,12 @@ class OutputFolder:
             "files": {rel: file_sha256(self.staging / rel) for rel in files},
         }
 
-    def commit(self, *, report: bool = False) -> list[Path]:
+    def commit(self, *, derived: Callable[[Path, Path], Path] | None = None) -> list[Path]:
         """Move the staged results into the folder as this run's result set.
 
-        Writes ``run.json`` (and, with ``report``, ``report.html`` built from
-        the staged results), removes the results an earlier command left, then
+        Writes ``run.json`` (and the file ``derived(staging, folder)`` writes into
+        the staging folder from the staged results, e.g. the report: a later
+        stage of the flow, passed in by the caller), removes the results an earlier command left, then
         moves every staged file into place, ``run.json`` last. Nothing is
         written when a signal was received (even one whose exception a library
         swallowed); a signal arriving during the moves is held until they end.
@@ -530,12 +531,10 @@ class OutputFolder:
         files = self._staged_files()
         manifest = self._manifest(files)
         write_json(self.staging / MANIFEST_NAME, manifest)
-        if report:
-            from energysim.report import REPORT_NAME, write_report
-
-            write_report(self.staging, shown_as=self.path)
-            files = sorted({*files, REPORT_NAME})
-            manifest["files"][REPORT_NAME] = file_sha256(self.staging / REPORT_NAME)
+        if derived is not None:
+            name = derived(self.staging, self.path).relative_to(self.staging).as_posix()
+            files = sorted({*files, name})
+            manifest["files"][name] = file_sha256(self.staging / name)
             write_json(self.staging / MANIFEST_NAME, manifest)
         interrupts.check()
         with interrupts.deferred():

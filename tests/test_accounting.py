@@ -159,3 +159,25 @@ def test_crf_reference_value():
     # NREL/TP-462-5173 eq. 4-3: r = 10 %, n = 20 yr -> 0.11746
     assert capital_recovery_factor(0.10, 20) == pytest.approx(0.117460, rel=1e-5)
     assert capital_recovery_factor(0.0, 25) == pytest.approx(1 / 25)
+
+
+def test_half_hour_steps_give_the_hourly_totals():
+    """One time axis (issue 17): the same run at 0.5-h steps (every hour twice) has the
+    annual energies, costs, emissions and shares of the hourly run, to rounding."""
+    hourly, prof_h = make(
+        2, load=[10, 10], pv=[12, 0], charge=[2, 0], discharge=[0, 1.8],
+        import_green=[0, 6.2], import_regular=[0, 2.0], onsite_served=[10, 1.8], soc=[2, 0])
+    half_flows = {n: np.repeat(hourly[n].values, 2) for n in FLOW_NAMES}
+    half, prof_half = make(4, **half_flows)
+    half = half.assign_coords(time=pd.date_range("2001-01-01", periods=4, freq="30min"))
+    prof_half = prof_half.assign_coords(time=half["time"])
+    half.attrs["dt_h"] = prof_half.attrs["dt_h"] = 0.5
+    caps = Capacities(pv_mw=20, battery_mwh=2, battery_mw=2)
+    p = park(grid={"green_premium_per_mwh": 30.0})
+    a = accounting.kpis(hourly, prof_h, p, caps)
+    b = accounting.kpis(half, prof_half, p, caps)
+    for key in ("load_mwh", "pv_mwh", "import_green_mwh", "import_regular_mwh", "import_cost",
+                "co2_t", "annualized_cost", "onsite_share", "clean_share",
+                "battery_throughput_mwh", "certificates_mwh"):
+        assert b[key] == pytest.approx(a[key], rel=1e-12), key
+    assert a["load_mwh"] == pytest.approx(20 * 8760 / 2)

@@ -19,7 +19,7 @@ from energysim.cli import main
 from energysim.config import park_from_dict
 from energysim.economics import asset_costs
 from energysim.errors import ConfigError, ProfileError
-from energysim.profiles import build_profiles, complete
+from energysim.profiles import build_profiles, complete, delivery_shapes
 from energysim.results import Result
 from energysim.sizing import size
 
@@ -453,7 +453,7 @@ def test_remote_plant_delivers_our_wind_model_output(repo):
     weather = read_weather(p.weather, p.site)
     expected = procurement.per_volume(np.asarray(wind.ac_per_mw(weather, p.site, p.wind)))
     times = pd.DatetimeIndex(weather["time"].values)
-    got = procurement.delivery_shapes(park, times)["delivery_wind_contract"][1]
+    got = delivery_shapes(park, times)["delivery_wind_contract"][1]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     assert got.sum() * 8760 / len(got) == pytest.approx(1.0)  # 1 MWh/yr per MWh/yr of volume
     # another hub height gives another shape: the plant's own settings are used

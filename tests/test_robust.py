@@ -227,16 +227,16 @@ def test_certification_failure_is_an_error(tmp_path, monkeypatch):
                       battery={"dispatch": "rules"})
     with pytest.raises(SolverError, match="certification failed|disagree"):
         size(rules, by_year, robustness="every_year", method="monolithic")
-    import energysim
+    from energysim.sizing import robust
 
-    real = energysim.simulate
+    real = robust.year_kpis
 
-    def short(*args, **kwargs):  # a dispatch core far short of the plan
-        result = real(*args, **kwargs)
-        result.kpis["onsite_share"] -= 0.5
-        return result
+    def short(*args, **kwargs):  # a re-simulation far short of the plan
+        kpis = real(*args, **kwargs)
+        kpis["onsite_share"] -= 0.5
+        return kpis
 
-    monkeypatch.setattr(energysim, "simulate", short)
+    monkeypatch.setattr(robust, "year_kpis", short)
     plain = make_park(tmp_path, by_year[2001], 7, targets={"onsite_share": 0.5})
     with pytest.raises(SolverError, match="certification failed"):
         size(plain, by_year, robustness="every_year", method="monolithic")

@@ -1,6 +1,6 @@
 r"""Flexible demand in the operation LP: an extension hook of :mod:`energysim.dispatch.program`.
 
-:func:`add_flexible` is registered in :data:`energysim.dispatch.program.HOOKS`;
+:func:`add_flexible` is named in :data:`energysim.dispatch.program.HOOKS`;
 it adds nothing when the park has no flexible demand
 (:func:`energysim.flexible.active`), so such a park builds exactly the
 program it did before. Model units as the program's (power unit ``P`` MW,
@@ -34,7 +34,7 @@ import numpy as np
 
 from energysim import flexible as model
 from energysim.config import ParkConfig
-from energysim.dispatch import program
+from energysim.dispatch.program import green_rules, unmet_penalty_per_mwh
 from energysim.errors import ConfigError, problem
 from energysim.lp import Expr, LinearProgram
 from energysim.timeaxis import annual_scale
@@ -70,7 +70,7 @@ def _open_imports(lp: LinearProgram, park: ParkConfig, op) -> None:
     the column bounds (the load, in the core program) become the grid's limits; the
     serve-load row (imports <= consumption) keeps them from charging the battery."""
     P = op.data.scaling.power_mw
-    green_hi, regular_hi, _ = program.green_rules(park, op.data.represented_h)
+    green_hi, regular_hi, _ = green_rules(park, op.data.represented_h)
     for name, hi in (("import_green", green_hi), ("import_regular", regular_hi)):
         if op.flows.get(name) is not None:
             lp.set_col_upper(op.flows[name], min(hi, park.grid.import_max_mw) / P)
@@ -122,7 +122,7 @@ def _add_hydrogen(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
     c = _cost_factor(op)
     penalty = p.unmet_penalty_per_kg
     if park.hydrogen.unmet_penalty_per_kg is None:
-        penalty = program.unmet_penalty_per_mwh(data.price, park) * k
+        penalty = unmet_penalty_per_mwh(data.price, park) * k
     op.extra_cost.append(Expr.of(unmet, c * penalty / k))
     if sold is not None:
         op.extra_cost.append(Expr.of(sold, -c * p.sale_price_per_kg / k))
@@ -168,6 +168,3 @@ def add_flexible(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
         _add_hydrogen(lp, park, op, tag)
     if model.shift_active(park) or model.shed_active(park):
         _add_load(lp, park, op, tag)
-
-
-program.HOOKS.append(add_flexible)

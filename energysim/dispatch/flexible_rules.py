@@ -44,6 +44,7 @@ from energysim import flexible as fx_model
 from energysim.config import Capacities, ParkConfig
 from energysim.dispatch import kernel
 from energysim.dispatch.kernel import Flows, jit
+from energysim.dispatch.params import check_params, check_series, dispatch_params, kernel_rules
 from energysim.errors import ConfigError, problem
 from energysim.nomenclature import attrs
 
@@ -313,7 +314,6 @@ def dispatch_flexible(profiles: xr.Dataset, capacities: Capacities, park: ParkCo
     also ``electrolyser_mwh_per_kg`` (accounting needs it),
     ``hydrogen_start_kg`` and ``hydrogen_cyclic_gap_kg``.
     """
-    from energysim.dispatch import _check_params, _series, dispatch_params, kernel_rules
 
     if park.battery.grid_charging:
         raise ConfigError(problem("battery grid charging is not combined with flexible demand "
@@ -330,11 +330,11 @@ def dispatch_flexible(profiles: xr.Dataset, capacities: Capacities, park: ParkCo
     src = str(profiles.attrs.get("source", "profiles"))
     dt_h = float(profiles.attrs.get("dt_h", 1.0))
     params = dispatch_params(park.battery, park.grid, capacities, dt_h=dt_h, tariff=park.tariff)
-    _check_params(params)
-    load = _series("load", profiles["load"].values, None, src)
+    check_params(params)
+    load = check_series("load", profiles["load"].values, None, src)
     n = load.shape[0]
-    arrays = [_series(name, profiles[name].values, n, src) for name in ("pv_pu", "wind_pu")]
-    optional = [_series(name, profiles[name].values, n, src) if name in profiles else np.zeros(n)
+    arrays = [check_series(name, profiles[name].values, n, src) for name in ("pv_pu", "wind_pu")]
+    optional = [check_series(name, profiles[name].values, n, src) if name in profiles else np.zeros(n)
                 for name in ("import_price_per_mwh", "emission_factor_t_per_mwh")]
     x = kernel.Series(arrays[0], arrays[1], load, optional[0], optional[1])
     kit = kernel.Kit(float(capacities.pv_mw), float(capacities.wind_mw),

@@ -34,15 +34,15 @@ from energysim.degradation import (
     throughput_damage,
     variation_damage,
 )
-from energysim.dispatch import (
-    HOURS_PER_YEAR,
+from energysim.dispatch.kernel import COLUMN, N_TOTALS, Kit, Series, _solve, jit
+from energysim.dispatch.params import (
     DispatchParams,
-    _annual,
-    _check_params,
-    _series,
+    annual_totals,
+    check_params,
+    check_series,
     kernel_rules,
 )
-from energysim.dispatch.kernel import COLUMN, N_TOTALS, Kit, Series, _solve, jit
+from energysim.timeaxis import annual_scale
 
 __all__ = ["Aging", "AGING_MODELS", "LIFE", "N_LIFE", "simulate_years", "run_life"]
 
@@ -178,11 +178,11 @@ def run_life(profiles: dict, weather, load_factor, pv_factor, wind_factor, kit: 
     life : float64[:, :]
         (years of life, N_LIFE), columns :data:`LIFE`.
     """
-    _check_params(params)
+    check_params(params)
     src = "lifetime profiles"
-    pv = _series("pv_pu", profiles["pv_pu"], None, src, ndim=2)
+    pv = check_series("pv_pu", profiles["pv_pu"], None, src, ndim=2)
     n_weather, hours = pv.shape
-    arrays = [pv] + [_series(name, profiles[name], hours, src, ndim=2)
+    arrays = [pv] + [check_series(name, profiles[name], hours, src, ndim=2)
                      for name in ("wind_pu", "load", "import_price_per_mwh",
                                   "emission_factor_t_per_mwh")]
     weather = np.ascontiguousarray(weather, dtype=np.int64)
@@ -192,6 +192,6 @@ def run_life(profiles: dict, weather, load_factor, pv_factor, wind_factor, kit: 
     out_totals = np.zeros((years, N_TOTALS))
     out_life = np.zeros((years, N_LIFE))
     simulate_years(Series(*arrays), weather % n_weather, *per_year, kit,
-                   kernel_rules(params, hours), aging, HOURS_PER_YEAR / (hours * params.dt_h),
+                   kernel_rules(params, hours), aging, annual_scale(hours, params.dt_h),
                    out_totals, out_life)
-    return _annual(out_totals, hours, params.dt_h), out_life
+    return annual_totals(out_totals, hours, params.dt_h), out_life

@@ -42,6 +42,7 @@ import numpy as np
 from energysim import procurement as proc
 from energysim.config import Capacities, ParkConfig
 from energysim.errors import ConfigError, problem
+from energysim.indicators import tce_per_mwh
 from energysim.lp import Expr, LinearProgram
 from energysim.timeaxis import HOURS_PER_YEAR, annual_scale
 
@@ -219,8 +220,6 @@ def co2_terms(park: ParkConfig, data) -> tuple[np.ndarray, float, float]:
 
 def _co2(park: ParkConfig, op) -> tuple[Expr, float]:
     """Market-based CO2 [t / P] and energy use [tce / P] of the horizon (core indicator)."""
-    from energysim.accounting import tce_per_mwh
-
     data = op.data
     P, R = data.scaling.power_mw, data.represented_h / HOURS_PER_YEAR
     wdt = data.hour_weight * data.dt_h

@@ -138,8 +138,10 @@ def green_rules(park: ParkConfig, represented_h: float):
 #: adds its own columns and rows (block names ending in ``tag``), puts its flows in
 #: ``op.flows``, and its terms in ``op.balance_terms`` / ``op.serve_terms`` /
 #: ``op.extra_cost``; it does nothing when the park does not use it, so a park without
-#: the extension builds exactly the program it did before.
-HOOKS: list = []
+#: the extension builds exactly the program it did before. Named, in order, for
+#: :mod:`energysim.extensions`.
+HOOKS = ("energysim.dispatch.flexible_program:add_flexible",
+         "energysim.dispatch.procurement:operation_hook")
 
 
 def import_limit_mw(park: ParkConfig) -> float:
@@ -335,7 +337,9 @@ def add_operation(lp: LinearProgram, park: ParkConfig, data, caps: dict[str, int
         No share target rows: :mod:`energysim.sizing.targets` adds them.
     """
     op = Operation(data=data, caps=caps, flows=_add_flows(lp, park, data, tag))
-    for hook in HOOKS:  # extensions: their columns, rows and terms, before the balance
+    from energysim.extensions import load
+
+    for hook in load(HOOKS):  # extensions: their columns, rows and terms, before the balance
         hook(lp, park, op, tag)
     _add_balance(lp, park, op, tag)
     _add_battery(lp, park, op, tag)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from energysim.dispatch import (
+from energysim.dispatch import kernel
+from energysim.dispatch.params import (
     TOTAL_KEYS,
     DispatchParams,
-    _annual,
-    _check_params,
-    _series,
-    kernel,
+    annual_totals,
+    check_params,
+    check_series,
     kernel_rules,
 )
 from energysim.errors import ConfigError, problem
@@ -67,10 +67,10 @@ def sweep_years(pv_pu, wind_pu, load_mw, capacities, params: DispatchParams, pri
         (scenarios, years), scaled to a year by 8760 / (hours x dt_h); plus
         ``cyclic_iterations`` (int, scenarios x years).
     """
-    _check_params(params)
-    pv = _series("pv_pu", pv_pu, None, _SRC, ndim=2)
+    check_params(params)
+    pv = check_series("pv_pu", pv_pu, None, _SRC, ndim=2)
     years, n = pv.shape
-    wind = _series("wind_pu", wind_pu, n, _SRC, ndim=2)
+    wind = check_series("wind_pu", wind_pu, n, _SRC, ndim=2)
     if wind.shape[0] != years:
         raise ConfigError(problem(f"must have {years} years like pv_pu", source=_SRC,
                                   field="wind_pu", value=f"shape {wind.shape}"))
@@ -78,7 +78,7 @@ def sweep_years(pv_pu, wind_pu, load_mw, capacities, params: DispatchParams, pri
     def per_year(name, values, default):
         if values is None:
             return np.full((years, n), default)
-        arr = _series(name, values, n, _SRC, ndim=np.ndim(values))
+        arr = check_series(name, values, n, _SRC, ndim=np.ndim(values))
         return np.ascontiguousarray(np.broadcast_to(arr, (years, n)))
 
     load = per_year("load_mw", load_mw, 0.0)
@@ -89,7 +89,7 @@ def sweep_years(pv_pu, wind_pu, load_mw, capacities, params: DispatchParams, pri
     iters = np.zeros((caps.shape[0], years), dtype=np.int64)
     kernel.sweep_scenarios(kernel.Series(pv, wind, load, price_a, emis), caps,
                            kernel_rules(params, n), numba.get_num_threads(), out, iters)
-    annual = _annual(out, n, params.dt_h)
+    annual = annual_totals(out, n, params.dt_h)
     result = {key: annual[:, :, k] for k, key in enumerate(TOTAL_KEYS)}
     result["cyclic_iterations"] = iters
     return result

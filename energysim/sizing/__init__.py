@@ -31,8 +31,7 @@ from energysim.config import Capacities, ParkConfig
 from energysim.dispatch import mode_for, needs_optimal
 from energysim.errors import SolverError, problem
 from energysim.profiles import complete
-from energysim.sizing import diagnose, flexible  # noqa: F401  (flexible: registers decisions)
-from energysim.sizing import procurement as _procurement  # noqa: F401  (registers volume decisions)
+from energysim.sizing import diagnose
 from energysim.sizing.model import SizingModel, build_model, problem_data
 from energysim.sizing.outputs import flows_of, lp_share
 from energysim.sizing.outputs import onsite_share as share_of

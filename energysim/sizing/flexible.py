@@ -1,6 +1,6 @@
 """Flexible demand in sizing: decisions, LP flows, and the re-simulation that agrees with the LP.
 
-- Decisions (:data:`energysim.sizing.decisions.DECISION_SOURCES`): electrolyser
+- Decisions (:data:`energysim.decisions.DECISION_SOURCES`): electrolyser
   [MW electric input], hydrogen store [kg] and, when a fuel cell may be built,
   fuel cell [MW], next to PV, wind and battery, with their annualised costs
   (:func:`energysim.flexible.annual_costs`). The shiftable load's window and
@@ -28,9 +28,8 @@ import xarray as xr
 
 from energysim import flexible as model
 from energysim.config import Capacities, ParkConfig
-from energysim.decisions import DECISION_SOURCES, Decision, _bounds
+from energysim.decisions import Decision, _bounds
 from energysim.errors import SolverError, problem
-from energysim.sizing.outputs import FLOW_HOOKS
 from energysim.timeaxis import HOURS_PER_YEAR
 
 __all__ = ["flexible_decisions", "resimulate", "certify", "rule_shares", "without_flexibility",
@@ -66,7 +65,7 @@ def flexible_decisions(park: ParkConfig) -> list[Decision]:
     return out
 
 
-def _lp_flows(sm, x: np.ndarray, op, out: dict, attrs: dict) -> None:
+def lp_flows(sm, x: np.ndarray, op, out: dict, attrs: dict) -> None:
     """Flexible flows of the LP in physical units; load, curtail and onsite_served corrected."""
     park = sm.park
     if not model.active(park):
@@ -109,8 +108,6 @@ def _lp_flows(sm, x: np.ndarray, op, out: dict, attrs: dict) -> None:
     attrs["electrolyser_mwh_per_kg"] = k
 
 
-DECISION_SOURCES.append(flexible_decisions)
-FLOW_HOOKS.append(_lp_flows)
 
 
 # ---------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from energysim.nomenclature import attrs
 __all__ = ["flows_of", "onsite_share", "sizing_record", "lp_share", "procurement_record",
            "FLOW_HOOKS"]
 
-#: Extensions of :func:`flows_of`, each ``hook(sm, x, op, out)``: adds its flows to ``out``
-#: (name -> hourly array, physical units) and corrects the derived ones (load, curtail,
-#: onsite_served) for its terms; nothing when the park does not use it.
-FLOW_HOOKS: list = []
+#: Extensions of :func:`flows_of` (:mod:`energysim.extensions`), each
+#: ``hook(sm, x, op, out, attrs)``: adds its flows to ``out`` (name -> hourly array, physical
+#: units) and corrects the derived ones (load, curtail, onsite_served) for its terms;
+#: nothing when the park does not use it.
+FLOW_HOOKS = ("energysim.sizing.flexible:lp_flows",)
 
 
 def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
@@ -38,7 +39,9 @@ def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
     out["onsite_served"] = np.maximum(
         out["load"] - out["import_green"] - out["import_regular"] - out["unmet"], 0.0)
     attrs_ = {"dt_h": data.dt_h, "source": "energysim.sizing LP (perfect foresight)"}
-    for hook in FLOW_HOOKS:
+    from energysim.extensions import load
+
+    for hook in load(FLOW_HOOKS):
         hook(sm, x, op, out, attrs_)
     time = profiles["time"]
     ds = xr.Dataset(

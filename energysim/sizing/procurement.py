@@ -20,7 +20,7 @@ import math
 
 from energysim import procurement as proc
 from energysim.config import ParkConfig
-from energysim.decisions import DECISION_SOURCES, VOLUMES, Decision
+from energysim.decisions import VOLUMES, Decision
 from energysim.dispatch.procurement import VOLUME_SCALE, decision_key
 from energysim.errors import ConfigError, problem
 
@@ -48,10 +48,6 @@ def product_decisions(park: ParkConfig) -> list[Decision]:
             annual_cost=cost, existing=0.0, lifetime_yr=1.0,
             max_field=f"[procurement] max_mwh (entry {p.name!r})", scale=VOLUME_SCALE))
     return out
-
-
-if product_decisions not in DECISION_SOURCES:
-    DECISION_SOURCES.append(product_decisions)
 
 
 #: Target -> (config key, what counts toward it beyond on-site supply, in words).

@@ -114,6 +114,17 @@ _YEAR_KPI = {"onsite": "onsite_share", "clean": "clean_share", "cfe": "cfe_hourl
              "co2": "co2_per_tce"}
 
 
+def year_kpis(park: ParkConfig, caps: Capacities, profiles: xr.Dataset) -> dict:
+    """KPIs of one weather year at ``caps``, operated in the park's dispatch mode (what
+    ``energysim.simulate`` reports)."""
+    from energysim.profiles import complete
+    from energysim.results import Result
+    from energysim.sizing.modes import operate
+
+    profiles = complete(profiles, park)
+    return Result.from_flows(park, caps, profiles, operate(park, profiles, caps)).kpis
+
+
 def year_row(year, k: dict) -> dict:
     """One weather year's row of the certification table, from its KPIs."""
     return {"year": year, **{key: k[key] for key in _YEAR_COLUMNS}, "energy_cost": energy_cost(k)}
@@ -131,7 +142,6 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
     (:func:`energysim.sizing.flexible.certify`).
     """
     from energysim import flexible as flex_model
-    from energysim import simulate
     from energysim.profiles import complete
     from energysim.results import Result
 
@@ -142,7 +152,7 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
     rows = []
     for k, (year, prof) in enumerate(zip(years, profiles, strict=True)):
         if flows is None:
-            kp = simulate(park, caps, prof).kpis
+            kp = year_kpis(park, caps, prof)
         else:
             kp = Result.from_flows(park, caps, complete(prof, park), flows[k]).kpis
         rows.append(year_row(year, kp))

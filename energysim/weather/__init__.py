@@ -160,27 +160,9 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
     xarray.Dataset
     """
     path = Path(path)
-    if fmt not in READERS:
-        raise WeatherError(problem(f"unknown weather format; use one of {', '.join(FORMATS)}",
-                                   source=path, field="format", value=fmt))
-    require_file(path, WeatherError)  # the shared path rule: never opens a FIFO
     src = str(path)
     site_offset = quality.standard_utc_offset_h(site.timezone) if site is not None else None
-    kwargs = {}
-    if fmt == "netcdf":
-        kwargs = {"latitude": getattr(site, "latitude", None), "longitude": getattr(site, "longitude", None)}
-    try:
-        raw: RawWeather = READERS[fmt](path, site_offset, **kwargs)
-    except WeatherError:
-        raise
-    except (ValueError, KeyError, TypeError, IndexError, OverflowError, AttributeError,
-            UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        # the readers check what they can; anything a malformed file still trips
-        # over while being parsed is reported as an unreadable file of that format
-        raise WeatherError(problem(
-            f"not a readable {fmt} file ({type(exc).__name__}: {str(exc).strip()[:160]})",
-            source=path, field="format", value=fmt)) from None
-    _check_metadata(raw, src)
+    raw = _parse(path, fmt, site, site_offset)
     notes = list(raw.notes)
     offset = raw.utc_offset_h if raw.utc_offset_h is not None else site_offset
     if offset is None:
@@ -193,27 +175,7 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
     if nat.size:
         raise WeatherError(problem(f"{nat.size} unreadable date/time(s), first at data row {nat[0] + 1}",
                                    source=src, field="time"))
-
-    if raw.typical:
-        # mixed source years: relabel first, then the time checks see one calendar year
-        target = TYPICAL_YEAR if year is None else int(year)
-        idx, keep = relabel_year(df.index, target)
-        if not keep.all():
-            notes.append(f"29 February dropped ({int((~keep).sum())} h; energysim leap-year rule)")
-        df = df.loc[keep].set_axis(idx)
-        notes.append(f"typical year ({raw.product}) relabelled to calendar year {target}")
-    quality.check_time_axis(df.index, src)
-    df = df.sort_index(kind="stable")
-    df, leap_note = quality.drop_leap_day(df)
-    if leap_note:
-        notes.append(leap_note)
-    if year is not None and not raw.typical:
-        in_year = pd.DatetimeIndex(df.index).year == int(year)
-        if not in_year.any():
-            years = sorted(set(pd.DatetimeIndex(df.index).year))
-            raise WeatherError(problem(f"year not in the file (it has {years[0]}-{years[-1]})",
-                                       source=src, field="year", value=int(year)))
-        df = df.loc[in_year]
+    df = _calendar(df, raw, year, notes, src)
     if len(df) < 2:
         raise WeatherError(problem("at least two hourly rows are needed", source=src, field="time",
                                    value=len(df)))
@@ -242,6 +204,58 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
                                 site=site, site_offset_h=site_offset, source=src,
                                 allow_mismatch=allow_site_mismatch)
     return _dataset(df, raw, fmt, offset, lat, lon, alt, fills, notes, path)
+
+
+def _parse(path: Path, fmt: str, site, site_offset: float | None) -> RawWeather:
+    """Parse one file with the reader of ``fmt``; a malformed file is a WeatherError."""
+    if fmt not in READERS:
+        raise WeatherError(problem(f"unknown weather format; use one of {', '.join(FORMATS)}",
+                                   source=path, field="format", value=fmt))
+    require_file(path, WeatherError)  # the shared path rule: never opens a FIFO
+    kwargs = {}
+    if fmt == "netcdf":
+        kwargs = {"latitude": getattr(site, "latitude", None),
+                  "longitude": getattr(site, "longitude", None)}
+    try:
+        raw: RawWeather = READERS[fmt](path, site_offset, **kwargs)
+    except WeatherError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError, AttributeError,
+            UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        # the readers check what they can; anything a malformed file still trips
+        # over while being parsed is reported as an unreadable file of that format
+        raise WeatherError(problem(
+            f"not a readable {fmt} file ({type(exc).__name__}: {str(exc).strip()[:160]})",
+            source=path, field="format", value=fmt)) from None
+    _check_metadata(raw, str(path))
+    return raw
+
+
+def _calendar(df: pd.DataFrame, raw: RawWeather, year: int | None, notes: list, src: str
+              ) -> pd.DataFrame:
+    """Rows on one checked calendar: a typical year relabelled, 29 February dropped, the
+    asked year of a multi-year file kept (notes appended)."""
+    if raw.typical:
+        # mixed source years: relabel first, then the time checks see one calendar year
+        target = TYPICAL_YEAR if year is None else int(year)
+        idx, keep = relabel_year(df.index, target)
+        if not keep.all():
+            notes.append(f"29 February dropped ({int((~keep).sum())} h; energysim leap-year rule)")
+        df = df.loc[keep].set_axis(idx)
+        notes.append(f"typical year ({raw.product}) relabelled to calendar year {target}")
+    quality.check_time_axis(df.index, src)
+    df = df.sort_index(kind="stable")
+    df, leap_note = quality.drop_leap_day(df)
+    if leap_note:
+        notes.append(leap_note)
+    if year is not None and not raw.typical:
+        in_year = pd.DatetimeIndex(df.index).year == int(year)
+        if not in_year.any():
+            years = sorted(set(pd.DatetimeIndex(df.index).year))
+            raise WeatherError(problem(f"year not in the file (it has {years[0]}-{years[-1]})",
+                                       source=src, field="year", value=int(year)))
+        df = df.loc[in_year]
+    return df
 
 
 #: Allowed range of the metadata a weather file carries.

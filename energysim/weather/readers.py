@@ -533,6 +533,36 @@ def read_psm3(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
 _ERA5_WIND = (("u100", "v100", 100.0), ("u10", "v10", 10.0))
 
 
+def _era5_cell(ds: xr.Dataset, path: Path, latitude: float, longitude: float):
+    """(the grid cell nearest the site with one time dimension, time name, wind variables,
+    cell latitude, cell longitude in [-180, 180]) of an ERA5-style Dataset."""
+    tname = "valid_time" if "valid_time" in ds.coords else "time"
+    lat_name = next((n for n in ("latitude", "lat") if n in ds.coords), None)
+    lon_name = next((n for n in ("longitude", "lon") if n in ds.coords), None)
+    if tname not in ds.coords or lat_name is None or lon_name is None:
+        raise _fail("ERA5-style NetCDF needs coordinates time (or valid_time), latitude, longitude",
+                    path, value=sorted(ds.coords))
+    missing = [v for v in ("ssrd", "t2m") if v not in ds]
+    wind = next((w for w in _ERA5_WIND if w[0] in ds and w[1] in ds), None)
+    if missing or wind is None:
+        raise _fail(
+            "ERA5-style NetCDF needs ssrd [J m-2], t2m [K] and u100/v100 or u10/v10 [m s-1]; "
+            f"found {', '.join(sorted(ds.data_vars))}",
+            path, field=(missing or ["u100/v100"])[0],
+        )
+    lons = ds[lon_name].values
+    lon_q = longitude % 360 if np.nanmax(lons) > 180 else longitude
+    cell = ds.sel({lat_name: latitude, lon_name: lon_q}, method="nearest")
+    cell_lat = float(cell[lat_name])
+    cell_lon = float(cell[lon_name])
+    cell_lon = cell_lon - 360 if cell_lon > 180 else cell_lon
+    if "expver" in cell.dims:  # ERA5 final (1) and ERA5T (5) fill complementary hours
+        cell = cell.max("expver", skipna=True)
+    for extra in [d for d in cell.dims if d != tname]:  # e.g. ensemble 'number'
+        cell = cell.isel({extra: 0})
+    return cell, tname, wind, cell_lat, cell_lon
+
+
 def read_netcdf(path: Path, site_utc_offset_h: float | None = None, *,
                 latitude: float | None = None, longitude: float | None = None) -> RawWeather:
     """ERA5-style gridded NetCDF (single levels) through xarray; nearest grid cell to the site.
@@ -570,30 +600,7 @@ def read_netcdf(path: Path, site_utc_offset_h: float | None = None, *,
     except Exception as exc:  # netCDF4/h5netcdf/scipy engines raise various types
         raise _fail(f"not a readable NetCDF file ({_first_line(exc)})", path) from None
     with ds:
-        tname = "valid_time" if "valid_time" in ds.coords else "time"
-        lat_name = next((n for n in ("latitude", "lat") if n in ds.coords), None)
-        lon_name = next((n for n in ("longitude", "lon") if n in ds.coords), None)
-        if tname not in ds.coords or lat_name is None or lon_name is None:
-            raise _fail("ERA5-style NetCDF needs coordinates time (or valid_time), latitude, longitude",
-                        path, value=sorted(ds.coords))
-        missing = [v for v in ("ssrd", "t2m") if v not in ds]
-        wind = next((w for w in _ERA5_WIND if w[0] in ds and w[1] in ds), None)
-        if missing or wind is None:
-            raise _fail(
-                "ERA5-style NetCDF needs ssrd [J m-2], t2m [K] and u100/v100 or u10/v10 [m s-1]; "
-                f"found {', '.join(sorted(ds.data_vars))}",
-                path, field=(missing or ["u100/v100"])[0],
-            )
-        lons = ds[lon_name].values
-        lon_q = longitude % 360 if np.nanmax(lons) > 180 else longitude
-        cell = ds.sel({lat_name: latitude, lon_name: lon_q}, method="nearest")
-        cell_lat = float(cell[lat_name])
-        cell_lon = float(cell[lon_name])
-        cell_lon = cell_lon - 360 if cell_lon > 180 else cell_lon
-        if "expver" in cell.dims:  # ERA5 final (1) and ERA5T (5) fill complementary hours
-            cell = cell.max("expver", skipna=True)
-        for extra in [d for d in cell.dims if d != tname]:  # e.g. ensemble 'number'
-            cell = cell.isel({extra: 0})
+        cell, tname, wind, cell_lat, cell_lon = _era5_cell(ds, path, latitude, longitude)
         times = pd.DatetimeIndex(cell[tname].values)
         if len(times) < 2 or not (np.diff(times.values) == np.timedelta64(1, "h")).all():
             raise _fail("ERA5-style NetCDF must be hourly and sorted (ssrd is the 1-h accumulation)",

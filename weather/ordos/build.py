@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from energysim.timeaxis import HOURS_PER_YEAR
 from energysim.weather import read_weather_file, write_energysim_csv
 from energysim.weather.synthetic import GeneratorParams, fit, generate, select_typical_year
 from energysim.weather.synthetic.calibration import (
@@ -100,7 +101,7 @@ def wind_full_load_hours(ds: xr.Dataset, kit: SimpleNamespace) -> float:
     """Mean annual full-load hours of the kit's wind farm on a Weather Dataset [h]."""
     from energysim import wind
 
-    return float(wind.ac_per_mw(ds, kit.site, kit.wind).sum()) / (ds.sizes["time"] / 8760.0)
+    return float(wind.ac_per_mw(ds, kit.site, kit.wind).sum()) / (ds.sizes["time"] / HOURS_PER_YEAR)
 
 
 def full_load_hours(ds: xr.Dataset, config_path=None) -> dict:
@@ -114,7 +115,7 @@ def full_load_hours(ds: xr.Dataset, config_path=None) -> dict:
     from energysim import pv
 
     kit = park_kit(config_path)
-    n_years = ds.sizes["time"] / 8760.0
+    n_years = ds.sizes["time"] / HOURS_PER_YEAR
     tracking = kit.pv.model_copy(update={"tracking": "single_axis"})
     return {"wind": wind_full_load_hours(ds, kit),
             "pv_fixed": float(pv.ac_per_mwp(ds, kit.site, kit.pv).sum()) / n_years,
