@@ -29,6 +29,7 @@ from rich.text import Text
 import energysim
 from energysim import interrupts
 from energysim.errors import EnergysimError
+from energysim.nomenclature import HEADLINE, display, energy, money, percent, short
 from energysim.timeaxis import HOURS_PER_YEAR
 
 app = typer.Typer(
@@ -75,21 +76,11 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %"
-
-
-def _money(x: float | None, currency: str) -> str:
-    if x is None:
-        return "—"
-    for scale, unit in ((1e9, "bn"), (1e6, "M")):
-        if abs(x) >= scale:
-            return f"{x / scale:,.2f} {unit} {currency}"
-    return f"{x:,.0f} {currency}"
-
-
-def _energy(x: float) -> str:
-    return f"{x / 1e6:,.2f} TWh" if abs(x) >= 1e6 else f"{x / 1e3:,.1f} GWh"
+def _target_note(targets: dict, key: str) -> str:
+    """"target 80.0 %: met" for a share target the run was judged against, else ""."""
+    if targets.get(key) is None:
+        return ""
+    return f"target {percent(targets[key])}: {'met' if targets.get(key.replace('_share', '_met')) else 'NOT met'}"
 
 
 def print_weather_notes(provenance: dict[str, Any]) -> None:
@@ -122,43 +113,42 @@ def headline_table(summary: dict[str, Any], title: str) -> Table:
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_column("note")
-    onsite_note = ""
-    if t.get("onsite_share") is not None:
-        onsite_note = f"target {_pct(t['onsite_share'])}: {'met' if t.get('onsite_met') else 'NOT met'}"
-    clean_note = ""
-    if t.get("clean_share") is not None:
-        clean_note = f"target {_pct(t['clean_share'])}: {'met' if t.get('clean_met') else 'NOT met'}"
-    rows = [
-        ("PV / wind", f"{caps['pv_mw']:,.0f} MWp / {caps['wind_mw']:,.0f} MW", ""),
-        ("battery", f"{caps['battery_mwh']:,.0f} MWh / {caps['battery_mw']:,.0f} MW", ""),
-        ("annual load", _energy(summary["load_mwh"]), f"peak {summary['peak_load_mw']:,.0f} MW"),
-        ("on-site share", _pct(summary["onsite_share"]), onsite_note),
-        ("green import share", _pct(summary["green_import_share"]),
-         f"{_energy(summary['import_green_mwh'])} to buy green"),
-        ("regular import share", _pct(summary["regular_import_share"]),
-         _energy(summary["import_regular_mwh"])),
-        ("clean share", _pct(summary["clean_share"]), clean_note),
-        *([("certificates (GEC)", _energy(summary["certificates_mwh"]) + "/yr",
-            "cover regular imports")] if summary.get("certificates_mwh") else []),
-        ("hourly-matched CFE score", _pct(summary.get("cfe_hourly_score")), "24/7 matching"),
-        ("curtailment", _pct(summary["curtailment_share"]), "of renewable generation"),
-        ("unmet load", _pct(summary["unmet_share"]), ""),
-        ("PV / wind full-load hours", f"{summary['pv_full_load_hours']:,.0f} / "
-         f"{summary['wind_full_load_hours']:,.0f} h", ""),
-        ("dispatch", str(summary.get("dispatch_mode", "rules")), _DISPATCH_NOTE.get(
-            str(summary.get("dispatch_mode", "rules")), "")),
-        ("annualised cost", _money(summary["annualized_cost"], cur), "per year"),
-        ("all-in supply cost", f"{summary['lcoe_per_mwh']:,.1f} {cur}/MWh"
-         if summary.get("lcoe_per_mwh") is not None else "—", "per MWh of load"),
-        ("scope-2 CO2", f"{summary['co2_t'] / 1e3:,.1f} kt/yr", ""),
-    ]
+    notes = {
+        "load_mwh": f"peak {summary['peak_load_mw']:,.0f} MW",
+        "onsite_share": _target_note(t, "onsite_share"),
+        "green_import_share": f"{energy(summary['import_green_mwh'])} to buy green",
+        "regular_import_share": energy(summary["import_regular_mwh"]),
+        "clean_share": _target_note(t, "clean_share"),
+        "cfe_hourly_score": "24/7 matching",
+        "curtailment_share": "of renewable generation",
+        "annualized_cost": "per year",
+        "lcoe_per_mwh": "per MWh of load",
+    }
+    # rows of this table only, after the headline KPI they follow
+    after = {
+        "clean_share": [("certificates (GEC)", energy(summary["certificates_mwh"]) + "/yr",
+                         "cover regular imports")] if summary.get("certificates_mwh") else [],
+        "unmet_share": [
+            ("PV / wind full-load hours", f"{summary['pv_full_load_hours']:,.0f} / "
+             f"{summary['wind_full_load_hours']:,.0f} h", ""),
+            ("dispatch", str(summary.get("dispatch_mode", "rules")), _DISPATCH_NOTE.get(
+                str(summary.get("dispatch_mode", "rules")), ""))],
+    }
+    rows = [("PV / wind", f"{caps['pv_mw']:,.0f} MWp / {caps['wind_mw']:,.0f} MW", ""),
+            ("battery", f"{caps['battery_mwh']:,.0f} MWh / {caps['battery_mw']:,.0f} MW", "")]
+    for name in HEADLINE:
+        value = display(name, summary.get(name), cur)
+        if name == "annualized_cost":  # the note says per year
+            value = money(summary.get(name), cur)
+        rows.append((short(name), value, notes.get(name, "")))
+        rows += after.get(name, [])
     if "hydrogen_production_kg" in summary:  # flexible demand (energysim.flexible)
         rows += [
             ("electrolyser / hydrogen store", f"{caps['electrolyser_mw']:,.0f} MW / "
-             f"{caps['hydrogen_storage_kg'] / 1e3:,.1f} t", f"demand {_energy(summary['demand_mwh'])}"
+             f"{caps['hydrogen_storage_kg'] / 1e3:,.1f} t", f"demand {energy(summary['demand_mwh'])}"
              " incl. electrolyser"),
             ("green hydrogen", f"{summary['green_hydrogen_kg'] / 1e3:,.0f} t/yr",
-             f"{_pct(summary['green_hydrogen_share'])} of {summary['hydrogen_production_kg'] / 1e3:,.0f}"
+             f"{percent(summary['green_hydrogen_share'])} of {summary['hydrogen_production_kg'] / 1e3:,.0f}"
              " t/yr made on site"),
             ("hydrogen carbon intensity", f"{summary['hydrogen_co2_kg_per_kg']:.2f} kgCO2/kg",
              f"{summary['hydrogen_grade']} (T/CAB 0078-2020: <= 14.51 low-carbon, <= 4.9 clean)"),
@@ -223,7 +213,7 @@ def profiles(config: ConfigArg, out: OutOpt = None) -> None:
     table.add_row("hours", f"{prof.sizes['time']}")
     table.add_row("PV full-load hours", f"{float(prof['pv_pu'].sum()) * scale:,.0f} h/yr")
     table.add_row("wind full-load hours", f"{float(prof['wind_pu'].sum()) * scale:,.0f} h/yr")
-    table.add_row("load energy", _energy(float(prof["load"].sum()) * scale) + "/yr")
+    table.add_row("load energy", energy(float(prof["load"].sum()) * scale) + "/yr")
     table.add_row("load peak", f"{float(prof['load'].max()):,.0f} MW")
     console.print(table)
     console.print(f"wrote {path}")
@@ -387,7 +377,7 @@ def size(
                          lambda tmp: table.to_csv(tmp, index=False))
         folder.commit(derived=_report)
     print_weather_notes(result.provenance)
-    title = f"{park.site.name} — least-cost mix for {_pct(target)} on-site"
+    title = f"{park.site.name} — least-cost mix for {percent(target)} on-site"
     if sized.robust is not None:
         title += (f" ({sized.robust['robustness'].replace('_', ' ')} of {len(by_year)} weather "
                   "years; shown on the typical year)")
@@ -397,10 +387,10 @@ def size(
         console.print(robust_table(sized, park))
     if life is not None:
         a = life.answer()
-        console.print(f"holds {_pct(target)} in {a['years_meeting_target']} of {a['years']} years "
-                      f"of life (worst year {_pct(a['min_onsite_share'])}, "
+        console.print(f"holds {percent(target)} in {a['years_meeting_target']} of {a['years']} years "
+                      f"of life (worst year {percent(a['min_onsite_share'])}, "
                       f"{a['replacements']} battery replacement(s)); net present cost "
-                      f"{_money(a['npc'], park.economics.currency)}")
+                      f"{money(a['npc'], park.economics.currency)}")
     print_bound_notes(park)
     console.print(f"wrote {folder.path / 'sizing.json'}, {folder.path / 'summary.json'}, "
                   f"{folder.path / 'report.html'}")
@@ -420,7 +410,7 @@ def procurement_table(summary: dict[str, Any]) -> Table:
         hours = "annual" if row["hours"] is None else f"{row['hours']:,.0f} h"
         t.add_row(row["name"] + (" (implicit)" if row.get("implicit") else ""),
                   row["kind"].replace("green_contract", "contract"),
-                  f"{row['mwh']:,.0f}", hours, _money(row["cost"], cur), row["counts_toward"])
+                  f"{row['mwh']:,.0f}", hours, money(row["cost"], cur), row["counts_toward"])
     if summary.get("netted_export_mwh"):
         t.caption = (f"exports netted against regular imports: "
                      f"{summary['netted_export_mwh']:,.0f} MWh/yr ([grid] export_netting)")
@@ -445,7 +435,7 @@ def cfe_table(summary: dict[str, Any]):
 
     months = summary.get("cfe_by_month") or [None] * 12
     hours = summary.get("cfe_by_hour") or [None] * 24
-    by_month = table(f"hourly-matched CFE score {_pct(summary.get('cfe_hourly_score'))}: "
+    by_month = table(f"hourly-matched CFE score {percent(summary.get('cfe_hourly_score'))}: "
                      "by month [%]", _MONTHS, [("", months)])
     by_hour = table("by hour of day [%]", [f"+{h}" for h in range(12)],
                     [("0:00", hours[:12]), ("12:00", hours[12:])])
@@ -510,11 +500,11 @@ def robust_table(sized, park) -> Table:
     for col in ("year", "on-site share", "clean share", "green import"):
         t.add_column(col, justify="right")
     for row in r["years"]:
-        t.add_row(str(row["year"]), _pct(row["onsite_share"]), _pct(row["clean_share"]),
-                  _energy(row["import_green_mwh"]))
+        t.add_row(str(row["year"]), percent(row["onsite_share"]), percent(row["clean_share"]),
+                  energy(row["import_green_mwh"]))
     cert = r["certified"]["onsite"]
     gap = sized.solver.extra.get("gap", 0.0) or 0.0
-    t.caption = (f"rule value {_pct(cert['value'])} vs target {_pct(cert['target'])}: "
+    t.caption = (f"rule value {percent(cert['value'])} vs target {percent(cert['target'])}: "
                  f"{'certified' if cert['holds'] else 'NOT met'}; least cost to a relative gap "
                  f"of {max(gap, 0.0):.1e} ({sized.solver.extra.get('method')})")
     return t
@@ -567,7 +557,7 @@ def frontier_table(table, currency: str, title: str) -> Table:
         mark = " ◀ target" if row.get("is_target") else ""
         marginal = row.get("marginal_cost_of_share")
         out.add_row(
-            f"{_pct(row['share'])}{mark}", f"{row['pv_mw']:,.0f}", f"{row['wind_mw']:,.0f}",
+            f"{percent(row['share'])}{mark}", f"{row['pv_mw']:,.0f}", f"{row['wind_mw']:,.0f}",
             f"{row['battery_mwh']:,.0f}", f"{row['battery_mw']:,.0f}",
             f"{row['annualized_cost'] / 1e6:,.1f}", f"{row['lcoe_per_mwh']:,.1f}",
             "—" if marginal is None or marginal != marginal else f"{marginal / 1e6 / 100:,.2f}",
@@ -630,64 +620,64 @@ def study_table(answer: dict[str, Any], park) -> Table:
     conf, best, wy = answer["configured"], answer["least_cost"], answer["weather_years"]
     rob = answer.get("robust")
     target = answer["target_onsite_share"]
-    t = Table(title=f"{park.site.name} — {_pct(target)} on-site + green grid power",
+    t = Table(title=f"{park.site.name} — {percent(target)} on-site + green grid power",
               title_justify="left")
     t.add_column("question")
     t.add_column("answer", justify="right")
     t.add_row("configured kit", _caps_text(conf["capacities"]))
     t.add_row("  on-site share (annual / hourly-matched CFE)",
-              f"{_pct(conf['onsite_share'])} / {_pct(conf['cfe_hourly_score'])}")
-    t.add_row("  green power to buy", f"{_energy(conf['green_import_mwh'])}/yr "
-              f"({_pct(conf['green_import_share'])} of load)")
+              f"{percent(conf['onsite_share'])} / {percent(conf['cfe_hourly_score'])}")
+    t.add_row("  green power to buy", f"{energy(conf['green_import_mwh'])}/yr "
+              f"({percent(conf['green_import_share'])} of load)")
     t.add_row("  meets on-site target / clean target",
               f"{'yes' if conf['targets']['onsite_met'] else 'NO'} / "
               f"{'yes' if conf['targets']['clean_met'] else 'NO'}")
     for row in conf["indicators"]:
         t.add_row(f"  {row['key']}", f"{row['value']:.3g} ({'pass' if row['passed'] else 'FAIL'}"
                   f" {row['rule']} {row['threshold']:g})")
-    t.add_row(f"least-cost mix for {_pct(target)} (typical year)", _caps_text(best["capacities"]))
-    t.add_row("  annualised cost / all-in cost", f"{_money(best['annualized_cost'], cur)}/yr / "
+    t.add_row(f"least-cost mix for {percent(target)} (typical year)", _caps_text(best["capacities"]))
+    t.add_row("  annualised cost / all-in cost", f"{money(best['annualized_cost'], cur)}/yr / "
               f"{best['lcoe_per_mwh']:,.1f} {cur}/MWh")
-    t.add_row("  green power to buy", f"{_energy(best['green_import_mwh'])}/yr")
+    t.add_row("  green power to buy", f"{energy(best['green_import_mwh'])}/yr")
     if best.get("procurement"):
         t.add_row("  procurement plan", Text(best["procurement"]["text"]))
     if wy:
         t.add_row(f"  weather years ({wy['n_years']})",
-                  f"meets {_pct(target)} in {wy['years_meeting_target']} of {wy['n_years']}; "
-                  f"P50 {_pct(wy['onsite_share_p50'])}, P90 {_pct(wy['onsite_share_p90'])}")
+                  f"meets {percent(target)} in {wy['years_meeting_target']} of {wy['n_years']}; "
+                  f"P50 {percent(wy['onsite_share_p50'])}, P90 {percent(wy['onsite_share_p90'])}")
     if rob:
         rule = {"every_year": "in every weather year", "expected": "on the mean of the years",
                 "cvar": f"for the worst {rob['cvar_alpha']:.0%} of years (CVaR)"}[rob["robustness"]]
-        t.add_row(f"least-cost mix for {_pct(target)} {rule}", _caps_text(rob["capacities"]))
-        t.add_row("  annualised cost / all-in cost", f"{_money(rob['annualized_cost'], cur)}/yr"
+        t.add_row(f"least-cost mix for {percent(target)} {rule}", _caps_text(rob["capacities"]))
+        t.add_row("  annualised cost / all-in cost", f"{money(rob['annualized_cost'], cur)}/yr"
                   f" / {rob['lcoe_per_mwh']:,.1f} {cur}/MWh")
-        t.add_row("  cost of robustness", f"{_money(rob['cost_of_robustness_per_yr'], cur)}/yr "
+        t.add_row("  cost of robustness", f"{money(rob['cost_of_robustness_per_yr'], cur)}/yr "
                   f"({rob['cost_of_robustness_per_mwh']:,.1f} {cur}/MWh)")
         if rob.get("procurement"):
             t.add_row("  procurement plan (typical year)", Text(rob["procurement"]["text"]))
         cert = rob["certified"]["onsite"]
         t.add_row("  certified by re-simulation",
-                  f"{'yes' if cert['holds'] else 'NO'}: {_pct(cert['value'])} "
+                  f"{'yes' if cert['holds'] else 'NO'}: {percent(cert['value'])} "
                   f"(gap {max(rob['optimality_gap'] or 0.0, 0.0):.0e})")
         if wy and "robust_years_meeting_target" in wy:
             t.add_row(f"  weather years ({wy['n_years']})",
-                      f"meets {_pct(target)} in {wy['robust_years_meeting_target']} of "
-                      f"{wy['n_years']}; P50 {_pct(wy['robust_onsite_share_p50'])}, "
-                      f"P90 {_pct(wy['robust_onsite_share_p90'])}")
+                      f"meets {percent(target)} in {wy['robust_years_meeting_target']} of "
+                      f"{wy['n_years']}; P50 {percent(wy['robust_onsite_share_p50'])}, "
+                      f"P90 {percent(wy['robust_onsite_share_p90'])}")
     flex = answer.get("flexibility")
     if flex:  # what flexible demand is worth (energysim.sizing.flexible.flexibility_study)
         none, full = flex["variants"][0], flex["variants"][-1]
-        t.add_row(f"flexibility at {_pct(target)} (typical year)",
-                  f"saves {_money(flex['cost_saving_per_yr'], cur)}/yr "
-                  f"({_pct(flex['cost_saving_share'])})")
+        t.add_row(f"flexibility at {percent(target)} (typical year)",
+                  f"saves {money(flex['cost_saving_per_yr'], cur)}/yr "
+                  f"({percent(flex['cost_saving_share'])})")
         t.add_row("  battery without / with flexibility",
                   f"{none['battery_mwh']:,.0f} → {full['battery_mwh']:,.0f} MWh")
     _life_rows(t, answer.get("lifetime"), target, cur)
     fr = answer["frontier"]
     if fr:
         lo, hi = fr[0], fr[-1]
-        t.add_row("cost curve (typical year)", f"{_pct(lo['share'])}: {lo['lcoe_per_mwh']:,.0f} → "
-                  f"{_pct(hi['share'])}: {hi['lcoe_per_mwh']:,.0f} {cur}/MWh")
+        t.add_row("cost curve (typical year)", f"{percent(lo['share'])}: {lo['lcoe_per_mwh']:,.0f} → "
+                  f"{percent(hi['share'])}: {hi['lcoe_per_mwh']:,.0f} {cur}/MWh")
     return t
 
 
@@ -697,13 +687,13 @@ def study_sentence(answer: dict[str, Any], park) -> str:
     if not rob or not wy:
         return ""
     cur = park.economics.currency
-    target = _pct(answer["target_onsite_share"])
+    target = percent(answer["target_onsite_share"])
     rule = {"every_year": f"in every one of the {wy['n_years']} weather years",
             "expected": f"on the mean of {wy['n_years']} weather years",
             "cvar": f"for the worst {rob['cvar_alpha']:.0%} of {wy['n_years']} weather years"
             }[rob["robustness"]]
     return (f"The least-cost mix reaching {target} on-site {rule} costs "
-            f"{_money(rob['annualized_cost'], cur)}/yr, {_money(rob['cost_of_robustness_per_yr'], cur)}"
+            f"{money(rob['annualized_cost'], cur)}/yr, {money(rob['cost_of_robustness_per_yr'], cur)}"
             f"/yr ({rob['cost_of_robustness_per_mwh']:,.1f} {cur}/MWh) more than the typical-year "
             f"mix, which reaches {target} in only {wy['years_meeting_target']} of "
             f"{wy['n_years']} years.")
@@ -715,15 +705,15 @@ def _life_rows(t: Table, life: dict | None, target: float, cur: str) -> None:
         return
     name = "robust mix" if life["design"] == "robust" else "least-cost mix"
     t.add_row(f"{name} over {life['years']} years of life",
-              f"last year {_pct(life['last_year_onsite_share'])}, worst "
-              f"{_pct(life['min_onsite_share'])}; meets {_pct(target)} in "
+              f"last year {percent(life['last_year_onsite_share'])}, worst "
+              f"{percent(life['min_onsite_share'])}; meets {percent(target)} in "
               f"{life['years_meeting_target']} of {life['years']}")
     ls = life.get("for_life")
     if ls:
-        t.add_row(f"least-cost mix holding {_pct(target)} every year of life",
+        t.add_row(f"least-cost mix holding {percent(target)} every year of life",
                   _caps_text(ls["capacities"]))
         t.add_row("  net present cost, extra to hold the target",
-                  f"{_money(ls['npc'], cur)} (+{_money(life['extra_npc_to_hold_target'], cur)})"
+                  f"{money(ls['npc'], cur)} (+{money(life['extra_npc_to_hold_target'], cur)})"
                   f"; {ls['replacements']} battery replacement(s)")
 
 
@@ -737,9 +727,9 @@ def weather_years_table(table, target: float) -> Table:
         t.add_column("robust mix", justify="right")
     for row in table.to_dict(orient="records"):
         cells = [row["onsite_share"]] + ([row["robust_onsite_share"]] if robust else [])
-        t.add_row(str(row["year"]), *(_pct(v) + ("" if v >= target - 1e-6 else " ✗")
+        t.add_row(str(row["year"]), *(percent(v) + ("" if v >= target - 1e-6 else " ✗")
                                       for v in cells))
-    t.caption = f"✗ below the {_pct(target)} target"
+    t.caption = f"✗ below the {percent(target)} target"
     return t
 
 
@@ -780,14 +770,14 @@ def lifetime_table(result) -> Table:
     cur = park.economics.currency
     target = park.targets.onsite_share
     table = Table(title=f"{park.site.name} — {len(t)} years of life, NPC "
-                  f"{_money(result.npc, cur)}", title_justify="left", header_style="bold")
+                  f"{money(result.npc, cur)}", title_justify="left", header_style="bold")
     for name in ("year", "on-site share", "battery SoH", "cycles", "cost"):
         table.add_column(name, justify="right")
     for row in t.itertuples():
         mark = "" if row.onsite_share >= target - 1e-9 else " (below target)"
-        table.add_row(str(row.year), _pct(row.onsite_share) + mark,
-                      _pct(row.battery_soh) + (" replaced" if row.replaced else ""),
-                      f"{row.battery_cycles:,.0f}", _money(row.cost, cur))
+        table.add_row(str(row.year), percent(row.onsite_share) + mark,
+                      percent(row.battery_soh) + (" replaced" if row.replaced else ""),
+                      f"{row.battery_cycles:,.0f}", money(row.cost, cur))
     return table
 
 
@@ -971,9 +961,9 @@ def pathway_table(result) -> Table:
         return [f"{r[total]:,.0f} (+{r[added]:,.0f})" for r in rows]
 
     def share(key: str, target: str, met: str):
-        return [f"{_pct(r[key])} ({100 * r[target]:g} %)"
+        return [f"{percent(r[key])} ({100 * r[target]:g} %)"
                 + ("" if r[met] in (True, None) else " NOT met")
-                if r[target] is not None and r[target] == r[target] else _pct(r[key])
+                if r[target] is not None and r[target] == r[target] else percent(r[key])
                 for r in rows]
 
     lines = [
@@ -984,13 +974,13 @@ def pathway_table(result) -> Table:
         ("on-site (target)", share("onsite_share", "onsite_share_target", "onsite_met")),
         ("clean (target)", share("clean_share", "clean_share_target", "clean_met")),
         ("CO2 kt/yr", [f"{r['co2_t'] / 1e3:,.1f}" for r in rows]),
-        ("cost per year", [_money(r["annualized_cost_per_yr"], cur) for r in rows]),
-        ("discounted cost", [_money(r["discounted_cost"], cur) for r in rows]),
+        ("cost per year", [money(r["annualized_cost_per_yr"], cur) for r in rows]),
+        ("discounted cost", [money(r["discounted_cost"], cur) for r in rows]),
         ("park indicators", ["pass" if r["indicators_passed"] else "FAIL" for r in rows]),
     ]
     for name, values in lines:
         t.add_row(name, *values)
-    t.caption = (f"total discounted cost {_money(result.total_discounted_cost, cur)} "
+    t.caption = (f"total discounted cost {money(result.total_discounted_cost, cur)} "
                  f"(base year {result.pathway.base_year}, r = {result.pathway.discount_rate:g})")
     return t
 
@@ -1006,9 +996,9 @@ def comparison_table(table, currency: str) -> Table:
             if v is None or (isinstance(v, float) and v != v):
                 return "—"
             if unit == "1":
-                return _pct(v)
+                return percent(v)
             if unit.startswith("money"):
-                return _money(v, currency)
+                return money(v, currency)
             if unit == "bool":
                 return "pass" if v else "FAIL"
             return f"{v:,.0f}"

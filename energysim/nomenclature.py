@@ -1,19 +1,26 @@
-"""One table of every quantity energysim reports: name, unit, long name.
+"""One table of every quantity energysim reports: name, unit, long name, short label.
 
-It feeds result attributes (xarray ``units`` / ``long_name``), report labels
-and the docs, so a quantity is named and unit-labelled the same everywhere.
+It feeds result attributes (xarray ``units`` / ``long_name``), the headline
+tables of the command line and the report (:data:`HEADLINE`, :func:`short`,
+:func:`display`), the sweep's stored KPI columns (:data:`KPIS`,
+:data:`KPI_FLAGS`) and the docs, so a quantity is named, labelled and
+formatted the same everywhere.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
-__all__ = ["Quantity", "QUANTITIES", "FLOWS", "attrs", "label"]
+__all__ = ["Quantity", "QUANTITIES", "FLOWS", "KPIS", "KPI_FLAGS", "HEADLINE", "attrs", "label",
+           "short", "display", "percent", "energy", "money"]
 
 
 class Quantity(NamedTuple):
     unit: str
     long_name: str
+    #: label in tables (the headline); the long name when empty
+    short: str = ""
 
 
 QUANTITIES: dict[str, Quantity] = {
@@ -49,8 +56,25 @@ QUANTITIES: dict[str, Quantity] = {
     "wind_mw": Quantity("MW", "wind capacity"),
     "battery_mwh": Quantity("MWh", "battery usable energy"),
     "battery_mw": Quantity("MW", "battery power"),
-    # annual KPIs
-    "load_mwh": Quantity("MWh", "annual load"),
+    # derived hourly quantities shown in the report
+    "net_load": Quantity("MW", "net load (load - PV - wind)"),
+    "grid_import": Quantity("MW", "grid import (green + regular)"),
+    "onsite_coverage": Quantity("1", "share of the hour's load served on site"),
+    "soc_fraction": Quantity("1", "battery state of charge, share of usable energy"),
+}
+
+#: The annual KPIs of a run, in the order a sweep stores them: every scalar
+#: :func:`energysim.accounting.kpis_from_totals` returns for a park without
+#: flexible demand or products (tests/test_accounting.py checks the two agree).
+RUN_KPIS: dict[str, Quantity] = {
+    "onsite_share": Quantity("1", "on-site renewable share of load", "on-site share"),
+    "green_import_share": Quantity("1", "green-import share of load", "green import share"),
+    "regular_import_share": Quantity("1", "regular-import share of load",
+                                     "regular import share"),
+    "clean_share": Quantity("1", "clean share of load (on-site + green)", "clean share"),
+    "unmet_share": Quantity("1", "unserved share of load", "unmet load"),
+    "curtailment_share": Quantity("1", "curtailed share of renewable generation", "curtailment"),
+    "load_mwh": Quantity("MWh", "annual load", "annual load"),
     "pv_mwh": Quantity("MWh", "annual PV generation"),
     "wind_mwh": Quantity("MWh", "annual wind generation"),
     "import_green_mwh": Quantity("MWh", "annual green imports"),
@@ -58,30 +82,65 @@ QUANTITIES: dict[str, Quantity] = {
     "export_mwh": Quantity("MWh", "annual exports"),
     "curtail_mwh": Quantity("MWh", "annual curtailment"),
     "unmet_mwh": Quantity("MWh", "annual unserved load"),
-    "onsite_share": Quantity("1", "on-site renewable share of load"),
-    "green_import_share": Quantity("1", "green-import share of load"),
-    "regular_import_share": Quantity("1", "regular-import share of load"),
-    "clean_share": Quantity("1", "clean share of load (on-site + green)"),
-    "curtailment_share": Quantity("1", "curtailed share of renewable generation"),
-    "unmet_share": Quantity("1", "unserved share of load"),
-    "annualized_cost": Quantity("money yr-1", "annualised total cost"),
-    "lcoe_per_mwh": Quantity("money MWh-1", "all-in cost per MWh of load served"),
+    "charge_mwh": Quantity("MWh", "annual battery charge"),
+    "discharge_mwh": Quantity("MWh", "annual battery discharge"),
+    "onsite_served_mwh": Quantity("MWh", "annual load served on site"),
+    "import_mwh": Quantity("MWh", "annual grid imports (green + regular)"),
+    "pv_full_load_hours": Quantity("h", "PV full-load hours (per MWp DC)"),
+    "wind_full_load_hours": Quantity("h", "wind full-load hours"),
+    "battery_throughput_mwh": Quantity("MWh", "annual battery discharge throughput"),
+    "battery_cycles": Quantity("cycles", "battery equivalent full cycles"),
+    "annualized_cost": Quantity("money yr-1", "annualised total cost", "annualised cost"),
+    "annualized_cost_pv": Quantity("money yr-1", "annualised PV cost"),
+    "annualized_cost_wind": Quantity("money yr-1", "annualised wind cost"),
+    "annualized_cost_battery": Quantity("money yr-1", "annualised battery cost"),
+    "import_cost": Quantity("money yr-1", "annual cost of grid energy"),
+    "green_premium_cost": Quantity("money yr-1", "annual green premium (environmental value "
+                                                 "and certificates)"),
+    "export_revenue": Quantity("money yr-1", "annual export revenue"),
     "capacity_charge_cost": Quantity("money yr-1", "capacity part of the two-part tariff "
                                      "(demand or capacity charge)"),
-    "co2_t": Quantity("t yr-1", "annual scope-2 CO2 emissions"),
+    "capex_pv": Quantity("money", "PV capital cost"),
+    "capex_wind": Quantity("money", "wind capital cost"),
+    "capex_battery": Quantity("money", "battery capital cost"),
+    "npc": Quantity("money", "net present cost over the project life"),
+    "lcoe_onsite_per_mwh": Quantity("money MWh-1", "on-site asset cost per MWh served on site"),
+    "lcoe_per_mwh": Quantity("money MWh-1", "all-in cost per MWh of load served",
+                             "all-in supply cost"),
+    "co2_t": Quantity("t yr-1", "annual scope-2 CO2 emissions", "scope-2 CO2"),
+    "co2_baseline_t": Quantity("t yr-1", "annual CO2 of an all-grid supply"),
+    "co2_avoided_t": Quantity("t yr-1", "annual CO2 avoided against an all-grid supply"),
     "co2_per_tce": Quantity("tCO2 tce-1", "CO2 per unit of energy consumption"),
-    "cfe_hourly_score": Quantity("1", "hourly-matched carbon-free (CFE) score"),
+    "energy_use_tce": Quantity("tce yr-1", "comprehensive energy consumption"),
+    "clean_energy_share": Quantity("1", "clean-energy share of energy consumption"),
+}
+#: Pass/fail of a run's targets and indicators (flattened, ``bool``; null where not asked).
+KPI_FLAGS: dict[str, Quantity] = {
+    "onsite_met": Quantity("bool", "on-site target met (full-year simulation)"),
+    "clean_met": Quantity("bool", "clean target met (full-year simulation)"),
+    "co2_per_tce_passed": Quantity("bool", "core zero-carbon park indicator passed"),
+    "clean_energy_share_passed": Quantity("bool", "clean-energy share indicator passed"),
+}
+KPIS = tuple(RUN_KPIS)
+QUANTITIES.update(RUN_KPIS)
+QUANTITIES.update(KPI_FLAGS)
+QUANTITIES.update({
+    "cfe_hourly_score": Quantity("1", "hourly-matched carbon-free (CFE) score",
+                                 "hourly-matched CFE score"),
+    "cfe_hours_share": Quantity("1", "share of hours fully matched by carbon-free supply"),
+    "peak_load_mw": Quantity("MW", "peak load"),
+    "peak_import_mw": Quantity("MW", "peak grid import"),
     "certificates_mwh": Quantity("MWh", "green electricity certificates bought per year"),
-    "clean_credit_mwh": Quantity("MWh", "regular imports covered by certificates and netted exports"),
+    "clean_credit_mwh": Quantity("MWh", "regular imports covered by certificates and netted "
+                                        "exports"),
     "netted_export_mwh": Quantity("MWh", "exports netted against regular imports"),
     "co2_location_t": Quantity("t", "location-based scope-2 CO2 (grid-average factor)"),
-    "battery_cycles": Quantity("cycles", "battery equivalent full cycles"),
-    # derived hourly quantities shown in the report
-    "net_load": Quantity("MW", "net load (load - PV - wind)"),
-    "grid_import": Quantity("MW", "grid import (green + regular)"),
-    "onsite_coverage": Quantity("1", "share of the hour's load served on site"),
-    "soc_fraction": Quantity("1", "battery state of charge, share of usable energy"),
-}
+})
+
+#: The headline KPIs of a run, in display order (command-line headline, report KPI table).
+HEADLINE = ("load_mwh", "onsite_share", "green_import_share", "regular_import_share",
+            "clean_share", "cfe_hourly_score", "curtailment_share", "unmet_share",
+            "annualized_cost", "lcoe_per_mwh", "co2_t")
 
 # pathways: one row per investment period (energysim.pathways, pathway.csv)
 QUANTITIES.update({
@@ -104,11 +163,9 @@ QUANTITIES.update({
     "battery_power_retired_mw": Quantity("MW", "battery power retired at the start of the period"),
     "battery_power_total_mw": Quantity("MW", "battery power in operation in the period"),
     "onsite_share_target": Quantity("1", "on-site share target"),
-    "onsite_met": Quantity("bool", "on-site target met (full-year simulation)"),
     "lp_onsite_share": Quantity("1", "on-site share in the optimisation (its hours)"),
     "lp_onsite_share_target": Quantity("1", "on-site target given to the optimisation"),
     "clean_share_target": Quantity("1", "clean share target"),
-    "clean_met": Quantity("bool", "clean target met (full-year simulation)"),
     "indicators_passed": Quantity("bool", "all zero-carbon park indicators passed"),
     "asset_cost_per_yr": Quantity("money yr-1", "annuities of the pathway's builds active in the period"),
     "energy_cost_per_yr": Quantity("money yr-1", "energy cost (imports, green premium, minus exports)"),
@@ -121,8 +178,6 @@ QUANTITIES.update({
 QUANTITIES.update({
     "scenario_id": Quantity("1", "scenario number in the sweep's deterministic list"),
     "batch": Quantity("1", "batch (Dask task) that computed the scenario"),
-    "co2_per_tce_passed": Quantity("bool", "core zero-carbon park indicator passed"),
-    "clean_energy_share_passed": Quantity("bool", "clean-energy share indicator passed"),
     "error": Quantity("text", "why the scenario has no result (e.g. infeasible target)"),
 })
 
@@ -146,7 +201,6 @@ QUANTITIES.update({
     "cash_flow": Quantity("money yr-1", "cash flow of the year (minus its cost)"),
     "discount_factor": Quantity("1", "present value of 1 paid in the year"),
     "discounted_cost": Quantity("money", "present value of the year's cost"),
-    "npc": Quantity("money", "net present cost over the project life"),
 })
 
 # flexible demand (energysim.flexible): hourly flows, capacities and annual KPIs
@@ -196,3 +250,54 @@ def label(name: str) -> str:
     """Axis/table label: ``"long name [unit]"``."""
     q = QUANTITIES[name]
     return f"{q.long_name} [{q.unit}]" if q.unit != "1" else q.long_name
+
+
+def short(name: str) -> str:
+    """Table label of quantity ``name``: its short label, else its long name."""
+    q = QUANTITIES[name]
+    return q.short or q.long_name
+
+
+def percent(x: float | None, digits: int = 1) -> str:
+    """A share [0-1] in % (``—`` for none or NaN)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{100 * x:.{digits}f} %"
+
+
+def energy(x: float | None) -> str:
+    """Energy per year [MWh] in TWh or GWh."""
+    if x is None:
+        return "—"
+    return f"{x / 1e6:,.2f} TWh" if abs(x) >= 1e6 else f"{x / 1e3:,.1f} GWh"
+
+
+def money(x: float | None, currency: str) -> str:
+    """An amount of money in bn or M (else whole units) of ``currency``."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    for scale, unit in ((1e9, "bn"), (1e6, "M")):
+        if abs(x) >= scale:
+            return f"{x / scale:,.2f} {unit} {currency}"
+    return f"{x:,.0f} {currency}"
+
+
+#: Unit -> formatter of a value in tables (currency for money).
+_DISPLAY = {
+    "1": lambda x, cur: percent(x),
+    "MWh": lambda x, cur: energy(x),
+    "money": lambda x, cur: money(x, cur),
+    "money yr-1": lambda x, cur: money(x, cur) + "/yr" if x is not None else "—",
+    "money MWh-1": lambda x, cur: f"{x:,.1f} {cur}/MWh" if x is not None else "—",
+    "t yr-1": lambda x, cur: f"{x / 1e3:,.1f} kt/yr" if x is not None else "—",
+}
+
+
+def display(name: str, value, currency: str = "") -> str:
+    """``value`` of quantity ``name`` as shown in tables: shares in %, energy in TWh/GWh,
+    money in bn/M, emissions in kt; else the number and its unit."""
+    unit = QUANTITIES[name].unit
+    fmt = _DISPLAY.get(unit)
+    if fmt is not None:
+        return fmt(value, currency)
+    return "—" if value is None else f"{value:,.4g} {unit}"

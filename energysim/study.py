@@ -43,6 +43,7 @@ import xarray as xr
 from energysim import flexible, simulate, sizing
 from energysim.config import ParkConfig
 from energysim.ensemble import profiles_by_year, year_weathers
+from energysim.nomenclature import money
 from energysim.procurement import explicit
 from energysim.profiles import build_profiles
 from energysim.results import Result, atomic_write, write_json
@@ -225,11 +226,6 @@ def _life_columns(life, prefix: str) -> pd.DataFrame:
                          ("onsite_share", "battery_soh", "battery_cycles", "replaced", "cost")})
 
 
-def _money(x: float, currency: str) -> str:
-    scale, unit = (1e9, "bn") if abs(x) >= 1e9 else (1e6, "M")
-    return f"{x / scale:,.2f} {unit} {currency}"
-
-
 def procurement_answer(kpis: dict[str, Any], park: ParkConfig) -> dict[str, Any]:
     """The procurement plan of a mix in one sentence and its numbers: "80 % on-site, the
     remaining 20 % as N TWh of contracts + M certificates, hourly CFE score S, cost C".
@@ -255,7 +251,7 @@ def procurement_answer(kpis: dict[str, Any], park: ParkConfig) -> dict[str, Any]
             f"{twh(contracts)} of green contracts + {twh(certs)} of certificates"
             + (f" (+ {twh(uncovered)} of regular power)" if uncovered > 1e-6 * kpis["load_mwh"]
                else "")
-            + f", hourly CFE score {100 * cfe:.0f} %, cost {_money(kpis['annualized_cost'], cur)}"
+            + f", hourly CFE score {100 * cfe:.0f} %, cost {money(kpis['annualized_cost'], cur)}"
               f"/yr ({kpis['lcoe_per_mwh']:,.1f} {cur}/MWh)")
     return {"onsite_share": onsite, "contracts_mwh": contracts, "certificates_mwh": certs,
             "regular_mwh": regular, "cfe_hourly_score": cfe, "clean_share": kpis["clean_share"],

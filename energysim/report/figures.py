@@ -23,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from energysim.nomenclature import QUANTITIES
+from energysim.nomenclature import HEADLINE, QUANTITIES, display, percent, short
 
 __all__ = ["Chart", "Section", "build_sections", "SECTION_BUILDERS", "typical_weeks"]
 
@@ -99,12 +99,6 @@ def _figure(title: str, x_title: str, y_title: str, **layout: Any) -> go.Figure:
 def _f32(values: Any) -> np.ndarray:
     """A compact float32 copy (plotly sends it base64-encoded)."""
     return np.asarray(values, dtype=np.float32)
-
-
-def _pct(x: float | None, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    return f"{100 * x:.{digits}f} %"
 
 
 def _times(flows) -> pd.DatetimeIndex:
@@ -207,36 +201,19 @@ def opening_week(times: pd.DatetimeIndex, served: np.ndarray, load: np.ndarray,
 
 # ---------------------------------------------------------------- headline
 def _kpi_rows(s: dict[str, Any], currency: str) -> list[tuple[str, str, str]]:
-    """(quantity, value, against) rows of the headline table."""
+    """(quantity, value, against) rows of the headline table (:data:`HEADLINE`)."""
     t = s.get("targets") or {}
 
     def verdict(key: str) -> str:
         if f"{key}_met" not in t:
             return ""
         met = "met" if t[f"{key}_met"] else "NOT met"
-        return f"target {_pct(t.get(key), 0)}: {met}"
+        return f"target {percent(t.get(key), 0)}: {met}"
 
-    rows = [
-        ("on-site renewable share of load", _pct(s.get("onsite_share")), verdict("onsite_share")),
-        ("green-import share", _pct(s.get("green_import_share")), ""),
-        ("regular-import share", _pct(s.get("regular_import_share")), ""),
-        ("clean share (on-site + green)", _pct(s.get("clean_share")), verdict("clean_share")),
-        ("hourly-matched CFE score", _pct(s.get("cfe_hourly_score")), ""),
-        ("curtailed share of renewables", _pct(s.get("curtailment_share")), ""),
-        ("unserved share of load", _pct(s.get("unmet_share"), 3), ""),
-    ]
-    if s.get("annualized_cost") is not None:
-        rows.append(("annualised total cost", f"{s['annualized_cost'] / 1e6:,.2f} M{currency}/yr",
-                     ""))
-    if s.get("lcoe_per_mwh") is not None:
-        rows.append(("all-in cost per MWh of load", f"{s['lcoe_per_mwh']:,.1f} {currency}/MWh",
-                     ""))
-    if s.get("co2_t") is not None:
-        rows.append(("scope-2 CO2 emissions", f"{s['co2_t']:,.0f} t/yr",
-                     f"{s.get('co2_per_tce', float('nan')):.3f} tCO2/tce"))
-    if s.get("load_mwh") is not None:
-        rows.append(("annual load", f"{s['load_mwh']:,.0f} MWh", ""))
-    return rows
+    against = {"onsite_share": verdict("onsite_share"), "clean_share": verdict("clean_share"),
+               "co2_t": f"{s.get('co2_per_tce', float('nan')):.3f} tCO2/tce"}
+    return [(short(name), display(name, s.get(name), currency), against.get(name, ""))
+            for name in HEADLINE if s.get(name) is not None]
 
 
 def _indicator_value(value: Any, unit: Any) -> str:
@@ -244,7 +221,7 @@ def _indicator_value(value: Any, unit: Any) -> str:
     if value is None:
         return "—"
     if unit in ("1", None, ""):
-        return _pct(float(value))
+        return percent(float(value))
     return f"{float(value):.3g} {unit}"
 
 
@@ -259,11 +236,11 @@ def _cards(s: dict[str, Any], currency: str) -> str:
     indicators = s.get("indicators") or []
     passed = all(bool(r.get("passed")) for r in indicators) if indicators else None
     cards = [
-        ("on-site share", _pct(s.get("onsite_share")),
-         f"target {_pct(t.get('onsite_share'), 0)}" if "onsite_share" in t else "",
+        ("on-site share", percent(s.get("onsite_share")),
+         f"target {percent(t.get('onsite_share'), 0)}" if "onsite_share" in t else "",
          t.get("onsite_met")),
-        ("clean share", _pct(s.get("clean_share")),
-         f"target {_pct(t.get('clean_share'), 0)}" if "clean_share" in t else "", t.get("clean_met")),
+        ("clean share", percent(s.get("clean_share")),
+         f"target {percent(t.get('clean_share'), 0)}" if "clean_share" in t else "", t.get("clean_met")),
         ("cost", f"{(s.get('lcoe_per_mwh') or float('nan')):,.0f} {currency}/MWh",
          f"{(s.get('annualized_cost') or float('nan')) / 1e6:,.1f} M{currency}/yr", None),
         ("emissions", f"{(s.get('co2_t') or 0) / 1e3:,.1f} kt CO2/yr",
@@ -505,7 +482,7 @@ def procurement_section(data) -> Section | None:
                    [(r["name"], r["kind"], f"{r['mwh']:,.0f}",
                      "annual" if r["hours"] is None else f"{r['hours']:,.0f}",
                      f"{r['cost']:,.0f}", r["counts_toward"]) for r in rows])
-    intro = (f"Hourly CFE score {_pct(s.get('cfe_hourly_score'))}; certificates bought "
+    intro = (f"Hourly CFE score {percent(s.get('cfe_hourly_score'))}; certificates bought "
              f"{(s.get('certificates_mwh') or 0.0):,.0f} MWh/yr. Accounting rules: README.")
     return Section("procurement", "Green procurement", charts, html=table, intro=intro)
 

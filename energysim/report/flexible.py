@@ -11,6 +11,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from energysim.nomenclature import percent
 from energysim.report.figures import (
     COLORS,
     Chart,
@@ -18,7 +19,6 @@ from energysim.report.figures import (
     _f32,
     _figure,
     _flow,
-    _pct,
     _table,
     esc,
     unit_label,
@@ -50,7 +50,7 @@ def _surplus_chart(flows, green_share: float | None) -> Chart:
     return Chart("chart-electrolyser-surplus", "Electrolyser load against on-site surplus",
                  "Each dot is an hour: on the diagonal the electrolyser takes the whole surplus, "
                  "on the right of zero it runs on surplus, at zero surplus and below on the grid "
-                 f"(when the hydrogen store would run dry); {_pct(green_share)} of its "
+                 f"(when the hydrogen store would run dry); {percent(green_share)} of its "
                  "electricity came from on-site power (the green hydrogen share).", fig)
 
 
@@ -61,7 +61,7 @@ def _hydrogen_table(s: dict[str, Any]) -> str:
     rows = [
         ("hydrogen produced", f"{s['hydrogen_production_kg'] / 1e3:,.0f} t/yr"),
         ("green hydrogen (from on-site power)", f"{s['green_hydrogen_kg'] / 1e3:,.0f} t/yr "
-                                                f"({_pct(s.get('green_hydrogen_share'))})"),
+                                                f"({percent(s.get('green_hydrogen_share'))})"),
         ("carbon intensity, green imports zero-carbon",
          f"{s['hydrogen_co2_kg_per_kg']:.2f} kgCO2/kg: {esc(s.get('hydrogen_grade', ''))}"),
         ("carbon intensity, all grid power at the grid factor",
@@ -82,9 +82,9 @@ def _variants(flex: dict[str, Any], currency: str) -> tuple[str, Chart]:
          "battery [MWh]", "battery [MW]", "electrolyser [MW]", "hydrogen store [t]",
          "on-site share"),
         [(VARIANT_NAMES.get(r["variant"], esc(r["variant"])), f"{r['annualized_cost']:,.0f}",
-          _pct((r["annualized_cost"] - none) / none if none else None, 2),
+          percent((r["annualized_cost"] - none) / none if none else None, 2),
           f"{r['battery_mwh']:,.0f}", f"{r['battery_mw']:,.0f}", f"{r['electrolyser_mw']:,.0f}",
-          f"{r['hydrogen_storage_kg'] / 1e3:,.1f}", _pct(r["onsite_share"])) for r in rows])
+          f"{r['hydrogen_storage_kg'] / 1e3:,.1f}", percent(r["onsite_share"])) for r in rows])
     names = [VARIANT_NAMES.get(r["variant"], r["variant"]) for r in rows]
     fig = _figure("What flexibility saves", "",
                   unit_label("annualized_cost", currency), hovermode="closest")
@@ -119,9 +119,9 @@ def flexibility_section(data) -> Section | None:
         parts.append(table)
         charts.append(chart)
         share = flex.get("cost_saving_share")
-        intro = (f"At {_pct(flex['target_onsite_share'], 0)} on-site, flexibility lowers the "
+        intro = (f"At {percent(flex['target_onsite_share'], 0)} on-site, flexibility lowers the "
                  f"least annualised cost by {flex['cost_saving_per_yr']:,.0f} "
-                 f"{esc(data.currency)}/yr ({_pct(share, 2)}) and the battery by "
+                 f"{esc(data.currency)}/yr ({percent(share, 2)}) and the battery by "
                  f"{flex['battery_saving_mwh']:,.0f} MWh / {flex['battery_saving_mw']:,.0f} MW.")
     return Section("flexibility", "Flexible demand: electrolyser, hydrogen store, shiftable load",
                    charts, html="".join(parts), intro=intro)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from energysim.nomenclature import QUANTITIES
+from energysim.nomenclature import KPI_FLAGS, KPIS, QUANTITIES
 
 __all__ = ["ID_COLUMNS", "CAPACITY_FIELDS", "CAPACITY_COLUMNS", "KPI_COLUMNS", "SIZE_COLUMNS",
            "SUMMARY_KPIS", "REPORT_KPIS", "is_flag", "is_text", "empty_columns", "arrow_table"]
@@ -32,21 +32,10 @@ CAPACITY_FIELDS = {
 }
 #: Capacities simulated in each scenario (swept, at least the existing capacity, or sized).
 CAPACITY_COLUMNS = tuple(CAPACITY_FIELDS.values())
-#: KPI columns of every stored scenario (the scalar KPIs of
-#: :func:`energysim.accounting.kpis_from_totals`, targets and indicator verdicts flattened).
-KPI_COLUMNS = (
-    "onsite_share", "green_import_share", "regular_import_share", "clean_share", "unmet_share",
-    "curtailment_share", "load_mwh", "pv_mwh", "wind_mwh", "import_green_mwh",
-    "import_regular_mwh", "export_mwh", "curtail_mwh", "unmet_mwh", "charge_mwh",
-    "discharge_mwh", "onsite_served_mwh", "import_mwh", "pv_full_load_hours",
-    "wind_full_load_hours", "battery_throughput_mwh", "battery_cycles", "annualized_cost",
-    "annualized_cost_pv", "annualized_cost_wind", "annualized_cost_battery", "import_cost",
-    "green_premium_cost", "export_revenue", "capacity_charge_cost", "capex_pv", "capex_wind",
-    "capex_battery", "npc",
-    "lcoe_onsite_per_mwh", "lcoe_per_mwh", "co2_t", "co2_baseline_t", "co2_avoided_t",
-    "co2_per_tce", "energy_use_tce", "clean_energy_share",
-    "onsite_met", "clean_met", "co2_per_tce_passed", "clean_energy_share_passed",
-)
+#: KPI columns of every stored scenario: the scalar KPIs of a run and its pass/fail flags,
+#: as :mod:`energysim.nomenclature` lists them (:data:`~energysim.nomenclature.KPIS`,
+#: :data:`~energysim.nomenclature.KPI_FLAGS`).
+KPI_COLUMNS = KPIS + tuple(KPI_FLAGS)
 #: Extra columns when sizing: hourly KPIs of the re-simulated mix, the LP's share, errors.
 SIZE_COLUMNS = ("peak_load_mw", "peak_import_mw", "cfe_hourly_score", "cfe_hours_share",
                 "lp_onsite_share", "error")
