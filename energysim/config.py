@@ -150,6 +150,14 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.abspath(path))
 
 
+def _ordered(section, *pairs: tuple[str, str]) -> None:
+    """Raise ValueError when a lower bound field exceeds its upper bound (None: not given)."""
+    for low, high in pairs:
+        a, b = getattr(section, low), getattr(section, high)
+        if a is not None and b is not None and a > b:
+            raise ValueError(f"{low} ({a}) must not exceed {high} ({b})")
+
+
 def _profile_ref(value: Any, info) -> ProfileRef | None:
     if value is None or isinstance(value, ProfileRef):
         return value
@@ -276,8 +284,7 @@ class _Asset(_Section):
 
     @model_validator(mode="after")
     def _bounds_ordered(self):
-        if self.min_mw > self.max_mw:
-            raise ValueError(f"min_mw ({self.min_mw}) must not exceed max_mw ({self.max_mw})")
+        _ordered(self, ("min_mw", "max_mw"))
         return self
 
 
@@ -618,10 +625,7 @@ class BatteryConfig(_Section):
                 f"soc_initial ({self.soc_initial}) must lie in [soc_min, soc_max] = "
                 f"[{self.soc_min}, {self.soc_max}]"
             )
-        if self.min_mwh > self.max_mwh:
-            raise ValueError(f"min_mwh ({self.min_mwh}) must not exceed max_mwh ({self.max_mwh})")
-        if self.min_mw > self.max_mw:
-            raise ValueError(f"min_mw ({self.min_mw}) must not exceed max_mw ({self.max_mw})")
+        _ordered(self, ("min_mwh", "max_mwh"), ("min_mw", "max_mw"))
         if (self.energy_mwh > 0) != (self.power_mw > 0):
             raise ValueError(
                 "energy_mwh and power_mw must both be zero (no battery) or both positive"
@@ -685,8 +689,7 @@ class ElectrolyserConfig(_Section):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.min_mw > self.max_mw:
-            raise ValueError(f"min_mw ({self.min_mw}) must not exceed max_mw ({self.max_mw})")
+        _ordered(self, ("min_mw", "max_mw"))
         if self.specific_consumption_kwh_per_kg is not None and self.efficiency_lhv is not None:
             raise ValueError("give specific_consumption_kwh_per_kg or efficiency_lhv, not both")
         return self
@@ -766,11 +769,7 @@ class HydrogenConfig(_Section):
     def _consistent(self):
         if self.demand_profile is not None and self.demand_kg_per_day > 0:
             raise ValueError("give demand_kg_per_day or demand_profile, not both")
-        if self.min_kg > self.max_kg:
-            raise ValueError(f"min_kg ({self.min_kg}) must not exceed max_kg ({self.max_kg})")
-        if self.fuel_cell_min_mw > self.fuel_cell_max_mw:
-            raise ValueError(f"fuel_cell_min_mw ({self.fuel_cell_min_mw}) must not exceed "
-                             f"fuel_cell_max_mw ({self.fuel_cell_max_mw})")
+        _ordered(self, ("min_kg", "max_kg"), ("fuel_cell_min_mw", "fuel_cell_max_mw"))
         return self
 
 
@@ -1105,8 +1104,7 @@ class ProcurementConfig(_Section):
                                     if "energy_price_per_mwh" in missing else ""))
         if self.volume_mwh is not None and (self.min_mwh is not None or self.max_mwh is not None):
             raise ValueError("volume_mwh (fixed) excludes min_mwh and max_mwh (free)")
-        if self.min_mwh is not None and self.max_mwh is not None and self.min_mwh > self.max_mwh:
-            raise ValueError(f"min_mwh ({self.min_mwh}) must not exceed max_mwh ({self.max_mwh})")
+        _ordered(self, ("min_mwh", "max_mwh"))
         if self.kind == "regular" and any(v is not None for v in (self.volume_mwh, self.min_mwh,
                                                                   self.max_mwh)):
             raise ValueError("regular power follows the load: no volume bounds (limit it with "

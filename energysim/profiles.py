@@ -261,19 +261,15 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
     def ready(ref: ProfileRef, kind: str) -> np.ndarray:
         return _align(files[kind][1], times, ref, origin)
 
-    if park.pv.profile is not None:
-        pv_pu = ready(park.pv.profile, "pv_pu")
-    elif weather is not None:
-        pv_pu = np.asarray(pv_model.ac_per_mwp(weather, park.site, park.pv), dtype="float64")
-    else:
-        pv_pu = np.zeros(n)  # no PV in this park (capacity and max_mw are 0)
+    def per_unit(kind: str, section, model) -> np.ndarray:
+        if section.profile is not None:
+            return ready(section.profile, kind)
+        if weather is not None:
+            return np.asarray(model(weather, park.site, section), dtype="float64")
+        return np.zeros(n)  # not in this park (capacity and max_mw are 0)
 
-    if park.wind.profile is not None:
-        wind_pu = ready(park.wind.profile, "wind_pu")
-    elif weather is not None:
-        wind_pu = np.asarray(wind_model.ac_per_mw(weather, park.site, park.wind), dtype="float64")
-    else:
-        wind_pu = np.zeros(n)  # no wind in this park (capacity and max_mw are 0)
+    pv_pu = per_unit("pv_pu", park.pv, pv_model.ac_per_mwp)
+    wind_pu = per_unit("wind_pu", park.wind, wind_model.ac_per_mw)
 
     if park.load.profile is not None:
         load = ready(park.load.profile, "load")
