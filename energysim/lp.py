@@ -323,6 +323,31 @@ def _run_interruptible(h) -> None:
         raise
 
 
+def run_parallel(jobs: Sequence, solvers: Sequence[Solver]) -> list:
+    """Run ``jobs`` (callables) in threads, one each; their results in order.
+
+    Each job solves on its own :class:`Solver` of ``solvers``. An interrupt of
+    the waiting thread (Ctrl-C, the CLI's SIGTERM) cancels every solver and
+    waits for the threads before it propagates; a job's exception propagates
+    after the others end.
+    """
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=len(jobs))
+    futures = [pool.submit(job) for job in jobs]
+    try:
+        while wait(futures, timeout=0.05)[1]:
+            pass
+    except BaseException:
+        for s in solvers:
+            s.h.cancelSolve()
+        wait(futures)
+        pool.shutdown()
+        raise
+    pool.shutdown()
+    return [f.result() for f in futures]
+
+
 def _bound(x: float) -> float | None:
     return None if not np.isfinite(x) or abs(x) >= INF else float(x)
 
@@ -400,6 +425,7 @@ class Solver:
                 **SOLVER_OPTIONS, **(options or {})}
         if threads:
             opts["threads"] = int(threads)
+        self._options: dict = {}
         for key, value in opts.items():
             self.set_option(key, value)
         self.load_s = time.perf_counter() - t0
@@ -445,7 +471,27 @@ class Solver:
         """Set a HiGHS option; False when this HiGHS does not know it."""
         import highspy
 
+        self._options[key] = value
         return self.h.setOptionValue(key, value) == highspy.HighsStatus.kOk
+
+    def fork(self) -> Solver:
+        """A second HiGHS instance holding this one's current model (bounds, costs, added
+        rows), options and basis: neighbouring programs solved from here in parallel
+        (:func:`run_parallel`; HiGHS releases the GIL while it solves)."""
+        import copy
+
+        import highspy
+
+        other = copy.copy(self)
+        other.h = highspy.Highs()
+        other.h.setOptionValue("output_flag", False)
+        other.h.passModel(self.h.getLp())
+        other._options = {}
+        for key, value in self._options.items():
+            other.set_option(key, value)
+        other.h.setBasis(self.h.getBasis())
+        other.solves, other._solution = 0, None
+        return other
 
     # -- changes ------------------------------------------------------------------------
     def set_col_bounds(self, cols, lb, ub) -> None:

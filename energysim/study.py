@@ -307,7 +307,8 @@ def run_study(
     clock = _Clock()
     profiles = clock("profiles", lambda: build_profiles(park))
     by_year = clock("weather_years_profiles", lambda: profiles_by_year(park))  # checked first
-    shown = by_year or profiles_by_year(park, "all")  # "none": no robust sizing, still a table
+    shown = by_year or clock("weather_years_profiles", lambda: profiles_by_year(
+        park, "all"))  # "none": no robust sizing, still a table
     configured = clock("configured", lambda: simulate(park, profiles=profiles))
     if representative_days is None:
         sized_lp, frontier = clock("size_and_frontier",

@@ -22,7 +22,7 @@ LAYERS = [
     {"config"},
     {"economics"},
     {"weather"},
-    {"pv", "wind", "load"},
+    {"pv", "pv_thermal", "wind", "load"},
     {"timeaggregation", "procurement", "flexible", "degradation"},
     {"indicators"},
     {"profiles", "ensemble"},

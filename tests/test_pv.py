@@ -211,3 +211,23 @@ def test_multi_year_leap_rule_and_night(greensboro):
     assert len(out) == 2 * 8760
     assert per_year[1992] == pytest.approx(per_year[1990], rel=0.005)
     np.testing.assert_array_equal(out.values[np.tile(ds["ghi"].values, 2) == 0], 0.0)
+
+
+@pytest.mark.parametrize("seed, hours, tilt, noct", [(0, 500, 35.0, 45.0), (1, 200, 10.0, 49.0),
+                                                    (2, 300, 60.0, 52.0)])
+def test_compiled_fuentes_equals_pvlib(seed, hours, tilt, noct):
+    """energysim.pv_thermal.fuentes = pvlib.temperature.fuentes (the same equations compiled)."""
+    from energysim.pv_thermal import fuentes
+
+    rng = np.random.default_rng(seed)
+    freq = "h" if seed != 2 else "30min"
+    times = pd.date_range("2001-06-01", periods=hours, freq=freq)
+    poa = np.clip(rng.normal(400, 400, hours), 0, 1200)
+    temp = rng.uniform(-25, 40, hours)
+    wind = rng.uniform(0, 20, hours)
+    ref = pvlib.temperature.fuentes(pd.Series(poa, index=times), pd.Series(temp, index=times),
+                                    pd.Series(wind, index=times), noct_installed=noct,
+                                    surface_tilt=tilt)
+    step = 1.0 if freq == "h" else 0.5
+    ours = fuentes(poa, temp, wind, np.full(hours, step), noct, surface_tilt=tilt)
+    np.testing.assert_allclose(ours, ref.to_numpy(), rtol=0, atol=1e-9)
