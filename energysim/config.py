@@ -98,11 +98,13 @@ DEFAULTS_CURRENCY = "CNY"
 
 
 class _Section(BaseModel):
-    """Base of every config section: unknown keys are errors, numbers finite, values
-    validated on assignment."""
+    """Base of every config section: unknown keys are errors, numbers finite, frozen.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False,
-                              allow_inf_nan=False)
+    A validated section is never assigned to (a change would skip its cross-field rules):
+    derive a changed copy with :meth:`ParkConfig.with_values` or ``model_copy(update=...)``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @field_validator("*")
     @classmethod
@@ -1375,8 +1377,7 @@ def park_from_dict(
             f"the default prices are in {DEFAULTS_CURRENCY} (FACTS.md); with another currency give "
             f"every price in {cur}: missing {', '.join(missing)}",
             source=source, field="[economics] currency", value=cur))
-    park.source = source
-    return park
+    return park.model_copy(update={"source": source})
 
 
 def _in_play(park: ParkConfig) -> dict[str, bool]:

@@ -140,6 +140,22 @@ def test_with_values_revalidates():
         park.with_values({"pv.bogus": 1})
 
 
+def test_validated_config_is_frozen(tmp_path):
+    """No assignment after validation, at the top and in a section (a change would skip the
+    cross-field rules): a changed park is a re-validated copy (with_values)."""
+    from pydantic import ValidationError
+
+    park = load_park(write(tmp_path, MINIMAL))
+    with pytest.raises(ValidationError, match="frozen"):
+        park.pv = park.pv  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        park.battery.energy_mwh = 10.0  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        park.site.latitude = 0.0  # type: ignore[misc]
+    assert park.battery.energy_mwh == 0.0 and park.site.latitude == 39.6
+    assert park.source == tmp_path / "park.toml"
+
+
 def test_park_from_dict_rejects_non_table():
     with pytest.raises(ConfigError):
         park_from_dict([1, 2])  # type: ignore[arg-type]

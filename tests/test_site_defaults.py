@@ -94,9 +94,8 @@ def test_assumptions_credit_sources_only_for_sourced_values():
     assert basis["grid.import_price_per_mwh"].startswith("assumption")
     assert basis["pv.fixed_om_per_kw_yr"].startswith("assumption")
     assert basis["site.latitude/longitude"].startswith("assumption")
-    changed = park.model_copy(deep=True)
-    changed.pv.capex_per_kw = 2500.0
-    changed.grid.emission_factor_t_per_mwh = 0.6096
+    changed = park.with_values({"pv.capex_per_kw": 2500.0,
+                                "grid.emission_factor_t_per_mwh": 0.6096})
     basis = {key: src for key, _, src in assumptions(changed)}
     assert basis["pv.capex_per_kw"] == "config"
     assert basis["grid.emission_factor_t_per_mwh"].startswith("MEE/NBS 2023")

@@ -93,7 +93,7 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 class PathwayConfig(BaseModel):
     """A multi-period transition pathway: base park, periods, discounting and horizon options."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str | None = Field(None, max_length=200, description="Display name of the pathway.")
     base: Path = Field(..., description="Park config the periods modify (relative to this file).")

@@ -117,7 +117,7 @@ Scalar = bool | int | float | str
 class ParameterSpec(BaseModel):
     """How one parameter varies: exactly one of ``values``, ``start/stop/num``, ``uniform``, ``choice``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     values: list[Scalar] | Literal["all"] | None = Field(
         None, description='Explicit values (grid), or "all" for every weather year.')
@@ -159,7 +159,7 @@ class ParameterSpec(BaseModel):
 class SweepSettings(BaseModel):
     """The ``[sweep]`` table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     base: Path = Field(..., description="Base park config (TOML), relative to the sweep file.")
     mode: Literal["simulate", "size"] = Field(
@@ -180,7 +180,7 @@ class SweepSettings(BaseModel):
 class SweepFile(BaseModel):
     """A whole sweep file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     sweep: SweepSettings
     set: dict[str, Any] = Field(default_factory=dict, description="Fixed changes to the base.")
