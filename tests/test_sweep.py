@@ -944,6 +944,21 @@ def test_streamed_quantiles_are_numpys(values, chunk, qs):
     assert (m.n, m.minimum, m.maximum) == (finite.size, finite.min(), finite.max())
 
 
+def test_streamed_mean_of_values_near_the_float_limit_is_finite():
+    """A sum beyond the float range (values near 1e308) is rescaled, not inf: the mean of
+    finite values is exact and finite, chunk by chunk; ordinary sums are untouched."""
+    from energysim.sweep.aggregate import Source, moments
+
+    big = np.array([1.5e308, 1.7e308, -1e308, 1.7e308, 1e-300])
+    for chunk in (1, 2, 5):
+        m = moments(Source.of_frame(pd.DataFrame({"x": big}), chunk_rows=chunk), ["x"])["x"]
+        assert m.mean == pytest.approx(np.mean(big / 8) * 8, rel=1e-15)
+        assert math.isfinite(m.mean) and m.scale > 0
+    small = np.random.default_rng(1).normal(size=1000)
+    m = moments(Source.of_frame(pd.DataFrame({"x": small}), chunk_rows=1000), ["x"])["x"]
+    assert (m.scale, m.total, m.mean) == (0, float(small.sum()), float(small.sum()) / 1000)
+
+
 def _pandas_tornado(table: pd.DataFrame, parameters, kpi, quantile=0.2) -> pd.DataFrame:
     """The in-memory reference (the report's former implementation)."""
     base = float(table[kpi].mean())

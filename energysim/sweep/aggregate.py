@@ -115,26 +115,48 @@ def _floats(arr: pa.Array) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+#: Binary exponent that brings a sum beyond the float range back into it: each finite value
+#: is below 2**1024, so the sum of fewer than 2**63 of them times 2**-64 is finite.
+_RESCALE = 64
+
+
 @dataclass
 class Moments:
-    """Count, sum, min and max of the finite values of a column."""
+    """Count, sum, min and max of the finite values of a column.
+
+    The sum is kept as ``total * 2**scale``: ``scale`` is 0 (the plain sum) unless the
+    sum leaves the float range (values near 1e308), so the mean of finite values is finite.
+    """
 
     n: int = 0
     total: float = 0.0
     minimum: float = math.inf
     maximum: float = -math.inf
+    scale: int = 0
 
     @property
     def mean(self) -> float:
-        return self.total / self.n if self.n else math.nan
+        """Mean of the finite values (NaN without any)."""
+        return math.ldexp(self.total / self.n, self.scale) if self.n else math.nan
 
     def add(self, x: np.ndarray) -> None:
+        """Count the finite values of ``x`` in."""
         x = x[np.isfinite(x)]
         if x.size:
             self.n += int(x.size)
-            self.total += float(x.sum())
+            self.total = self._plus(x)
             self.minimum = min(self.minimum, float(x.min()))
             self.maximum = max(self.maximum, float(x.max()))
+
+    def _plus(self, x: np.ndarray) -> float:
+        """``total`` plus the sum of ``x`` at the current scale; rescaled on an overflow."""
+        with np.errstate(over="ignore"):  # an overflow gives inf: detected and undone below
+            total = self.total + float(np.ldexp(x, -self.scale).sum())
+        if math.isfinite(total):
+            return total
+        self.scale += _RESCALE
+        self.total = math.ldexp(self.total, -_RESCALE)
+        return self.total + float(np.ldexp(x, -self.scale).sum())
 
 
 def moments(source: Source, names: Sequence[str]) -> dict[str, Moments]:
