@@ -71,7 +71,8 @@ __all__ = [
 
 def _div(num, den, fallback: float):
     """``num / den`` where ``den > 0``, else ``fallback``; arrays in, arrays out (a scenario
-    dimension), numbers in, a float out (one run)."""
+    dimension), numbers in, a float out (one run).
+    """
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     ok = den > 0
     out = np.where(ok, num / np.where(ok, den, 1.0), fallback)
@@ -86,7 +87,8 @@ def _ge(a, b):
 
 def step_weight(flows: xr.Dataset) -> float:
     """Per-year energy of one step of 1 MW [MWh/yr]: Δt x :func:`energysim.timeaxis.annual_scale`
-    (8760 / steps; the same at any step length)."""
+    (8760 / steps; the same at any step length).
+    """
     dt_h = float(flows.attrs.get("dt_h", 1.0))
     return dt_h * annual_scale(int(flows.sizes["time"]), dt_h)
 
@@ -208,7 +210,8 @@ def capacity_charge(flows: xr.Dataset | None, park: ParkConfig) -> float:
 
 def totals_of(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig) -> dict[str, float]:
     """:func:`annual_totals` plus the tariff's ``capacity_charge`` [money/yr]: every total
-    of a park's run that its costs need."""
+    of a park's run that its costs need.
+    """
     out = annual_totals(flows, profiles)
     out["capacity_charge"] = capacity_charge(flows, park)
     return out
@@ -226,14 +229,16 @@ def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, f
 
 def demand_mwh(energy: dict[str, float]):
     """The park's demand of the shares [MWh/yr]: load + electrolyser - fuel cell input
-    (module notes); the load itself without flexible demand."""
+    (module notes); the load itself without flexible demand.
+    """
     return energy["load_mwh"] + (energy.get("electrolyser_mwh", 0.0)
                                  - energy.get("fuel_cell_input_mwh", 0.0))
 
 
 def onsite_fraction(energy: dict[str, float]):
     """On-site share of the demand [0-1]: (on-site served - fuel cell input) / demand
-    (nan without demand)."""
+    (nan without demand).
+    """
     return _div(energy["onsite_served_mwh"] - energy.get("fuel_cell_input_mwh", 0.0),
                 demand_mwh(energy), math.nan)
 
@@ -351,7 +356,8 @@ def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float
 def cfe_profile(flows: xr.Dataset, park: ParkConfig) -> dict[str, list[float | None]]:
     """Hourly CFE score by calendar month (12) and by hour of the day (24) [0-1]:
     covered load / load within each group (:func:`cfe_covered`); None for a month the run
-    does not reach."""
+    does not reach.
+    """
     load = flows["load"].values
     covered = cfe_covered(flows, park)
     times = pd.DatetimeIndex(flows["time"].values)
@@ -466,7 +472,8 @@ def cost_terms(totals: dict[str, float], park: ParkConfig, capacities: Capacitie
                unmet_penalty_per_mwh: float = 0.0, procured: dict | None = None
                ) -> dict[str, float]:
     """The sizing objective's terms [money/yr]: new assets (existing capacity sunk) and
-    energy (products: ``procured``); they add up to the LP objective at the LP's own flows."""
+    energy (products: ``procured``); they add up to the LP objective at the LP's own flows.
+    """
     return (asset_terms(park, capacities, sunk_existing=True)
             | energy_terms(totals, park, unmet_penalty_per_mwh, procured))
 
@@ -523,7 +530,8 @@ def cost_kpis(
 
 def energy_cost(kpis: dict[str, Any]):
     """Energy cost of a run per year [money/yr] from its KPIs: imports + green premium +
-    the tariff's capacity charge - export revenue (the energy part of ``annualized_cost``)."""
+    the tariff's capacity charge - export revenue (the energy part of ``annualized_cost``).
+    """
     return (kpis["import_cost"] + kpis["green_premium_cost"] + kpis["capacity_charge_cost"]
             - kpis["export_revenue"])
 
@@ -779,7 +787,8 @@ def kpis(
     flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig, capacities: Capacities
 ) -> dict[str, Any]:
     """All KPIs of one simulated park-year, as a flat dict (+ the ``indicators`` and
-    ``procurement`` tables)."""
+    ``procurement`` tables).
+    """
     totals = totals_of(flows, profiles, park)
     procured = procurement_totals(flows, profiles, park, capacities, totals)
     out = kpis_from_totals(totals, park, capacities, procured)

@@ -85,7 +85,8 @@ def _target_note(targets: dict, key: str) -> str:
 
 def print_weather_notes(provenance: dict[str, Any]) -> None:
     """Say what was filled or noticed in the weather (leap day, time shift); a site mismatch
-    (allowed by ``[weather] allow_site_mismatch``) or daylight zeros as loud warnings."""
+    (allowed by ``[weather] allow_site_mismatch``) or daylight zeros as loud warnings.
+    """
     from energysim.weather.quality import LOUD_NOTES, loud_warnings
 
     fills = provenance.get("weather_fills")
@@ -400,7 +401,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def procurement_table(summary: dict[str, Any]) -> Table:
     """What the park buys: one row per product (MWh/yr, hours covered, cost, what it counts
-    toward), certificates and netted exports included."""
+    toward), certificates and netted exports included.
+    """
     cur = summary.get("currency", "")
     t = Table(title="procurement (per year)", title_justify="left", header_style="bold")
     for col in ("product", "kind", "MWh/yr", "hours", f"{cur}/yr", "counts toward"):

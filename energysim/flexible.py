@@ -128,7 +128,8 @@ def needs_optimal(park: ParkConfig, capacities=None) -> list[str]:
 
 def require_none(park: ParkConfig, what: str) -> None:
     """Raise a :class:`ConfigError` when ``park`` has flexible demand that ``what`` does not model
-    (e.g. the Numba sweep and lifetime kernels): never a silent result without it."""
+    (e.g. the Numba sweep and lifetime kernels): never a silent result without it.
+    """
     if active(park):
         raise ConfigError(problem(
             f"{what} does not model flexible demand ([electrolyser], [load.flexible]); use "
@@ -157,7 +158,8 @@ class FlexParams(NamedTuple):
 
 def params(park: ParkConfig, price_max: float = 0.0) -> FlexParams:
     """Rules of ``park``'s flexible demand; ``price_max`` [money/MWh] sets the default
-    penalty of unmet hydrogen (100 x the dearest grid power's cost per kg)."""
+    penalty of unmet hydrogen (100 x the dearest grid power's cost per kg).
+    """
     out = {}
     if hydrogen_active(park):
         el, h2 = park.electrolyser, park.hydrogen
@@ -230,7 +232,8 @@ def window_caps(base: np.ndarray, window_steps: int, dt_h: float, max_mw: float,
 
 def hydrogen_demand(park: ParkConfig, profiles: xr.Dataset | None, hours: int) -> np.ndarray:
     """Hourly hydrogen demand [kg/h]: the profiles' ``hydrogen_demand_kg_per_h`` or the
-    constant ``demand_kg_per_day`` / 24."""
+    constant ``demand_kg_per_day`` / 24.
+    """
     h2 = park.hydrogen
     if profiles is not None and DEMAND in profiles:
         return np.asarray(profiles[DEMAND].values, dtype=float)
@@ -259,7 +262,8 @@ def reserve_kg(demand: np.ndarray, hours_ahead: float, dt_h: float, cyclic: bool
 
 def check_shift_power(park: ParkConfig, load: np.ndarray) -> None:
     """The shiftable part's peak (share x peak load of the profiles) must fit under
-    ``[load.flexible] max_mw``."""
+    ``[load.flexible] max_mw``.
+    """
     p = params(park)
     peak = float(np.max(load)) * p.shift_share if load.size else 0.0
     if p.shift_share > 0 and peak > p.shift_max_mw * (1 + 1e-12):

@@ -222,7 +222,8 @@ class LinearProgram:
     # -- assembly -----------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
         """Column bounds and costs, row bounds, and the matrix in CSC form (``start``,
-        ``index``, ``value``); duplicate entries summed."""
+        ``index``, ``value``); duplicate entries summed.
+        """
         from scipy import sparse
 
         cost = np.concatenate(self._cost) if self._cost else np.zeros(0)

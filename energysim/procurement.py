@@ -128,7 +128,8 @@ def explicit(park: ParkConfig) -> bool:
 
 def not_supported(park: ParkConfig, what: str) -> None:
     """Raise a :class:`~energysim.errors.ConfigError` when ``park`` lists products that
-    ``what`` (a command or stage) does not model yet."""
+    ``what`` (a command or stage) does not model yet.
+    """
     from energysim.errors import ConfigError
 
     if explicit(park):
@@ -154,7 +155,8 @@ def _from_config(p: ProcurementConfig) -> Product:
 
 def _implicit(park: ParkConfig) -> list[Product]:
     """The ``[grid]`` keys as products: a green contract (all imports green for
-    ``green_volume_mwh = "remainder"``) and regular power for the rest."""
+    ``green_volume_mwh = "remainder"``) and regular power for the rest.
+    """
     grid = park.grid
     premium = grid.green_premium_per_mwh
     delivery = "block" if grid.green_matching == "hourly" else "annual"
@@ -169,7 +171,8 @@ def _implicit(park: ParkConfig) -> list[Product]:
 
 def products(park: ParkConfig) -> list[Product]:
     """Every product of ``park`` in config order (implicit ones from ``[grid]`` without
-    ``[[procurement]]``; the implicit regular ``grid`` product last when none is listed)."""
+    ``[[procurement]]``; the implicit regular ``grid`` product last when none is listed).
+    """
     if not explicit(park):
         return _implicit(park)
     out = [_from_config(p) for p in park.procurement]

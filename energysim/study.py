@@ -195,7 +195,8 @@ class StudyResult:
     def save(self, out_dir: Path) -> dict[str, Path]:
         """Write the configured run (summary.json, flows.nc), the typical-year least-cost mix
         (sized/, sizing.json), frontier.csv, the robust mix (robust/, robust.json),
-        weather_years.csv and study.json into ``out_dir``."""
+        weather_years.csv and study.json into ``out_dir``.
+        """
         out_dir = Path(out_dir)
         target = self.configured.park.targets.onsite_share
         paths = self.configured.save(out_dir)
@@ -350,7 +351,8 @@ def run_study(
 
 def _lifetime(park: ParkConfig, profiles: xr.Dataset, by_year: dict, capacities):
     """The committed mix over its life, and the least-cost mix that holds the target in every
-    year of it (last-year proxy on the typical year, certified on the weather years cycled)."""
+    year of it (last-year proxy on the typical year, certified on the weather years cycled).
+    """
     from energysim.lifetime import simulate_lifetime
     from energysim.sizing.life import size_for_life
 

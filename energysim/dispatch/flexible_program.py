@@ -68,7 +68,8 @@ def _caps(op, park: ParkConfig) -> tuple[int, int, int | None]:
 def _open_imports(lp: LinearProgram, park: ParkConfig, op) -> None:
     """Imports may exceed the profile load by what the electrolyser or a served backlog draws:
     the column bounds (the load, in the core program) become the grid's limits; the
-    serve-load row (imports <= consumption) keeps them from charging the battery."""
+    serve-load row (imports <= consumption) keeps them from charging the battery.
+    """
     P = op.data.scaling.power_mw
     green_hi, regular_hi, _ = green_rules(park, op.data.represented_h)
     for name, hi in (("import_green", green_hi), ("import_regular", regular_hi)):

@@ -199,7 +199,8 @@ def _flex_hour(t, x, fx, kit, fkit, rules, fr, b, a, green_left, h, backlog):
 @jit(cache=False)
 def _flex_year(x, fx, kit, fkit, rules, fr, a, h, record, hourly, fhourly, totals):
     """One run from battery energy above the floor ``a`` [MWh] and store ``h`` [kg];
-    returns both at the end. Backlog and green volume start fresh."""
+    returns both at the end. Backlog and green volume start fresh.
+    """
     b = kernel._battery(kit, rules)
     green_left = rules.green_budget_mwh
     backlog = 0.0
@@ -314,7 +315,6 @@ def dispatch_flexible(profiles: xr.Dataset, capacities: Capacities, park: ParkCo
     also ``electrolyser_mwh_per_kg`` (accounting needs it),
     ``hydrogen_start_kg`` and ``hydrogen_cyclic_gap_kg``.
     """
-
     if park.battery.grid_charging:
         raise ConfigError(problem("battery grid charging is not combined with flexible demand "
                                   "([electrolyser], [load.flexible])", source=park.source,

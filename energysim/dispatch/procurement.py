@@ -207,7 +207,8 @@ def _not_cfe(lp: LinearProgram, park: ParkConfig, op, flows: dict, tag: str) -> 
 
 def co2_terms(park: ParkConfig, data) -> tuple[np.ndarray, float, float]:
     """(hourly factor of regular imports [t/MWh], factor of covered MWh [t/MWh], factor of
-    green imports [t/MWh]) of the core indicator's market-based scope 2 (accounting rules)."""
+    green imports [t/MWh]) of the core indicator's market-based scope 2 (accounting rules).
+    """
     ef = data.series.get("emission_factor_t_per_mwh",
                          np.full(data.hours, park.grid.emission_factor_t_per_mwh))
     w = data.hour_weight
@@ -270,7 +271,8 @@ def operation_hook(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
 def volumes(park: ParkConfig, capacities: Capacities) -> dict[str, float]:
     """Volume of every product [MWh/yr]: decided (``capacities.procurement_mwh``), else fixed,
     else its upper bound (inf: as needed); certificates not decided are None (bought as needed,
-    :func:`certificates_bought`)."""
+    :func:`certificates_bought`).
+    """
     out = {}
     for p in proc.products(park):
         v = capacities.procurement_mwh.get(p.name)
@@ -283,7 +285,8 @@ def volumes(park: ParkConfig, capacities: Capacities) -> dict[str, float]:
 def green_cap(park: ParkConfig, capacities: Capacities, profiles, hours: int, dt_h: float
               ) -> tuple[np.ndarray | None, float, float]:
     """The core's green rule for explicit products: (hourly cap of shaped contracts [MW] or
-    None, flat block [MW], annual budget of the run [MWh])."""
+    None, flat block [MW], annual budget of the run [MWh]).
+    """
     vol = volumes(park, capacities)
     greens = [p for p in proc.products(park) if p.green]
     shaped = [p for p in greens if p.shaped]
@@ -329,7 +332,8 @@ def certificates_bought(park: ParkConfig, capacities: Capacities, regular_mwh: f
                         short_mwh: float) -> dict[str, float]:
     """Certificates of each product [MWh/yr]: decided or fixed volumes; else as needed — the
     shortfall ``short_mwh`` to the clean target, at most the regular imports and ``max_mwh``,
-    at least ``min_mwh``, in config order."""
+    at least ``min_mwh``, in config order.
+    """
     vol = volumes(park, capacities)
     need = max(0.0, min(short_mwh, regular_mwh))
     out = {}

@@ -611,7 +611,8 @@ def frontier_section(data) -> Section | None:
 
 def weather_years_chart(wy, target: float | None) -> Chart | None:
     """On-site share by weather year of the typical-year mix and (when sized) the robust mix,
-    with the target line and P50/P90 of each design."""
+    with the target line and P50/P90 of each design.
+    """
     if wy is None or "onsite_share" not in wy or "year" not in wy or not len(wy):
         return None
     fig = _figure("On-site share by weather year", "weather year",
@@ -746,7 +747,8 @@ def pathway_section(data) -> Section | None:
 def tornado(table: pd.DataFrame, parameters: list[str], kpi: str,
             quantile: float = 0.2) -> pd.DataFrame:
     """:func:`energysim.sweep.aggregate.tornado` of an in-memory table (the report streams
-    the store itself)."""
+    the store itself).
+    """
     from energysim.sweep.aggregate import Source
     from energysim.sweep.aggregate import tornado as streamed
 
@@ -800,7 +802,8 @@ def _sweep_tornado(digest, cur: str) -> Chart | None:
 
 def sweep_section(data) -> Section | None:
     """KPI histograms across scenarios and a tornado of sensitivities (from the store's digest,
-    :func:`energysim.sweep.aggregate.digest`: bounded memory whatever the number of scenarios)."""
+    :func:`energysim.sweep.aggregate.digest`: bounded memory whatever the number of scenarios).
+    """
     digest = data.sweep
     if digest is None or digest.empty:
         return None

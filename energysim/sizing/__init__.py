@@ -100,7 +100,8 @@ def with_targets(park: ParkConfig, *, onsite_share: float | None = None,
                  clean_share: float | None = None, cfe_score: float | None = None,
                  max_co2_per_tce: float | None = None) -> ParkConfig:
     """``park`` with its targets set (None keeps the config's): the sizing, its
-    re-simulation and its certification then hold the same targets."""
+    re-simulation and its certification then hold the same targets.
+    """
     values = {f"targets.{k}": v for k, v in (
         ("onsite_share", onsite_share), ("clean_share", clean_share), ("cfe_score", cfe_score),
         ("max_co2_per_tce", max_co2_per_tce)) if v is not None}

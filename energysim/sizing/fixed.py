@@ -65,7 +65,8 @@ class FixedDispatch:
 
     def shortfall(self, x: np.ndarray) -> float:
         """Energy by which the share targets are missed [model energy units] (the CO2
-        ceiling's shortfall is in tCO2 and not counted here)."""
+        ceiling's shortfall is in tCO2 and not counted here).
+        """
         cols = [t.slack for k, t in self.sm.targets.items() if t.slack is not None and k != "co2"]
         return float(sum(x[c].sum() for c in cols)) if cols else 0.0
 

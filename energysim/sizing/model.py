@@ -104,7 +104,8 @@ class SizingModel:
 
     def values_of(self, capacities: Capacities, missing: str = "lower") -> np.ndarray:
         """``capacities`` in model units, in the order of :attr:`cap_cols` (a product volume
-        not in ``capacities``: see :func:`~energysim.decisions.model_values`)."""
+        not in ``capacities``: see :func:`~energysim.decisions.model_values`).
+        """
         return model_values(self.decisions, capacities, self.scaling.power_mw, missing)
 
     def money(self, expr: Expr, x: np.ndarray) -> float:

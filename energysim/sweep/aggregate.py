@@ -204,7 +204,8 @@ class _Rank:
 
 def _select(source: Source, ranks: list[_Rank]) -> dict[tuple[str, int], float]:
     """The value at each rank: one pass per digit of the key, most significant first (ranks
-    of a column sharing a prefix share a histogram)."""
+    of a column sharing a prefix share a histogram).
+    """
     names = list(dict.fromkeys(r.name for r in ranks))
     bits = 0
     while bits < 64:
@@ -368,7 +369,8 @@ class SweepDigest:
 def digest(source: Source, kpis: Sequence[str], parameters: Sequence[str],
            objective: str | None, bins: int = 40) -> SweepDigest:
     """Histograms of the ``kpis`` present with values, and the tornado of the ``objective``
-    (else the first such KPI) over the ``parameters`` present."""
+    (else the first such KPI) over the ``parameters`` present.
+    """
     present = set(source.columns)
     kpis = [k for k in kpis if k in present]
     stats = moments(source, kpis)
