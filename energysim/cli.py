@@ -84,8 +84,10 @@ def _target_note(targets: dict, key: str) -> str:
 
 
 def print_weather_notes(provenance: dict[str, Any]) -> None:
-    """Say what was filled or noticed in the weather (leap day, time shift); a site mismatch
-    (allowed by ``[weather] allow_site_mismatch``) or daylight zeros as loud warnings.
+    """Say what was filled or noticed in the weather (leap day, time shift).
+
+    A site mismatch (allowed by ``[weather] allow_site_mismatch``) or daylight zeros are printed
+    as loud warnings.
     """
     from energysim.weather.quality import LOUD_NOTES, loud_warnings
 
@@ -400,8 +402,10 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def procurement_table(summary: dict[str, Any]) -> Table:
-    """What the park buys: one row per product (MWh/yr, hours covered, cost, what it counts
-    toward), certificates and netted exports included.
+    """What the park buys: one row per product.
+
+    MWh/yr, hours covered, cost, what it counts toward; certificates and netted exports
+    included.
     """
     cur = summary.get("currency", "")
     t = Table(title="procurement (per year)", title_justify="left", header_style="bold")

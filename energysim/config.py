@@ -147,8 +147,9 @@ class ProfileRef(BaseModel):
 
 
 def _absolute(path: Path) -> Path:
-    """``path`` made absolute and normalised without following links (a link loop is
-    reported by the file rule, not raised here).
+    """``path`` made absolute and normalised without following links.
+
+    A link loop is reported by the file rule, not raised here.
     """
     return Path(os.path.abspath(path))
 
@@ -175,8 +176,9 @@ def _profile_ref(value: Any, info) -> ProfileRef | None:
 
 
 def _plausible_load(value: Any) -> Any:
-    """An annual load below :data:`MIN_ANNUAL_LOAD_MWH` is a unit typo, not a park
-    (a "before" validator: its message wins over the generic tiny-magnitude rule).
+    """An annual load below :data:`MIN_ANNUAL_LOAD_MWH` is a unit typo, not a park.
+
+    A "before" validator: its message wins over the generic tiny-magnitude rule.
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < MIN_ANNUAL_LOAD_MWH:
         raise ValueError(f"an annual load below {MIN_ANNUAL_LOAD_MWH:g} MWh is not a park's "
@@ -1301,8 +1303,10 @@ _UNION_TAG = re.compile(r"^(float|int|str|bool|none|constrained-(float|int|str)|
 
 
 def _loc_name(loc: tuple, data: Any = None) -> str:
-    """``[section] key`` of an error location; a list entry (``[[procurement]]``) adds
-    ``(entry N 'name')``, union-member tags are dropped (one message per field).
+    """``[section] key`` of an error location.
+
+    A list entry (``[[procurement]]``) adds ``(entry N 'name')``; union-member tags are dropped
+    (one message per field).
     """
     parts = [p for p in loc if not str(p).startswith("function-") and not _UNION_TAG.match(str(p))]
     if not parts:

@@ -127,8 +127,9 @@ def needs_optimal(park: ParkConfig, capacities=None) -> list[str]:
 
 
 def require_none(park: ParkConfig, what: str) -> None:
-    """Raise a :class:`ConfigError` when ``park`` has flexible demand that ``what`` does not model
-    (e.g. the Numba sweep and lifetime kernels): never a silent result without it.
+    """Raise a :class:`ConfigError` when ``park`` has flexible demand ``what`` does not model.
+
+    E.g. the Numba sweep and lifetime kernels: never a silent result without it.
     """
     if active(park):
         raise ConfigError(problem(
@@ -157,8 +158,10 @@ class FlexParams(NamedTuple):
 
 
 def params(park: ParkConfig, price_max: float = 0.0) -> FlexParams:
-    """Rules of ``park``'s flexible demand; ``price_max`` [money/MWh] sets the default
-    penalty of unmet hydrogen (100 x the dearest grid power's cost per kg).
+    """Rules of ``park``'s flexible demand.
+
+    ``price_max`` [money/MWh] sets the default penalty of unmet hydrogen (100 x the dearest grid
+    power's cost per kg).
     """
     out = {}
     if hydrogen_active(park):
@@ -231,8 +234,9 @@ def window_caps(base: np.ndarray, window_steps: int, dt_h: float, max_mw: float,
 
 
 def hydrogen_demand(park: ParkConfig, profiles: xr.Dataset | None, hours: int) -> np.ndarray:
-    """Hourly hydrogen demand [kg/h]: the profiles' ``hydrogen_demand_kg_per_h`` or the
-    constant ``demand_kg_per_day`` / 24.
+    """Hourly hydrogen demand [kg/h].
+
+    The profiles' ``hydrogen_demand_kg_per_h`` or the constant ``demand_kg_per_day`` / 24.
     """
     h2 = park.hydrogen
     if profiles is not None and DEMAND in profiles:
@@ -261,7 +265,9 @@ def reserve_kg(demand: np.ndarray, hours_ahead: float, dt_h: float, cyclic: bool
 
 
 def check_shift_power(park: ParkConfig, load: np.ndarray) -> None:
-    """The shiftable part's peak (share x peak load of the profiles) must fit under
+    """Raise a :class:`ConfigError` unless the shiftable peak fits under its ``max_mw``.
+
+    The peak is the share x the peak load of the profiles; the limit is
     ``[load.flexible] max_mw``.
     """
     p = params(park)

@@ -33,7 +33,8 @@ def tce_per_mwh(park: ParkConfig) -> tuple[float, str]:
 
 
 def core_threshold(configured: float | None, total_tce):
-    """Threshold of the core indicator [tCO2/tce] and its basis (People's Daily 2025-08-26):
+    """Threshold of the core indicator [tCO2/tce] and its basis (People's Daily 2025-08-26).
+
     0.3 at >= 1 Mtce/yr, 0.2 from 0.2 Mtce/yr, and 0.2 applied below (none published).
     """
     if configured is not None:

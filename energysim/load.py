@@ -259,8 +259,10 @@ def ar1_noise(n: int, std: float, phi: float, rng: np.random.Generator) -> np.nd
 
 
 def _ar1_filter(z: np.ndarray, phi: float) -> np.ndarray:
-    """``y_t = z_t + phi y_{t-1}``, ``y_0 = z_0`` (what ``scipy.signal.lfilter([1], [1, -phi], z)``
-    computes, in the same order of operations; scipy.signal costs 0.5 s to import).
+    """``y_t = z_t + phi y_{t-1}``, ``y_0 = z_0``.
+
+    What ``scipy.signal.lfilter([1], [1, -phi], z)`` computes, in the same order of operations;
+    scipy.signal costs 0.5 s to import.
     """
     y = np.empty_like(z)
     prev = 0.0

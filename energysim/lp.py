@@ -221,8 +221,9 @@ class LinearProgram:
 
     # -- assembly -----------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
-        """Column bounds and costs, row bounds, and the matrix in CSC form (``start``,
-        ``index``, ``value``); duplicate entries summed.
+        """Column bounds and costs, row bounds, and the matrix in CSC form.
+
+        The matrix as ``start``, ``index``, ``value``; duplicate entries summed.
         """
         from scipy import sparse
 

@@ -294,8 +294,10 @@ _DISPLAY = {
 
 
 def display(name: str, value, currency: str = "") -> str:
-    """``value`` of quantity ``name`` as shown in tables: shares in %, energy in TWh/GWh,
-    money in bn/M, emissions in kt; else the number and its unit.
+    """``value`` of quantity ``name`` as shown in tables.
+
+    Shares in %, energy in TWh/GWh, money in bn/M, emissions in kt; else the number and its
+    unit.
     """
     unit = QUANTITIES[name].unit
     fmt = _DISPLAY.get(unit)

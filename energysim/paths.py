@@ -101,8 +101,10 @@ def file_problem(path: str | os.PathLike) -> str | None:
 
 def require_file(path: str | os.PathLike, error: type[EnergysimError] = InputDataError, *,
                  field: str | None = None, what: str = "file") -> Path:
-    """``path`` as a Path when it is a usable input file; else raise ``error`` naming it and
-    the rule (``what`` names the file in "<what> not found", e.g. "config file").
+    """``path`` as a Path when it is a usable input file.
+
+    Else raise ``error`` naming it and the rule (``what`` names the file in "<what> not found",
+    e.g. "config file").
     """
     rule = file_problem(path)
     if rule is not None:

@@ -283,8 +283,10 @@ class Result:
         return ds
 
     def save(self, out_dir: Path, tables: Sequence[str] = ()) -> dict[str, Path]:
-        """Write ``flows.nc`` (and ``flows.csv`` / ``flows.parquet`` when ``tables``
-        names ``"csv"`` / ``"parquet"``), then ``summary.json`` into ``out_dir``.
+        """Write ``flows.nc``, optional tables, then ``summary.json`` into ``out_dir``.
+
+        ``flows.csv`` / ``flows.parquet`` are written when ``tables`` names ``"csv"`` /
+        ``"parquet"``.
 
         The summary goes last: a folder with a summary is a complete result.
         """

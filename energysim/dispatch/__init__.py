@@ -231,8 +231,10 @@ def needs_optimal(park, profiles: xr.Dataset, capacities: Capacities | None = No
 
 
 def mode_for(park, profiles: xr.Dataset, capacities: Capacities | None = None) -> str:
-    """The dispatch mode of a run: ``[battery] dispatch``, else ``optimal`` where the rules
-    are not least-cost (:func:`needs_optimal`), else ``rules``.
+    """The dispatch mode of a run.
+
+    ``[battery] dispatch``, else ``optimal`` where the rules are not least-cost
+    (:func:`needs_optimal`), else ``rules``.
     """
     if park.battery.dispatch is not None:
         return park.battery.dispatch

@@ -66,9 +66,10 @@ def _caps(op, park: ParkConfig) -> tuple[int, int, int | None]:
 
 
 def _open_imports(lp: LinearProgram, park: ParkConfig, op) -> None:
-    """Imports may exceed the profile load by what the electrolyser or a served backlog draws:
-    the column bounds (the load, in the core program) become the grid's limits; the
-    serve-load row (imports <= consumption) keeps them from charging the battery.
+    """Imports may exceed the profile load by what the electrolyser or a served backlog draws.
+
+    The column bounds (the load, in the core program) become the grid's limits; the serve-load
+    row (imports <= consumption) keeps them from charging the battery.
     """
     P = op.data.scaling.power_mw
     green_hi, regular_hi, _ = green_rules(park, op.data.represented_h)

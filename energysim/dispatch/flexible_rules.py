@@ -198,8 +198,9 @@ def _flex_hour(t, x, fx, kit, fkit, rules, fr, b, a, green_left, h, backlog):
 
 @jit(cache=False)
 def _flex_year(x, fx, kit, fkit, rules, fr, a, h, record, hourly, fhourly, totals):
-    """One run from battery energy above the floor ``a`` [MWh] and store ``h`` [kg];
-    returns both at the end. Backlog and green volume start fresh.
+    """One run from battery energy above the floor ``a`` [MWh] and store ``h`` [kg].
+
+    Returns both at the end. Backlog and green volume start fresh.
     """
     b = kernel._battery(kit, rules)
     green_left = rules.green_budget_mwh

@@ -218,8 +218,10 @@ def _shaped(cap, t):
 
 @jit
 def _block(cap, t, block):
-    """Green cap of hour t without a budget [MW]: ``block`` itself for an empty ``cap`` (the
-    arithmetic of a park without shaped contracts is unchanged), else ``cap[t] + block``.
+    """Green cap of hour t without a budget [MW].
+
+    ``block`` itself for an empty ``cap`` (the arithmetic of a park without shaped contracts is
+    unchanged), else ``cap[t] + block``.
     """
     return cap[t] + block if cap.shape[0] > 0 else block
 
@@ -259,8 +261,9 @@ def _battery(kit, rules):
 
 @jit
 def _is_split(rules):
-    """True when only the SoC is serial: no grid charging, no chronological green budget,
-    no peak shaving.
+    """True when only the SoC is serial.
+
+    No grid charging, no chronological green budget, no peak shaving.
     """
     return (not rules.grid_charging and rules.green_budget_mwh == np.inf
             and rules.shave_mw == np.inf and rules.shave_reserve == 0.0)
@@ -268,8 +271,9 @@ def _is_split(rules):
 
 @jit
 def _shaved(down, deficit, a_kept, b, rules):
-    """Peak shaving (rule 7): the battery gives freely only the energy above its reserve;
-    below it, only what brings the hour's import down to ``shave_mw`` [MWh].
+    """Peak shaving (rule 7): the battery gives freely only the energy above its reserve.
+
+    Below it, only what brings the hour's import down to ``shave_mw`` [MWh].
     """
     free = max(a_kept - b.reserve, 0.0)
     need = max(deficit - rules.shave_mw, 0.0) * b.removed_per_mw
@@ -283,9 +287,11 @@ def _shaved(down, deficit, a_kept, b, rules):
 
 @jit
 def _drive(pv_pu, wind_pu, ld, kit, b):
-    """Generation, load, direct supply, surplus, deficit [MW] and the energy the
-    battery could take (``up``) or give (``down``) in an hour [MWh] (rules 1, 3, 4),
-    from the hour's per-unit PV and wind and its load [MW].
+    """Quantities of an hour that do not depend on the SoC (rules 1, 3, 4).
+
+    Generation, load, direct supply, surplus, deficit [MW] and the energy the battery could take
+    (``up``) or give (``down``) in the hour [MWh], from the hour's per-unit PV and wind and its
+    load [MW].
     """
     pv = pv_pu * kit.pv_mw
     wind = wind_pu * kit.wind_mw
@@ -411,8 +417,10 @@ def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left, cap):
 
 @jit
 def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, path, cap):
-    """All rules in one serial loop; see :func:`year`. ``path`` (hours + 1, or empty)
-    receives the energy above the floor [MWh], start and end of each hour.
+    """All rules in one serial loop; see :func:`year`.
+
+    ``path`` (hours + 1, or empty) receives the energy above the floor [MWh], start and end of
+    each hour.
     """
     # state: a = energy above the floor [MWh]; the leak acts on a only (a <- k a)
     a = max(s_on + s_gr - b.e_min, 0.0)
@@ -464,8 +472,9 @@ def _soc_loop(x, kit, b, keep, a, path):
 
 @jit
 def _split_hour(t, x, kit, rules, b, path, green_cap):
-    """Flows of hour t given the SoC path (the same arithmetic as :func:`_serial_hour`);
-    ``green_cap`` the hour's cap on green imports [MW] (rule 5, no budget on this path).
+    """Flows of hour t given the SoC path (the same arithmetic as :func:`_serial_hour`).
+
+    ``green_cap`` is the hour's cap on green imports [MW] (rule 5, no budget on this path).
     """
     pv, wind, ld, direct, surplus, deficit, _, _ = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t], kit, b)
     moved = path[t + 1] - path[t] * b.keep  # > 0 stored, < 0 removed [MWh]
@@ -494,8 +503,9 @@ def _flow_totals(x, kit, rules, b, path, totals):
 
 @jit(reassoc=True)
 def _flow_totals_capped(x, kit, rules, b, path, totals, cap):
-    """:func:`_flow_totals` with the hourly green cap ``cap`` [MW] of shaped contracts (a loop
-    of its own: the one without a cap keeps its code, and its speed).
+    """:func:`_flow_totals` with the hourly green cap ``cap`` [MW] of shaped contracts.
+
+    A loop of its own: the one without a cap keeps its code, and its speed.
     """
     acc = _ZERO
     for t in range(x.load.shape[0]):
@@ -562,8 +572,10 @@ def year(x, kit, rules, s_on, s_gr, record, hourly, totals):
 
 @jit
 def year_capped(x, kit, rules, s_on, s_gr, record, hourly, totals, cap):
-    """:func:`year` with ``cap`` (float64[:]): the deliveries of shaped green contracts in
-    each hour [MW], green before the block and the budget (rule 5); empty: none.
+    """:func:`year` with ``cap`` (float64[:]), the hourly deliveries of shaped green contracts.
+
+    ``cap`` holds the deliveries in each hour [MW], green before the block and the budget (rule
+    5); empty: none.
     """
     b = _battery(kit, rules)
     if not _is_split(rules):
@@ -591,8 +603,9 @@ class _Bracket(NamedTuple):
 
 @jit
 def _first_start(kit, rules, b, guess):
-    """First start [MWh] and the empty bracket (the SoC window) of a run: ``guess``
-    [MWh] clipped to the window, or the configured ``soc_initial`` when ``guess`` < 0.
+    """First start [MWh] and the empty bracket (the SoC window) of a run.
+
+    ``guess`` [MWh] clipped to the window, or the configured ``soc_initial`` when ``guess`` < 0.
     """
     s = rules.soc_initial * kit.battery_mwh if guess < 0.0 else guess
     s = min(max(s, b.e_min), rules.soc_max * kit.battery_mwh)
@@ -811,8 +824,10 @@ def _solve_lanes(x, caps, rules, work, out_totals, out_iter):
 
 @jit
 def _lane_width(rules, scenarios, years, threads):
-    """Scenarios per group of :func:`sweep_scenarios`: at most :data:`LANES`, and enough
-    groups x years to keep ``threads`` busy; 1 off the split path (no interleaving).
+    """Scenarios per group of :func:`sweep_scenarios`.
+
+    At most :data:`LANES`, and enough groups x years to keep ``threads`` busy; 1 off the split
+    path (no interleaving).
     """
     if not _is_split(rules):
         return 1

@@ -167,8 +167,10 @@ def _run(folder: Path, data: ReportData) -> tuple[dict[str, Any] | None, xr.Data
 
 def _sweep_digest(out_dir: Path, manifest: dict[str, Any],
                   summary: dict[str, Any] | None) -> SweepDigest | None:
-    """What the sweep section shows, aggregated chunk by chunk from ``scenarios.parquet`` (else
-    the finished batches so far): memory does not grow with the number of scenarios.
+    """What the sweep section shows, aggregated chunk by chunk.
+
+    From ``scenarios.parquet`` (else the finished batches so far): memory does not grow with the
+    number of scenarios.
     """
     from energysim.nomenclature import QUANTITIES
     from energysim.sweep.columns import REPORT_KPIS

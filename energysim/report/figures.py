@@ -151,8 +151,10 @@ def day_hour_grid(times: pd.DatetimeIndex, values: np.ndarray) -> tuple[list[str
 
 def typical_weeks(times: pd.DatetimeIndex, served: np.ndarray,
                   load: np.ndarray) -> dict[str, pd.Timestamp]:
-    """Per season, the start of the typical week: the 7 whole days (midnight to midnight)
-    within the season whose on-site share of load is closest to the season's own.
+    """Per season, the start of the typical week.
+
+    The 7 whole days (midnight to midnight) within the season whose on-site share of load is
+    closest to the season's own.
 
     Seasons with fewer than 7 days of data are left out.
     """
@@ -610,8 +612,9 @@ def frontier_section(data) -> Section | None:
 
 
 def weather_years_chart(wy, target: float | None) -> Chart | None:
-    """On-site share by weather year of the typical-year mix and (when sized) the robust mix,
-    with the target line and P50/P90 of each design.
+    """On-site share by weather year of the typical-year mix and (when sized) the robust mix.
+
+    With the target line and P50/P90 of each design.
     """
     if wy is None or "onsite_share" not in wy or "year" not in wy or not len(wy):
         return None
@@ -746,8 +749,9 @@ def pathway_section(data) -> Section | None:
 # ---------------------------------------------------------------- sweeps
 def tornado(table: pd.DataFrame, parameters: list[str], kpi: str,
             quantile: float = 0.2) -> pd.DataFrame:
-    """:func:`energysim.sweep.aggregate.tornado` of an in-memory table (the report streams
-    the store itself).
+    """:func:`energysim.sweep.aggregate.tornado` of an in-memory table.
+
+    The report streams the store itself.
     """
     from energysim.sweep.aggregate import Source
     from energysim.sweep.aggregate import tornado as streamed
@@ -801,8 +805,10 @@ def _sweep_tornado(digest, cur: str) -> Chart | None:
 
 
 def sweep_section(data) -> Section | None:
-    """KPI histograms across scenarios and a tornado of sensitivities (from the store's digest,
-    :func:`energysim.sweep.aggregate.digest`: bounded memory whatever the number of scenarios).
+    """KPI histograms across scenarios and a tornado of sensitivities.
+
+    From the store's digest, :func:`energysim.sweep.aggregate.digest`: bounded memory whatever
+    the number of scenarios.
     """
     digest = data.sweep
     if digest is None or digest.empty:

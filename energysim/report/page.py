@@ -139,9 +139,10 @@ def render_page(data, sections: list[Section]) -> str:
 
 
 def page_warnings(data) -> list[str]:
-    """What the reader must see first: weather from another site (allowed by
-    ``[weather] allow_site_mismatch``), daylight zeros in the weather, and
-    result files left out as not of this run.
+    """What the reader must see first.
+
+    Weather from another site (allowed by ``[weather] allow_site_mismatch``), daylight zeros in
+    the weather, and result files left out as not of this run.
     """
     from energysim.weather.quality import loud_warnings
 

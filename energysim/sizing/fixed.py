@@ -64,8 +64,9 @@ class FixedDispatch:
         self._bounds = s.col_bounds(sm.cap_cols)
 
     def shortfall(self, x: np.ndarray) -> float:
-        """Energy by which the share targets are missed [model energy units] (the CO2
-        ceiling's shortfall is in tCO2 and not counted here).
+        """Energy by which the share targets are missed [model energy units].
+
+        The CO2 ceiling's shortfall is in tCO2 and not counted here.
         """
         cols = [t.slack for k, t in self.sm.targets.items() if t.slack is not None and k != "co2"]
         return float(sum(x[c].sum() for c in cols)) if cols else 0.0

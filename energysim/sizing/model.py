@@ -103,8 +103,9 @@ class SizingModel:
                                                 for k, d in self.decisions.items()])
 
     def values_of(self, capacities: Capacities, missing: str = "lower") -> np.ndarray:
-        """``capacities`` in model units, in the order of :attr:`cap_cols` (a product volume
-        not in ``capacities``: see :func:`~energysim.decisions.model_values`).
+        """``capacities`` in model units, in the order of :attr:`cap_cols`.
+
+        A product volume not in ``capacities``: see :func:`~energysim.decisions.model_values`.
         """
         return model_values(self.decisions, capacities, self.scaling.power_mw, missing)
 

@@ -58,9 +58,10 @@ def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
 
 
 def lp_share(op, x: np.ndarray, kind: str = "onsite") -> float:
-    """The LP's own on-site (``kind`` "onsite"), clean or hourly CFE share of one horizon
-    [0-1], or its core indicator [tCO2/tce] (``"co2"``); the on-site and clean shares of
-    the demand with its variable part (flexible demand).
+    """The LP's own share of one horizon [0-1], or its core indicator [tCO2/tce].
+
+    On-site (``kind`` "onsite"), clean or hourly CFE share, or the core indicator (``"co2"``);
+    the on-site and clean shares of the demand with its variable part (flexible demand).
     """
     from energysim.sizing.targets import KINDS, loss_expr
 
@@ -72,8 +73,9 @@ def lp_share(op, x: np.ndarray, kind: str = "onsite") -> float:
 
 
 def onsite_share(flows: xr.Dataset) -> float:
-    """On-site share of load over the run [0-1]: on-site served energy / load energy
-    (with flexible demand: :func:`energysim.accounting.share_kpis`' demand).
+    """On-site share of load over the run [0-1]: on-site served energy / load energy.
+
+    With flexible demand: :func:`energysim.accounting.share_kpis`' demand.
     """
     if "electrolyser" not in flows:
         return float(flows["onsite_served"].sum() / flows["load"].sum())
@@ -112,9 +114,11 @@ def sizing_record(sized, kpis: dict, target_onsite_share: float) -> dict:
 
 
 def procurement_record(kpis: dict, capacities) -> list[dict]:
-    """The ``procurement`` list of ``sizing.json``: per product ``name``, ``kind``, ``mwh``
-    (taken or bought per year), ``cost`` [money/yr], ``hours`` with a delivery [h/yr],
-    ``counts_toward``, and ``volume_mwh`` the volume sizing decided (when it decides one).
+    """The ``procurement`` list of ``sizing.json``.
+
+    Per product ``name``, ``kind``, ``mwh`` (taken or bought per year), ``cost`` [money/yr],
+    ``hours`` with a delivery [h/yr], ``counts_toward``, and ``volume_mwh`` the volume sizing
+    decided (when it decides one).
     """
     out = []
     for row in kpis.get("procurement", []):

@@ -115,8 +115,9 @@ _YEAR_KPI = {"onsite": "onsite_share", "clean": "clean_share", "cfe": "cfe_hourl
 
 
 def year_kpis(park: ParkConfig, caps: Capacities, profiles: xr.Dataset) -> dict:
-    """KPIs of one weather year at ``caps``, operated in the park's dispatch mode (what
-    ``energysim.simulate`` reports).
+    """KPIs of one weather year at ``caps``, operated in the park's dispatch mode.
+
+    What ``energysim.simulate`` reports.
     """
     from energysim.profiles import complete
     from energysim.results import Result
@@ -292,8 +293,9 @@ def size_robust(park: ParkConfig, profiles, *, onsite_share: float | None = None
 
 
 def _point(sm: SizingModel, caps: Capacities, targets=None) -> np.ndarray:
-    """A column vector of ``sm`` with its capacities set and its dispatch solved (LP flows);
-    with ``targets`` (on-site, clean) the year's dispatch meets them where it can.
+    """A column vector of ``sm`` with its capacities set and its dispatch solved (LP flows).
+
+    With ``targets`` (on-site, clean) the year's dispatch meets them where it can.
     """
     from energysim.sizing import fix_capacities
 

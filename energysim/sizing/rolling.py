@@ -72,8 +72,10 @@ def _forecast(profiles: xr.Dataset, start: int, stop: int, kind: str) -> xr.Data
 
 def _plan(park, window: xr.Dataset, capacities: Capacities, soc_mwh: float,
           peak_floor_mw: float | None, end_floor_mwh: float | None = None) -> xr.Dataset:
-    """Least-cost flows of one window (optimal dispatch, no targets, terminal value; the last
-    window ends with at least ``end_floor_mwh`` stored).
+    """Least-cost flows of one window.
+
+    Optimal dispatch, no targets, terminal value; the last window ends with at least
+    ``end_floor_mwh`` stored.
     """
     from energysim.sizing.fixed import FixedDispatch
 
@@ -125,8 +127,10 @@ def _replay(plan: xr.Dataset, actual: xr.Dataset, capacities: Capacities, park: 
 
 
 def _green_labeller(park: ParkConfig, n: int, dt: float):
-    """Green cap of an hour's imports [MW] under ``[grid]`` green rules (as the dispatch core:
-    all imports green, a flat hourly block, or an annual volume consumed in order).
+    """Green cap of an hour's imports [MW] under ``[grid]`` green rules.
+
+    As the dispatch core: all imports green, a flat hourly block, or an annual volume consumed
+    in order.
     """
     from energysim.timeaxis import HOURS_PER_YEAR
 

@@ -72,8 +72,9 @@ KINDS = {"onsite": ("onsite_share", True), "clean": ("clean_share", True),
 
 
 def target_kinds(park) -> list[str]:
-    """Kinds of target rows a sizing model of ``park`` has: on-site and clean always, hourly
-    CFE and the CO2 ceiling when ``[targets]`` sets them.
+    """Kinds of target rows a sizing model of ``park`` has.
+
+    On-site and clean always, hourly CFE and the CO2 ceiling when ``[targets]`` sets them.
     """
     t = park.targets
     return ["onsite", "clean"] + (["cfe"] if t.cfe_score is not None else []) + (

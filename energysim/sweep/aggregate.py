@@ -203,8 +203,9 @@ class _Rank:
 
 
 def _select(source: Source, ranks: list[_Rank]) -> dict[tuple[str, int], float]:
-    """The value at each rank: one pass per digit of the key, most significant first (ranks
-    of a column sharing a prefix share a histogram).
+    """The value at each rank: one pass per digit of the key, most significant first.
+
+    Ranks of a column sharing a prefix share a histogram.
     """
     names = list(dict.fromkeys(r.name for r in ranks))
     bits = 0
@@ -315,8 +316,10 @@ def histograms(source: Source, ranges: dict[str, tuple[float, float]],
 
 def tornado(source: Source, parameters: Sequence[str], kpi: str,
             quantile: float = 0.2) -> pd.DataFrame:
-    """Sensitivity of ``kpi`` to each varied parameter: the mean KPI over scenarios with the
-    parameter in its lowest and in its highest ``quantile`` of values, minus the mean over all.
+    """Sensitivity of ``kpi`` to each varied parameter.
+
+    The mean KPI over scenarios with the parameter in its lowest and in its highest ``quantile``
+    of values, minus the mean over all.
 
     Works alike for grids (the lowest/highest level) and random samples; a parameter
     with fewer than two numeric values is left out. Sorted by span (``|high − low|``).
@@ -368,8 +371,10 @@ class SweepDigest:
 
 def digest(source: Source, kpis: Sequence[str], parameters: Sequence[str],
            objective: str | None, bins: int = 40) -> SweepDigest:
-    """Histograms of the ``kpis`` present with values, and the tornado of the ``objective``
-    (else the first such KPI) over the ``parameters`` present.
+    """Histograms of the ``kpis`` and tornado of the ``objective`` over the ``parameters``.
+
+    Histograms of the ``kpis`` present with values; the tornado of the ``objective`` (else the
+    first such KPI) over the ``parameters`` present.
     """
     present = set(source.columns)
     kpis = [k for k in kpis if k in present]

@@ -177,8 +177,9 @@ class _Batch:
         return out
 
     def park_for(self, kinds, i: int) -> ParkConfig:
-        """The park with scenario ``i``'s values of the parameters of ``kinds`` ("profile"
-        alone also takes the capacities' presence).
+        """The park with scenario ``i``'s values of the parameters of ``kinds``.
+
+        "profile" alone also takes the capacities' presence.
         """
         vals = {nm: _plain(self.values[nm][i]) for k in kinds for nm in self.by_kind[k]}
         if list(kinds) == ["profile"]:

@@ -463,9 +463,11 @@ _SAMPLE_CHECKS = 100
 
 
 def _values_to_check(pspec: ParameterSpec, values: np.ndarray) -> list:
-    """The values that decide validity: a range's ends (field bounds and cross-field rules are
-    monotone in one varying value) plus a sample of its values (type rules, e.g. an integer
-    field given a fractional step); every distinct listed value.
+    """The values that decide validity.
+
+    A range's ends (field bounds and cross-field rules are monotone in one varying value) plus a
+    sample of its values (type rules, e.g. an integer field given a fractional step); every
+    distinct listed value.
     """
     if pspec.choice is not None:
         return list(pspec.choice)

@@ -20,9 +20,11 @@ _QUANTILES = {"min": 0.0, "p10": 0.10, "p50": 0.50, "p90": 0.90, "max": 1.0}
 
 
 def summarize(store: Store, sweep: Sweep, n_extreme: int = 5) -> dict[str, Any]:
-    """Distribution (min, P10, P50, P90, max, mean) of each summary KPI over the stored
-    scenarios (finite values), and the ids of the best and worst by the sweep's objective;
-    written to ``summary.json``. Reads only those columns of ``scenarios.parquet``.
+    """Distribution of each summary KPI over the stored scenarios, and the best and worst.
+
+    Min, P10, P50, P90, max and mean of the finite values, and the ids of the best and worst by
+    the sweep's objective; written to ``summary.json``. Reads only those columns of
+    ``scenarios.parquet``.
     """
     source = Source([store.dir / "scenarios.parquet"])
     present = set(source.columns)

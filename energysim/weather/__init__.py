@@ -233,8 +233,10 @@ def _parse(path: Path, fmt: str, site, site_offset: float | None) -> RawWeather:
 
 def _calendar(df: pd.DataFrame, raw: RawWeather, year: int | None, notes: list, src: str
               ) -> pd.DataFrame:
-    """Rows on one checked calendar: a typical year relabelled, 29 February dropped, the
-    asked year of a multi-year file kept (notes appended).
+    """Rows on one checked calendar.
+
+    A typical year relabelled, 29 February dropped, the asked year of a multi-year file kept
+    (notes appended).
     """
     if raw.typical:
         # mixed source years: relabel first, then the time checks see one calendar year

@@ -340,10 +340,11 @@ def _read_time_csv(path: Path, skiprows: int, product: str) -> pd.DataFrame:
 
 
 def read_csv(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
-    """Read a plain CSV: a ``time`` column (local standard time, period-beginning) and
-    columns with pvlib names ``ghi, dni, dhi`` [W m-2], ``temp_air`` [degC],
-    ``wind_speed`` [m s-1] (assumed at 10 m), optional ``pressure`` [Pa].
-    Lines starting with ``#`` are comments.
+    """Read a plain CSV of hourly weather.
+
+    A ``time`` column (local standard time, period-beginning) and columns with pvlib names
+    ``ghi, dni, dhi`` [W m-2], ``temp_air`` [degC], ``wind_speed`` [m s-1] (assumed at 10 m),
+    optional ``pressure`` [Pa]. Lines starting with ``#`` are comments.
     """
     path = Path(path)
     data = _read_time_csv(path, skiprows=0, product="csv")
@@ -411,8 +412,10 @@ EPW_HEADER = ("LOCATION", "DESIGN CONDITIONS", "TYPICAL/EXTREME PERIODS", "GROUN
 
 
 def _check_epw_header(path: Path) -> None:
-    """The 8 EPW header lines, each in its place: pvlib skips a fixed number of lines, so a
-    missing one would make it read the first data row as a header and shift the rest.
+    """The 8 EPW header lines, each in its place.
+
+    pvlib skips a fixed number of lines, so a missing one would make it read the first data row
+    as a header and shift the rest.
     """
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
@@ -536,8 +539,10 @@ _ERA5_WIND = (("u100", "v100", 100.0), ("u10", "v10", 10.0))
 
 
 def _era5_cell(ds: xr.Dataset, path: Path, latitude: float, longitude: float):
-    """(the grid cell nearest the site with one time dimension, time name, wind variables,
-    cell latitude, cell longitude in [-180, 180]) of an ERA5-style Dataset.
+    """The grid cell nearest the site in an ERA5-style Dataset, with the names to read it.
+
+    Returned as (the cell with one time dimension, time name, wind variables, cell latitude,
+    cell longitude in [-180, 180]).
     """
     tname = "valid_time" if "valid_time" in ds.coords else "time"
     lat_name = next((n for n in ("latitude", "lat") if n in ds.coords), None)
