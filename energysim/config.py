@@ -132,6 +132,7 @@ class ProfileRef(BaseModel):
 
     @classmethod
     def parse(cls, text: str, base_dir: Path | None = None) -> ProfileRef:
+        """The reference written ``"file.csv:column"``, its path relative to ``base_dir``."""
         if not isinstance(text, str) or ":" not in text:
             raise ValueError('must be "file.csv:column" (a CSV path, a colon, a column name)')
         path_text, column = text.rsplit(":", 1)
@@ -1017,6 +1018,7 @@ class TariffConfig(_Section):
 
     @property
     def has_capacity_part(self) -> bool:
+        """Whether the tariff bills a demand or capacity charge (``basis`` not "none")."""
         return self.basis != "none"
 
 

@@ -34,6 +34,7 @@ class Interrupted(BaseException):  # noqa: N818 - reads as what happened, like K
 
     @property
     def exit_code(self) -> int:
+        """The shell's exit status of a process ended by this signal: 128 + its number."""
         return 128 + self.signum
 
 

@@ -1,4 +1,4 @@
-"""The project's life, year by year: degraded capacities, load growth, replacements, NPC.
+r"""The project's life, year by year: degraded capacities, load growth, replacements, NPC.
 
 ``simulate_lifetime(park, capacities)`` (``energysim lifetime``) simulates every
 year of ``economics.project_life_yr``:
@@ -22,7 +22,7 @@ green premium, minus export revenue: :mod:`energysim.accounting`) and
 replacements (battery capex x (1 - decline)^k; PV and wind capex when rebuilt)
 in their year. The net present cost discounts them at ``economics.discount_rate``,
 
-.. math:: NPC = C_0 + \\sum_{k=1}^{L} \\frac{C_k}{(1 + r)^k}
+.. math:: NPC = C_0 + \sum_{k=1}^{L} \frac{C_k}{(1 + r)^k}
 
 No salvage value is credited at the end of the project.
 """

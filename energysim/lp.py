@@ -64,10 +64,12 @@ class Expr:
 
     @staticmethod
     def zero() -> Expr:
+        """The empty expression (no term, constant 0)."""
         return Expr(np.zeros(0, np.int64), np.zeros(0), 0.0)
 
     @staticmethod
     def sum(exprs: Iterable[Expr]) -> Expr:
+        """The sum of ``exprs`` (terms concatenated, constants added)."""
         exprs = list(exprs)
         if not exprs:
             return Expr.zero()
@@ -519,6 +521,7 @@ class Solver:
 
     @property
     def solution(self):
+        """HiGHS's solution of the last solve (fetched once per solve)."""
         if self._solution is None:
             self._solution = self.h.getSolution()
         return self._solution
@@ -530,6 +533,7 @@ class Solver:
 
     @property
     def row_activity(self) -> np.ndarray:
+        """Row values (the rows' linear expressions) of the last solve."""
         return np.asarray(self.solution.row_value)
 
     @property
@@ -544,6 +548,7 @@ class Solver:
 
     @property
     def objective(self) -> float:
+        """Objective value of the last solve [objective units]."""
         return float(self.h.getInfo().objective_function_value)
 
     @property

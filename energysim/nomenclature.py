@@ -17,6 +17,8 @@ __all__ = ["Quantity", "QUANTITIES", "FLOWS", "KPIS", "KPI_FLAGS", "HEADLINE", "
 
 
 class Quantity(NamedTuple):
+    """One quantity: its unit, long name and table label."""
+
     unit: str
     long_name: str
     #: label in tables (the headline); the long name when empty
@@ -241,7 +243,7 @@ FLOWS = ("pv", "wind", "import_green", "import_regular", "export", "charge", "di
 
 
 def attrs(name: str) -> dict[str, str]:
-    """xarray attributes (``units``, ``long_name``) of quantity ``name``."""
+    """The xarray attributes (``units``, ``long_name``) of quantity ``name``."""
     q = QUANTITIES[name]
     return {"units": q.unit, "long_name": q.long_name}
 

@@ -1,4 +1,4 @@
-"""Safe paths: one check for every file energysim reads and every folder it writes.
+r"""Safe paths: one check for every file energysim reads and every folder it writes.
 
 Every reader (config, weather file and ensemble, profile CSV, power curve,
 pathway and sweep files) asks :func:`file_problem` / :func:`require_file`
@@ -9,7 +9,7 @@ path and the rule (the CLI prints it and exits with code 2).
 Rules
 -----
 Input files
-    - no NUL character in the path (TOML strings may carry ``\\u0000``);
+    - no NUL character in the path (TOML strings may carry ``\u0000``);
     - the path resolves: no symbolic-link loop, no file in the middle of the
       path, not too long;
     - it is a regular file — not a folder, FIFO, socket or device. The check

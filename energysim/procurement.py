@@ -96,6 +96,7 @@ class Product:
 
     @property
     def green(self) -> bool:
+        """Whether the product is a green contract (energy delivered as green)."""
         return self.kind == "green_contract"
 
     @property

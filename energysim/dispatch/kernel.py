@@ -1,4 +1,4 @@
-"""Numba kernels of the rule-based (greedy load-following) dispatch.
+r"""Numba kernels of the rule-based (greedy load-following) dispatch.
 
 Plain float64 arrays and three records in, plain arrays and tuples out: no
 pandas, xarray or config objects inside compiled code (DESIGN.md). The records
@@ -18,21 +18,21 @@ in MWh, the step ``dt_h`` [h] explicit.
 Rules of one hour t (all flows non-negative):
 
 1. available generation :math:`G_t = C_{pv} p^{pv}_t + C_w p^w_t`; on-site
-   generation serves load first, :math:`D_t = \\min(G_t, L_t)`.
+   generation serves load first, :math:`D_t = \min(G_t, L_t)`.
 2. self-discharge acts on the energy above the SoC floor,
-   :math:`s \\leftarrow \\underline{s}E + k\\,(s - \\underline{s}E)` with
-   :math:`k = 1 - \\sigma\\,\\Delta t` (the sizing LP's linear rule), taken
+   :math:`s \leftarrow \underline{s}E + k\,(s - \underline{s}E)` with
+   :math:`k = 1 - \sigma\,\Delta t` (the sizing LP's linear rule), taken
    from both energy pools pro rata. The floor is a reserve the battery
    management keeps; a leak taking an idle battery below it would leave the
-   rule-based core and the LP (which holds :math:`s_t \\ge \\underline{s}E`)
+   rule-based core and the LP (which holds :math:`s_t \ge \underline{s}E`)
    with different on-site shares.
 3. surplus :math:`G_t - D_t` charges the battery within power, room up to
-   :math:`\\overline{s}E` and charge efficiency; the rest is exported up to the
+   :math:`\overline{s}E` and charge efficiency; the rest is exported up to the
    export limit, the remainder curtailed.
-4. deficit :math:`L_t - D_t` is met by the battery down to :math:`\\underline{s}E`
+4. deficit :math:`L_t - D_t` is met by the battery down to :math:`\underline{s}E`
    (discharge efficiency), then grid imports up to the import limit, then unmet.
 5. imports are labelled green up to the hour's green cap
-   :math:`c_t + \\min(b, V_{left}/\\Delta t)` (``c_t`` the deliveries of shaped
+   :math:`c_t + \min(b, V_{left}/\Delta t)` (``c_t`` the deliveries of shaped
    green contracts, the optional hourly ``cap`` argument of the entries, 0 without it; ``b`` a flat hourly
    block, ``V_left`` the remaining annual volume consumed chronologically by
    the green energy beyond ``c_t``; ``b`` and ``V_left`` may be infinite), the
@@ -62,7 +62,7 @@ the serial loop and the split fast path below.
 Cyclic runs (end SoC = start SoC) solve :math:`g(s) = f(s) - s = 0`, where
 ``f`` maps the start SoC to the end SoC of the year. Greedy dispatch makes
 ``f`` non-decreasing and 1-Lipschitz, so ``g`` is non-increasing with
-:math:`g(\\underline{s}E) \\ge 0 \\ge g(\\overline{s}E)`: a root exists, every
+:math:`g(\underline{s}E) \ge 0 \ge g(\overline{s}E)`: a root exists, every
 evaluated start shrinks the bracket, and both the fixed-point step ``s <- f(s)``
 and a secant step (``f`` is piecewise linear, so the secant is exact on a
 linear piece) stay inside it. The secant step is used when it falls inside the
@@ -71,7 +71,7 @@ e.g. an empty battery), the fixed-point step otherwise. In a typical year the
 battery hits a bound, ``f`` is flat and the second run confirms; with leaks
 and a battery that never hits a bound, the fixed-point step alone would
 converge only geometrically (factor :math:`k^N`) and the secant step finishes
-it. Converged when :math:`|g| \\le` ``cyclic_tol`` x usable energy; the
+it. Converged when :math:`|g| \le` ``cyclic_tol`` x usable energy; the
 iteration count is returned.
 
 Speed. Only the SoC recursion is inherently serial. Without grid charging and
@@ -447,9 +447,9 @@ def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, path, cap
 
 @jit
 def _soc_path(x, kit, b, a, path):
-    """The serial part: energy above the floor [MWh], start and after each hour, into ``path``.
+    r"""The serial part: energy above the floor [MWh], start and after each hour, into ``path``.
 
-    Only the SoC recursion :math:`a_t = \\max(\\min(k a_{t-1} + u_t - d_t, W), 0)`
+    Only the SoC recursion :math:`a_t = \max(\min(k a_{t-1} + u_t - d_t, W), 0)`
     (u, d: energy the surplus could store, the deficit could remove, within
     power; W the window) is serial. ``path`` has hours + 1 entries, ``path[0] =
     a`` the start; the end value is returned. Without self-discharge (k = 1,

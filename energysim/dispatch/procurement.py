@@ -88,7 +88,7 @@ def needs_optimal(park: ParkConfig, capacities: Capacities | None = None) -> lis
 
 
 def needs_hook(park: ParkConfig) -> bool:
-    """Does ``park`` use anything this hook builds?"""
+    """Whether ``park`` uses anything this hook builds."""
     t = park.targets
     return (proc.explicit(park) or park.grid.export_netting != "none"
             or t.cfe_score is not None or t.max_co2_per_tce is not None)

@@ -126,6 +126,7 @@ class PathwayResult:
 
     @property
     def name(self) -> str:
+        """The pathway's display name."""
         return self.pathway.name
 
     @property

@@ -151,6 +151,7 @@ class Pathway:
 
     @property
     def name(self) -> str:
+        """Display name: ``name`` of the file, else its stem, else the base park's site."""
         if self.config.name:
             return self.config.name
         return self.source.stem if self.source is not None else self.base.site.name

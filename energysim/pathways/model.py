@@ -91,7 +91,7 @@ def existing_capacity(park: ParkConfig) -> dict[str, float]:
 
 
 def activity(years: Sequence[int], parks: Sequence[ParkConfig]) -> dict[str, np.ndarray]:
-    """``A[k][b, p]``: is a build of technology k from period b available in period p?
+    """``A[k][b, p]``: whether a build of technology k from period b is available in period p.
 
     True when ``years[b] <= years[p] < years[b] + lifetime`` (the build period's lifetime).
     """

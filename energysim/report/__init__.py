@@ -103,6 +103,7 @@ class ReportData:
 
     @property
     def currency(self) -> str:
+        """Currency of the results' money ("money" when no result or config names one)."""
         for source in (self.summary, *self.pathway_meta.values()):
             if source and source.get("currency"):
                 return str(source["currency"])

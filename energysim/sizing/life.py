@@ -54,9 +54,11 @@ class LifeSizing:
 
     @property
     def min_share(self) -> float:
+        """The lowest on-site share over the years of the life [0-1]."""
         return float(self.life.table["onsite_share"].min())
 
     def answer(self) -> dict:
+        """The JSON-ready summary: capacities, the rounds of proxy targets, the yearly shares."""
         t = self.life.table
         return {
             "capacities": self.sizing.capacities.model_dump(),

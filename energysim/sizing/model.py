@@ -89,6 +89,7 @@ class SizingModel:
 
     @property
     def integer(self) -> bool:
+        """Whether wind is sized in whole turbines (an integer column: a MILP)."""
         return self.n_turbines is not None
 
     @property

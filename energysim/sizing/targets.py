@@ -94,10 +94,10 @@ def loss_expr(op, kind: str) -> tuple[Expr, float]:
 
 @dataclass
 class TargetRows:
-    """Rows of one share target (``kind`` "onsite" or "clean") under a robustness mode.
+    r"""Rows of one share target (``kind`` "onsite" or "clean") under a robustness mode.
 
     ``rows`` are the rows whose upper bound carries the target; ``scale`` the
-    factor with which the RHS is :math:`(1 - \\tau)` x scale, row by row.
+    factor with which the RHS is :math:`(1 - \tau)` x scale, row by row.
     """
 
     kind: str

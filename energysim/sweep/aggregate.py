@@ -62,6 +62,7 @@ class Source:
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> Source:
+        """An in-memory table, read ``chunk_rows`` rows at a time."""
         return cls(table=pa.Table.from_pandas(frame, preserve_index=False), chunk_rows=chunk_rows)
 
     def _schemas(self) -> list[pa.Schema]:
@@ -232,7 +233,7 @@ def _select(source: Source, ranks: list[_Rank]) -> dict[tuple[str, int], float]:
 
 
 def _lerp(a: float, b: float, t: float) -> float:
-    """numpy's linear interpolation of quantiles (same rounding: from ``b`` when t ≥ ½)."""
+    """Linear interpolation of quantiles as numpy's (same rounding: from ``b`` when t ≥ ½)."""
     diff = b - a
     return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
 
@@ -366,6 +367,7 @@ class SweepDigest:
 
     @property
     def empty(self) -> bool:
+        """Whether the store holds no scenario yet."""
         return self.n_rows == 0
 
 

@@ -153,6 +153,7 @@ class ParameterSpec(BaseModel):
 
     @property
     def is_random(self) -> bool:
+        """Whether the values are random draws (``uniform`` or ``choice``)."""
         return self.uniform is not None or self.choice is not None
 
 
@@ -215,6 +216,7 @@ class Plan:
 
     @property
     def n_batches(self) -> int:
+        """Number of batches of ``batch_size`` scenarios (the last one may be shorter)."""
         return -(-self.n_scenarios // self.batch_size)
 
     def batch_range(self, batch: int) -> tuple[int, int]:
@@ -255,6 +257,7 @@ class Sweep:
 
     @property
     def mode(self) -> str:
+        """``simulate`` or ``size`` (the ``[sweep] mode``)."""
         return self.spec.sweep.mode
 
     @property

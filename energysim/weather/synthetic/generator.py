@@ -111,11 +111,11 @@ def daily_kc(p: GeneratorParams, z_d: np.ndarray, month_d: np.ndarray) -> np.nda
 
 
 def _wind_speed(p: GeneratorParams, w_lat: np.ndarray, month_h: np.ndarray, hour_h: np.ndarray) -> np.ndarray:
-    """Wind speed [m s-1] from the hourly latent ``w``: calm when ``Φ(w) ≤ p0_{s,h}``, else
+    """Wind speed [m s-1] from the hourly latent ``w``.
 
-    ``M_m · F⁻¹(F(u_min) + (1 − F(u_min)) q)`` with ``q = (Φ(w) − p0)/(1 − p0)``,
-    F the Weibull of season ``s`` and hour ``h`` and ``u_min`` the anemometer
-    threshold over ``M_m`` (0 for hub-level wind).
+    Calm when ``Φ(w) ≤ p0_{s,h}``, else ``M_m · F⁻¹(F(u_min) + (1 − F(u_min)) q)`` with
+    ``q = (Φ(w) − p0)/(1 − p0)``, F the Weibull of season ``s`` and hour ``h`` and ``u_min``
+    the anemometer threshold over ``M_m`` (0 for hub-level wind).
     """
     k, c, calm = (np.asarray(a, dtype=float) for a in (p.wind_weibull_k, p.wind_weibull_c, p.wind_calm_fraction))
     s_h = season(month_h)
