@@ -1442,7 +1442,7 @@ def park_from_dict(
         raise ConfigError(problem("config must be a table of sections", source=source))
     try:
         park = ParkConfig.model_validate(
-            {k: v for k, v in data.items() if k != "source"},
+            {**{k: v for k, v in data.items() if k != "source"}, "source": source},
             context={"base_dir": base_dir},
         )
     except ValidationError as exc:
@@ -1455,7 +1455,7 @@ def park_from_dict(
             f"the default prices are in {DEFAULTS_CURRENCY} (FACTS.md); with another currency give "
             f"every price in {cur}: missing {', '.join(missing)}",
             source=source, field="[economics] currency", value=cur))
-    return park.model_copy(update={"source": source})
+    return park
 
 
 def _in_play(park: ParkConfig) -> dict[str, bool]:
