@@ -221,7 +221,10 @@ def totals_of(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig) -> dict
 
 
 def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
-    """Annual energies [MWh/yr] and full-load hours [h/yr] (generation / capacity, PV per MWp DC)."""
+    """Annual energies [MWh/yr] and full-load hours [h/yr].
+
+    Full-load hours are generation / capacity (PV per MWp DC).
+    """
     out = {k: totals[k] for k in TOTAL_KEYS[:11]}
     out.update({k: totals[k] for k in FLEX_TOTAL_KEYS if k in totals})
     out["import_mwh"] = out["import_green_mwh"] + out["import_regular_mwh"]
@@ -309,7 +312,9 @@ def green_flows(flows: xr.Dataset, park: ParkConfig) -> dict[str, np.ndarray]:
 
 
 def cfe_covered(flows: xr.Dataset, park: ParkConfig) -> np.ndarray:
-    r"""Load covered by carbon-free supply in each hour [MW] (hourly CFE, :mod:`energysim.procurement`).
+    r"""Load covered by carbon-free supply in each hour [MW] (hourly CFE).
+
+    Carbon-free supply as :mod:`energysim.procurement` defines it.
 
     .. math:: c_h = \min(L_h,\; S^{onsite}_h + \textstyle\sum_{p\ hourly} g_{p,h}
               + \sum_{p\ annual} G_p / N)
@@ -403,14 +408,18 @@ def asset_terms(park: ParkConfig, capacities: Capacities, *, sunk_existing: bool
     return {
         "pv": c.pv_annual_per_mw * (capacities.pv_mw - ex["pv"]),
         "wind": c.wind_annual_per_mw * (capacities.wind_mw - ex["wind"]),
-        "battery_energy": c.battery_annual_per_mwh * (capacities.battery_mwh - ex["battery_energy"]),
+        "battery_energy": (c.battery_annual_per_mwh
+                           * (capacities.battery_mwh - ex["battery_energy"])),
         "battery_power": c.battery_annual_per_mw * (capacities.battery_mw - ex["battery_power"]),
     } | _flexible_asset_terms(park, capacities, sunk_existing)
 
 
 def _flexible_asset_terms(park: ParkConfig, capacities: Capacities, sunk_existing: bool
                           ) -> dict[str, float]:
-    """Annualised cost of the electrolyser, hydrogen store and fuel cell [money/yr] (when present)."""
+    """Annualised cost of the electrolyser, hydrogen store and fuel cell [money/yr].
+
+    Empty when the park has none of them.
+    """
     from energysim import flexible
 
     if not flexible.hydrogen_active(park):

@@ -1,4 +1,6 @@
-r"""Flexible demand: an electrolyser with a hydrogen store (and fuel cell), shiftable and curtailable load.
+r"""Flexible demand: an electrolyser with a hydrogen store (and fuel cell).
+
+Also shiftable and curtailable load.
 
 The physical relations and rule inputs shared by the rule-based dispatch
 (:mod:`energysim.dispatch.flexible_rules`), the operation LP
@@ -9,7 +11,8 @@ Hydrogen (per step t of length :math:`\Delta t`)
 
 .. math::
 
-    h_t = h_{t-1} + \Delta t \left( \frac{e_t}{k} - d_t + u_t - q_t - \frac{F_t}{\eta_{fc} H} \right),
+    h_t = h_{t-1} + \Delta t \left( \frac{e_t}{k} - d_t + u_t - q_t
+          - \frac{F_t}{\eta_{fc} H} \right),
     \qquad 0 \le h_t \le \overline{H}, \qquad m\,C_{el} \le e_t \le C_{el}
 
 with :math:`h` the store [kg], :math:`e` electrolyser input [MW], :math:`k`
@@ -244,8 +247,8 @@ def hydrogen_demand(park: ParkConfig, profiles: xr.Dataset | None, hours: int) -
     if h2.demand_profile is not None:
         raise ProfileError(problem(
             f"the Profiles Dataset lacks {DEMAND} (build it with energysim.profiles."
-            "build_profiles, which reads [hydrogen] demand_profile)", field="hydrogen.demand_profile",
-            value=str(h2.demand_profile)))
+            "build_profiles, which reads [hydrogen] demand_profile)",
+            field="hydrogen.demand_profile", value=str(h2.demand_profile)))
     return np.full(hours, h2.demand_kg_per_day / 24.0)
 
 

@@ -26,7 +26,8 @@ def tce_per_mwh(park: ParkConfig) -> tuple[float, str]:
     """Electricity to standard coal [tce/MWh] of the park's method, and its description."""
     ind = park.indicators
     if ind.electricity_to_coal == "equivalent":
-        return ELECTRICITY_TO_TCE_PER_MWH["equivalent"], "equivalent value 0.1229 kgce/kWh (GB/T 2589)"
+        return (ELECTRICITY_TO_TCE_PER_MWH["equivalent"],
+                "equivalent value 0.1229 kgce/kWh (GB/T 2589)")
     return ind.coal_consumption_kgce_per_kwh, (
         f"coal-consumption method {ind.coal_consumption_kgce_per_kwh:g} kgce/kWh"
     )

@@ -89,7 +89,10 @@ def received() -> int | None:
 
 
 def check() -> None:
-    """Raise :class:`Interrupted` when a signal was received (even if its exception was swallowed)."""
+    """Raise :class:`Interrupted` when a signal was received.
+
+    Even if its exception was swallowed.
+    """
     if _state.first is not None:
         raise Interrupted(_state.first)
 

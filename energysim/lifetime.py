@@ -87,7 +87,8 @@ class LifetimeResult:
             "onsite_share_first_year": float(t["onsite_share"].iloc[0]),
             "onsite_share_last_year": float(t["onsite_share"].iloc[-1]),
             "onsite_share_min": float(t["onsite_share"].min()),
-            "years_below_target": [int(y) for y in t.loc[t["onsite_share"] < target - 1e-9, "year"]],
+            "years_below_target": [int(y) for y in
+                                   t.loc[t["onsite_share"] < target - 1e-9, "year"]],
             "battery_replacement_years": [int(y) for y in t.loc[t["replaced"], "year"]],
             "battery_soh_last_year": float(t["battery_soh"].iloc[-1]),
             "assumptions": lifetime_assumptions(self.park),

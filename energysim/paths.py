@@ -156,7 +156,10 @@ def _creatable(path: Path) -> str | None:
 
 
 def require_out_dir(path: str | os.PathLike) -> Path:
-    """``path`` as a Path when it can hold results (module Rules); else :class:`OutputFolderError`."""
+    """``path`` as a Path when it can hold results (module Rules).
+
+    Else raise :class:`OutputFolderError`.
+    """
     rule = folder_problem(path)
     if rule is not None:
         raise OutputFolderError(problem(rule, source=_printable(path), field="--out"))

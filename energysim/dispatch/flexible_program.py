@@ -45,7 +45,8 @@ __all__ = ["add_flexible"]
 def _cost_factor(op) -> np.ndarray:
     """Money units per year per (model power x step) per money/MWh, by step."""
     data = op.data
-    a = data.scaling.power_mw * annual_scale(data.hours, data.dt_h, data.weight) / data.scaling.money
+    a = (data.scaling.power_mw * annual_scale(data.hours, data.dt_h, data.weight)
+         / data.scaling.money)
     return data.hour_weight * data.dt_h * a
 
 

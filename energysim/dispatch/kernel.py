@@ -33,8 +33,8 @@ Rules of one hour t (all flows non-negative):
    (discharge efficiency), then grid imports up to the import limit, then unmet.
 5. imports are labelled green up to the hour's green cap
    :math:`c_t + \min(b, V_{left}/\Delta t)` (``c_t`` the deliveries of shaped
-   green contracts, the optional hourly ``cap`` argument of the entries, 0 without it; ``b`` a flat hourly
-   block, ``V_left`` the remaining annual volume consumed chronologically by
+   green contracts, the optional hourly ``cap`` argument of the entries, 0 without it;
+   ``b`` a flat hourly block, ``V_left`` the remaining annual volume consumed chronologically by
    the green energy beyond ``c_t``; ``b`` and ``V_left`` may be infinite), the
    rest regular.
 6. optional grid charging (off by default): in an hour without discharge, the
@@ -382,7 +382,8 @@ def _record(hourly, t, f):
 @jit
 def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left, cap):
     """Flows of hour t and the new state (energy above the floor, grid pool, green left)."""
-    pv, wind, ld, direct, surplus, deficit, up, down = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t], kit, b)
+    pv, wind, ld, direct, surplus, deficit, up, down = _drive(x.pv_pu[t], x.wind_pu[t],
+                                                              x.load[t], kit, b)
     a_kept = a * b.keep
     if rules.grid_charging:  # the leak, from both pools pro rata
         total = b.e_min + a
@@ -476,7 +477,8 @@ def _split_hour(t, x, kit, rules, b, path, green_cap):
 
     ``green_cap`` is the hour's cap on green imports [MW] (rule 5, no budget on this path).
     """
-    pv, wind, ld, direct, surplus, deficit, _, _ = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t], kit, b)
+    pv, wind, ld, direct, surplus, deficit, _, _ = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t],
+                                                          kit, b)
     moved = path[t + 1] - path[t] * b.keep  # > 0 stored, < 0 removed [MWh]
     ch, ex, cu, dis, imp, unmet, green, regular = _settle(
         moved, surplus, deficit, green_cap, b, rules)

@@ -46,8 +46,8 @@ from energysim.indicators import tce_per_mwh
 from energysim.lp import Expr, LinearProgram
 from energysim.timeaxis import HOURS_PER_YEAR, annual_scale
 
-__all__ = ["operation_hook", "needs_optimal", "decision_key", "green_cap", "label_products", "volumes",
-           "certificates_bought", "VOLUME_SCALE"]
+__all__ = ["operation_hook", "needs_optimal", "decision_key", "green_cap", "label_products",
+           "volumes", "certificates_bought", "VOLUME_SCALE"]
 
 #: Physical MWh/yr per model unit of a volume decision, in units of Scaling.power_mw
 #: (a volume of one mean load for a year is O(1)).

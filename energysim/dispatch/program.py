@@ -222,7 +222,8 @@ def _add_battery(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) -
     s, e = f["soc"], caps["energy"]
     # E coefficient: the leak refills the floor share; a non-cyclic start adds soc_initial
     e_coef = np.full(n, -(1.0 - keep) * bat.soc_min)
-    terms = [(s, 1.0), (f["charge"], -bat.eta_charge * dt), (f["discharge"], dt / bat.eta_discharge)]
+    terms = [(s, 1.0), (f["charge"], -bat.eta_charge * dt),
+             (f["discharge"], dt / bat.eta_discharge)]
     if bat.cyclic:
         terms.append((s[prev], -keep))
     else:

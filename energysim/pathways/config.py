@@ -64,13 +64,17 @@ class PeriodConfig(BaseModel):
     )
     overrides: dict[str, Any] = Field(
         default_factory=dict,
-        description='Base-config changes as {"section.key": value}, e.g. {"pv.capex_per_kw": 2500}.',
+        description='Base-config changes as {"section.key": value}, e.g. '
+                    '{"pv.capex_per_kw": 2500}.',
     )
 
     @model_validator(mode="before")
     @classmethod
     def _collect_overrides(cls, data: Any) -> Any:
-        """Every key but ``year``/``weight_yr`` is a config override: flatten it to ``section.key``."""
+        """Every key but ``year``/``weight_yr`` is a config override.
+
+        Flatten them to ``section.key``.
+        """
         if not isinstance(data, dict) or "overrides" in data:
             return data
         out = {k: data[k] for k in _PERIOD_KEYS if k in data}
@@ -79,7 +83,10 @@ class PeriodConfig(BaseModel):
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"pv": {"capex_per_kw": 1}}`` and ``{"pv.capex_per_kw": 1}`` -> ``{"pv.capex_per_kw": 1}``."""
+    """Flatten nested tables of overrides to dotted keys.
+
+    ``{"pv": {"capex_per_kw": 1}}`` and ``{"pv.capex_per_kw": 1}`` -> ``{"pv.capex_per_kw": 1}``.
+    """
     flat: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}"

@@ -168,7 +168,8 @@ def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData
     for p in range(n):
         op = add_operation(lp, parks[p], datas[p], {k: int(cap[k][p]) for k in TECHS}, f"[{p}]")
         ops.append(op)
-        targets.append({kind: add_targets(lp, [op], kind, tag=f"[{p}]") for kind in ("onsite", "clean")})
+        targets.append({kind: add_targets(lp, [op], kind, tag=f"[{p}]")
+                        for kind in ("onsite", "clean")})
     ann = [{k: d[k].annual_cost for k in TECHS} for d in decs]
     asset = [Expr.sum(Expr.of(build[k][b], ann[b][k] * P / M) for k in TECHS for b in range(n)
                       if act[k][b, p]) for p in range(n)]
