@@ -126,7 +126,8 @@ class PathwayConfig(BaseModel):
             "multi-day wind lulls; the battery carries energy between the days of a week)."
         ),
     )
-    period: list[PeriodConfig] = Field(..., min_length=1, description="Investment periods, in order.")
+    period: list[PeriodConfig] = Field(..., min_length=1,
+                                       description="Investment periods, in order.")
 
     @model_validator(mode="after")
     def _years_ordered(self):

@@ -94,7 +94,8 @@ class ReportData:
             reason = f"{rel}: not from this run ({self.manifest.get('command', '?')} " \
                      f"{self.manifest.get('run_id', '?')}), ignored"
         elif file_sha256(path) != expected:
-            reason = f"{rel}: changed since run {self.manifest.get('run_id', '?')} wrote it, ignored"
+            reason = (f"{rel}: changed since run {self.manifest.get('run_id', '?')} wrote it, "
+                      "ignored")
         else:
             return True
         if reason not in self.ignored:

@@ -242,7 +242,8 @@ def _cards(s: dict[str, Any], currency: str) -> str:
          f"target {percent(t.get('onsite_share'), 0)}" if "onsite_share" in t else "",
          t.get("onsite_met")),
         ("clean share", percent(s.get("clean_share")),
-         f"target {percent(t.get('clean_share'), 0)}" if "clean_share" in t else "", t.get("clean_met")),
+         f"target {percent(t.get('clean_share'), 0)}" if "clean_share" in t else "",
+         t.get("clean_met")),
         ("cost", f"{(s.get('lcoe_per_mwh') or float('nan')):,.0f} {currency}/MWh",
          f"{(s.get('annualized_cost') or float('nan')) / 1e6:,.1f} M{currency}/yr", None),
         ("emissions", f"{(s.get('co2_t') or 0) / 1e3:,.1f} kt CO2/yr",
@@ -448,7 +449,8 @@ def _mix_chart(s: dict[str, Any]) -> Chart:
             regular += row["mwh"]
     covered = float(s.get("clean_credit_mwh") or 0.0)
     parts += [("regular + certificates / netted exports", covered, "#a5d6a7"),
-              ("regular, no green attribute", max(regular - covered, 0.0), COLORS["import_regular"]),
+              ("regular, no green attribute", max(regular - covered, 0.0),
+               COLORS["import_regular"]),
               ("unserved", s.get("unmet_mwh", 0.0), COLORS["unmet"])]
     fig = _figure("Supply mix by product", "share of annual load [%]", "")
     for name, mwh, color in parts:

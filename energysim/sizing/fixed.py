@@ -88,7 +88,8 @@ class FixedDispatch:
         if solve(s, "optimal dispatch") == Status.INFEASIBLE:
             raise SolverError(problem(
                 "optimal dispatch infeasible at these capacities (a green volume or import "
-                "limit no dispatch can respect)", field="capacities", value=capacities.model_dump()))
+                "limit no dispatch can respect)", field="capacities",
+                value=capacities.model_dump()))
         x = s.x
         flows = flows_of(sm, x, sm.ops[0], self.profiles)
         flows.attrs.update(

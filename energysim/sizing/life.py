@@ -98,7 +98,8 @@ def _proxy(park: ParkConfig, profiles: xr.Dataset, f: dict[str, float]):
     proxy_park = park.model_copy(update={"battery": bat.model_copy(update={
         "soc_max": bat.soc_min + window,
         "soc_initial": min(max(bat.soc_initial, bat.soc_min), bat.soc_min + window)})})
-    out = profiles.assign(pv_pu=profiles["pv_pu"] * f["pv"], wind_pu=profiles["wind_pu"] * f["wind"],
+    out = profiles.assign(pv_pu=profiles["pv_pu"] * f["pv"],
+                          wind_pu=profiles["wind_pu"] * f["wind"],
                           load=profiles["load"] * f["load"])
     return proxy_park, out
 

@@ -195,5 +195,6 @@ def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
 
 def asset_cost_expr(decs: dict[str, Decision], caps: dict[str, int], P: float, M: float) -> Expr:
     """Annualised cost of new capacity [money units/yr]: existing capacity is sunk."""
-    return Expr.sum(Expr.of(caps[k], d.annual_cost * d.scale * P / M, -d.annual_cost * d.existing / M)
+    return Expr.sum(Expr.of(caps[k], d.annual_cost * d.scale * P / M,
+                            -d.annual_cost * d.existing / M)
                     for k, d in decs.items())

@@ -33,7 +33,8 @@ def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
     out = {"pv": caps.pv_mw * data.pv_pu, "wind": caps.wind_mw * data.wind_pu, "load": data.load}
     for name in ("import_green", "import_regular", "export", "charge", "discharge", "unmet", "soc"):
         out[name] = flow(name)
-    supply = out["pv"] + out["wind"] + out["import_green"] + out["import_regular"] + out["discharge"]
+    supply = (out["pv"] + out["wind"] + out["import_green"] + out["import_regular"]
+              + out["discharge"])
     out["curtail"] = np.maximum(
         supply + out["unmet"] - out["load"] - out["charge"] - out["export"], 0.0)
     out["onsite_served"] = np.maximum(
@@ -83,7 +84,8 @@ def onsite_share(flows: xr.Dataset) -> float:
 
     per_kg = float(flows.attrs.get("electrolyser_mwh_per_kg", 0.0))
     return onsite_fraction({
-        "load_mwh": float(flows["load"].sum()), "electrolyser_mwh": float(flows["electrolyser"].sum()),
+        "load_mwh": float(flows["load"].sum()),
+        "electrolyser_mwh": float(flows["electrolyser"].sum()),
         "fuel_cell_input_mwh": float(flows["fuel_cell_hydrogen"].sum()) * per_kg,
         "onsite_served_mwh": float(flows["onsite_served"].sum())})
 

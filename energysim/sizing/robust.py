@@ -174,7 +174,10 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
 
 
 def _timing_replay(park: ParkConfig) -> bool:
-    """Whether the LP's battery timing could be the reported dispatch (:mod:`energysim.sizing.replay`)."""
+    """Whether the LP's battery timing could be the reported dispatch.
+
+    See :mod:`energysim.sizing.replay`.
+    """
     from energysim.procurement import products
 
     bat = park.battery

@@ -191,7 +191,8 @@ def _roll(park, profiles, capacities, step: int, horizon: int) -> xr.Dataset:
         if bat.rolling_forecast == "perfect":
             applied = {name: plan[name].values[:k] for name in _FLOWS}
         else:
-            applied = _replay(plan.isel(time=slice(0, k)), profiles.isel(time=slice(start, start + k)),
+            applied = _replay(plan.isel(time=slice(0, k)),
+                              profiles.isel(time=slice(start, start + k)),
                               capacities, park, soc)
         for name in _FLOWS:
             parts[name].append(applied[name])

@@ -57,7 +57,8 @@ class Source:
         """``scenarios.parquet`` of a finished sweep, else its batch files so far (None if none)."""
         out_dir = Path(out_dir)
         final = out_dir / "scenarios.parquet"
-        files = [final] if final.is_file() else sorted((out_dir / "batches").glob("batch-*.parquet"))
+        files = ([final] if final.is_file()
+                 else sorted((out_dir / "batches").glob("batch-*.parquet")))
         return cls(files) if files else None
 
     @classmethod
@@ -100,7 +101,8 @@ class Source:
         for batch in self.record_batches(names):
             n = batch.num_rows
             got = dict(zip(batch.schema.names, batch.columns, strict=True))
-            yield {name: _floats(got[name]) if name in got else np.full(n, np.nan) for name in names}
+            yield {name: _floats(got[name]) if name in got else np.full(n, np.nan)
+                   for name in names}
 
 
 def _floats(arr: pa.Array) -> np.ndarray:

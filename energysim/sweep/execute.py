@@ -153,7 +153,10 @@ def _capacity_table(park_d: ParkConfig, values, idx: np.ndarray) -> np.ndarray:
 
 
 class _Batch:
-    """A batch's parameter names by kind, and its scenario parks (validated once per distinct set)."""
+    """A batch's parameter names by kind, and its scenario parks.
+
+    The parks are validated once per distinct set of values.
+    """
 
     def __init__(self, park: ParkConfig, names, kinds, values):
         self.park, self.values, self._memo = park, values, {}

@@ -115,7 +115,10 @@ Scalar = bool | int | float | str
 
 
 class ParameterSpec(BaseModel):
-    """How one parameter varies: exactly one of ``values``, ``start/stop/num``, ``uniform``, ``choice``."""
+    """How one parameter varies.
+
+    Exactly one of ``values``, ``start/stop/num``, ``uniform``, ``choice``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -171,7 +174,8 @@ class SweepSettings(BaseModel):
                     "park's [weather] ensemble_path with this robustness (energysim.sizing."
                     "robust); none: on the typical year.")
     seed: int = Field(0, ge=0, description="Seed of numpy.random.default_rng for random draws.")
-    samples: int = Field(0, ge=0, le=MAX_SCENARIOS, description="Random draws (0: no random parameter).")
+    samples: int = Field(0, ge=0, le=MAX_SCENARIOS,
+                         description="Random draws (0: no random parameter).")
     batch_size: int | None = Field(
         None, ge=1, le=1_000_000, description="Scenarios per task (default 2000; 1 when sizing).")
     objective: str = Field("lcoe_per_mwh", description="KPI ranking the best and worst scenarios.")
@@ -298,7 +302,8 @@ def _problems(exc: ValidationError, source: Path) -> list:
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         kind = err.get("type")
         if kind == "extra_forbidden":
-            msg = "unknown key" if len(loc) > 1 else "unknown section; allowed: sweep, set, parameters"
+            msg = ("unknown key" if len(loc) > 1
+                   else "unknown section; allowed: sweep, set, parameters")
         elif kind == "missing":
             msg = "required but missing"
         show = kind != "missing" and not isinstance(err.get("input"), dict)
@@ -453,7 +458,8 @@ def _check_count(spec: SweepFile, park: ParkConfig, path: Path) -> int:
     samples = spec.sweep.samples
     n = math.prod(sizes) * max(samples, 1)
     if not 0 < n <= MAX_SCENARIOS:
-        formula = " x ".join([f"{k:,}" for k in sizes] + ([f"{samples:,} samples"] if samples else []))
+        formula = " x ".join([f"{k:,}" for k in sizes]
+                             + ([f"{samples:,} samples"] if samples else []))
         raise ConfigError(problem(
             f"{n:,} scenarios ({formula}); a sweep holds 1 to {MAX_SCENARIOS:,}: vary fewer "
             "values or split the sweep", source=path, field="[parameters]", value=n),
@@ -498,7 +504,8 @@ def _draw_values(spec: SweepFile, park: ParkConfig, path: Path) -> tuple[dict, d
         except ConfigError as exc:
             problems += exc.problems
             continue
-        problems += _check_values(name, _values_to_check(pspec, values), park, path, spec.sweep.mode)
+        problems += _check_values(name, _values_to_check(pspec, values), park, path,
+                                  spec.sweep.mode)
     if problems:
         raise ConfigError(problems, headline=f"invalid sweep file {path}")
     return grid, random

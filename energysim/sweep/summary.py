@@ -35,7 +35,8 @@ def summarize(store: Store, sweep: Sweep, n_extreme: int = 5) -> dict[str, Any]:
     dist = {name: dict(zip(_QUANTILES, qs[name], strict=True)) | {"mean": stats[name].mean}
             for name in names}
     objective, sense = sweep.spec.sweep.objective, sweep.spec.sweep.sense
-    best, worst = extremes(source, objective, sense, n_extreme) if objective in present else ([], [])
+    best, worst = (extremes(source, objective, sense, n_extreme) if objective in present
+                   else ([], []))
     n_stored = len(source)
     out = {
         "n_scenarios": int(sweep.plan.n_scenarios),

@@ -173,7 +173,8 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
         raise WeatherError(problem("no data rows", source=src))
     nat = np.flatnonzero(pd.isna(df.index))
     if nat.size:
-        raise WeatherError(problem(f"{nat.size} unreadable date/time(s), first at data row {nat[0] + 1}",
+        raise WeatherError(problem(f"{nat.size} unreadable date/time(s), first at data row "
+                                   f"{nat[0] + 1}",
                                    source=src, field="time"))
     df = _calendar(df, raw, year, notes, src)
     if len(df) < 2:
