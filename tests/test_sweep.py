@@ -654,8 +654,10 @@ def _other_values(field, current):
 
     import annotated_types as at
 
-    args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
-    literals = [v for a in args for v in typing.get_args(a) if typing.get_origin(a) is typing.Literal]
+    args = ([a for a in typing.get_args(field.annotation) if a is not type(None)]
+            or [field.annotation])
+    literals = [v for a in args for v in typing.get_args(a)
+                if typing.get_origin(a) is typing.Literal]
     if field.annotation is bool:
         return [not current]
     if typing.get_origin(field.annotation) is typing.Literal or literals:
@@ -899,7 +901,8 @@ def test_ctrl_c_keeps_finished_batches_quietly(tmp_path):
         ids = pq.read_table(f, columns=["scenario_id"]).column(0).to_numpy()
         b = int(f.stem.split("-")[1])
         assert np.array_equal(ids, np.arange(4 * b, 4 * b + 4))
-    assert not {"scenarios.parquet", "summary.json", "report.html"} & {p.name for p in out.iterdir()}
+    assert not ({"scenarios.parquet", "summary.json", "report.html"}
+                & {p.name for p in out.iterdir()})
     assert not list((out / "batches").glob(".tmp-*"))
     deadline = time.monotonic() + 10  # workers and all gone with the driver
     while _running_in_group(proc.pid) and time.monotonic() < deadline:
