@@ -400,7 +400,8 @@ def main(argv=None) -> int:
     ap.add_argument("--smoke", action="store_true", help="reduced sizes; correctness checks")
     args = ap.parse_args(argv)
     result = run(args.smoke)
-    out = ROOT / "benchmarks" / "results" / ("smoke/dispatch.json" if args.smoke else "dispatch.json")
+    name = "smoke/dispatch.json" if args.smoke else "dispatch.json"
+    out = ROOT / "benchmarks" / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     rows = [("time per simulated hour", f"{result['ns_per_hour']:.1f} ns", ""),
@@ -417,7 +418,8 @@ def main(argv=None) -> int:
                   f"({result['lifetime_cyclic_runs']} runs)", ""),
                  ("  vs 25 single-year solves", f"{result['lifetime_ratio_vs_25_years']:.2f}x",
                   "<= 1.2x"),
-                 ("  the same, every cycle counted", f"{result['lifetime_ratio_rainflow_counted']:.2f}x",
+                 ("  the same, every cycle counted",
+                  f"{result['lifetime_ratio_rainflow_counted']:.2f}x",
                   "(k = 1.5)")]
     print(f"dispatch benchmark ({result['mode']}, {result['hours']} h, {result['profiles']})")
     for label, value, target in rows:
@@ -440,7 +442,8 @@ def main(argv=None) -> int:
     if not result.get("lifetime_year_one_identical", True):
         failures.append("lifetime year one differs from the single-year solve")
     if result["python_max_rel_diff"] > PYTHON_RTOL:
-        failures.append(f"Python loop differs from the kernel by {result['python_max_rel_diff']:.2e}")
+        failures.append("Python loop differs from the kernel by "
+                        f"{result['python_max_rel_diff']:.2e}")
     for f in failures:
         print(f"FAILED: {f}", file=sys.stderr)
     return 1 if failures else 0

@@ -1,4 +1,6 @@
-"""Sizing benchmark: one Ordos-like sizing LP, energysim (matrix LP + HiGHS) against PyPSA (linopy + HiGHS).
+"""Sizing benchmark: one Ordos-like sizing LP, energysim against PyPSA.
+
+energysim builds a matrix LP for HiGHS, PyPSA a linopy model for HiGHS.
 
 Both models are built and solved in the same run on the same machine; the
 result is the ratio of total wall times (build + solve) and the relative
@@ -98,7 +100,8 @@ def _park_on_profiles(config: Path, profiles: xr.Dataset):
     profiles[["pv_pu", "wind_pu", "load"]].to_dataframe().to_csv(csv, index=False)
     data.pop("weather", None)
     data["load"] = {"profile": f"{csv}:load"}
-    data["pv"] = {k: v for k, v in data["pv"].items() if k in _COST_KEYS} | {"profile": f"{csv}:pv_pu"}
+    data["pv"] = {k: v for k, v in data["pv"].items() if k in _COST_KEYS} | {
+        "profile": f"{csv}:pv_pu"}
     data["wind"] = {k: v for k, v in data["wind"].items() if k in _COST_KEYS} | {
         "profile": f"{csv}:wind_pu"}
     return park_from_dict(data, source=config)

@@ -65,7 +65,8 @@ def run(smoke: bool) -> dict:
         "frontier_s": frontier_s,
         "frontier_ratio_vs_crash": frontier_s / sizing_solve,
         "crash_iterations": extra.get("crash_iterations"),
-        "robust_method": None if result.robust is None else result.robust.solver.extra.get("method"),
+        "robust_method": (None if result.robust is None
+                          else result.robust.solver.extra.get("method")),
         "robust_gap": None if result.robust is None else result.robust.solver.extra.get("gap"),
         "cores": os.cpu_count(),
         "load_average": os.getloadavg()[0],

@@ -24,7 +24,8 @@ cross-checked against the raw sweep's totals (relative 1e-12).
 
 Usage::
 
-    python benchmarks/sweep.py          # 10 000 scenarios timed, 10 000 -> 1 000 000 for memory, 8760 h
+    python benchmarks/sweep.py          # 10 000 scenarios timed, 10 000 -> 1 000 000 for
+                                        # memory, 8760 h
     python benchmarks/sweep.py --smoke  # 1 296 timed, 1 296 -> 20 736 for memory, 3 weeks
 
 Profiles: ``configs/ordos.toml`` through :func:`energysim.profiles.build_profiles`
@@ -98,7 +99,10 @@ def _toml(data: dict) -> str:
 
 def write_case(folder: Path, frame: pd.DataFrame, sides: tuple[int, int, int, int],
                batch_size: int) -> Path:
-    """Ordos park on ready profiles + a sweep of prod(sides) capacity sets; returns the sweep file."""
+    """Ordos park on ready profiles + a sweep of prod(sides) capacity sets.
+
+    Returns the sweep file.
+    """
     folder.mkdir()
     frame.to_csv(folder / "profiles.csv", index=False)
     data = tomllib.loads((ROOT / "configs" / "ordos.toml").read_text())

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["Capacities", "ParkConfig", "load_park", "simulate", "size", "frontier", "EnergysimError",
-           "__version__"]
+__all__ = ["Capacities", "ParkConfig", "load_park", "simulate", "size", "frontier",
+           "EnergysimError", "__version__"]
 
 
 def simulate(

@@ -70,8 +70,10 @@ __all__ = [
 
 
 def _div(num, den, fallback: float):
-    """``num / den`` where ``den > 0``, else ``fallback``; arrays in, arrays out (a scenario
-    dimension), numbers in, a float out (one run)."""
+    """``num / den`` where ``den > 0``, else ``fallback``.
+
+    Arrays in, arrays out (a scenario dimension); numbers in, a float out (one run).
+    """
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     ok = den > 0
     out = np.where(ok, num / np.where(ok, den, 1.0), fallback)
@@ -85,8 +87,10 @@ def _ge(a, b):
 
 
 def step_weight(flows: xr.Dataset) -> float:
-    """Per-year energy of one step of 1 MW [MWh/yr]: Δt x :func:`energysim.timeaxis.annual_scale`
-    (8760 / steps; the same at any step length)."""
+    """Per-year energy of one step of 1 MW [MWh/yr].
+
+    Δt x :func:`energysim.timeaxis.annual_scale` (8760 / steps; the same at any step length).
+    """
     dt_h = float(flows.attrs.get("dt_h", 1.0))
     return dt_h * annual_scale(int(flows.sizes["time"]), dt_h)
 
@@ -207,15 +211,20 @@ def capacity_charge(flows: xr.Dataset | None, park: ParkConfig) -> float:
 
 
 def totals_of(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig) -> dict[str, float]:
-    """:func:`annual_totals` plus the tariff's ``capacity_charge`` [money/yr]: every total
-    of a park's run that its costs need."""
+    """:func:`annual_totals` plus the tariff's ``capacity_charge`` [money/yr].
+
+    Every total of a park's run that its costs need.
+    """
     out = annual_totals(flows, profiles)
     out["capacity_charge"] = capacity_charge(flows, park)
     return out
 
 
 def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, float]:
-    """Annual energies [MWh/yr] and full-load hours [h/yr] (generation / capacity, PV per MWp DC)."""
+    """Annual energies [MWh/yr] and full-load hours [h/yr].
+
+    Full-load hours are generation / capacity (PV per MWp DC).
+    """
     out = {k: totals[k] for k in TOTAL_KEYS[:11]}
     out.update({k: totals[k] for k in FLEX_TOTAL_KEYS if k in totals})
     out["import_mwh"] = out["import_green_mwh"] + out["import_regular_mwh"]
@@ -225,15 +234,20 @@ def energy_kpis(totals: dict[str, float], capacities: Capacities) -> dict[str, f
 
 
 def demand_mwh(energy: dict[str, float]):
-    """The park's demand of the shares [MWh/yr]: load + electrolyser - fuel cell input
-    (module notes); the load itself without flexible demand."""
+    """The park's demand of the shares [MWh/yr].
+
+    Load + electrolyser - fuel cell input (module notes); the load itself without flexible
+    demand.
+    """
     return energy["load_mwh"] + (energy.get("electrolyser_mwh", 0.0)
                                  - energy.get("fuel_cell_input_mwh", 0.0))
 
 
 def onsite_fraction(energy: dict[str, float]):
-    """On-site share of the demand [0-1]: (on-site served - fuel cell input) / demand
-    (nan without demand)."""
+    """On-site share of the demand [0-1].
+
+    (on-site served - fuel cell input) / demand (nan without demand).
+    """
     return _div(energy["onsite_served_mwh"] - energy.get("fuel_cell_input_mwh", 0.0),
                 demand_mwh(energy), math.nan)
 
@@ -298,7 +312,9 @@ def green_flows(flows: xr.Dataset, park: ParkConfig) -> dict[str, np.ndarray]:
 
 
 def cfe_covered(flows: xr.Dataset, park: ParkConfig) -> np.ndarray:
-    r"""Load covered by carbon-free supply in each hour [MW] (hourly CFE, :mod:`energysim.procurement`).
+    r"""Load covered by carbon-free supply in each hour [MW] (hourly CFE).
+
+    Carbon-free supply as :mod:`energysim.procurement` defines it.
 
     .. math:: c_h = \min(L_h,\; S^{onsite}_h + \textstyle\sum_{p\ hourly} g_{p,h}
               + \sum_{p\ annual} G_p / N)
@@ -349,9 +365,11 @@ def hourly_matching_kpis(flows: xr.Dataset, park: ParkConfig) -> dict[str, float
 
 
 def cfe_profile(flows: xr.Dataset, park: ParkConfig) -> dict[str, list[float | None]]:
-    """Hourly CFE score by calendar month (12) and by hour of the day (24) [0-1]:
-    covered load / load within each group (:func:`cfe_covered`); None for a month the run
-    does not reach."""
+    """Hourly CFE score by calendar month (12) and by hour of the day (24) [0-1].
+
+    Covered load / load within each group (:func:`cfe_covered`); None for a month the run does
+    not reach.
+    """
     load = flows["load"].values
     covered = cfe_covered(flows, park)
     times = pd.DatetimeIndex(flows["time"].values)
@@ -390,14 +408,18 @@ def asset_terms(park: ParkConfig, capacities: Capacities, *, sunk_existing: bool
     return {
         "pv": c.pv_annual_per_mw * (capacities.pv_mw - ex["pv"]),
         "wind": c.wind_annual_per_mw * (capacities.wind_mw - ex["wind"]),
-        "battery_energy": c.battery_annual_per_mwh * (capacities.battery_mwh - ex["battery_energy"]),
+        "battery_energy": (c.battery_annual_per_mwh
+                           * (capacities.battery_mwh - ex["battery_energy"])),
         "battery_power": c.battery_annual_per_mw * (capacities.battery_mw - ex["battery_power"]),
     } | _flexible_asset_terms(park, capacities, sunk_existing)
 
 
 def _flexible_asset_terms(park: ParkConfig, capacities: Capacities, sunk_existing: bool
                           ) -> dict[str, float]:
-    """Annualised cost of the electrolyser, hydrogen store and fuel cell [money/yr] (when present)."""
+    """Annualised cost of the electrolyser, hydrogen store and fuel cell [money/yr].
+
+    Empty when the park has none of them.
+    """
     from energysim import flexible
 
     if not flexible.hydrogen_active(park):
@@ -415,10 +437,11 @@ def _flexible_asset_terms(park: ParkConfig, capacities: Capacities, sunk_existin
 def energy_terms(totals: dict[str, float], park: ParkConfig,
                  unmet_penalty_per_mwh: float = 0.0, procured: dict | None = None
                  ) -> dict[str, float]:
-    """Energy cost terms per year [money/yr]: imports at their price, green premium, minus
-    export revenue, the tariff's capacity charge (:func:`capacity_charge`, in ``totals``
-    from :func:`totals_of`; 0 when absent) and unmet load at ``unmet_penalty_per_mwh``
-    (the sizing LP's penalty).
+    """Energy cost terms per year [money/yr].
+
+    Imports at their price, green premium, minus export revenue, the tariff's capacity charge
+    (:func:`capacity_charge`, in ``totals`` from :func:`totals_of`; 0 when absent) and unmet
+    load at ``unmet_penalty_per_mwh`` (the sizing LP's penalty).
 
     With ``[[procurement]]`` products (``procured`` from :func:`procurement_totals`):
     imports at each product's energy price, and as green premium the contracts'
@@ -465,8 +488,11 @@ def _flexible_energy_terms(totals: dict[str, float], park: ParkConfig,
 def cost_terms(totals: dict[str, float], park: ParkConfig, capacities: Capacities, *,
                unmet_penalty_per_mwh: float = 0.0, procured: dict | None = None
                ) -> dict[str, float]:
-    """The sizing objective's terms [money/yr]: new assets (existing capacity sunk) and
-    energy (products: ``procured``); they add up to the LP objective at the LP's own flows."""
+    """The sizing objective's terms [money/yr].
+
+    New assets (existing capacity sunk) and energy (products: ``procured``); they add up to the
+    LP objective at the LP's own flows.
+    """
     return (asset_terms(park, capacities, sunk_existing=True)
             | energy_terms(totals, park, unmet_penalty_per_mwh, procured))
 
@@ -522,8 +548,11 @@ def cost_kpis(
 
 
 def energy_cost(kpis: dict[str, Any]):
-    """Energy cost of a run per year [money/yr] from its KPIs: imports + green premium +
-    the tariff's capacity charge - export revenue (the energy part of ``annualized_cost``)."""
+    """Energy cost of a run per year [money/yr] from its KPIs.
+
+    Imports + green premium + the tariff's capacity charge - export revenue (the energy part of
+    ``annualized_cost``).
+    """
     return (kpis["import_cost"] + kpis["green_premium_cost"] + kpis["capacity_charge_cost"]
             - kpis["export_revenue"])
 
@@ -778,8 +807,10 @@ def procurement_totals(flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig
 def kpis(
     flows: xr.Dataset, profiles: xr.Dataset, park: ParkConfig, capacities: Capacities
 ) -> dict[str, Any]:
-    """All KPIs of one simulated park-year, as a flat dict (+ the ``indicators`` and
-    ``procurement`` tables)."""
+    """All KPIs of one simulated park-year, as a flat dict.
+
+    Plus the ``indicators`` and ``procurement`` tables.
+    """
     totals = totals_of(flows, profiles, park)
     procured = procurement_totals(flows, profiles, park, capacities, totals)
     out = kpis_from_totals(totals, park, capacities, procured)

@@ -80,12 +80,16 @@ def _target_note(targets: dict, key: str) -> str:
     """"target 80.0 %: met" for a share target the run was judged against, else ""."""
     if targets.get(key) is None:
         return ""
-    return f"target {percent(targets[key])}: {'met' if targets.get(key.replace('_share', '_met')) else 'NOT met'}"
+    met = "met" if targets.get(key.replace("_share", "_met")) else "NOT met"
+    return f"target {percent(targets[key])}: {met}"
 
 
 def print_weather_notes(provenance: dict[str, Any]) -> None:
-    """Say what was filled or noticed in the weather (leap day, time shift); a site mismatch
-    (allowed by ``[weather] allow_site_mismatch``) or daylight zeros as loud warnings."""
+    """Say what was filled or noticed in the weather (leap day, time shift).
+
+    A site mismatch (allowed by ``[weather] allow_site_mismatch``) or daylight zeros are printed
+    as loud warnings.
+    """
     from energysim.weather.quality import LOUD_NOTES, loud_warnings
 
     fills = provenance.get("weather_fills")
@@ -145,11 +149,11 @@ def headline_table(summary: dict[str, Any], title: str) -> Table:
     if "hydrogen_production_kg" in summary:  # flexible demand (energysim.flexible)
         rows += [
             ("electrolyser / hydrogen store", f"{caps['electrolyser_mw']:,.0f} MW / "
-             f"{caps['hydrogen_storage_kg'] / 1e3:,.1f} t", f"demand {energy(summary['demand_mwh'])}"
-             " incl. electrolyser"),
+             f"{caps['hydrogen_storage_kg'] / 1e3:,.1f} t",
+             f"demand {energy(summary['demand_mwh'])} incl. electrolyser"),
             ("green hydrogen", f"{summary['green_hydrogen_kg'] / 1e3:,.0f} t/yr",
-             f"{percent(summary['green_hydrogen_share'])} of {summary['hydrogen_production_kg'] / 1e3:,.0f}"
-             " t/yr made on site"),
+             f"{percent(summary['green_hydrogen_share'])} of "
+             f"{summary['hydrogen_production_kg'] / 1e3:,.0f} t/yr made on site"),
             ("hydrogen carbon intensity", f"{summary['hydrogen_co2_kg_per_kg']:.2f} kgCO2/kg",
              f"{summary['hydrogen_grade']} (T/CAB 0078-2020: <= 14.51 low-carbon, <= 4.9 clean)"),
         ]
@@ -320,10 +324,10 @@ def size(
 
     Targets: on-site and clean shares, hourly CFE score and the core zero-carbon
     indicator ([targets] or the options); [[procurement]] products (contracts,
-    certificates) are sized with the kit. With weather years ([weather] ensemble_path, [sizing] weather_years), the
-    targets hold over them as --robust / [sizing] robustness says and every year
-    is re-simulated to certify it (OUT/weather_years.csv). The chosen capacities
-    are re-simulated through the dispatch core on the typical year; the KPIs come
+    certificates) are sized with the kit. With weather years ([weather] ensemble_path,
+    [sizing] weather_years), the targets hold over them as --robust / [sizing] robustness
+    says and every year is re-simulated to certify it (OUT/weather_years.csv). The chosen
+    capacities are re-simulated through the dispatch core on the typical year; the KPIs come
     from that simulation. Writes OUT/sizing.json, OUT/summary.json, OUT/flows.nc.
     """
     import pandas as pd
@@ -387,7 +391,8 @@ def size(
         console.print(robust_table(sized, park))
     if life is not None:
         a = life.answer()
-        console.print(f"holds {percent(target)} in {a['years_meeting_target']} of {a['years']} years "
+        console.print(f"holds {percent(target)} in {a['years_meeting_target']} of "
+                      f"{a['years']} years "
                       f"of life (worst year {percent(a['min_onsite_share'])}, "
                       f"{a['replacements']} battery replacement(s)); net present cost "
                       f"{money(a['npc'], park.economics.currency)}")
@@ -399,8 +404,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def procurement_table(summary: dict[str, Any]) -> Table:
-    """What the park buys: one row per product (MWh/yr, hours covered, cost, what it counts
-    toward), certificates and netted exports included."""
+    """What the park buys: one row per product.
+
+    MWh/yr, hours covered, cost, what it counts toward; certificates and netted exports
+    included.
+    """
     cur = summary.get("currency", "")
     t = Table(title="procurement (per year)", title_justify="left", header_style="bold")
     for col in ("product", "kind", "MWh/yr", "hours", f"{cur}/yr", "counts toward"):
@@ -573,7 +581,10 @@ def study(
     ] = "0.5:0.95:0.05",
     out: OutOpt = None,
 ) -> None:
-    """The flagship answer: configured kit, least-cost mix for the target, cost curve, weather years."""
+    """The flagship answer for the configured park.
+
+    Configured kit, least-cost mix for the target, cost curve, weather years.
+    """
     from energysim.study import run_study
 
     values = _parse_shares(shares)
@@ -635,7 +646,8 @@ def study_table(answer: dict[str, Any], park) -> Table:
     for row in conf["indicators"]:
         t.add_row(f"  {row['key']}", f"{row['value']:.3g} ({'pass' if row['passed'] else 'FAIL'}"
                   f" {row['rule']} {row['threshold']:g})")
-    t.add_row(f"least-cost mix for {percent(target)} (typical year)", _caps_text(best["capacities"]))
+    t.add_row(f"least-cost mix for {percent(target)} (typical year)",
+              _caps_text(best["capacities"]))
     t.add_row("  annualised cost / all-in cost", f"{money(best['annualized_cost'], cur)}/yr / "
               f"{best['lcoe_per_mwh']:,.1f} {cur}/MWh")
     t.add_row("  green power to buy", f"{energy(best['green_import_mwh'])}/yr")
@@ -676,7 +688,8 @@ def study_table(answer: dict[str, Any], park) -> Table:
     fr = answer["frontier"]
     if fr:
         lo, hi = fr[0], fr[-1]
-        t.add_row("cost curve (typical year)", f"{percent(lo['share'])}: {lo['lcoe_per_mwh']:,.0f} → "
+        t.add_row("cost curve (typical year)",
+                  f"{percent(lo['share'])}: {lo['lcoe_per_mwh']:,.0f} → "
                   f"{percent(hi['share'])}: {hi['lcoe_per_mwh']:,.0f} {cur}/MWh")
     return t
 
@@ -693,7 +706,8 @@ def study_sentence(answer: dict[str, Any], park) -> str:
             "cvar": f"for the worst {rob['cvar_alpha']:.0%} of {wy['n_years']} weather years"
             }[rob["robustness"]]
     return (f"The least-cost mix reaching {target} on-site {rule} costs "
-            f"{money(rob['annualized_cost'], cur)}/yr, {money(rob['cost_of_robustness_per_yr'], cur)}"
+            f"{money(rob['annualized_cost'], cur)}/yr, "
+            f"{money(rob['cost_of_robustness_per_yr'], cur)}"
             f"/yr ({rob['cost_of_robustness_per_mwh']:,.1f} {cur}/MWh) more than the typical-year "
             f"mix, which reaches {target} in only {wy['years_meeting_target']} of "
             f"{wy['n_years']} years.")
@@ -788,7 +802,8 @@ def sweep(
         str | None, typer.Option(help="Existing Dask scheduler, e.g. tcp://host:8786 "
                                  "[default: a local cluster sized to the machine].")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Local cluster workers (default: one per core).")] = None,
+        int | None,
+        typer.Option(min=1, help="Local cluster workers (default: one per core).")] = None,
     threads: Annotated[
         bool, typer.Option(help="Local cluster of threads in this process, not processes.")
     ] = False,
@@ -848,7 +863,8 @@ format = "energysim"
 
 [load]
 annual_mwh = 100_000          # or: profile = "measured.csv:park_mw" (hourly MW)
-shape = "three_shift"         # industrial_continuous | three_shift | two_shift | single_shift | flat
+# shape: industrial_continuous | three_shift | two_shift | single_shift | flat
+shape = "three_shift"
 
 [pv]
 capacity_mw = 50              # MWp DC; or profile = "cf.csv:pv" (AC per MWp)
@@ -870,7 +886,8 @@ roundtrip_efficiency = 0.88
 
 [grid]
 import_price_per_mwh = 400    # CNY/MWh; assumption (no citable industrial average)
-green_premium_per_mwh = 30    # CNY/MWh; assumption (green certificates traded at 1-6 CNY/MWh in 2025)
+# green premium: assumption (green certificates traded at 1-6 CNY/MWh in 2025)
+green_premium_per_mwh = 30    # CNY/MWh
 emission_factor_t_per_mwh = 0.6096  # MEE/NBS 2023, excl. market-traded non-fossil power
 
 [economics]
@@ -1032,7 +1049,8 @@ def report(
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new park.toml.")],
     name: Annotated[str, typer.Option(help="Park name.")] = "my park",
-    latitude: Annotated[float, typer.Option(min=-90, max=90, callback=_finite, help="deg N")] = 39.6,
+    latitude: Annotated[float, typer.Option(min=-90, max=90, callback=_finite,
+                                            help="deg N")] = 39.6,
     longitude: Annotated[float, typer.Option(min=-180, max=180, callback=_finite,
                                              help="deg E")] = 109.8,
     altitude_m: Annotated[float, typer.Option(help="m above sea level")] = 1300.0,
@@ -1176,7 +1194,8 @@ def _run_app(args: list[str]) -> int:
     except Exception as exc:
         # click's usage errors (typer >= 0.2x vendors click as typer._click, older
         # typer uses click itself): both carry show() and exit_code
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+        if (callable(getattr(exc, "show", None))
+                and isinstance(getattr(exc, "exit_code", None), int)):
             exc.show()
             return 2
         raise

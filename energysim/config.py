@@ -98,11 +98,13 @@ DEFAULTS_CURRENCY = "CNY"
 
 
 class _Section(BaseModel):
-    """Base of every config section: unknown keys are errors, numbers finite, values
-    validated on assignment."""
+    """Base of every config section: unknown keys are errors, numbers finite, frozen.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False,
-                              allow_inf_nan=False)
+    A validated section is never assigned to (a change would skip its cross-field rules):
+    derive a changed copy with :meth:`ParkConfig.with_values` or ``model_copy(update=...)``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @field_validator("*")
     @classmethod
@@ -130,6 +132,7 @@ class ProfileRef(BaseModel):
 
     @classmethod
     def parse(cls, text: str, base_dir: Path | None = None) -> ProfileRef:
+        """The reference written ``"file.csv:column"``, its path relative to ``base_dir``."""
         if not isinstance(text, str) or ":" not in text:
             raise ValueError('must be "file.csv:column" (a CSV path, a colon, a column name)')
         path_text, column = text.rsplit(":", 1)
@@ -145,8 +148,10 @@ class ProfileRef(BaseModel):
 
 
 def _absolute(path: Path) -> Path:
-    """``path`` made absolute and normalised without following links (a link loop is
-    reported by the file rule, not raised here)."""
+    """``path`` made absolute and normalised without following links.
+
+    A link loop is reported by the file rule, not raised here.
+    """
     return Path(os.path.abspath(path))
 
 
@@ -172,9 +177,12 @@ def _profile_ref(value: Any, info) -> ProfileRef | None:
 
 
 def _plausible_load(value: Any) -> Any:
-    """An annual load below :data:`MIN_ANNUAL_LOAD_MWH` is a unit typo, not a park
-    (a "before" validator: its message wins over the generic tiny-magnitude rule)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < MIN_ANNUAL_LOAD_MWH:
+    """An annual load below :data:`MIN_ANNUAL_LOAD_MWH` is a unit typo, not a park.
+
+    A "before" validator: its message wins over the generic tiny-magnitude rule.
+    """
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and 0 < value < MIN_ANNUAL_LOAD_MWH):
         raise ValueError(f"an annual load below {MIN_ANNUAL_LOAD_MWH:g} MWh is not a park's "
                          "(annual_mwh is in MWh per year)")
     return value
@@ -270,7 +278,10 @@ class WeatherConfig(_Section):
 
 
 class _Asset(_Section):
-    """Shared investment fields of an asset (oemof-style: simulate a capacity or size within bounds)."""
+    """Shared investment fields of an asset.
+
+    oemof-style: simulate a capacity or size within bounds.
+    """
 
     existing_mw: float = Field(
         0.0, ge=0, le=_MAX_MW, description="Capacity already built, kept when sizing [MW]."
@@ -296,10 +307,12 @@ class TenantConfig(_Section):
 
     _load = field_validator("annual_mwh", mode="before")(_plausible_load)
     shape: Literal[LOAD_SHAPES] = Field(  # type: ignore[valid-type]
-        "industrial_continuous", description=f"Built-in load shape, one of {', '.join(LOAD_SHAPES)}."
+        "industrial_continuous",
+        description=f"Built-in load shape, one of {', '.join(LOAD_SHAPES)}.",
     )
     noise_pct: float = Field(
-        3.0, ge=0, le=50, description="Std. dev. of hour-to-hour random variation [% of hourly load]."
+        3.0, ge=0, le=50,
+        description="Std. dev. of hour-to-hour random variation [% of hourly load].",
     )
 
 
@@ -342,20 +355,26 @@ class FlexibleLoadConfig(_Section):
 
 
 class LoadConfig(_Section):
-    """The park's electricity demand: a built-in shape scaled to an annual energy, or a measured profile."""
+    """The park's electricity demand.
+
+    A built-in shape scaled to an annual energy, or a measured profile.
+    """
 
     annual_mwh: float | None = Field(
         None,
         gt=0,
         le=_MAX_MWH,
-        description="Annual consumption [MWh]; Ordos default 10 TWh (FACTS.md: 10 billion kWh by 2025).",
+        description="Annual consumption [MWh]; Ordos default 10 TWh (FACTS.md: 10 billion kWh "
+                    "by 2025).",
     )
     profile: ProfileRef | None = Field(None, description='Measured load "file.csv:column" [MW].')
     shape: Literal[LOAD_SHAPES] = Field(  # type: ignore[valid-type]
-        "industrial_continuous", description=f"Built-in load shape, one of {', '.join(LOAD_SHAPES)}."
+        "industrial_continuous",
+        description=f"Built-in load shape, one of {', '.join(LOAD_SHAPES)}.",
     )
     noise_pct: float = Field(
-        3.0, ge=0, le=50, description="Std. dev. of hour-to-hour random variation [% of hourly load]."
+        3.0, ge=0, le=50,
+        description="Std. dev. of hour-to-hour random variation [% of hourly load].",
     )
     seed: int = Field(0, ge=0, description="Seed of the load noise (results are reproducible).")
     growth_pct_yr: float = Field(
@@ -363,7 +382,8 @@ class LoadConfig(_Section):
         description="Load growth per year of life [%/yr], compounded (lifetime runs).")
     tenants: list[TenantConfig] = Field(
         default_factory=list,
-        description="More consumers ([[load.tenants]]: name, annual_mwh, shape), added to the park load.",
+        description="More consumers ([[load.tenants]]: name, annual_mwh, shape), added to the "
+                    "park load.",
     )
     flexible: FlexibleLoadConfig | None = Field(
         None, description="[load.flexible]: shiftable and curtailable shares of the load.")
@@ -424,11 +444,15 @@ class PVConfig(_Asset):
     )
     fixed_om_per_kw_yr: float = Field(
         45.0, ge=0, le=1e4,
-        description="Fixed O&M [money/kW/yr]; assumption: 1.5 % of capex (no 2024-25 Chinese source).",
+        description="Fixed O&M [money/kW/yr]; assumption: 1.5 % of capex (no 2024-25 Chinese "
+                    "source).",
         json_schema_extra={"stage": "kpi"},
     )
-    area_ha_per_mw: float = Field(2.0, ge=0, le=100, description="Land use [ha/MWp].", json_schema_extra={"stage": "kpi"})
-    max_area_ha: float | None = Field(None, ge=0, le=1e7, description="Land available for PV [ha].", json_schema_extra={"stage": "kpi"})
+    area_ha_per_mw: float = Field(2.0, ge=0, le=100, description="Land use [ha/MWp].",
+                                  json_schema_extra={"stage": "kpi"})
+    max_area_ha: float | None = Field(None, ge=0, le=1e7,
+                                      description="Land available for PV [ha].",
+                                      json_schema_extra={"stage": "kpi"})
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
 
@@ -452,7 +476,8 @@ class WindConfig(_Asset):
         "log", description="Vertical extrapolation: log law (roughness) or power law (Hellman)."
     )
     roughness_length_m: float = Field(
-        0.05, gt=0, le=3, description="Surface roughness length for the log law [m] (steppe/farmland)."
+        0.05, gt=0, le=3,
+        description="Surface roughness length for the log law [m] (steppe/farmland).",
     )
     hellman_exponent: float = Field(
         1 / 7, gt=0, le=1, description="Power-law (Hellman) exponent [-]."
@@ -473,7 +498,8 @@ class WindConfig(_Asset):
     )
     fixed_om_per_kw_yr: float = Field(
         100.0, ge=0, le=1e4,
-        description="Fixed O&M [money/kW/yr]; assumption: 2.5 % of capex (Wood Mackenzie 2018: ~2.2 %).",
+        description="Fixed O&M [money/kW/yr]; assumption: 2.5 % of capex (Wood Mackenzie "
+                    "2018: ~2.2 %).",
         json_schema_extra={"stage": "kpi"},
     )
     integer_turbines: bool = Field(
@@ -484,7 +510,9 @@ class WindConfig(_Asset):
         0.5, ge=0, le=100, description="Land taken (roads, pads) [ha/MW].",
         json_schema_extra={"stage": "kpi"},
     )
-    max_area_ha: float | None = Field(None, ge=0, le=1e7, description="Land available for wind [ha].", json_schema_extra={"stage": "kpi"})
+    max_area_ha: float | None = Field(None, ge=0, le=1e7,
+                                      description="Land available for wind [ha].",
+                                      json_schema_extra={"stage": "kpi"})
 
     _ref = field_validator("profile", mode="before")(_profile_ref)
 
@@ -509,17 +537,23 @@ class WindConfig(_Asset):
 
 
 class BatteryConfig(_Section):
-    """Battery storage. ``energy_mwh`` is usable energy; ``power_mw`` limits charge and discharge (AC)."""
+    """Battery storage.
 
-    energy_mwh: float = Field(0.0, ge=0, le=_MAX_MWH, description="Usable energy to simulate [MWh].",
+    ``energy_mwh`` is usable energy; ``power_mw`` limits charge and discharge (AC).
+    """
+
+    energy_mwh: float = Field(0.0, ge=0, le=_MAX_MWH,
+                              description="Usable energy to simulate [MWh].",
                               json_schema_extra={"stage": "capacity"})
-    power_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="AC power, charge and discharge [MW].",
+    power_mw: float = Field(0.0, ge=0, le=_MAX_MW,
+                            description="AC power, charge and discharge [MW].",
                             json_schema_extra={"stage": "capacity"})
     existing_mwh: float = Field(0.0, ge=0, le=_MAX_MWH, description="Energy already built [MWh].")
     existing_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Power already built [MW].")
     min_mwh: float = Field(0.0, ge=0, le=_MAX_MWH, description="Lower bound when sizing [MWh].",
                            json_schema_extra={"stage": "kpi"})
-    max_mwh: float = Field(_MAX_MWH, ge=0, le=_MAX_MWH, description="Upper bound when sizing [MWh].",
+    max_mwh: float = Field(_MAX_MWH, ge=0, le=_MAX_MWH,
+                           description="Upper bound when sizing [MWh].",
                            json_schema_extra={"stage": "kpi"})
     min_mw: float = Field(0.0, ge=0, le=_MAX_MW, description="Lower bound when sizing [MW].",
                           json_schema_extra={"stage": "kpi"})
@@ -541,18 +575,22 @@ class BatteryConfig(_Section):
         0.0, ge=0, le=0.1, description="Fraction of stored energy lost per hour [1/h].",
         json_schema_extra={"stage": "dispatch"},
     )
-    soc_min: float = Field(0.0, ge=0, le=1, description="Lowest state of charge [fraction of energy].",
+    soc_min: float = Field(0.0, ge=0, le=1,
+                           description="Lowest state of charge [fraction of energy].",
                            json_schema_extra={"stage": "dispatch"})
-    soc_max: float = Field(1.0, ge=0, le=1, description="Highest state of charge [fraction of energy].",
+    soc_max: float = Field(1.0, ge=0, le=1,
+                           description="Highest state of charge [fraction of energy].",
                            json_schema_extra={"stage": "dispatch"})
     soc_initial: float = Field(
         0.5, ge=0, le=1, description="State of charge at the start (non-cyclic runs) [fraction].",
         json_schema_extra={"stage": "dispatch"},
     )
-    cyclic: bool = Field(True, description="End state of charge equals the start (found by iteration).",
+    cyclic: bool = Field(True,
+                         description="End state of charge equals the start (found by iteration).",
                          json_schema_extra={"stage": "dispatch"})
     grid_charging: bool = Field(
-        False, description="Allow charging from green imports (origin of stored energy is tracked).",
+        False,
+        description="Allow charging from green imports (origin of stored energy is tracked).",
         json_schema_extra={"stage": "dispatch"},
     )
     dispatch: Literal["rules", "optimal", "rolling"] | None = Field(
@@ -580,10 +618,12 @@ class BatteryConfig(_Section):
         json_schema_extra={"stage": "kpi"},
     )
     fixed_om_pct_capex_yr: float = Field(
-        2.0, ge=0, le=50, description="Fixed O&M [% of capex per yr]; assumption (no Chinese source).",
+        2.0, ge=0, le=50,
+        description="Fixed O&M [% of capex per yr]; assumption (no Chinese source).",
         json_schema_extra={"stage": "kpi"},
     )
-    lifetime_yr: float = Field(15.0, gt=0, le=100, description="Economic lifetime [yr].", json_schema_extra={"stage": "kpi"})
+    lifetime_yr: float = Field(15.0, gt=0, le=100, description="Economic lifetime [yr].",
+                               json_schema_extra={"stage": "kpi"})
     degradation: Literal["rainflow", "throughput", "none"] = Field(
         "rainflow",
         description="Cycle fade of lifetime runs: rainflow-counted SoC cycles on the cycle-life "
@@ -652,7 +692,9 @@ ELECTROLYSER_KWH_PER_KG = 53.0
 
 
 class ElectrolyserConfig(_Section):
-    """``[electrolyser]``: water electrolysis, electricity to hydrogen. Capacity is electric input MW.
+    """``[electrolyser]``: water electrolysis, electricity to hydrogen.
+
+    Capacity is electric input MW.
 
     Consumption counts as park load in the on-site share (see
     :mod:`energysim.accounting`); the hydrogen goes to ``[hydrogen]``.
@@ -778,7 +820,8 @@ class GridConfig(_Section):
 
     import_price_per_mwh: float = Field(
         400.0, ge=-1e4, le=1e5,
-        description="Flat import price [money/MWh]; assumption: no citable Mengxi industrial average."
+        description="Flat import price [money/MWh]; assumption: no citable Mengxi industrial "
+                    "average."
     )
     import_price: ProfileRef | None = Field(
         None, description='Hourly (time-of-use) import price "file.csv:column" [money/MWh].'
@@ -787,12 +830,16 @@ class GridConfig(_Section):
         0.0, ge=-1e4, le=1e5, description="Export price [money/MWh].",
         json_schema_extra={"stage": "kpi"},
     )
-    import_max_mw: float = Field(1e9, ge=0, le=1e9, description="Import limit [MW].", json_schema_extra={"stage": "dispatch"})
-    export_max_mw: float = Field(0.0, ge=0, le=1e9, description="Export limit [MW]; 0 = no export.", json_schema_extra={"stage": "dispatch"})
+    import_max_mw: float = Field(1e9, ge=0, le=1e9, description="Import limit [MW].",
+                                 json_schema_extra={"stage": "dispatch"})
+    export_max_mw: float = Field(0.0, ge=0, le=1e9,
+                                 description="Export limit [MW]; 0 = no export.",
+                                 json_schema_extra={"stage": "dispatch"})
     green_premium_per_mwh: float = Field(
         30.0, ge=0, le=1e4,
         description="Premium of bundled green power [money/MWh]; assumption: 30-50 CNY/MWh is "
-                    "documented for the 2021 launch, certificates traded at 1-6 CNY/MWh in 2025 (NEA).",
+                    "documented for the 2021 launch, certificates traded at 1-6 CNY/MWh in "
+                    "2025 (NEA).",
         json_schema_extra={"stage": "kpi"},
     )
     green_volume_mwh: float | Literal["remainder"] = Field(
@@ -847,7 +894,8 @@ class EconomicsConfig(_Section):
 
     discount_rate: float = Field(
         0.06, ge=0, le=0.5,
-        description="Real discount rate [-]; assumption: 6 % (CREEI's LCOE convention 5 %, IRENA 3.9 %).",
+        description="Real discount rate [-]; assumption: 6 % (CREEI's LCOE convention 5 %, "
+                    "IRENA 3.9 %).",
         json_schema_extra={"stage": "kpi"},
     )
     currency: str = Field("CNY", min_length=1, max_length=8, description="Currency of all prices.",
@@ -862,7 +910,8 @@ class TargetsConfig(_Section):
     """Share targets (fractions of annual load)."""
 
     onsite_share: float = Field(
-        0.80, ge=0, le=1, description="On-site renewable share target; Ordos design 80 % (FACTS.md).",
+        0.80, ge=0, le=1,
+        description="On-site renewable share target; Ordos design 80 % (FACTS.md).",
         json_schema_extra={"stage": "kpi"},
     )
     clean_share: float | None = Field(
@@ -877,9 +926,9 @@ class TargetsConfig(_Section):
     )
     max_co2_per_tce: float | None = Field(
         None, gt=0, le=10,
-        description="Enforce the core zero-carbon park indicator [tCO2/tce] (market-based scope 2): "
-                    "0.2 for parks of 0.2-1 Mtce/yr, 0.3 at >= 1 Mtce/yr (People's Daily "
-                    "2025-08-26); none = reported only.",
+        description="Enforce the core zero-carbon park indicator [tCO2/tce] (market-based "
+                    "scope 2): 0.2 for parks of 0.2-1 Mtce/yr, 0.3 at >= 1 Mtce/yr (People's "
+                    "Daily 2025-08-26); none = reported only.",
     )
 
 
@@ -922,7 +971,8 @@ class IndicatorsConfig(_Section):
     )
     min_clean_energy_share: float = Field(
         0.90, ge=0, le=1,
-        description="Clean-energy share guiding indicator; 90 % as reported by secondary sources only.",
+        description="Clean-energy share guiding indicator; 90 % as reported by secondary "
+                    "sources only.",
         json_schema_extra={"stage": "kpi"},
     )
 
@@ -972,24 +1022,33 @@ class TariffConfig(_Section):
         "none", description="Capacity part of the tariff: none, demand (monthly peak import) "
                             "or capacity (contracted kVA).")
     demand_charge_per_kw_month: float = Field(
-        0.0, ge=0, le=1e4, description="Demand charge [money/kW/month] of the month's peak import.", json_schema_extra={"stage": "kpi"})
+        0.0, ge=0, le=1e4,
+        description="Demand charge [money/kW/month] of the month's peak import.",
+        json_schema_extra={"stage": "kpi"})
     ratchet_pct: float = Field(
         0.0, ge=0, le=100,
         description="Billed demand is at least this share of the highest earlier peak of the "
                     "year [%] (demand ratchet); 0 = none.", json_schema_extra={"stage": "kpi"})
     capacity_charge_per_kva_month: float = Field(
-        0.0, ge=0, le=1e4, description="Capacity charge [money/kVA/month] of contracted_kva.", json_schema_extra={"stage": "kpi"})
+        0.0, ge=0, le=1e4, description="Capacity charge [money/kVA/month] of contracted_kva.",
+        json_schema_extra={"stage": "kpi"})
     contracted_kva: float | None = Field(
-        None, gt=0, le=1e10, description="Contracted transformer capacity [kVA] (basis = capacity).", json_schema_extra={"stage": "dispatch"})
+        None, gt=0, le=1e10,
+        description="Contracted transformer capacity [kVA] (basis = capacity).",
+        json_schema_extra={"stage": "dispatch"})
     power_factor: float = Field(
-        1.0, gt=0, le=1, description="Power factor converting kVA to kW for the import limit [-].", json_schema_extra={"stage": "dispatch"})
+        1.0, gt=0, le=1,
+        description="Power factor converting kVA to kW for the import limit [-].",
+        json_schema_extra={"stage": "dispatch"})
     peak_shaving_mw: float | None = Field(
         None, ge=0, le=1e6,
         description="Rules dispatch: imports above this are shaved first by the battery [MW]; "
-                    "default for a demand charge: none (the rule needs a threshold).", json_schema_extra={"stage": "dispatch"})
+                    "default for a demand charge: none (the rule needs a threshold).",
+        json_schema_extra={"stage": "dispatch"})
     shaving_reserve: float = Field(
         0.0, ge=0, le=1,
-        description="Rules dispatch: share of usable battery energy held back for shaving [-].", json_schema_extra={"stage": "dispatch"})
+        description="Rules dispatch: share of usable battery energy held back for shaving [-].",
+        json_schema_extra={"stage": "dispatch"})
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -1011,6 +1070,7 @@ class TariffConfig(_Section):
 
     @property
     def has_capacity_part(self) -> bool:
+        """Whether the tariff bills a demand or capacity charge (``basis`` not "none")."""
         return self.basis != "none"
 
 
@@ -1021,15 +1081,19 @@ class SizingConfig(_Section):
         "all",
         description=(
             'Weather years of [weather] ensemble_path to size on: "all", a list of calendar '
-            'years, or "none" (size on the [weather] path year only).'), json_schema_extra={"stage": "kpi"})
+            'years, or "none" (size on the [weather] path year only).'),
+        json_schema_extra={"stage": "kpi"})
     robustness: Literal["every_year", "cvar", "expected"] = Field(
         "every_year",
         description=(
             "every_year: the share targets hold in each weather year; cvar: the mean share of "
             "the worst cvar_alpha fraction of years reaches them (implies the P(1-alpha) "
-            "value); expected: they hold on the mean over the years."), json_schema_extra={"stage": "kpi"})
+            "value); expected: they hold on the mean over the years."),
+        json_schema_extra={"stage": "kpi"})
     cvar_alpha: float = Field(
-        0.1, gt=0, le=1, description="Worst fraction of weather years for robustness = cvar [-].", json_schema_extra={"stage": "kpi"})
+        0.1, gt=0, le=1,
+        description="Worst fraction of weather years for robustness = cvar [-].",
+        json_schema_extra={"stage": "kpi"})
 
     @field_validator("weather_years")
     @classmethod
@@ -1132,7 +1196,10 @@ class ProcurementConfig(_Section):
 
     @property
     def delivery(self) -> str:
-        """"annual" (any hour), "profile" (a CSV shape) or "plant" (a remote plant modelled here)."""
+        """Where the product's energy comes from: "annual", "profile" or "plant".
+
+        "annual" (any hour), "profile" (a CSV shape) or "plant" (a remote plant modelled here).
+        """
         if self.profile is not None:
             return "profile"
         return "plant" if self.site is not None else "annual"
@@ -1144,7 +1211,10 @@ def _one_or_many(value: Any) -> Any:
 
 
 class Capacities(BaseModel):
-    """Installed capacities of one scenario: PV MWp (DC), wind MW, battery MWh (usable) and MW (AC)."""
+    """Installed capacities of one scenario.
+
+    PV MWp (DC), wind MW, battery MWh (usable) and MW (AC).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -1224,11 +1294,13 @@ class ParkConfig(_Section):
             raise ValueError(
                 f"[weather] is required: {', '.join(needs)} has no ready profile to use instead"
             )
-        if self.wind.profile is None and self.wind.turbine is None and self.wind.power_curve is None:
+        if (self.wind.profile is None and self.wind.turbine is None
+                and self.wind.power_curve is None):
             raise ValueError("[wind] needs turbine, power_curve or profile")
         if self.tariff.periods and self.grid.import_price is not None:
-            raise ValueError("[tariff] periods scale [grid] import_price_per_mwh; with an hourly "
-                             "[grid] import_price profile give the time-of-use prices there instead")
+            raise ValueError("[tariff] periods scale [grid] import_price_per_mwh; with an "
+                             "hourly [grid] import_price profile give the time-of-use prices "
+                             "there instead")
         if (self.electrolyser is None) != (self.hydrogen is None):
             raise ValueError("[electrolyser] and [hydrogen] go together: the electrolyser's "
                              "hydrogen needs a demand, a sale price or a store, and hydrogen "
@@ -1251,8 +1323,10 @@ class ParkConfig(_Section):
         for key, value in values.items():
             section, _, name = key.partition(".")
             if not name or section not in data or not isinstance(data[section], dict):
-                raise ConfigError(problem("not a config field 'section.key'", field=key, value=value))
-            if name not in data[section] and name not in type(self).model_fields[section].annotation.model_fields:  # type: ignore[union-attr]
+                raise ConfigError(problem("not a config field 'section.key'", field=key,
+                                          value=value))
+            known = getattr(type(self).model_fields[section].annotation, "model_fields", {})
+            if name not in data[section] and name not in known:
                 raise ConfigError(problem("unknown key", field=key, value=value))
             data[section][name] = value
         return park_from_dict(data, source=self.source, base_dir=None)
@@ -1293,12 +1367,16 @@ _TURBINES: set[str] | None = None
 
 
 #: Pydantic's tags of union members in an error location (e.g. ``float``, ``literal['grid']``).
-_UNION_TAG = re.compile(r"^(float|int|str|bool|none|constrained-(float|int|str)|(literal|list|dict)\[.*\])$")
+_UNION_TAG = re.compile(
+    r"^(float|int|str|bool|none|constrained-(float|int|str)|(literal|list|dict)\[.*\])$")
 
 
 def _loc_name(loc: tuple, data: Any = None) -> str:
-    """``[section] key`` of an error location; a list entry (``[[procurement]]``) adds
-    ``(entry N 'name')``, union-member tags are dropped (one message per field)."""
+    """``[section] key`` of an error location.
+
+    A list entry (``[[procurement]]``) adds ``(entry N 'name')``; union-member tags are dropped
+    (one message per field).
+    """
     parts = [p for p in loc if not str(p).startswith("function-") and not _UNION_TAG.match(str(p))]
     if not parts:
         return "(file)"
@@ -1344,7 +1422,8 @@ def _problems_from(exc: ValidationError, source: Path | None, data: dict) -> lis
         show_value = kind != "missing" and not isinstance(err.get("input"), dict | list)
         key = (field, repr(err.get("input")) if show_value else None)
         if key in problems:  # another member of a union: one message for the field
-            problems[key] = (problems[key][0] + f", or {msg[0].lower()}{msg[1:]}",) + problems[key][1:]
+            problems[key] = ((problems[key][0] + f", or {msg[0].lower()}{msg[1:]}",)
+                             + problems[key][1:])
             continue
         problems[key] = (msg, field, show_value, err.get("input"))
     return [problem(msg, source=source, field=field, **({"value": value} if show else {}))
@@ -1363,11 +1442,12 @@ def park_from_dict(
         raise ConfigError(problem("config must be a table of sections", source=source))
     try:
         park = ParkConfig.model_validate(
-            {k: v for k, v in data.items() if k != "source"},
+            {**{k: v for k, v in data.items() if k != "source"}, "source": source},
             context={"base_dir": base_dir},
         )
     except ValidationError as exc:
-        raise ConfigError(_problems_from(exc, source, data), headline=f"invalid config {source or ''}".strip()) from None
+        raise ConfigError(_problems_from(exc, source, data),
+                          headline=f"invalid config {source or ''}".strip()) from None
     missing = missing_prices(park)
     if missing:
         cur = park.economics.currency
@@ -1375,7 +1455,6 @@ def park_from_dict(
             f"the default prices are in {DEFAULTS_CURRENCY} (FACTS.md); with another currency give "
             f"every price in {cur}: missing {', '.join(missing)}",
             source=source, field="[economics] currency", value=cur))
-    park.source = source
     return park
 
 
@@ -1495,7 +1574,8 @@ _ASSUMED = {
     "pv.fixed_om_per_kw_yr": "1.5 % of capex a year; no 2024-25 Chinese source",
     "wind.fixed_om_per_kw_yr": "2.5 % of capex a year; Wood Mackenzie 2018: ~2.2 %",
     "battery.fixed_om_pct_capex_yr": "no 2024-25 Chinese source",
-    "economics.discount_rate": "CREEI's LCOE convention is 5 %, IRENA's China cost of capital 3.9 %",
+    "economics.discount_rate": "CREEI's LCOE convention is 5 %, IRENA's China cost of capital "
+                               "3.9 %",
     "grid.import_price_per_mwh": "no citable Mengxi industrial average",
     "grid.green_premium_per_mwh": "30-50 CNY/MWh documented for the 2021 launch; certificates "
                                   "traded at 1-6 CNY/MWh in 2025 (NEA)",

@@ -107,8 +107,10 @@ def decisions(park: ParkConfig) -> dict[str, Decision]:
 
 
 def value_of(capacities: Capacities, d: Decision) -> float | None:
-    """The physical value of decision ``d`` in ``capacities``; None for a product volume
-    ``capacities`` does not decide."""
+    """The physical value of decision ``d`` in ``capacities``.
+
+    None for a product volume ``capacities`` does not decide.
+    """
     if d.field.startswith(VOLUMES):
         return capacities.procurement_mwh.get(d.field.removeprefix(VOLUMES))
     return getattr(capacities, d.field)

@@ -89,6 +89,7 @@ class EnergysimError(Exception):
 
     @property
     def message(self) -> str:
+        """The headline and every problem, one per line (a lone problem as it is)."""
         lines = [self.headline] if self.headline else []
         if len(self.problems) == 1 and not lines:
             return str(self.problems[0])

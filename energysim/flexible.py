@@ -1,4 +1,6 @@
-r"""Flexible demand: an electrolyser with a hydrogen store (and fuel cell), shiftable and curtailable load.
+r"""Flexible demand: an electrolyser with a hydrogen store (and fuel cell).
+
+Also shiftable and curtailable load.
 
 The physical relations and rule inputs shared by the rule-based dispatch
 (:mod:`energysim.dispatch.flexible_rules`), the operation LP
@@ -9,7 +11,8 @@ Hydrogen (per step t of length :math:`\Delta t`)
 
 .. math::
 
-    h_t = h_{t-1} + \Delta t \left( \frac{e_t}{k} - d_t + u_t - q_t - \frac{F_t}{\eta_{fc} H} \right),
+    h_t = h_{t-1} + \Delta t \left( \frac{e_t}{k} - d_t + u_t - q_t
+          - \frac{F_t}{\eta_{fc} H} \right),
     \qquad 0 \le h_t \le \overline{H}, \qquad m\,C_{el} \le e_t \le C_{el}
 
 with :math:`h` the store [kg], :math:`e` electrolyser input [MW], :math:`k`
@@ -127,8 +130,10 @@ def needs_optimal(park: ParkConfig, capacities=None) -> list[str]:
 
 
 def require_none(park: ParkConfig, what: str) -> None:
-    """Raise a :class:`ConfigError` when ``park`` has flexible demand that ``what`` does not model
-    (e.g. the Numba sweep and lifetime kernels): never a silent result without it."""
+    """Raise a :class:`ConfigError` when ``park`` has flexible demand ``what`` does not model.
+
+    E.g. the Numba sweep and lifetime kernels: never a silent result without it.
+    """
     if active(park):
         raise ConfigError(problem(
             f"{what} does not model flexible demand ([electrolyser], [load.flexible]); use "
@@ -156,8 +161,11 @@ class FlexParams(NamedTuple):
 
 
 def params(park: ParkConfig, price_max: float = 0.0) -> FlexParams:
-    """Rules of ``park``'s flexible demand; ``price_max`` [money/MWh] sets the default
-    penalty of unmet hydrogen (100 x the dearest grid power's cost per kg)."""
+    """Rules of ``park``'s flexible demand.
+
+    ``price_max`` [money/MWh] sets the default penalty of unmet hydrogen (100 x the dearest grid
+    power's cost per kg).
+    """
     out = {}
     if hydrogen_active(park):
         el, h2 = park.electrolyser, park.hydrogen
@@ -229,16 +237,18 @@ def window_caps(base: np.ndarray, window_steps: int, dt_h: float, max_mw: float,
 
 
 def hydrogen_demand(park: ParkConfig, profiles: xr.Dataset | None, hours: int) -> np.ndarray:
-    """Hourly hydrogen demand [kg/h]: the profiles' ``hydrogen_demand_kg_per_h`` or the
-    constant ``demand_kg_per_day`` / 24."""
+    """Hourly hydrogen demand [kg/h].
+
+    The profiles' ``hydrogen_demand_kg_per_h`` or the constant ``demand_kg_per_day`` / 24.
+    """
     h2 = park.hydrogen
     if profiles is not None and DEMAND in profiles:
         return np.asarray(profiles[DEMAND].values, dtype=float)
     if h2.demand_profile is not None:
         raise ProfileError(problem(
             f"the Profiles Dataset lacks {DEMAND} (build it with energysim.profiles."
-            "build_profiles, which reads [hydrogen] demand_profile)", field="hydrogen.demand_profile",
-            value=str(h2.demand_profile)))
+            "build_profiles, which reads [hydrogen] demand_profile)",
+            field="hydrogen.demand_profile", value=str(h2.demand_profile)))
     return np.full(hours, h2.demand_kg_per_day / 24.0)
 
 
@@ -258,8 +268,11 @@ def reserve_kg(demand: np.ndarray, hours_ahead: float, dt_h: float, cyclic: bool
 
 
 def check_shift_power(park: ParkConfig, load: np.ndarray) -> None:
-    """The shiftable part's peak (share x peak load of the profiles) must fit under
-    ``[load.flexible] max_mw``."""
+    """Raise a :class:`ConfigError` unless the shiftable peak fits under its ``max_mw``.
+
+    The peak is the share x the peak load of the profiles; the limit is
+    ``[load.flexible] max_mw``.
+    """
     p = params(park)
     peak = float(np.max(load)) * p.shift_share if load.size else 0.0
     if p.shift_share > 0 and peak > p.shift_max_mw * (1 + 1e-12):

@@ -26,15 +26,18 @@ def tce_per_mwh(park: ParkConfig) -> tuple[float, str]:
     """Electricity to standard coal [tce/MWh] of the park's method, and its description."""
     ind = park.indicators
     if ind.electricity_to_coal == "equivalent":
-        return ELECTRICITY_TO_TCE_PER_MWH["equivalent"], "equivalent value 0.1229 kgce/kWh (GB/T 2589)"
+        return (ELECTRICITY_TO_TCE_PER_MWH["equivalent"],
+                "equivalent value 0.1229 kgce/kWh (GB/T 2589)")
     return ind.coal_consumption_kgce_per_kwh, (
         f"coal-consumption method {ind.coal_consumption_kgce_per_kwh:g} kgce/kWh"
     )
 
 
 def core_threshold(configured: float | None, total_tce):
-    """Threshold of the core indicator [tCO2/tce] and its basis (People's Daily 2025-08-26):
-    0.3 at >= 1 Mtce/yr, 0.2 from 0.2 Mtce/yr, and 0.2 applied below (none published)."""
+    """Threshold of the core indicator [tCO2/tce] and its basis (People's Daily 2025-08-26).
+
+    0.3 at >= 1 Mtce/yr, 0.2 from 0.2 Mtce/yr, and 0.2 applied below (none published).
+    """
     if configured is not None:
         return configured, "configured"
     big = np.asarray(total_tce) >= 1e6

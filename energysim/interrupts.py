@@ -34,6 +34,7 @@ class Interrupted(BaseException):  # noqa: N818 - reads as what happened, like K
 
     @property
     def exit_code(self) -> int:
+        """The shell's exit status of a process ended by this signal: 128 + its number."""
         return 128 + self.signum
 
 
@@ -88,7 +89,10 @@ def received() -> int | None:
 
 
 def check() -> None:
-    """Raise :class:`Interrupted` when a signal was received (even if its exception was swallowed)."""
+    """Raise :class:`Interrupted` when a signal was received.
+
+    Even if its exception was swallowed.
+    """
     if _state.first is not None:
         raise Interrupted(_state.first)
 

@@ -1,4 +1,4 @@
-"""The project's life, year by year: degraded capacities, load growth, replacements, NPC.
+r"""The project's life, year by year: degraded capacities, load growth, replacements, NPC.
 
 ``simulate_lifetime(park, capacities)`` (``energysim lifetime``) simulates every
 year of ``economics.project_life_yr``:
@@ -22,7 +22,7 @@ green premium, minus export revenue: :mod:`energysim.accounting`) and
 replacements (battery capex x (1 - decline)^k; PV and wind capex when rebuilt)
 in their year. The net present cost discounts them at ``economics.discount_rate``,
 
-.. math:: NPC = C_0 + \\sum_{k=1}^{L} \\frac{C_k}{(1 + r)^k}
+.. math:: NPC = C_0 + \sum_{k=1}^{L} \frac{C_k}{(1 + r)^k}
 
 No salvage value is credited at the end of the project.
 """
@@ -87,7 +87,8 @@ class LifetimeResult:
             "onsite_share_first_year": float(t["onsite_share"].iloc[0]),
             "onsite_share_last_year": float(t["onsite_share"].iloc[-1]),
             "onsite_share_min": float(t["onsite_share"].min()),
-            "years_below_target": [int(y) for y in t.loc[t["onsite_share"] < target - 1e-9, "year"]],
+            "years_below_target": [int(y) for y in
+                                   t.loc[t["onsite_share"] < target - 1e-9, "year"]],
             "battery_replacement_years": [int(y) for y in t.loc[t["replaced"], "year"]],
             "battery_soh_last_year": float(t["battery_soh"].iloc[-1]),
             "assumptions": lifetime_assumptions(self.park),

@@ -154,7 +154,8 @@ def shift_activity(
     return np.maximum(trapezoid(h), trapezoid(h + 24.0))
 
 
-def shift_change_dips(hour: np.ndarray, change_hours: tuple[float, ...], depth: float) -> np.ndarray:
+def shift_change_dips(hour: np.ndarray, change_hours: tuple[float, ...],
+                      depth: float) -> np.ndarray:
     """Multiplier with a one-hour dip at each crew change.
 
     Parameters
@@ -259,8 +260,11 @@ def ar1_noise(n: int, std: float, phi: float, rng: np.random.Generator) -> np.nd
 
 
 def _ar1_filter(z: np.ndarray, phi: float) -> np.ndarray:
-    """``y_t = z_t + phi y_{t-1}``, ``y_0 = z_0`` (what ``scipy.signal.lfilter([1], [1, -phi], z)``
-    computes, in the same order of operations; scipy.signal costs 0.5 s to import)."""
+    """``y_t = z_t + phi y_{t-1}``, ``y_0 = z_0``.
+
+    What ``scipy.signal.lfilter([1], [1, -phi], z)`` computes, in the same order of operations;
+    scipy.signal costs 0.5 s to import.
+    """
     y = np.empty_like(z)
     prev = 0.0
     for t in range(z.shape[0]):
@@ -312,7 +316,8 @@ def _one_load(
 ) -> np.ndarray:
     level = shape_level(times, SHAPES[shape])
     noise = ar1_noise(len(times), noise_pct / 100.0, AR1_PHI, rng)
-    return scale_to_annual(np.clip(level * (1.0 + noise), 0.0, None), times.year.to_numpy(), annual_mwh)
+    return scale_to_annual(np.clip(level * (1.0 + noise), 0.0, None), times.year.to_numpy(),
+                           annual_mwh)
 
 
 def load_mw(times: pd.DatetimeIndex, load: LoadConfig) -> xr.DataArray:
@@ -357,4 +362,5 @@ def load_mw(times: pd.DatetimeIndex, load: LoadConfig) -> xr.DataArray:
     for (shape, annual, noise), stream in zip(parts, streams, strict=True):
         total += _one_load(times, shape, annual, noise, np.random.default_rng(stream))
     naive = times.tz_localize(None) if times.tz is not None else times
-    return xr.DataArray(total, coords={"time": naive.to_numpy()}, dims="time", name="load", attrs=attrs("load"))
+    return xr.DataArray(total, coords={"time": naive.to_numpy()}, dims="time", name="load",
+                        attrs=attrs("load"))

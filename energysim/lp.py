@@ -64,10 +64,12 @@ class Expr:
 
     @staticmethod
     def zero() -> Expr:
+        """The empty expression (no term, constant 0)."""
         return Expr(np.zeros(0, np.int64), np.zeros(0), 0.0)
 
     @staticmethod
     def sum(exprs: Iterable[Expr]) -> Expr:
+        """The sum of ``exprs`` (terms concatenated, constants added)."""
         exprs = list(exprs)
         if not exprs:
             return Expr.zero()
@@ -221,8 +223,10 @@ class LinearProgram:
 
     # -- assembly -----------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
-        """Column bounds and costs, row bounds, and the matrix in CSC form (``start``,
-        ``index``, ``value``); duplicate entries summed."""
+        """Column bounds and costs, row bounds, and the matrix in CSC form.
+
+        The matrix as ``start``, ``index``, ``value``; duplicate entries summed.
+        """
         from scipy import sparse
 
         cost = np.concatenate(self._cost) if self._cost else np.zeros(0)
@@ -563,6 +567,7 @@ class Solver:
 
     @property
     def solution(self):
+        """HiGHS's solution of the last solve (fetched once per solve)."""
         if self._solution is None:
             self._solution = self.h.getSolution()
         return self._solution
@@ -574,6 +579,7 @@ class Solver:
 
     @property
     def row_activity(self) -> np.ndarray:
+        """Row values (the rows' linear expressions) of the last solve."""
         return np.asarray(self.solution.row_value)
 
     @property
@@ -588,6 +594,7 @@ class Solver:
 
     @property
     def objective(self) -> float:
+        """Objective value of the last solve [objective units]."""
         return float(self.h.getInfo().objective_function_value)
 
     @property

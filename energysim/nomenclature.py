@@ -17,6 +17,8 @@ __all__ = ["Quantity", "QUANTITIES", "FLOWS", "KPIS", "KPI_FLAGS", "HEADLINE", "
 
 
 class Quantity(NamedTuple):
+    """One quantity: its unit, long name and table label."""
+
     unit: str
     long_name: str
     #: label in tables (the headline); the long name when empty
@@ -49,8 +51,10 @@ QUANTITIES: dict[str, Quantity] = {
     "unmet": Quantity("MW", "unserved load"),
     "soc": Quantity("MWh", "battery state of charge (end of hour)"),
     "charge_grid": Quantity("MW", "battery charge from green imports (AC)"),
-    "onsite_served": Quantity("MW", "load served by on-site PV and wind, directly or via the battery"),
-    "cfe_covered": Quantity("MW", "load covered hour by hour by on-site supply and green contracts"),
+    "onsite_served": Quantity("MW", "load served by on-site PV and wind, directly or via the "
+                                    "battery"),
+    "cfe_covered": Quantity("MW", "load covered hour by hour by on-site supply and green "
+                                  "contracts"),
     # capacities
     "pv_mw": Quantity("MWp", "PV capacity (DC)"),
     "wind_mw": Quantity("MW", "wind capacity"),
@@ -146,7 +150,8 @@ HEADLINE = ("load_mwh", "onsite_share", "green_import_share", "regular_import_sh
 QUANTITIES.update({
     "year": Quantity("yr", "first year of the investment period"),
     "weight_yr": Quantity("yr", "years the period stands for"),
-    "discount_weight_yr": Quantity("yr", "discounted years of the period (present value of 1 per yr)"),
+    "discount_weight_yr": Quantity("yr", "discounted years of the period (present value of 1 "
+                                         "per yr)"),
     "pv_capex_per_kw": Quantity("money kW-1", "PV capex"),
     "wind_capex_per_kw": Quantity("money kW-1", "wind capex"),
     "battery_capex_per_kwh": Quantity("money kWh-1", "battery energy capex"),
@@ -167,11 +172,14 @@ QUANTITIES.update({
     "lp_onsite_share_target": Quantity("1", "on-site target given to the optimisation"),
     "clean_share_target": Quantity("1", "clean share target"),
     "indicators_passed": Quantity("bool", "all zero-carbon park indicators passed"),
-    "asset_cost_per_yr": Quantity("money yr-1", "annuities of the pathway's builds active in the period"),
-    "energy_cost_per_yr": Quantity("money yr-1", "energy cost (imports, green premium, minus exports)"),
+    "asset_cost_per_yr": Quantity("money yr-1", "annuities of the pathway's builds active in "
+                                                "the period"),
+    "energy_cost_per_yr": Quantity("money yr-1", "energy cost (imports, green premium, minus "
+                                                 "exports)"),
     "annualized_cost_per_yr": Quantity("money yr-1", "annual cost of the period (assets + energy)"),
     "discounted_cost": Quantity("money", "present value of the period's costs"),
-    "lp_discounted_cost": Quantity("money", "present value of the period's costs in the optimisation"),
+    "lp_discounted_cost": Quantity("money", "present value of the period's costs in the "
+                                            "optimisation"),
 })
 
 # sweeps: one row per scenario (energysim.sweep, scenarios.parquet)
@@ -228,8 +236,8 @@ QUANTITIES.update({
     "green_hydrogen_share": Quantity("1", "share of hydrogen made from on-site power"),
     "hydrogen_co2_kg_per_kg": Quantity("kgCO2 kg-1", "hydrogen carbon intensity (market-based: "
                                                      "green imports zero-carbon)"),
-    "hydrogen_co2_location_kg_per_kg": Quantity("kgCO2 kg-1", "hydrogen carbon intensity "
-                                                              "(all grid power at the grid factor)"),
+    "hydrogen_co2_location_kg_per_kg": Quantity(
+        "kgCO2 kg-1", "hydrogen carbon intensity (all grid power at the grid factor)"),
     "load_shed_mwh": Quantity("MWh", "annual load shed"),
 })
 
@@ -241,7 +249,7 @@ FLOWS = ("pv", "wind", "import_green", "import_regular", "export", "charge", "di
 
 
 def attrs(name: str) -> dict[str, str]:
-    """xarray attributes (``units``, ``long_name``) of quantity ``name``."""
+    """The xarray attributes (``units``, ``long_name``) of quantity ``name``."""
     q = QUANTITIES[name]
     return {"units": q.unit, "long_name": q.long_name}
 
@@ -294,8 +302,11 @@ _DISPLAY = {
 
 
 def display(name: str, value, currency: str = "") -> str:
-    """``value`` of quantity ``name`` as shown in tables: shares in %, energy in TWh/GWh,
-    money in bn/M, emissions in kt; else the number and its unit."""
+    """``value`` of quantity ``name`` as shown in tables.
+
+    Shares in %, energy in TWh/GWh, money in bn/M, emissions in kt; else the number and its
+    unit.
+    """
     unit = QUANTITIES[name].unit
     fmt = _DISPLAY.get(unit)
     if fmt is not None:

@@ -1,4 +1,4 @@
-"""Safe paths: one check for every file energysim reads and every folder it writes.
+r"""Safe paths: one check for every file energysim reads and every folder it writes.
 
 Every reader (config, weather file and ensemble, profile CSV, power curve,
 pathway and sweep files) asks :func:`file_problem` / :func:`require_file`
@@ -9,7 +9,7 @@ path and the rule (the CLI prints it and exits with code 2).
 Rules
 -----
 Input files
-    - no NUL character in the path (TOML strings may carry ``\\u0000``);
+    - no NUL character in the path (TOML strings may carry ``\u0000``);
     - the path resolves: no symbolic-link loop, no file in the middle of the
       path, not too long;
     - it is a regular file — not a folder, FIFO, socket or device. The check
@@ -101,8 +101,11 @@ def file_problem(path: str | os.PathLike) -> str | None:
 
 def require_file(path: str | os.PathLike, error: type[EnergysimError] = InputDataError, *,
                  field: str | None = None, what: str = "file") -> Path:
-    """``path`` as a Path when it is a usable input file; else raise ``error`` naming it and
-    the rule (``what`` names the file in "<what> not found", e.g. "config file")."""
+    """``path`` as a Path when it is a usable input file.
+
+    Else raise ``error`` naming it and the rule (``what`` names the file in "<what> not found",
+    e.g. "config file").
+    """
     rule = file_problem(path)
     if rule is not None:
         rule = f"{what} not found" if rule == "file not found" else rule
@@ -153,7 +156,10 @@ def _creatable(path: Path) -> str | None:
 
 
 def require_out_dir(path: str | os.PathLike) -> Path:
-    """``path`` as a Path when it can hold results (module Rules); else :class:`OutputFolderError`."""
+    """``path`` as a Path when it can hold results (module Rules).
+
+    Else raise :class:`OutputFolderError`.
+    """
     rule = folder_problem(path)
     if rule is not None:
         raise OutputFolderError(problem(rule, source=_printable(path), field="--out"))

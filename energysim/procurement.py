@@ -96,6 +96,7 @@ class Product:
 
     @property
     def green(self) -> bool:
+        """Whether the product is a green contract (energy delivered as green)."""
         return self.kind == "green_contract"
 
     @property
@@ -127,8 +128,11 @@ def explicit(park: ParkConfig) -> bool:
 
 
 def not_supported(park: ParkConfig, what: str) -> None:
-    """Raise a :class:`~energysim.errors.ConfigError` when ``park`` lists products that
-    ``what`` (a command or stage) does not model yet."""
+    """Raise a :class:`~energysim.errors.ConfigError` for products ``what`` does not model.
+
+    ``what`` is a command or stage; the products are those ``park`` lists that it does not model
+    yet.
+    """
     from energysim.errors import ConfigError
 
     if explicit(park):
@@ -153,8 +157,11 @@ def _from_config(p: ProcurementConfig) -> Product:
 
 
 def _implicit(park: ParkConfig) -> list[Product]:
-    """The ``[grid]`` keys as products: a green contract (all imports green for
-    ``green_volume_mwh = "remainder"``) and regular power for the rest."""
+    """The ``[grid]`` keys as products.
+
+    A green contract (all imports green for ``green_volume_mwh = "remainder"``) and regular
+    power for the rest.
+    """
     grid = park.grid
     premium = grid.green_premium_per_mwh
     delivery = "block" if grid.green_matching == "hourly" else "annual"
@@ -168,8 +175,11 @@ def _implicit(park: ParkConfig) -> list[Product]:
 
 
 def products(park: ParkConfig) -> list[Product]:
-    """Every product of ``park`` in config order (implicit ones from ``[grid]`` without
-    ``[[procurement]]``; the implicit regular ``grid`` product last when none is listed)."""
+    """Every product of ``park`` in config order.
+
+    Implicit ones from ``[grid]`` without ``[[procurement]]``; the implicit regular ``grid``
+    product last when none is listed.
+    """
     if not explicit(park):
         return _implicit(park)
     out = [_from_config(p) for p in park.procurement]

@@ -120,12 +120,14 @@ def read_profile(ref: ProfileRef, kind: str) -> pd.Series:
                 value=float(values.iloc[row]),
             )
         )
-    series = values.astype("float64").clip(lower=low, upper=high) if tol else values.astype("float64")
+    series = (values.astype("float64").clip(lower=low, upper=high) if tol
+              else values.astype("float64"))
     time_col = next((c for c in frame.columns if str(c).lower() in _TIME_COLUMNS), None)
     if time_col is not None:
         index = pd.DatetimeIndex(pd.to_datetime(frame[time_col], errors="coerce"))
         if index.isna().any() or len(index) < 2:
-            raise ProfileError(problem("unparseable time stamps", source=ref.path, field=str(time_col)))
+            raise ProfileError(problem("unparseable time stamps", source=ref.path,
+                                       field=str(time_col)))
         if index.tz is not None:
             index = index.tz_localize(None)
         steps = np.unique(np.diff(index.as_unit("ns").asi8))  # pandas 3 parses to s or us
@@ -146,7 +148,8 @@ def _default_times(n_hours: int) -> pd.DatetimeIndex:
     return pd.date_range("2001-01-01", periods=n_hours, freq="h")
 
 
-def _align(series: pd.Series, times: pd.DatetimeIndex, ref: ProfileRef, origin: str | None) -> np.ndarray:
+def _align(series: pd.Series, times: pd.DatetimeIndex, ref: ProfileRef,
+           origin: str | None) -> np.ndarray:
     if len(series) != len(times):
         raise ProfileError(
             problem(
@@ -406,7 +409,8 @@ def delivery_shapes(park: ParkConfig, times: pd.DatetimeIndex, skip=()) -> dict[
     """
     out = {}
     for p in park.procurement:
-        if p.kind != "green_contract" or p.delivery == "annual" or procurement.shape_name(p.name) in skip:
+        if (p.kind != "green_contract" or p.delivery == "annual"
+                or procurement.shape_name(p.name) in skip):
             continue
         shape = _SHAPES[p.delivery](p, times)
         if not float(shape.sum()) > 0:

@@ -444,7 +444,8 @@ def ac_power(
     eta = inverter_efficiency_pct / 100.0
     pac0 = 1.0 / dc_ac_ratio
     pac = pvlib.inverter.pvwatts(pdc_net, pac0 / eta, eta_inv_nom=eta, eta_inv_ref=ETA_INV_REF)
-    return np.clip(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0, None) * availability_pct / 100.0
+    ac = np.clip(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0, None)
+    return ac * availability_pct / 100.0
 
 
 _ORIENTATION = {
@@ -485,12 +486,14 @@ def ac_per_mwp(weather: xr.Dataset, site: SiteConfig, pv: PVConfig) -> xr.DataAr
     missing = [v for v in _REQUIRED if v not in weather]
     if missing:
         raise WeatherError(
-            [problem("required by the PV model", source=weather.attrs.get("source"), field=v) for v in missing]
+            [problem("required by the PV model", source=weather.attrs.get("source"), field=v)
+             for v in missing]
         )
     times = local_times(weather)
     var = {name: weather[name].to_numpy().astype(float) for name in _REQUIRED}
     pressure = weather["pressure"].to_numpy().astype(float) if "pressure" in weather else None
-    pos = solar_position(times, site.latitude, site.longitude, site.altitude_m, pressure, var["temp_air"])
+    pos = solar_position(times, site.latitude, site.longitude, site.altitude_m, pressure,
+                         var["temp_air"])
     tilt, azimuth = _ORIENTATION[pv.tracking](pos, pv)
     poa = plane_of_array(
         tilt, azimuth, pos["zenith"].to_numpy(), pos["apparent_zenith"].to_numpy(),
@@ -507,5 +510,7 @@ def ac_per_mwp(weather: xr.Dataset, site: SiteConfig, pv: PVConfig) -> xr.DataAr
         poa_global, var["temp_air"], var["wind_speed"], tilt, times, wind_height_m=wind_height
     )
     pdc = dc_power(front + rear, temp_cell, pv.gamma_pdc_per_c)
-    pac = ac_power(pdc, pv.losses_pct, pv.dc_ac_ratio, pv.inverter_efficiency_pct, pv.availability_pct)
-    return xr.DataArray(pac, coords={"time": weather["time"]}, dims="time", name="pv_pu", attrs=attrs("pv_pu"))
+    pac = ac_power(pdc, pv.losses_pct, pv.dc_ac_ratio, pv.inverter_efficiency_pct,
+                   pv.availability_pct)
+    return xr.DataArray(pac, coords={"time": weather["time"]}, dims="time", name="pv_pu",
+                        attrs=attrs("pv_pu"))

@@ -126,7 +126,8 @@ def write_json(path: Path, data: dict[str, Any]) -> Path:
 def write_netcdf(path: Path, ds: xr.Dataset) -> Path:
     """Write a Dataset to NetCDF4 (h5netcdf engine), atomically."""
     clean = ds.copy()
-    clean.attrs = {k: (v if isinstance(v, (str, int, float)) else str(v)) for k, v in ds.attrs.items()}
+    clean.attrs = {k: (v if isinstance(v, (str, int, float)) else str(v))
+                   for k, v in ds.attrs.items()}
     return atomic_write(path, lambda tmp: clean.to_netcdf(tmp, engine="h5netcdf"))
 
 
@@ -185,7 +186,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def provenance(park: ParkConfig, profiles: xr.Dataset | None = None, **extra: Any) -> dict[str, Any]:
+def provenance(park: ParkConfig, profiles: xr.Dataset | None = None,
+               **extra: Any) -> dict[str, Any]:
     """What a reader needs to reproduce a result: versions, config hash, weather source.
 
     Paths are shown relative to the config's folder (the config by its name):
@@ -283,8 +285,10 @@ class Result:
         return ds
 
     def save(self, out_dir: Path, tables: Sequence[str] = ()) -> dict[str, Path]:
-        """Write ``flows.nc`` (and ``flows.csv`` / ``flows.parquet`` when ``tables``
-        names ``"csv"`` / ``"parquet"``), then ``summary.json`` into ``out_dir``.
+        """Write ``flows.nc``, optional tables, then ``summary.json`` into ``out_dir``.
+
+        ``flows.csv`` / ``flows.parquet`` are written when ``tables`` names ``"csv"`` /
+        ``"parquet"``.
 
         The summary goes last: a folder with a summary is a complete result.
         """
@@ -344,7 +348,8 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputDataError(problem(f"is not a readable run manifest ({exc})", source=path)) from None
+        raise InputDataError(problem(f"is not a readable run manifest ({exc})",
+                                     source=path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         raise InputDataError(problem("is not a run manifest (no 'files' table)", source=path))
     return data
@@ -517,10 +522,10 @@ class OutputFolder:
 
         Writes ``run.json`` (and the file ``derived(staging, folder)`` writes into
         the staging folder from the staged results, e.g. the report: a later
-        stage of the flow, passed in by the caller), removes the results an earlier command left, then
-        moves every staged file into place, ``run.json`` last. Nothing is
-        written when a signal was received (even one whose exception a library
-        swallowed); a signal arriving during the moves is held until they end.
+        stage of the flow, passed in by the caller), removes the results an earlier
+        command left, then moves every staged file into place, ``run.json`` last.
+        Nothing is written when a signal was received (even one whose exception a
+        library swallowed); a signal arriving during the moves is held until they end.
 
         Returns
         -------

@@ -193,9 +193,12 @@ class StudyResult:
         } | ({} if self.flexibility is None else {"flexibility": self.flexibility})
 
     def save(self, out_dir: Path) -> dict[str, Path]:
-        """Write the configured run (summary.json, flows.nc), the typical-year least-cost mix
-        (sized/, sizing.json), frontier.csv, the robust mix (robust/, robust.json),
-        weather_years.csv and study.json into ``out_dir``."""
+        """Write the study's files into ``out_dir``.
+
+        The configured run (summary.json, flows.nc), the typical-year least-cost mix (sized/,
+        sizing.json), frontier.csv, the robust mix (robust/, robust.json), weather_years.csv and
+        study.json.
+        """
         out_dir = Path(out_dir)
         target = self.configured.park.targets.onsite_share
         paths = self.configured.save(out_dir)
@@ -227,8 +230,10 @@ def _life_columns(life, prefix: str) -> pd.DataFrame:
 
 
 def procurement_answer(kpis: dict[str, Any], park: ParkConfig) -> dict[str, Any]:
-    """The procurement plan of a mix in one sentence and its numbers: "80 % on-site, the
-    remaining 20 % as N TWh of contracts + M certificates, hourly CFE score S, cost C".
+    """The procurement plan of a mix in one sentence and its numbers.
+
+    "80 % on-site, the remaining 20 % as N TWh of contracts + M certificates, hourly CFE score
+    S, cost C".
 
     ``contracts_mwh`` is the energy of every green contract (the implicit ``[grid]``
     one included), ``certificates_mwh`` the certificates bought, ``regular_mwh``
@@ -350,8 +355,10 @@ def run_study(
 
 
 def _lifetime(park: ParkConfig, profiles: xr.Dataset, by_year: dict, capacities):
-    """The committed mix over its life, and the least-cost mix that holds the target in every
-    year of it (last-year proxy on the typical year, certified on the weather years cycled)."""
+    """The committed mix over its life, and the least-cost mix holding the target every year.
+
+    Last-year proxy on the typical year, certified on the weather years cycled.
+    """
     from energysim.lifetime import simulate_lifetime
     from energysim.sizing.life import size_for_life
 

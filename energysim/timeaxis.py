@@ -42,9 +42,9 @@ def represented_hours(steps: int, dt_h: float = 1.0, weight=None) -> float:
 
 
 def annual_scale(steps: int, dt_h: float = 1.0, weight=None) -> float:
-    """Factor turning a sum over the horizon of ``power x dt_h`` into a yearly value [-].
+    r"""Factor turning a sum over the horizon of ``power x dt_h`` into a yearly value [-].
 
-    :math:`k = 8760 / (\\sum_t w_t \\, \\Delta t)`; 1 for a full year of hourly steps.
+    :math:`k = 8760 / (\sum_t w_t \, \Delta t)`; 1 for a full year of hourly steps.
     """
     hours = represented_hours(steps, dt_h, weight)
     if hours <= 0:

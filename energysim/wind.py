@@ -290,12 +290,14 @@ def _library_curve(name: str) -> tuple[tuple[float, ...], tuple[float, ...], flo
             turbine = WindTurbine(hub_height=100.0, turbine_type=name)
     except (KeyError, ValueError) as exc:
         raise ConfigError(
-            problem(f"not in windpowerlib's turbine library ({exc})", field="[wind] turbine", value=name)
+            problem(f"not in windpowerlib's turbine library ({exc})", field="[wind] turbine",
+                    value=name)
         ) from None
     curve = turbine.power_curve
     if curve is None or turbine.nominal_power is None:
         raise ConfigError(
-            problem("windpowerlib has no power curve for this turbine", field="[wind] turbine", value=name)
+            problem("windpowerlib has no power curve for this turbine", field="[wind] turbine",
+                    value=name)
         )
     return (
         tuple(curve["wind_speed"].astype(float)),
@@ -326,7 +328,8 @@ def _csv_curve(path: Path) -> tuple[np.ndarray, np.ndarray]:
         ("power", power, bool(np.all(power >= 0)), "must be >= 0 kW"),
         ("power", power, bool(np.nanmax(power, initial=0.0) > 0), "must have a positive maximum"),
     )
-    bad = [problem(rule, source=path, field=f, value=v.tolist()) for f, v, ok, rule in rules if not ok]
+    bad = [problem(rule, source=path, field=f, value=v.tolist())
+           for f, v, ok, rule in rules if not ok]
     if bad:
         raise InputDataError(bad[:1])
     return speed, power
@@ -362,14 +365,16 @@ def turbine_power_curve(
         speed, power = _csv_curve(Path(power_curve))
         return speed, power / power.max()
     if turbine is None:
-        raise ConfigError(problem("give a turbine name or a power_curve file", field="[wind] turbine", value=None))
+        raise ConfigError(problem("give a turbine name or a power_curve file",
+                                  field="[wind] turbine", value=None))
     speed, power, nominal = _library_curve(turbine)
     return np.asarray(speed), np.asarray(power) / nominal
 
 
 _SHEAR = {
     "log": lambda v, h, wind: hub_wind_speed_log(v, h, wind.hub_height_m, wind.roughness_length_m),
-    "power": lambda v, h, wind: hub_wind_speed_power(v, h, wind.hub_height_m, wind.hellman_exponent),
+    "power": lambda v, h, wind: hub_wind_speed_power(v, h, wind.hub_height_m,
+                                                     wind.hellman_exponent),
 }
 
 
@@ -446,4 +451,5 @@ def ac_per_mw(weather: xr.Dataset, site: SiteConfig, wind: WindConfig) -> xr.Dat
     speed, density = hub_conditions(weather, site, wind)
     pu = power_curve_output(density_normalised_speed(speed, density), curve_speed, curve_pu)
     pu = pu * (1.0 - wind.losses_pct / 100.0)
-    return xr.DataArray(pu, coords={"time": weather["time"]}, dims="time", name="wind_pu", attrs=attrs("wind_pu"))
+    return xr.DataArray(pu, coords={"time": weather["time"]}, dims="time", name="wind_pu",
+                        attrs=attrs("wind_pu"))

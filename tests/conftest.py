@@ -19,7 +19,8 @@ def repo() -> Path:
 def shared_ordos() -> Path:
     """Real Dongsheng weather beside the repo (../shared/data/ordos); skip when absent."""
     if not SHARED_ORDOS.is_dir():
-        pytest.skip(f"reference data not present at {SHARED_ORDOS} (a user's clone has no ../shared)")
+        pytest.skip(f"reference data not present at {SHARED_ORDOS} (a user's clone has no "
+                    "../shared)")
     return SHARED_ORDOS
 
 

@@ -63,7 +63,8 @@ def test_two_hour_park_scaled_to_a_year():
     assert k["battery_cycles"] == pytest.approx(1.8 * scale / 2)
     assert k["pv_full_load_hours"] == pytest.approx(12 * scale / 20)
     # shares sum to one with unmet
-    total = k["onsite_share"] + k["green_import_share"] + k["regular_import_share"] + k["unmet_share"]
+    total = (k["onsite_share"] + k["green_import_share"] + k["regular_import_share"]
+             + k["unmet_share"])
     assert total == pytest.approx(1.0)
 
 
@@ -118,7 +119,8 @@ def test_hourly_matching_is_stricter_than_annual():
     # flat block of 5 MW per hour: hour 1 covered (10+5 >= 10), hour 2 only 5 of 10
     assert annual["cfe_hourly_score"] == pytest.approx(15 / 20)
     assert annual["cfe_hours_share"] == pytest.approx(0.5)
-    hourly = accounting.kpis(fl, prof, park(grid={"green_matching": "hourly"}), Capacities(pv_mw=10))
+    hourly = accounting.kpis(fl, prof, park(grid={"green_matching": "hourly"}),
+                             Capacities(pv_mw=10))
     assert hourly["cfe_hourly_score"] == pytest.approx(1.0)
 
 

@@ -1,4 +1,4 @@
-"""Every broken input in tests/bad_inputs/ ends in a clear message, exit code 2 and no result files."""
+"""Every broken input in tests/bad_inputs/: a clear message, exit code 2 and no result files."""
 
 from __future__ import annotations
 

@@ -78,7 +78,8 @@ def test_run_is_deterministic(tmp_path):
     cfg = small_park(tmp_path)
     assert main(["run", str(cfg), "--out", str(tmp_path / "a")]) == 0
     assert main(["run", str(cfg), "--out", str(tmp_path / "b")]) == 0
-    assert (tmp_path / "a" / "summary.json").read_bytes() == (tmp_path / "b" / "summary.json").read_bytes()
+    summary = "summary.json"
+    assert (tmp_path / "a" / summary).read_bytes() == (tmp_path / "b" / summary).read_bytes()
 
 
 def test_bad_config_exits_2_with_message_and_writes_nothing(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""Park config validation: good files load, bad files give one message naming field, value and rule."""
+"""Park config validation: good files load, bad ones give a message naming field, value and rule."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def test_ordos_config_loads_with_sourced_defaults():
     assert park.site.timezone == "Asia/Shanghai"
     assert park.load.annual_mwh == 10_000_000
     assert park.targets.onsite_share == 0.80
-    assert park.capacities() == Capacities(pv_mw=4000, wind_mw=3000, battery_mwh=4000, battery_mw=1000)
+    assert park.capacities() == Capacities(pv_mw=4000, wind_mw=3000, battery_mwh=4000,
+                                           battery_mw=1000)
     # one-way efficiencies are sqrt(round trip) unless given (DESIGN.md)
     assert park.battery.eta_charge == pytest.approx(0.88**0.5)
     assert park.weather is not None and park.weather.path.is_absolute()
@@ -57,17 +58,27 @@ def test_minimal_config_uses_documented_defaults(tmp_path):
 @pytest.mark.parametrize(
     ("edit", "field", "needle"),
     [
-        (("[load]\nannual_mwh = 1000", "[load]\nannual_mwh = -5"), "[load] annual_mwh = -5", "greater than 0"),
-        (("[pv]\nmax_mw = 0", "[pv]\nmax_mw = 0\ncapacity_mw = -3"), "[pv] capacity_mw = -3", "greater than or equal to 0"),
-        (("[pv]\nmax_mw = 0", "[pv]\nmax_mw = 0\ncolour = 'red'"), "[pv] colour = 'red'", "unknown key; allowed in [pv]:"),
-        (("[pv]\nmax_mw = 0", "[pv]\nmax_mw = 0\ntilt_deg = 'steep'"), "[pv] tilt_deg = 'steep'", "valid number"),
-        (("[load]", "[targets]\nonsite_share = 1.2\n[load]"), "[targets] onsite_share = 1.2", "less than or equal to 1"),
-        (("timezone = \"Asia/Shanghai\"", "timezone = \"Asia/Beijing\""), "[site] timezone = 'Asia/Beijing'", "unknown time zone"),
+        (("[load]\nannual_mwh = 1000", "[load]\nannual_mwh = -5"), "[load] annual_mwh = -5",
+         "greater than 0"),
+        (("[pv]\nmax_mw = 0", "[pv]\nmax_mw = 0\ncapacity_mw = -3"), "[pv] capacity_mw = -3",
+         "greater than or equal to 0"),
+        (("[pv]\nmax_mw = 0", "[pv]\nmax_mw = 0\ncolour = 'red'"), "[pv] colour = 'red'",
+         "unknown key; allowed in [pv]:"),
+        (("[pv]\nmax_mw = 0", "[pv]\nmax_mw = 0\ntilt_deg = 'steep'"), "[pv] tilt_deg = 'steep'",
+         "valid number"),
+        (("[load]", "[targets]\nonsite_share = 1.2\n[load]"), "[targets] onsite_share = 1.2",
+         "less than or equal to 1"),
+        (("timezone = \"Asia/Shanghai\"", "timezone = \"Asia/Beijing\""),
+         "[site] timezone = 'Asia/Beijing'", "unknown time zone"),
         (("[load]", "[bogus]\nx = 1\n[load]"), "[bogus]", "unknown section"),
-        (("[load]", "[battery]\nroundtrip_efficiency = 1.3\n[load]"), "[battery] roundtrip_efficiency = 1.3", "less than or equal to 1"),
-        (("[load]", "[battery]\nsoc_min = 0.9\nsoc_max = 0.2\n[load]"), "[battery]", "soc_min (0.9) must be below soc_max (0.2)"),
-        (("[wind]\nmax_mw = 0", "[wind]\nmax_mw = 0\nturbine = 'X-999/1'"), "[wind] turbine = 'X-999/1'", "not in windpowerlib's turbine library"),
-        (("[load]\nannual_mwh = 1000", "[load]\nannual_mwh = 1000\nprofile = 'nope.csv:mw'"), "[load] profile", "file not found"),
+        (("[load]", "[battery]\nroundtrip_efficiency = 1.3\n[load]"),
+         "[battery] roundtrip_efficiency = 1.3", "less than or equal to 1"),
+        (("[load]", "[battery]\nsoc_min = 0.9\nsoc_max = 0.2\n[load]"), "[battery]",
+         "soc_min (0.9) must be below soc_max (0.2)"),
+        (("[wind]\nmax_mw = 0", "[wind]\nmax_mw = 0\nturbine = 'X-999/1'"),
+         "[wind] turbine = 'X-999/1'", "not in windpowerlib's turbine library"),
+        (("[load]\nannual_mwh = 1000", "[load]\nannual_mwh = 1000\nprofile = 'nope.csv:mw'"),
+         "[load] profile", "file not found"),
     ],
 )
 def test_bad_config_names_field_value_and_rule(tmp_path, edit, field, needle):
@@ -138,6 +149,22 @@ def test_with_values_revalidates():
         park.with_values({"targets.onsite_share": 1.5})
     with pytest.raises(ConfigError, match="unknown key"):
         park.with_values({"pv.bogus": 1})
+
+
+def test_validated_config_is_frozen(tmp_path):
+    """No assignment after validation, at the top and in a section (a change would skip the
+    cross-field rules): a changed park is a re-validated copy (with_values)."""
+    from pydantic import ValidationError
+
+    park = load_park(write(tmp_path, MINIMAL))
+    with pytest.raises(ValidationError, match="frozen"):
+        park.pv = park.pv  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        park.battery.energy_mwh = 10.0  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        park.site.latitude = 0.0  # type: ignore[misc]
+    assert park.battery.energy_mwh == 0.0 and park.site.latitude == 39.6
+    assert park.source == tmp_path / "park.toml"
 
 
 def test_park_from_dict_rejects_non_table():

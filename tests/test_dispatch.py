@@ -58,8 +58,10 @@ def soc_path_closes(r: dict, p: DispatchParams) -> None:
     keep = 1.0 - p.self_discharge_per_h * p.dt_h
     prev = np.concatenate([[r["soc_start_mwh"]], r["soc"][:-1]])
     floor = (1.0 - keep) * p.soc_min * p.battery_mwh  # the leak acts above the floor
-    expected = keep * prev + floor + p.eta_charge * r["charge"] * p.dt_h - r["discharge"] * p.dt_h / p.eta_discharge
-    assert np.allclose(r["soc"], np.maximum(expected, 0.0), rtol=1e-9, atol=1e-9 * max(p.battery_mwh, 1))
+    expected = (keep * prev + floor + p.eta_charge * r["charge"] * p.dt_h
+                - r["discharge"] * p.dt_h / p.eta_discharge)
+    assert np.allclose(r["soc"], np.maximum(expected, 0.0), rtol=1e-9,
+                       atol=1e-9 * max(p.battery_mwh, 1))
 
 
 # ---------------------------------------------------------------------------
@@ -120,7 +122,8 @@ def test_invariants_hold_on_random_instances(inst):
     # totals are the hourly sums (per year)
     scale = 8760 / (len(load) * p.dt_h)
     for key in ("import_green_mwh", "curtail_mwh", "onsite_served_mwh", "unmet_mwh"):
-        assert r["totals"][key] == pytest.approx(r[key[:-4]].sum() * p.dt_h * scale, rel=1e-9, abs=1e-9)
+        assert r["totals"][key] == pytest.approx(r[key[:-4]].sum() * p.dt_h * scale,
+                                                 rel=1e-9, abs=1e-9)
 
 
 @settings(max_examples=40, deadline=None)
@@ -137,7 +140,8 @@ def test_sweep_bit_identical_to_single_scenario(inst):
     s = sweep(pv_pu, wind_pu, load, caps, p, price=price, emission=emis)
     for i, (cp, cw, e, pw) in enumerate(caps):
         single = dispatch_arrays(pv_pu * cp, wind_pu * cw, load,
-                                 p._replace(battery_mwh=e, battery_mw=pw), price=price, emission=emis)
+                                 p._replace(battery_mwh=e, battery_mw=pw), price=price,
+                                 emission=emis)
         for key in TOTAL_KEYS:
             assert s[key][i] == single["totals"][key], key  # bit-identical, not approx
         assert s["cyclic_iterations"][i] == single["cyclic_iterations"]
@@ -229,7 +233,8 @@ def test_cyclic_end_equals_start_and_independent_of_start(self_discharge):
     load = np.full(n, 40.0)
     base = DispatchParams(battery_mwh=300, battery_mw=40, eta_charge=0.95, eta_discharge=0.95,
                           self_discharge_per_h=self_discharge, soc_min=0.1, soc_max=0.9)
-    runs = [dispatch_arrays(pv, wind, load, base._replace(soc_initial=s0)) for s0 in (0.1, 0.5, 0.9)]
+    runs = [dispatch_arrays(pv, wind, load, base._replace(soc_initial=s0))
+            for s0 in (0.1, 0.5, 0.9)]
     for r in runs:
         assert abs(r["soc"][-1] - r["soc_start_mwh"]) <= 1e-9 * 300
         assert r["cyclic_iterations"] < 20
@@ -280,11 +285,13 @@ def test_dispatch_dataset_labels_and_attrs():
     np.testing.assert_array_equal(flows["time"].values, prof["time"].values)
     np.testing.assert_allclose(flows["pv"].values, prof["pv_pu"].values * 100)
     assert flows.attrs["throughput_mwh"] == pytest.approx(float(flows["discharge"].sum()))
-    assert flows.attrs["equivalent_full_cycles"] == pytest.approx(flows.attrs["throughput_mwh"] / 200)
+    assert flows.attrs["equivalent_full_cycles"] == pytest.approx(
+        flows.attrs["throughput_mwh"] / 200)
     assert flows.attrs["cyclic_iterations"] >= 1
     assert flows.attrs["soc_start_mwh"] == pytest.approx(float(flows["soc"][-1]), abs=1e-6)
     p = dispatch_params(battery, GridConfig(), caps)
-    r = dispatch_arrays(prof["pv_pu"].values * 100, prof["wind_pu"].values * 50, prof["load"].values, p)
+    r = dispatch_arrays(prof["pv_pu"].values * 100, prof["wind_pu"].values * 50,
+                        prof["load"].values, p)
     np.testing.assert_array_equal(r["import_green"], flows["import_green"].values)
 
 

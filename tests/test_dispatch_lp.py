@@ -54,7 +54,8 @@ def lp_min_grid_energy(pv, wind, load, p: DispatchParams) -> float:
     m.k = pyo.Var(m.T, bounds=(0.0, None))
     m.s = pyo.Var(m.T, bounds=(p.soc_min * e, p.soc_max * e))
     m.balance = pyo.Constraint(
-        m.T, rule=lambda m, t: gen[t] + m.i[t] + m.d[t] + m.u[t] == ld[t] + m.c[t] + m.x[t] + m.k[t])
+        m.T, rule=lambda m, t: (gen[t] + m.i[t] + m.d[t] + m.u[t]
+                                == ld[t] + m.c[t] + m.x[t] + m.k[t]))
     start = m.s[n - 1] if p.cyclic else p.soc_initial * e
     m.soc = pyo.Constraint(
         m.T, rule=lambda m, t: m.s[t] == keep * (m.s[t - 1] if t > 0 else start)
@@ -110,7 +111,10 @@ def test_greedy_minimises_grid_energy_on_random_instances(seed):
 
 
 def ordos_like_year(seed: int = 2025):
-    """Clear-sky PV (pvlib, 39.6 N 109.8 E, 1300 m) with random clouds; Weibull wind on a power curve."""
+    """Clear-sky PV (pvlib, 39.6 N 109.8 E, 1300 m) with random clouds.
+
+    Wind: Weibull speeds on a power curve.
+    """
     rng = np.random.default_rng(seed)
     times = pd.date_range("2025-01-01", periods=8760, freq="h", tz="Etc/GMT-8")
     site = pvlib.location.Location(39.6, 109.8, tz="Etc/GMT-8", altitude=1300)

@@ -1,4 +1,4 @@
-"""Flexible demand (#19): electrolyser + hydrogen store (+ fuel cell), shiftable and curtailable load.
+"""Flexible demand (#19): electrolyser + hydrogen store (+ fuel cell), shiftable, curtailable load.
 
 What is pinned here:
 
@@ -140,7 +140,8 @@ def _same(a, b, path=""):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _same(x, y, f"{path}[{i}]")
     elif isinstance(a, float) and not isinstance(a, bool):
-        assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12, abs=1e-12), path
+        assert ((math.isnan(a) and math.isnan(b))
+                or a == pytest.approx(b, rel=1e-12, abs=1e-12)), path
     else:
         assert a == b, path
 

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of the config loader: any input loads into a valid park or raises ConfigError."""
+"""Property-based fuzzing of the config loader: any input loads a valid park or raises ConfigError."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from energysim.config import ParkConfig, load_park, park_from_dict
 from energysim.errors import ConfigError
 
-SECTIONS = {name: field.annotation for name, field in ParkConfig.model_fields.items() if name != "source"}
+SECTIONS = {name: field.annotation for name, field in ParkConfig.model_fields.items()
+            if name != "source"}
 
 
 def _keys(section: str) -> list[str]:

@@ -35,8 +35,10 @@ NUMBERS = st.one_of(
 )
 TIMES = st.one_of(
     st.datetimes(min_value=pd.Timestamp("1900-01-01").to_pydatetime(),
-                 max_value=pd.Timestamp("2200-01-01").to_pydatetime()).map(lambda t: t.strftime("%Y-%m-%d %H:%M")),
-    st.sampled_from(["", "2001-02-29 00:00", "2001-13-01 00:00", "yesterday", "2001-01-01T00:00+08:00",
+                 max_value=pd.Timestamp("2200-01-01").to_pydatetime()
+                 ).map(lambda t: t.strftime("%Y-%m-%d %H:%M")),
+    st.sampled_from(["", "2001-02-29 00:00", "2001-13-01 00:00", "yesterday",
+                     "2001-01-01T00:00+08:00",
                      "2001-01-01 00:30", "0", "2001-01-01"]),
 )
 
@@ -146,7 +148,8 @@ def near_valid_epw(draw):
     tz = draw(st.sampled_from(["8.0", "-5", "abc", "30", ""]))
     lat = draw(st.sampled_from(["39.6", "95", "x", ""]))
     head = [f"LOCATION,T,NM,CHN,SYN,0,{lat},109.8,{tz},1300", "DESIGN CONDITIONS,0",
-            "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0", "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0",
+            "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0",
+            "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0",
             "COMMENTS 1,x", "COMMENTS 2,", "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31"]
     n = draw(st.integers(0, 50))
     rows = []
@@ -177,7 +180,10 @@ def test_near_valid_epw(text):
 
 @st.composite
 def near_valid_psm3(draw):
-    """NSRDB PSM3 layout (2 metadata lines, column line, Year..Minute rows) with garbage mixed in."""
+    """NSRDB PSM3 layout with garbage mixed in.
+
+    2 metadata lines, the column line, Year..Minute rows.
+    """
     tz = draw(st.sampled_from(["8", "-7", "x", "", "99"]))
     lines = ["Source,Location ID,City,State,Country,Latitude,Longitude,Time Zone,Elevation",
              f"NSRDB,1,-,-,-,{draw(st.sampled_from(['39.6', '-91', 'y']))},109.8,{tz},"

@@ -161,5 +161,6 @@ def test_interrupted_message_names_what_was_kept():
     from energysim.cli import interrupted_message
 
     assert interrupted_message(["run", "x.toml"], []) == NOTHING
-    assert interrupted_message(["sweep", "s.toml"], []) == "interrupted — batches kept, rerun to resume"
+    assert (interrupted_message(["sweep", "s.toml"], [])
+            == "interrupted — batches kept, rerun to resume")
     assert "were already complete" in interrupted_message(["run", "x.toml"], [Path("out/x")])

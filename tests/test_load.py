@@ -162,7 +162,8 @@ def test_shift_activity_hand_values():
 
 
 def test_dips_and_seasonal_hand_values():
-    np.testing.assert_allclose(shift_change_dips(np.array([13.5, 14.5, 15.5]), (14.0,), 0.1), [0.9, 0.9, 1.0])
+    np.testing.assert_allclose(shift_change_dips(np.array([13.5, 14.5, 15.5]), (14.0,), 0.1),
+                               [0.9, 0.9, 1.0])
     np.testing.assert_allclose(shift_change_dips(np.array([0.5, 23.5]), (0.0,), 0.2), [0.8, 0.8])
     f = seasonal_factor(np.array([15, 15 + 365 / 2]), 0.05, 0.03)
     np.testing.assert_allclose(f, [1.05, 1.03])

@@ -29,9 +29,11 @@ def test_package_list_is_complete(repo):
     """Every folder of energysim/ with an __init__.py is listed (the list is explicit because of
     the mapped data package), and every file the package reads at run time is package data."""
     tool = _pyproject(repo)["tool"]["setuptools"]
-    found = {".".join(p.parent.relative_to(repo).parts) for p in (repo / "energysim").rglob("__init__.py")}
+    found = {".".join(p.parent.relative_to(repo).parts)
+             for p in (repo / "energysim").rglob("__init__.py")}
     listed = set(tool["packages"])
-    assert found <= listed, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(found - listed)}"
+    assert found <= listed, ("add to [tool.setuptools] packages in pyproject.toml: "
+                             f"{sorted(found - listed)}")
     assert listed - found == {"energysim.weather.data"}
     assert tool["package-dir"]["energysim.weather.data"] == "weather"
     assert set(SHIPPED) <= set(tool["package-data"]["energysim.weather.data"])

@@ -59,7 +59,8 @@ def test_fifo_where_a_file_is_expected_never_hangs(tmp_path, capsys, where):
         cfg = weather_park(tmp_path, WEATHER.as_posix(), 'ensemble_path = "pipe.csv"')
     elif where == "profile":
         cfg = small_park(tmp_path)
-        cfg.write_text(cfg.read_text().replace('profile = "cf.csv:load"', 'profile = "pipe.csv:load"'))
+        cfg.write_text(cfg.read_text().replace('profile = "cf.csv:load"',
+                                               'profile = "pipe.csv:load"'))
     else:
         cfg = small_park(tmp_path)
         cfg.write_text(cfg.read_text().replace('capacity_mw = 40\nprofile = "cf.csv:wind"',
@@ -108,7 +109,8 @@ def test_unreadable_file(tmp_path, capsys):
 
 def test_nul_in_a_path(tmp_path, capsys):
     cfg = small_park(tmp_path)
-    cfg.write_text(cfg.read_text().replace('profile = "cf.csv:load"', 'profile = "cf\\u0000.csv:load"'))
+    cfg.write_text(cfg.read_text().replace('profile = "cf.csv:load"',
+                                           'profile = "cf\\u0000.csv:load"'))
     _fails(["run", str(cfg)], capsys, "[load] profile", "path contains a NUL character")
 
 
@@ -126,7 +128,8 @@ def test_the_shared_rules(tmp_path):
     assert file_problem(str(tmp_path / "f") + "\0") == "path contains a NUL character (\\0)"
     assert file_problem(tmp_path / ("x" * 5000)) == "path too long"
     assert folder_problem(tmp_path / "new" / "deeper") is None
-    assert folder_problem(tmp_path / "f") == "is a file, not a folder; give a folder for the results"
+    assert folder_problem(tmp_path / "f") == (
+        "is a file, not a folder; give a folder for the results")
     assert folder_problem(tmp_path / "f" / "a" / "b") == (
         f"lies under {tmp_path / 'f'}, which is a file, not a folder")
     assert folder_problem(tmp_path / "dangling") == "symbolic link to a missing folder"

@@ -151,7 +151,8 @@ def small_park(tmp_path: Path, seed: int = 1, days: int = 7) -> Path:
     rng = np.random.default_rng(seed)
     n = 24 * days
     hour = np.arange(n) % 24
-    pv = np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None) * rng.uniform(0.5, 0.9, n // 24).repeat(24)
+    pv = (np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None)
+          * rng.uniform(0.5, 0.9, n // 24).repeat(24))
     wind = np.clip(rng.weibull(2.0, n) * 0.35, 0, 1)
     base = 50 + 5 * rng.standard_normal(n)
     pd.DataFrame({"pv": pv, "wind": wind, "load_a": base, "load_b": 1.3 * base,
@@ -303,7 +304,8 @@ def test_cli_compares_two_pathways_and_writes_nothing_when_one_is_bad(tmp_path, 
     hand_park(tmp_path, 20)
     a = tmp_path / "hand.toml"
     b = _write(tmp_path, 'name = "faster"\nbase = "park.toml"\n[[period]]\nyear = 2025\n'
-               'targets.onsite_share = 0.6\n[[period]]\nyear = 2030\nload.profile = "cf.csv:load_b"\n'
+               'targets.onsite_share = 0.6\n[[period]]\nyear = 2030\n'
+               'load.profile = "cf.csv:load_b"\n'
                "targets.onsite_share = 0.9\n", "fast.toml")
     bad = _write(tmp_path, 'base = "park.toml"\n[[period]]\nyear = 2025\nwind.lifetime_yr = -1\n',
                  "bad.toml")
@@ -391,7 +393,8 @@ def test_books_balance_with_short_lifetimes(tmp_path):
             - t[f"{stem}_retired_{unit}"].to_numpy()[1:], rtol=1e-9, atol=1e-6)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(targets=st.lists(st.floats(0.0, 0.9), min_size=3, max_size=3),
        loads=st.lists(st.sampled_from(["load_a", "load_b"]), min_size=3, max_size=3),
        lifetime=st.sampled_from([3, 7, 12, 30]))

@@ -24,7 +24,8 @@ def _weather_from_frame(df: pd.DataFrame, utc_offset_h: float, pressure_pa) -> x
     # beginning at i h (DESIGN.md: period-beginning labels, local standard time, 8760 h)
     times = pd.date_range("1990-01-01", periods=8760, freq="h")
     ds = xr.Dataset(
-        {name: ("time", df[name].to_numpy(float)) for name in ("ghi", "dni", "dhi", "temp_air", "wind_speed")},
+        {name: ("time", df[name].to_numpy(float))
+         for name in ("ghi", "dni", "dhi", "temp_air", "wind_speed")},
         coords={"time": times},
         attrs={"timezone": f"Etc/GMT{-int(utc_offset_h):+d}", "utc_offset_h": float(utc_offset_h)},
     )
@@ -37,7 +38,8 @@ def _weather_from_frame(df: pd.DataFrame, utc_offset_h: float, pressure_pa) -> x
 def greensboro():
     df, meta = pvlib.iotools.read_tmy3(GREENSBORO, map_variables=True)
     ds = _weather_from_frame(df, meta["TZ"], df["pressure"].to_numpy(float) * 100.0)  # mbar -> Pa
-    site = SiteConfig(latitude=meta["latitude"], longitude=meta["longitude"], altitude_m=meta["altitude"])
+    site = SiteConfig(latitude=meta["latitude"], longitude=meta["longitude"],
+                      altitude_m=meta["altitude"])
     return ds, site
 
 
@@ -120,7 +122,8 @@ def test_horizontal_plane_receives_ghi():
 
 def test_dc_and_ac_hand_values():
     # STC: 1000 W/m2, 25 degC -> 1 MW per MWp; 45 degC with -0.4 %/K -> 0.92
-    np.testing.assert_allclose(pv_model.dc_power([1000.0, 1000.0, 500.0], [25.0, 45.0, 25.0], -0.004),
+    np.testing.assert_allclose(pv_model.dc_power([1000.0, 1000.0, 500.0], [25.0, 45.0, 25.0],
+                                                 -0.004),
                                [1.0, 0.92, 0.5])
     # inverter at its DC rating (P_ac0/eta): output = P_ac0 = 1/dc_ac (nominal efficiency, clipped)
     pdc_rating = (1 / 1.25) / 0.96
@@ -152,10 +155,12 @@ def test_tracker_faces_sun_and_backtracks():
 def test_bifacial_gain(greensboro):
     ds, site = greensboro
     mono = pv_model.ac_per_mwp(ds, site, PVConfig(bifaciality=0.0, dc_ac_ratio=2.0)).values.sum()
-    bi = pv_model.ac_per_mwp(ds, site, PVConfig(bifaciality=0.7, albedo=0.3, dc_ac_ratio=2.0)).values.sum()
+    bi = pv_model.ac_per_mwp(ds, site, PVConfig(bifaciality=0.7, albedo=0.3,
+                                                dc_ac_ratio=2.0)).values.sum()
     # upper bound: rear/front irradiance ratio of the view-factor model with albedo 0.3, 35 deg
     gain = bi / mono - 1
-    assert 0.02 < gain < 0.7 * (0.3 * (1 + np.cos(np.radians(35))) / 2 + (1 - np.cos(np.radians(35))) / 2)
+    cos35 = np.cos(np.radians(35))
+    assert 0.02 < gain < 0.7 * (0.3 * (1 + cos35) / 2 + (1 - cos35) / 2)
 
 
 def test_missing_variable_and_offset_are_weather_errors(greensboro):
@@ -171,10 +176,12 @@ def test_missing_variable_and_offset_are_weather_errors(greensboro):
 @pytest.fixture(scope="module")
 def ordos():
     if not ORDOS_EPW.is_file():
-        pytest.skip(f"Ordos reference EPW not present at {ORDOS_EPW} (a user's clone has no ../shared)")
+        pytest.skip(f"Ordos reference EPW not present at {ORDOS_EPW} (a user's clone has no "
+                    "../shared)")
     df, meta = pvlib.iotools.read_epw(ORDOS_EPW)
     ds = _weather_from_frame(df, meta["TZ"], df["atmospheric_pressure"].to_numpy(float))
-    site = SiteConfig(latitude=meta["latitude"], longitude=meta["longitude"], altitude_m=meta["altitude"])
+    site = SiteConfig(latitude=meta["latitude"], longitude=meta["longitude"],
+                      altitude_m=meta["altitude"])
     return ds, site
 
 

@@ -1,4 +1,4 @@
-"""The README keeps its promises: the two quick-start commands, and generated performance figures."""
+"""The README keeps its promises: the two quick-start commands, its generated performance figures."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ def test_performance_section_matches_recorded_results():
 
 
 def test_quick_start_figures_are_what_the_ordos_run_gives(ordos_park, ordos_profiles):
-    """The headline figures the README quotes for `make demo` come from a real run, not from memory."""
+    """The headline figures the README quotes for `make demo` come from a real run.
+
+    Not from memory.
+    """
     import re
 
     import energysim
@@ -69,8 +72,8 @@ def test_quick_start_robust_answer_is_what_the_ordos_sizing_gives(ordos_park, or
     assert (f"PV {caps.pv_mw:,.0f} MWp, wind {caps.wind_mw:,.0f} MW, battery "
             f"{caps.battery_mwh:,.0f} MWh / {caps.battery_mw:,.0f} MW") in text
     extra = robust.annualized_cost - typical.annualized_cost
-    assert f"{robust.annualized_cost / 1e9:,.2f} bn CNY/yr, {extra / 1e6:,.2f} M CNY/yr" in " ".join(
-        text.split())
+    quoted = f"{robust.annualized_cost / 1e9:,.2f} bn CNY/yr, {extra / 1e6:,.2f} M CNY/yr"
+    assert quoted in " ".join(text.split())
     target = ordos_park.targets.onsite_share
     met = sum(energysim.simulate(ordos_park, typical.capacities, p).kpis["onsite_share"]
               >= target - 1e-6 for p in by_year.values())

@@ -189,7 +189,8 @@ Array.from(document.querySelectorAll('figure.chart')).map(function (f) {
   var canvas = Array.from(plot.querySelectorAll('canvas')).some(function (c) {
     return c.width > 0 && c.height > 0; });
   var box = plot.getBoundingClientRect();
-  return {id: f.id, svgs: svgs.length, draw_ms: Number(plot.getAttribute('data-draw-ms')), marks: marks.length, canvas: canvas,
+  return {id: f.id, svgs: svgs.length, draw_ms: Number(plot.getAttribute('data-draw-ms')),
+          marks: marks.length, canvas: canvas,
           width: box.width, height: box.height,
           title: (plot.querySelector('.gtitle') || {}).textContent || '',
           xtitle: (plot.querySelector('.xtitle') || {}).textContent || '',

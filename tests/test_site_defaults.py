@@ -94,9 +94,8 @@ def test_assumptions_credit_sources_only_for_sourced_values():
     assert basis["grid.import_price_per_mwh"].startswith("assumption")
     assert basis["pv.fixed_om_per_kw_yr"].startswith("assumption")
     assert basis["site.latitude/longitude"].startswith("assumption")
-    changed = park.model_copy(deep=True)
-    changed.pv.capex_per_kw = 2500.0
-    changed.grid.emission_factor_t_per_mwh = 0.6096
+    changed = park.with_values({"pv.capex_per_kw": 2500.0,
+                                "grid.emission_factor_t_per_mwh": 0.6096})
     basis = {key: src for key, _, src in assumptions(changed)}
     assert basis["pv.capex_per_kw"] == "config"
     assert basis["grid.emission_factor_t_per_mwh"].startswith("MEE/NBS 2023")
@@ -117,7 +116,8 @@ def test_size_says_a_zero_battery_is_not_a_bound(tmp_path, capsys):
                    .replace("power_mw = 25", "power_mw = 0"))
     assert main(["size", str(cfg), "--onsite-share", "0.5", "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
-    assert "[battery] energy_mwh = 0 is the value `run` simulates, not a bound" in " ".join(out.split())
+    assert ("[battery] energy_mwh = 0 is the value `run` simulates, not a bound"
+            in " ".join(out.split()))
     assert "set max_mwh = 0 to size without it" in " ".join(out.split())
     cfg.write_text(cfg.read_text().replace("power_mw = 0", "power_mw = 0\nmax_mwh = 0\nmax_mw = 0"))
     assert main(["size", str(cfg), "--onsite-share", "0.5", "--out", str(tmp_path / "o")]) == 0
@@ -134,7 +134,8 @@ def test_frontier_marginal_is_per_percentage_point(tmp_path):
     cfg = small_park(tmp_path)
     out = tmp_path / "f"
     # the two-week park reaches 99 % at least cost: the marginals live above it
-    assert main(["frontier", str(cfg), "--shares", "0.992,0.994,0.996,0.998", "--out", str(out)]) == 0
+    assert main(["frontier", str(cfg), "--shares", "0.992,0.994,0.996,0.998",
+                 "--out", str(out)]) == 0
     table = pd.read_csv(out / "frontier.csv")
     console = Console(width=200, record=True)
     console.print(frontier_table(table, "CNY", "t"))

@@ -42,7 +42,8 @@ def _merge(base: dict, extra: dict) -> dict:
 def make_park(tmp_path, profiles: xr.Dataset, **sections):
     """A park whose PV, wind and load are ready profiles written to a CSV in tmp_path."""
     csv = tmp_path / "profiles.csv"
-    pd.DataFrame({k: profiles[k].values for k in ("pv_pu", "wind_pu", "load")}).to_csv(csv, index=False)
+    pd.DataFrame({k: profiles[k].values for k in ("pv_pu", "wind_pu", "load")}).to_csv(
+        csv, index=False)
     base = {
         "site": {"latitude": 39.6, "longitude": 109.8},
         "load": {"profile": f"{csv}:load"},
@@ -281,7 +282,10 @@ def _energy_cost(flows: xr.Dataset, price: np.ndarray, park) -> float:
 
 
 def test_lp_dispatch_is_the_time_of_use_reference(tmp_path):
-    """Perfect foresight (dispatch_lp) never costs more than the rule-based core; equal when flat."""
+    """Perfect foresight (dispatch_lp) never costs more than the rule-based core.
+
+    Equal when prices are flat.
+    """
     from energysim.dispatch import dispatch
 
     profiles = make_profiles()
@@ -358,7 +362,8 @@ def test_cli_size_writes_sizing_json(tmp_path):
     # issue #19: capacities gain electrolyser_mw and hydrogen_storage_kg (0 without them)
     assert {"pv_mw", "wind_mw", "battery_mwh", "battery_mw", "electrolyser_mw",
             "hydrogen_storage_kg"} <= set(result["capacities"])
-    assert result["capacities"]["electrolyser_mw"] == result["capacities"]["hydrogen_storage_kg"] == 0
+    built = result["capacities"]
+    assert built["electrolyser_mw"] == built["hydrogen_storage_kg"] == 0
     assert result["annualized_cost"] > 0
     assert result["kpis"]["onsite_share"] >= 0.8 - 1e-6
     assert abs(result["lp_onsite_share"] - result["sim_onsite_share"]) <= 1e-6
@@ -470,7 +475,8 @@ def test_frontier_reports_the_share_each_optimum_reaches(case):
     assert np.all(table["onsite_share_reached"] >= table["share"] - 1e-6)
     free = size(park, profiles, onsite_share=0.0)
     assert table.loc[0, "onsite_share_reached"] == pytest.approx(free.lp_onsite_share, abs=1e-6)
-    assert table.loc[0, "marginal_cost_of_share"] == pytest.approx(0.0, abs=1e-6 * table.loc[0, "annualized_cost"])
+    assert table.loc[0, "marginal_cost_of_share"] == pytest.approx(
+        0.0, abs=1e-6 * table.loc[0, "annualized_cost"])
 
 
 # -- crash start from typical days (long horizons) -------------------------------------------

@@ -134,6 +134,7 @@ def test_same_optimum_as_pypsa(seed, tmp_path):
     assert ours.annualized_cost == pytest.approx(ref["cost"], rel=COST_RTOL)
     scale = float(profiles["load"].mean()) * 1e-3
     for name in ("pv_mw", "wind_mw", "battery_mwh", "battery_mw"):
-        assert getattr(ours.capacities, name) == pytest.approx(ref[name], rel=CAP_RTOL, abs=scale), name
+        assert getattr(ours.capacities, name) == pytest.approx(ref[name], rel=CAP_RTOL,
+                                                               abs=scale), name
     # the cross-check has teeth: the two objectives really are the same numbers
     assert ours.objective_terms["imports"] > 0

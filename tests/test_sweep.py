@@ -654,8 +654,10 @@ def _other_values(field, current):
 
     import annotated_types as at
 
-    args = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
-    literals = [v for a in args for v in typing.get_args(a) if typing.get_origin(a) is typing.Literal]
+    args = ([a for a in typing.get_args(field.annotation) if a is not type(None)]
+            or [field.annotation])
+    literals = [v for a in args for v in typing.get_args(a)
+                if typing.get_origin(a) is typing.Literal]
     if field.annotation is bool:
         return [not current]
     if typing.get_origin(field.annotation) is typing.Literal or literals:
@@ -899,7 +901,8 @@ def test_ctrl_c_keeps_finished_batches_quietly(tmp_path):
         ids = pq.read_table(f, columns=["scenario_id"]).column(0).to_numpy()
         b = int(f.stem.split("-")[1])
         assert np.array_equal(ids, np.arange(4 * b, 4 * b + 4))
-    assert not {"scenarios.parquet", "summary.json", "report.html"} & {p.name for p in out.iterdir()}
+    assert not ({"scenarios.parquet", "summary.json", "report.html"}
+                & {p.name for p in out.iterdir()})
     assert not list((out / "batches").glob(".tmp-*"))
     deadline = time.monotonic() + 10  # workers and all gone with the driver
     while _running_in_group(proc.pid) and time.monotonic() < deadline:
@@ -942,6 +945,21 @@ def test_streamed_quantiles_are_numpys(values, chunk, qs):
     assert np.array_equal(np.asarray(got), ref), (got, ref)
     m = moments(source, ["x"])["x"]
     assert (m.n, m.minimum, m.maximum) == (finite.size, finite.min(), finite.max())
+
+
+def test_streamed_mean_of_values_near_the_float_limit_is_finite():
+    """A sum beyond the float range (values near 1e308) is rescaled, not inf: the mean of
+    finite values is exact and finite, chunk by chunk; ordinary sums are untouched."""
+    from energysim.sweep.aggregate import Source, moments
+
+    big = np.array([1.5e308, 1.7e308, -1e308, 1.7e308, 1e-300])
+    for chunk in (1, 2, 5):
+        m = moments(Source.of_frame(pd.DataFrame({"x": big}), chunk_rows=chunk), ["x"])["x"]
+        assert m.mean == pytest.approx(np.mean(big / 8) * 8, rel=1e-15)
+        assert math.isfinite(m.mean) and m.scale > 0
+    small = np.random.default_rng(1).normal(size=1000)
+    m = moments(Source.of_frame(pd.DataFrame({"x": small}), chunk_rows=1000), ["x"])["x"]
+    assert (m.scale, m.total, m.mean) == (0, float(small.sum()), float(small.sum()) / 1000)
 
 
 def _pandas_tornado(table: pd.DataFrame, parameters, kpi, quantile=0.2) -> pd.DataFrame:

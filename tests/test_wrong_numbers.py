@@ -49,7 +49,8 @@ def test_schema_has_float_fields_to_check():
     assert len(FLOAT_FIELDS) > 60 and ("indicators", "other_energy_tce") in FLOAT_FIELDS
 
 
-@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")], ids=["inf", "-inf", "nan"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")],
+                         ids=["inf", "-inf", "nan"])
 def test_non_finite_numbers_are_rejected_everywhere(value):
     """inf/nan in any float field of any section: an error naming that field."""
     for section, name in FLOAT_FIELDS:
@@ -109,7 +110,8 @@ def test_study_checks_the_ensemble_before_solving(tmp_path, capsys):
     cfg = small_park(tmp_path)
     df = clear_sky("2001-07-01", 24 * 30)
     write_csv(df, tmp_path / "ens.csv")
-    cfg.write_text(cfg.read_text().replace('timezone = "Asia', 'altitude_m = 1300\ntimezone = "Asia').replace(
+    text = cfg.read_text().replace('timezone = "Asia', 'altitude_m = 1300\ntimezone = "Asia')
+    cfg.write_text(text.replace(
         "[load]", f'[weather]\npath = "{(REPO / "weather/ordos/typical_year.csv").as_posix()}"\n'
                   'ensemble_path = "ens.csv"\n\n[load]'))
     out = tmp_path / "out"

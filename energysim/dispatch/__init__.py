@@ -79,7 +79,8 @@ def dispatch_arrays(pv_mw, wind_mw, load_mw, params: DispatchParams, price=None,
     pv = check_series("pv_mw", pv_mw, n, src)
     wind = check_series("wind_mw", wind_mw, n, src)
     price_a = np.zeros(n) if price is None else check_series("import_price_per_mwh", price, n, src)
-    emis = np.zeros(n) if emission is None else check_series("emission_factor_t_per_mwh", emission, n, src)
+    emis = (np.zeros(n) if emission is None
+            else check_series("emission_factor_t_per_mwh", emission, n, src))
     return _run(pv, wind, load, price_a, emis, 1.0, 1.0, params)
 
 
@@ -185,7 +186,8 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
     n = load.shape[0]
     pv_pu = check_series("pv_pu", profiles["pv_pu"].values, n, src)
     wind_pu = check_series("wind_pu", profiles["wind_pu"].values, n, src)
-    optional = {name: check_series(name, profiles[name].values, n, src) if name in profiles else np.zeros(n)
+    optional = {name: check_series(name, profiles[name].values, n, src)
+                if name in profiles else np.zeros(n)
                 for name in ("import_price_per_mwh", "emission_factor_t_per_mwh")}
     green = _product_rules(park, capacities, profiles, n, dt_h)
     out = _run(pv_pu, wind_pu, load, optional["import_price_per_mwh"],
@@ -198,7 +200,8 @@ def dispatch(profiles: xr.Dataset, capacities: Capacities, battery: BatteryConfi
     ds.attrs.update(
         dt_h=dt_h,
         throughput_mwh=throughput,
-        equivalent_full_cycles=throughput / capacities.battery_mwh if capacities.battery_mwh > 0 else 0.0,
+        equivalent_full_cycles=(throughput / capacities.battery_mwh
+                                if capacities.battery_mwh > 0 else 0.0),
         cyclic_iterations=out["cyclic_iterations"],
         cyclic_gap_mwh=out["cyclic_gap_mwh"],
         soc_start_mwh=out["soc_start_mwh"],
@@ -231,8 +234,11 @@ def needs_optimal(park, profiles: xr.Dataset, capacities: Capacities | None = No
 
 
 def mode_for(park, profiles: xr.Dataset, capacities: Capacities | None = None) -> str:
-    """The dispatch mode of a run: ``[battery] dispatch``, else ``optimal`` where the rules
-    are not least-cost (:func:`needs_optimal`), else ``rules``."""
+    """The dispatch mode of a run.
+
+    ``[battery] dispatch``, else ``optimal`` where the rules are not least-cost
+    (:func:`needs_optimal`), else ``rules``.
+    """
     if park.battery.dispatch is not None:
         return park.battery.dispatch
     return "optimal" if needs_optimal(park, profiles, capacities) else "rules"

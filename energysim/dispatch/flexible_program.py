@@ -45,7 +45,8 @@ __all__ = ["add_flexible"]
 def _cost_factor(op) -> np.ndarray:
     """Money units per year per (model power x step) per money/MWh, by step."""
     data = op.data
-    a = data.scaling.power_mw * annual_scale(data.hours, data.dt_h, data.weight) / data.scaling.money
+    a = (data.scaling.power_mw * annual_scale(data.hours, data.dt_h, data.weight)
+         / data.scaling.money)
     return data.hour_weight * data.dt_h * a
 
 
@@ -66,9 +67,11 @@ def _caps(op, park: ParkConfig) -> tuple[int, int, int | None]:
 
 
 def _open_imports(lp: LinearProgram, park: ParkConfig, op) -> None:
-    """Imports may exceed the profile load by what the electrolyser or a served backlog draws:
-    the column bounds (the load, in the core program) become the grid's limits; the
-    serve-load row (imports <= consumption) keeps them from charging the battery."""
+    """Imports may exceed the profile load by what the electrolyser or a served backlog draws.
+
+    The column bounds (the load, in the core program) become the grid's limits; the serve-load
+    row (imports <= consumption) keeps them from charging the battery.
+    """
     P = op.data.scaling.power_mw
     green_hi, regular_hi, _ = green_rules(park, op.data.represented_h)
     for name, hi in (("import_green", green_hi), ("import_regular", regular_hi)):

@@ -1,4 +1,6 @@
-r"""Rule-based dispatch of a park with flexible demand (electrolyser, hydrogen store, shiftable load).
+r"""Rule-based dispatch of a park with flexible demand.
+
+Flexible demand: electrolyser, hydrogen store, shiftable load.
 
 The documented rule (issue #19), hour by hour, on top of the greedy rules of
 :mod:`energysim.dispatch.kernel` (whose :func:`~kernel._drive`,
@@ -198,8 +200,10 @@ def _flex_hour(t, x, fx, kit, fkit, rules, fr, b, a, green_left, h, backlog):
 
 @jit(cache=False)
 def _flex_year(x, fx, kit, fkit, rules, fr, a, h, record, hourly, fhourly, totals):
-    """One run from battery energy above the floor ``a`` [MWh] and store ``h`` [kg];
-    returns both at the end. Backlog and green volume start fresh."""
+    """One run from battery energy above the floor ``a`` [MWh] and store ``h`` [kg].
+
+    Returns both at the end. Backlog and green volume start fresh.
+    """
     b = kernel._battery(kit, rules)
     green_left = rules.green_budget_mwh
     backlog = 0.0
@@ -295,7 +299,8 @@ def _rules(park: ParkConfig, capacities: Capacities, dt_h: float) -> tuple[FlexK
                   float(capacities.fuel_cell_mw))
     kg_per_mwh = 1.0 / p.mwh_per_kg if p.mwh_per_kg > 0 else 0.0
     sale = p.sale_price_per_kg * kg_per_mwh if p.sale_price_per_kg >= 0 else -1.0
-    rules = FlexRules(window_steps=int(round(p.window_h / dt_h)), kg_per_mwh=kg_per_mwh, fc_mwh_per_kg=p.fc_mwh_per_kg or 1.0,
+    rules = FlexRules(window_steps=int(round(p.window_h / dt_h)), kg_per_mwh=kg_per_mwh,
+                      fc_mwh_per_kg=p.fc_mwh_per_kg or 1.0,
                       min_load=p.min_load_fraction, shift_max_mw=p.shift_max_mw,
                       sale_per_mwh=sale, sale_max_kg=p.sale_max_kg_per_h * dt_h,
                       shed_penalty=p.shed_penalty_per_mwh,
@@ -314,7 +319,6 @@ def dispatch_flexible(profiles: xr.Dataset, capacities: Capacities, park: ParkCo
     also ``electrolyser_mwh_per_kg`` (accounting needs it),
     ``hydrogen_start_kg`` and ``hydrogen_cyclic_gap_kg``.
     """
-
     if park.battery.grid_charging:
         raise ConfigError(problem("battery grid charging is not combined with flexible demand "
                                   "([electrolyser], [load.flexible])", source=park.source,
@@ -334,7 +338,8 @@ def dispatch_flexible(profiles: xr.Dataset, capacities: Capacities, park: ParkCo
     load = check_series("load", profiles["load"].values, None, src)
     n = load.shape[0]
     arrays = [check_series(name, profiles[name].values, n, src) for name in ("pv_pu", "wind_pu")]
-    optional = [check_series(name, profiles[name].values, n, src) if name in profiles else np.zeros(n)
+    optional = [check_series(name, profiles[name].values, n, src)
+                if name in profiles else np.zeros(n)
                 for name in ("import_price_per_mwh", "emission_factor_t_per_mwh")]
     x = kernel.Series(arrays[0], arrays[1], load, optional[0], optional[1])
     kit = kernel.Kit(float(capacities.pv_mw), float(capacities.wind_mw),

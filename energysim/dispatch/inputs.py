@@ -95,7 +95,8 @@ def _array(profiles: xr.Dataset, name: str) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         bad = int(np.flatnonzero(~np.isfinite(values))[0])
         raise ProfileError(
-            problem("must be finite in every hour", field=f"profiles.{name}[{bad}]", value=values[bad])
+            problem("must be finite in every hour", field=f"profiles.{name}[{bad}]",
+                    value=values[bad])
         )
     return values
 

@@ -1,4 +1,4 @@
-"""Numba kernels of the rule-based (greedy load-following) dispatch.
+r"""Numba kernels of the rule-based (greedy load-following) dispatch.
 
 Plain float64 arrays and three records in, plain arrays and tuples out: no
 pandas, xarray or config objects inside compiled code (DESIGN.md). The records
@@ -18,23 +18,23 @@ in MWh, the step ``dt_h`` [h] explicit.
 Rules of one hour t (all flows non-negative):
 
 1. available generation :math:`G_t = C_{pv} p^{pv}_t + C_w p^w_t`; on-site
-   generation serves load first, :math:`D_t = \\min(G_t, L_t)`.
+   generation serves load first, :math:`D_t = \min(G_t, L_t)`.
 2. self-discharge acts on the energy above the SoC floor,
-   :math:`s \\leftarrow \\underline{s}E + k\\,(s - \\underline{s}E)` with
-   :math:`k = 1 - \\sigma\\,\\Delta t` (the sizing LP's linear rule), taken
+   :math:`s \leftarrow \underline{s}E + k\,(s - \underline{s}E)` with
+   :math:`k = 1 - \sigma\,\Delta t` (the sizing LP's linear rule), taken
    from both energy pools pro rata. The floor is a reserve the battery
    management keeps; a leak taking an idle battery below it would leave the
-   rule-based core and the LP (which holds :math:`s_t \\ge \\underline{s}E`)
+   rule-based core and the LP (which holds :math:`s_t \ge \underline{s}E`)
    with different on-site shares.
 3. surplus :math:`G_t - D_t` charges the battery within power, room up to
-   :math:`\\overline{s}E` and charge efficiency; the rest is exported up to the
+   :math:`\overline{s}E` and charge efficiency; the rest is exported up to the
    export limit, the remainder curtailed.
-4. deficit :math:`L_t - D_t` is met by the battery down to :math:`\\underline{s}E`
+4. deficit :math:`L_t - D_t` is met by the battery down to :math:`\underline{s}E`
    (discharge efficiency), then grid imports up to the import limit, then unmet.
 5. imports are labelled green up to the hour's green cap
-   :math:`c_t + \\min(b, V_{left}/\\Delta t)` (``c_t`` the deliveries of shaped
-   green contracts, the optional hourly ``cap`` argument of the entries, 0 without it; ``b`` a flat hourly
-   block, ``V_left`` the remaining annual volume consumed chronologically by
+   :math:`c_t + \min(b, V_{left}/\Delta t)` (``c_t`` the deliveries of shaped
+   green contracts, the optional hourly ``cap`` argument of the entries, 0 without it;
+   ``b`` a flat hourly block, ``V_left`` the remaining annual volume consumed chronologically by
    the green energy beyond ``c_t``; ``b`` and ``V_left`` may be infinite), the
    rest regular.
 6. optional grid charging (off by default): in an hour without discharge, the
@@ -62,7 +62,7 @@ the serial loop and the split fast path below.
 Cyclic runs (end SoC = start SoC) solve :math:`g(s) = f(s) - s = 0`, where
 ``f`` maps the start SoC to the end SoC of the year. Greedy dispatch makes
 ``f`` non-decreasing and 1-Lipschitz, so ``g`` is non-increasing with
-:math:`g(\\underline{s}E) \\ge 0 \\ge g(\\overline{s}E)`: a root exists, every
+:math:`g(\underline{s}E) \ge 0 \ge g(\overline{s}E)`: a root exists, every
 evaluated start shrinks the bracket, and both the fixed-point step ``s <- f(s)``
 and a secant step (``f`` is piecewise linear, so the secant is exact on a
 linear piece) stay inside it. The secant step is used when it falls inside the
@@ -71,7 +71,7 @@ e.g. an empty battery), the fixed-point step otherwise. In a typical year the
 battery hits a bound, ``f`` is flat and the second run confirms; with leaks
 and a battery that never hits a bound, the fixed-point step alone would
 converge only geometrically (factor :math:`k^N`) and the secant step finishes
-it. Converged when :math:`|g| \\le` ``cyclic_tol`` x usable energy; the
+it. Converged when :math:`|g| \le` ``cyclic_tol`` x usable energy; the
 iteration count is returned.
 
 Speed. Only the SoC recursion is inherently serial. Without grid charging and
@@ -218,8 +218,11 @@ def _shaped(cap, t):
 
 @jit
 def _block(cap, t, block):
-    """Green cap of hour t without a budget [MW]: ``block`` itself for an empty ``cap`` (the
-    arithmetic of a park without shaped contracts is unchanged), else ``cap[t] + block``."""
+    """Green cap of hour t without a budget [MW].
+
+    ``block`` itself for an empty ``cap`` (the arithmetic of a park without shaped contracts is
+    unchanged), else ``cap[t] + block``.
+    """
     return cap[t] + block if cap.shape[0] > 0 else block
 
 
@@ -258,16 +261,20 @@ def _battery(kit, rules):
 
 @jit
 def _is_split(rules):
-    """True when only the SoC is serial: no grid charging, no chronological green budget,
-    no peak shaving."""
+    """True when only the SoC is serial.
+
+    No grid charging, no chronological green budget, no peak shaving.
+    """
     return (not rules.grid_charging and rules.green_budget_mwh == np.inf
             and rules.shave_mw == np.inf and rules.shave_reserve == 0.0)
 
 
 @jit
 def _shaved(down, deficit, a_kept, b, rules):
-    """Peak shaving (rule 7): the battery gives freely only the energy above its reserve;
-    below it, only what brings the hour's import down to ``shave_mw`` [MWh]."""
+    """Peak shaving (rule 7): the battery gives freely only the energy above its reserve.
+
+    Below it, only what brings the hour's import down to ``shave_mw`` [MWh].
+    """
     free = max(a_kept - b.reserve, 0.0)
     need = max(deficit - rules.shave_mw, 0.0) * b.removed_per_mw
     return min(down, max(free, need))
@@ -280,9 +287,12 @@ def _shaved(down, deficit, a_kept, b, rules):
 
 @jit
 def _drive(pv_pu, wind_pu, ld, kit, b):
-    """Generation, load, direct supply, surplus, deficit [MW] and the energy the
-    battery could take (``up``) or give (``down``) in an hour [MWh] (rules 1, 3, 4),
-    from the hour's per-unit PV and wind and its load [MW]."""
+    """Quantities of an hour that do not depend on the SoC (rules 1, 3, 4).
+
+    Generation, load, direct supply, surplus, deficit [MW] and the energy the battery could take
+    (``up``) or give (``down``) in the hour [MWh], from the hour's per-unit PV and wind and its
+    load [MW].
+    """
     pv = pv_pu * kit.pv_mw
     wind = wind_pu * kit.wind_mw
     gen = pv + wind
@@ -372,7 +382,8 @@ def _record(hourly, t, f):
 @jit
 def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left, cap):
     """Flows of hour t and the new state (energy above the floor, grid pool, green left)."""
-    pv, wind, ld, direct, surplus, deficit, up, down = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t], kit, b)
+    pv, wind, ld, direct, surplus, deficit, up, down = _drive(x.pv_pu[t], x.wind_pu[t],
+                                                              x.load[t], kit, b)
     a_kept = a * b.keep
     if rules.grid_charging:  # the leak, from both pools pro rata
         total = b.e_min + a
@@ -407,8 +418,11 @@ def _serial_hour(t, x, kit, rules, b, a, s_gr, green_left, cap):
 
 @jit
 def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, path, cap):
-    """All rules in one serial loop; see :func:`year`. ``path`` (hours + 1, or empty)
-    receives the energy above the floor [MWh], start and end of each hour."""
+    """All rules in one serial loop; see :func:`year`.
+
+    ``path`` (hours + 1, or empty) receives the energy above the floor [MWh], start and end of
+    each hour.
+    """
     # state: a = energy above the floor [MWh]; the leak acts on a only (a <- k a)
     a = max(s_on + s_gr - b.e_min, 0.0)
     keep_path = path.shape[0] > 0
@@ -434,9 +448,9 @@ def _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, path, cap
 
 @jit
 def _soc_path(x, kit, b, a, path):
-    """The serial part: energy above the floor [MWh], start and after each hour, into ``path``.
+    r"""The serial part: energy above the floor [MWh], start and after each hour, into ``path``.
 
-    Only the SoC recursion :math:`a_t = \\max(\\min(k a_{t-1} + u_t - d_t, W), 0)`
+    Only the SoC recursion :math:`a_t = \max(\min(k a_{t-1} + u_t - d_t, W), 0)`
     (u, d: energy the surplus could store, the deficit could remove, within
     power; W the window) is serial. ``path`` has hours + 1 entries, ``path[0] =
     a`` the start; the end value is returned. Without self-discharge (k = 1,
@@ -459,9 +473,12 @@ def _soc_loop(x, kit, b, keep, a, path):
 
 @jit
 def _split_hour(t, x, kit, rules, b, path, green_cap):
-    """Flows of hour t given the SoC path (the same arithmetic as :func:`_serial_hour`);
-    ``green_cap`` the hour's cap on green imports [MW] (rule 5, no budget on this path)."""
-    pv, wind, ld, direct, surplus, deficit, _, _ = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t], kit, b)
+    """Flows of hour t given the SoC path (the same arithmetic as :func:`_serial_hour`).
+
+    ``green_cap`` is the hour's cap on green imports [MW] (rule 5, no budget on this path).
+    """
+    pv, wind, ld, direct, surplus, deficit, _, _ = _drive(x.pv_pu[t], x.wind_pu[t], x.load[t],
+                                                          kit, b)
     moved = path[t + 1] - path[t] * b.keep  # > 0 stored, < 0 removed [MWh]
     ch, ex, cu, dis, imp, unmet, green, regular = _settle(
         moved, surplus, deficit, green_cap, b, rules)
@@ -488,8 +505,10 @@ def _flow_totals(x, kit, rules, b, path, totals):
 
 @jit(reassoc=True)
 def _flow_totals_capped(x, kit, rules, b, path, totals, cap):
-    """:func:`_flow_totals` with the hourly green cap ``cap`` [MW] of shaped contracts (a loop
-    of its own: the one without a cap keeps its code, and its speed)."""
+    """:func:`_flow_totals` with the hourly green cap ``cap`` [MW] of shaped contracts.
+
+    A loop of its own: the one without a cap keeps its code, and its speed.
+    """
     acc = _ZERO
     for t in range(x.load.shape[0]):
         acc = _add_reassoc(acc, _split_hour(t, x, kit, rules, b, path,
@@ -555,8 +574,11 @@ def year(x, kit, rules, s_on, s_gr, record, hourly, totals):
 
 @jit
 def year_capped(x, kit, rules, s_on, s_gr, record, hourly, totals, cap):
-    """:func:`year` with ``cap`` (float64[:]): the deliveries of shaped green contracts in
-    each hour [MW], green before the block and the budget (rule 5); empty: none."""
+    """:func:`year` with ``cap`` (float64[:]), the hourly deliveries of shaped green contracts.
+
+    ``cap`` holds the deliveries in each hour [MW], green before the block and the budget (rule
+    5); empty: none.
+    """
     b = _battery(kit, rules)
     if not _is_split(rules):
         return _year_serial(x, kit, rules, b, s_on, s_gr, record, hourly, totals, np.empty(0),
@@ -583,8 +605,10 @@ class _Bracket(NamedTuple):
 
 @jit
 def _first_start(kit, rules, b, guess):
-    """First start [MWh] and the empty bracket (the SoC window) of a run: ``guess``
-    [MWh] clipped to the window, or the configured ``soc_initial`` when ``guess`` < 0."""
+    """First start [MWh] and the empty bracket (the SoC window) of a run.
+
+    ``guess`` [MWh] clipped to the window, or the configured ``soc_initial`` when ``guess`` < 0.
+    """
     s = rules.soc_initial * kit.battery_mwh if guess < 0.0 else guess
     s = min(max(s, b.e_min), rules.soc_max * kit.battery_mwh)
     return s, _Bracket(b.e_min, rules.soc_max * kit.battery_mwh, False, False, 0.0, 0.0, False)
@@ -802,8 +826,11 @@ def _solve_lanes(x, caps, rules, work, out_totals, out_iter):
 
 @jit
 def _lane_width(rules, scenarios, years, threads):
-    """Scenarios per group of :func:`sweep_scenarios`: at most :data:`LANES`, and enough
-    groups x years to keep ``threads`` busy; 1 off the split path (no interleaving)."""
+    """Scenarios per group of :func:`sweep_scenarios`.
+
+    At most :data:`LANES`, and enough groups x years to keep ``threads`` busy; 1 off the split
+    path (no interleaving).
+    """
     if not _is_split(rules):
         return 1
     per_year = -(-threads // years)  # groups needed in each year

@@ -84,7 +84,7 @@ def _year_damage(aging, path, kit, rules, totals):
 
 @jit
 def _replace(aging, year, soh_end):
-    """Is the battery replaced before year ``year + 1`` (0-based ``year`` just ended)?"""
+    """Whether the battery is replaced before year ``year + 1`` (0-based ``year`` just ended)."""
     worn = aging.replace_at_soh > 0.0 and soh_end < aging.replace_at_soh
     due = aging.replace_every_yr > 0 and (year + 1) % aging.replace_every_yr == 0
     return worn or due

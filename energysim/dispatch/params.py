@@ -143,8 +143,11 @@ def check_params(p: DispatchParams) -> None:
 
 
 def check_series(name: str, values, n: int | None, source: str, ndim: int = 1) -> np.ndarray:
-    """``values`` as a contiguous float64 array of ``n`` steps, finite (and >= 0 except the
-    import price); else a :class:`ProfileError` naming the first bad hour."""
+    """``values`` as a contiguous float64 array of ``n`` steps, checked.
+
+    Finite (and >= 0 except the import price); else a :class:`ProfileError` naming the first bad
+    hour.
+    """
     arr = np.ascontiguousarray(values, dtype=np.float64)
     if arr.ndim != ndim or (n is not None and arr.shape[-1] != n):
         raise ProfileError(problem(

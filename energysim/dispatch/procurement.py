@@ -46,8 +46,8 @@ from energysim.indicators import tce_per_mwh
 from energysim.lp import Expr, LinearProgram
 from energysim.timeaxis import HOURS_PER_YEAR, annual_scale
 
-__all__ = ["operation_hook", "needs_optimal", "decision_key", "green_cap", "label_products", "volumes",
-           "certificates_bought", "VOLUME_SCALE"]
+__all__ = ["operation_hook", "needs_optimal", "decision_key", "green_cap", "label_products",
+           "volumes", "certificates_bought", "VOLUME_SCALE"]
 
 #: Physical MWh/yr per model unit of a volume decision, in units of Scaling.power_mw
 #: (a volume of one mean load for a year is O(1)).
@@ -88,7 +88,7 @@ def needs_optimal(park: ParkConfig, capacities: Capacities | None = None) -> lis
 
 
 def needs_hook(park: ParkConfig) -> bool:
-    """Does ``park`` use anything this hook builds?"""
+    """Whether ``park`` uses anything this hook builds."""
     t = park.targets
     return (proc.explicit(park) or park.grid.export_netting != "none"
             or t.cfe_score is not None or t.max_co2_per_tce is not None)
@@ -206,8 +206,11 @@ def _not_cfe(lp: LinearProgram, park: ParkConfig, op, flows: dict, tag: str) -> 
 
 
 def co2_terms(park: ParkConfig, data) -> tuple[np.ndarray, float, float]:
-    """(hourly factor of regular imports [t/MWh], factor of covered MWh [t/MWh], factor of
-    green imports [t/MWh]) of the core indicator's market-based scope 2 (accounting rules)."""
+    """Emission factors of the core indicator's market-based scope 2 (accounting rules).
+
+    Returned as (hourly factor of regular imports [t/MWh], factor of covered MWh [t/MWh], factor
+    of green imports [t/MWh]).
+    """
     ef = data.series.get("emission_factor_t_per_mwh",
                          np.full(data.hours, park.grid.emission_factor_t_per_mwh))
     w = data.hour_weight
@@ -268,9 +271,11 @@ def operation_hook(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
 
 
 def volumes(park: ParkConfig, capacities: Capacities) -> dict[str, float]:
-    """Volume of every product [MWh/yr]: decided (``capacities.procurement_mwh``), else fixed,
-    else its upper bound (inf: as needed); certificates not decided are None (bought as needed,
-    :func:`certificates_bought`)."""
+    """Volume of every product [MWh/yr].
+
+    Decided (``capacities.procurement_mwh``), else fixed, else its upper bound (inf: as needed);
+    certificates not decided are None (bought as needed, :func:`certificates_bought`).
+    """
     out = {}
     for p in proc.products(park):
         v = capacities.procurement_mwh.get(p.name)
@@ -282,8 +287,11 @@ def volumes(park: ParkConfig, capacities: Capacities) -> dict[str, float]:
 
 def green_cap(park: ParkConfig, capacities: Capacities, profiles, hours: int, dt_h: float
               ) -> tuple[np.ndarray | None, float, float]:
-    """The core's green rule for explicit products: (hourly cap of shaped contracts [MW] or
-    None, flat block [MW], annual budget of the run [MWh])."""
+    """The core's green rule for explicit products.
+
+    Returned as (hourly cap of shaped contracts [MW] or None, flat block [MW], annual budget of
+    the run [MWh]).
+    """
     vol = volumes(park, capacities)
     greens = [p for p in proc.products(park) if p.green]
     shaped = [p for p in greens if p.shaped]
@@ -327,9 +335,11 @@ def label_products(park: ParkConfig, capacities: Capacities, profiles, green: np
 
 def certificates_bought(park: ParkConfig, capacities: Capacities, regular_mwh: float,
                         short_mwh: float) -> dict[str, float]:
-    """Certificates of each product [MWh/yr]: decided or fixed volumes; else as needed — the
-    shortfall ``short_mwh`` to the clean target, at most the regular imports and ``max_mwh``,
-    at least ``min_mwh``, in config order."""
+    """Certificates of each product [MWh/yr].
+
+    Decided or fixed volumes; else as needed — the shortfall ``short_mwh`` to the clean target,
+    at most the regular imports and ``max_mwh``, at least ``min_mwh``, in config order.
+    """
     vol = volumes(park, capacities)
     need = max(0.0, min(short_mwh, regular_mwh))
     out = {}

@@ -107,8 +107,10 @@ class Operation:
 
 
 def unmet_penalty_per_mwh(price: np.ndarray, park: ParkConfig) -> float:
-    """Cost of unmet load in the LP [money/MWh]: :data:`UNMET_PENALTY_FACTOR` x (dearest
-    import price + green premium + 1)."""
+    """Cost of unmet load in the LP [money/MWh].
+
+    :data:`UNMET_PENALTY_FACTOR` x (dearest import price + green premium + 1).
+    """
     return UNMET_PENALTY_FACTOR * (float(np.max(np.abs(price))) + park.grid.green_premium_per_mwh
                                    + 1.0)
 
@@ -145,8 +147,11 @@ HOOKS = ("energysim.dispatch.flexible_program:add_flexible",
 
 
 def import_limit_mw(park: ParkConfig) -> float:
-    """The import limit [MW]: ``[grid] import_max_mw``, and the contracted capacity under a
-    capacity charge (``[tariff] contracted_kva`` x power factor)."""
+    """The import limit [MW].
+
+    ``[grid] import_max_mw``, and the contracted capacity under a capacity charge
+    (``[tariff] contracted_kva`` x power factor).
+    """
     t = park.tariff
     limit = park.grid.import_max_mw
     if t.basis == "capacity" and t.contracted_kva is not None:
@@ -217,7 +222,8 @@ def _add_battery(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) -
     s, e = f["soc"], caps["energy"]
     # E coefficient: the leak refills the floor share; a non-cyclic start adds soc_initial
     e_coef = np.full(n, -(1.0 - keep) * bat.soc_min)
-    terms = [(s, 1.0), (f["charge"], -bat.eta_charge * dt), (f["discharge"], dt / bat.eta_discharge)]
+    terms = [(s, 1.0), (f["charge"], -bat.eta_charge * dt),
+             (f["discharge"], dt / bat.eta_discharge)]
     if bat.cyclic:
         terms.append((s[prev], -keep))
     else:
@@ -269,8 +275,10 @@ def _add_energies(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) 
 
 
 def months_factor(data) -> tuple[np.ndarray, float]:
-    """Month index of each step (0..k-1 over the months present) and 12 / k (a year's bills
-    from the months the horizon holds; 1 for a full year)."""
+    """Month index of each step (0..k-1 over the months present) and 12 / k.
+
+    12 / k gives a year's bills from the months the horizon holds (1 for a full year).
+    """
     month = data.month if data.month is not None else np.ones(data.hours, dtype=np.int64)
     present, index = np.unique(month, return_inverse=True)
     return index, 12.0 / present.size

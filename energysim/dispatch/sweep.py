@@ -31,8 +31,9 @@ _SRC = "dispatch sweep"
 def _capacities(capacities) -> np.ndarray:
     caps = np.ascontiguousarray(capacities, dtype=np.float64)
     if caps.ndim != 2 or caps.shape[1] != 4:
-        raise ConfigError(problem("must be an (n, 4) array: pv_mw, wind_mw, battery_mwh, battery_mw",
-                                  source=_SRC, field="capacities", value=f"shape {caps.shape}"))
+        raise ConfigError(problem("must be an (n, 4) array: pv_mw, wind_mw, battery_mwh, "
+                                  "battery_mw", source=_SRC, field="capacities",
+                                  value=f"shape {caps.shape}"))
     bad = ~np.isfinite(caps) | (caps < 0)
     if bad.any():
         i, j = np.unravel_index(int(np.argmax(bad)), caps.shape)

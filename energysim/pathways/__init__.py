@@ -126,6 +126,7 @@ class PathwayResult:
 
     @property
     def name(self) -> str:
+        """The pathway's display name."""
         return self.pathway.name
 
     @property
@@ -446,7 +447,10 @@ def summary(result: PathwayResult) -> dict[str, Any]:
 
 
 def write_pathway(result: PathwayResult, out_dir: Path) -> dict[str, Path]:
-    """Write ``pathway.csv`` (one row per period) and ``pathway.json`` atomically into ``out_dir``."""
+    """Write ``pathway.csv`` and ``pathway.json`` atomically into ``out_dir``.
+
+    ``pathway.csv`` holds one row per period.
+    """
     from energysim.results import atomic_write, write_json
 
     out_dir = Path(out_dir)

@@ -64,13 +64,17 @@ class PeriodConfig(BaseModel):
     )
     overrides: dict[str, Any] = Field(
         default_factory=dict,
-        description='Base-config changes as {"section.key": value}, e.g. {"pv.capex_per_kw": 2500}.',
+        description='Base-config changes as {"section.key": value}, e.g. '
+                    '{"pv.capex_per_kw": 2500}.',
     )
 
     @model_validator(mode="before")
     @classmethod
     def _collect_overrides(cls, data: Any) -> Any:
-        """Every key but ``year``/``weight_yr`` is a config override: flatten it to ``section.key``."""
+        """Every key but ``year``/``weight_yr`` is a config override.
+
+        Flatten them to ``section.key``.
+        """
         if not isinstance(data, dict) or "overrides" in data:
             return data
         out = {k: data[k] for k in _PERIOD_KEYS if k in data}
@@ -79,7 +83,10 @@ class PeriodConfig(BaseModel):
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"pv": {"capex_per_kw": 1}}`` and ``{"pv.capex_per_kw": 1}`` -> ``{"pv.capex_per_kw": 1}``."""
+    """Flatten nested tables of overrides to dotted keys.
+
+    ``{"pv": {"capex_per_kw": 1}}`` and ``{"pv.capex_per_kw": 1}`` -> ``{"pv.capex_per_kw": 1}``.
+    """
     flat: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}"
@@ -93,7 +100,7 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 class PathwayConfig(BaseModel):
     """A multi-period transition pathway: base park, periods, discounting and horizon options."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str | None = Field(None, max_length=200, description="Display name of the pathway.")
     base: Path = Field(..., description="Park config the periods modify (relative to this file).")
@@ -119,7 +126,8 @@ class PathwayConfig(BaseModel):
             "multi-day wind lulls; the battery carries energy between the days of a week)."
         ),
     )
-    period: list[PeriodConfig] = Field(..., min_length=1, description="Investment periods, in order.")
+    period: list[PeriodConfig] = Field(..., min_length=1,
+                                       description="Investment periods, in order.")
 
     @model_validator(mode="after")
     def _years_ordered(self):
@@ -151,6 +159,7 @@ class Pathway:
 
     @property
     def name(self) -> str:
+        """Display name: ``name`` of the file, else its stem, else the base park's site."""
         if self.config.name:
             return self.config.name
         return self.source.stem if self.source is not None else self.base.site.name

@@ -91,7 +91,7 @@ def existing_capacity(park: ParkConfig) -> dict[str, float]:
 
 
 def activity(years: Sequence[int], parks: Sequence[ParkConfig]) -> dict[str, np.ndarray]:
-    """``A[k][b, p]``: is a build of technology k from period b available in period p?
+    """``A[k][b, p]``: whether a build of technology k from period b is available in period p.
 
     True when ``years[b] <= years[p] < years[b] + lifetime`` (the build period's lifetime).
     """
@@ -168,7 +168,8 @@ def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData
     for p in range(n):
         op = add_operation(lp, parks[p], datas[p], {k: int(cap[k][p]) for k in TECHS}, f"[{p}]")
         ops.append(op)
-        targets.append({kind: add_targets(lp, [op], kind, tag=f"[{p}]") for kind in ("onsite", "clean")})
+        targets.append({kind: add_targets(lp, [op], kind, tag=f"[{p}]")
+                        for kind in ("onsite", "clean")})
     ann = [{k: d[k].annual_cost for k in TECHS} for d in decs]
     asset = [Expr.sum(Expr.of(build[k][b], ann[b][k] * P / M) for k in TECHS for b in range(n)
                       if act[k][b, p]) for p in range(n)]

@@ -94,7 +94,8 @@ class ReportData:
             reason = f"{rel}: not from this run ({self.manifest.get('command', '?')} " \
                      f"{self.manifest.get('run_id', '?')}), ignored"
         elif file_sha256(path) != expected:
-            reason = f"{rel}: changed since run {self.manifest.get('run_id', '?')} wrote it, ignored"
+            reason = (f"{rel}: changed since run {self.manifest.get('run_id', '?')} wrote it, "
+                      "ignored")
         else:
             return True
         if reason not in self.ignored:
@@ -103,6 +104,7 @@ class ReportData:
 
     @property
     def currency(self) -> str:
+        """Currency of the results' money ("money" when no result or config names one)."""
         for source in (self.summary, *self.pathway_meta.values()):
             if source and source.get("currency"):
                 return str(source["currency"])
@@ -167,8 +169,11 @@ def _run(folder: Path, data: ReportData) -> tuple[dict[str, Any] | None, xr.Data
 
 def _sweep_digest(out_dir: Path, manifest: dict[str, Any],
                   summary: dict[str, Any] | None) -> SweepDigest | None:
-    """What the sweep section shows, aggregated chunk by chunk from ``scenarios.parquet`` (else
-    the finished batches so far): memory does not grow with the number of scenarios."""
+    """What the sweep section shows, aggregated chunk by chunk.
+
+    From ``scenarios.parquet`` (else the finished batches so far): memory does not grow with the
+    number of scenarios.
+    """
     from energysim.nomenclature import QUANTITIES
     from energysim.sweep.columns import REPORT_KPIS
 

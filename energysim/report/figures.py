@@ -151,8 +151,10 @@ def day_hour_grid(times: pd.DatetimeIndex, values: np.ndarray) -> tuple[list[str
 
 def typical_weeks(times: pd.DatetimeIndex, served: np.ndarray,
                   load: np.ndarray) -> dict[str, pd.Timestamp]:
-    """Per season, the start of the typical week: the 7 whole days (midnight to midnight)
-    within the season whose on-site share of load is closest to the season's own.
+    """Per season, the start of the typical week.
+
+    The 7 whole days (midnight to midnight) within the season whose on-site share of load is
+    closest to the season's own.
 
     Seasons with fewer than 7 days of data are left out.
     """
@@ -240,7 +242,8 @@ def _cards(s: dict[str, Any], currency: str) -> str:
          f"target {percent(t.get('onsite_share'), 0)}" if "onsite_share" in t else "",
          t.get("onsite_met")),
         ("clean share", percent(s.get("clean_share")),
-         f"target {percent(t.get('clean_share'), 0)}" if "clean_share" in t else "", t.get("clean_met")),
+         f"target {percent(t.get('clean_share'), 0)}" if "clean_share" in t else "",
+         t.get("clean_met")),
         ("cost", f"{(s.get('lcoe_per_mwh') or float('nan')):,.0f} {currency}/MWh",
          f"{(s.get('annualized_cost') or float('nan')) / 1e6:,.1f} M{currency}/yr", None),
         ("emissions", f"{(s.get('co2_t') or 0) / 1e3:,.1f} kt CO2/yr",
@@ -446,7 +449,8 @@ def _mix_chart(s: dict[str, Any]) -> Chart:
             regular += row["mwh"]
     covered = float(s.get("clean_credit_mwh") or 0.0)
     parts += [("regular + certificates / netted exports", covered, "#a5d6a7"),
-              ("regular, no green attribute", max(regular - covered, 0.0), COLORS["import_regular"]),
+              ("regular, no green attribute", max(regular - covered, 0.0),
+               COLORS["import_regular"]),
               ("unserved", s.get("unmet_mwh", 0.0), COLORS["unmet"])]
     fig = _figure("Supply mix by product", "share of annual load [%]", "")
     for name, mwh, color in parts:
@@ -610,8 +614,10 @@ def frontier_section(data) -> Section | None:
 
 
 def weather_years_chart(wy, target: float | None) -> Chart | None:
-    """On-site share by weather year of the typical-year mix and (when sized) the robust mix,
-    with the target line and P50/P90 of each design."""
+    """On-site share by weather year of the typical-year mix and (when sized) the robust mix.
+
+    With the target line and P50/P90 of each design.
+    """
     if wy is None or "onsite_share" not in wy or "year" not in wy or not len(wy):
         return None
     fig = _figure("On-site share by weather year", "weather year",
@@ -745,8 +751,10 @@ def pathway_section(data) -> Section | None:
 # ---------------------------------------------------------------- sweeps
 def tornado(table: pd.DataFrame, parameters: list[str], kpi: str,
             quantile: float = 0.2) -> pd.DataFrame:
-    """:func:`energysim.sweep.aggregate.tornado` of an in-memory table (the report streams
-    the store itself)."""
+    """:func:`energysim.sweep.aggregate.tornado` of an in-memory table.
+
+    The report streams the store itself.
+    """
     from energysim.sweep.aggregate import Source
     from energysim.sweep.aggregate import tornado as streamed
 
@@ -799,8 +807,11 @@ def _sweep_tornado(digest, cur: str) -> Chart | None:
 
 
 def sweep_section(data) -> Section | None:
-    """KPI histograms across scenarios and a tornado of sensitivities (from the store's digest,
-    :func:`energysim.sweep.aggregate.digest`: bounded memory whatever the number of scenarios)."""
+    """KPI histograms across scenarios and a tornado of sensitivities.
+
+    From the store's digest, :func:`energysim.sweep.aggregate.digest`: bounded memory whatever
+    the number of scenarios.
+    """
     digest = data.sweep
     if digest is None or digest.empty:
         return None

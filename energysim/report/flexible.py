@@ -32,8 +32,11 @@ VARIANT_NAMES = {"none": "no flexibility", "hydrogen_store": "hydrogen store onl
 
 
 def _surplus_chart(flows, green_share: float | None) -> Chart:
-    """Electrolyser input against the on-site surplus of each hour (scatter); ``green_share``
-    the run's green hydrogen share (:func:`energysim.accounting.hydrogen_kpis`)."""
+    """Electrolyser input against the on-site surplus of each hour (scatter).
+
+    ``green_share`` is the run's green hydrogen share
+    (:func:`energysim.accounting.hydrogen_kpis`).
+    """
     surplus = _flow(flows, "pv") + _flow(flows, "wind") - _flow(flows, "load")
     el = _flow(flows, "electrolyser")
     fig = _figure("Electrolyser load against on-site surplus",

@@ -33,7 +33,8 @@ PAGE = Template("""<!DOCTYPE html>
 <meta name="generator" content="energysim $version">
 <title>$title — energysim report</title>
 <style>
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;background:#fafafa}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;
+  background:#fafafa}
 header{background:#1f3a2d;color:#fff;padding:14px 24px}
 header h1{margin:0;font-size:1.4em} header p{margin:4px 0 0;opacity:.85;font-size:.9em}
 nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:6px 24px;z-index:10}
@@ -48,12 +49,14 @@ th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 table.assumptions td:last-child,table.indicators td:last-child{min-width:18em}
 th{background:#f0f0f0}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
-.card{background:#fff;border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:8px 12px;min-width:170px}
+.card{background:#fff;border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;
+  padding:8px 12px;min-width:170px}
 .card.pass{border-left-color:#2e7d32} .card.fail{border-left-color:#c62828}
 .card-name{font-size:.8em;color:#555;text-transform:uppercase}
 .card-value{font-size:1.5em;font-weight:600} .card-note{font-size:.85em;color:#555}
 .provenance,.intro{font-size:.85em;color:#555}
-.warnings{background:#fff3e0;border:1px solid #e65100;border-left:6px solid #e65100;border-radius:4px;padding:4px 12px;margin-top:14px}
+.warnings{background:#fff3e0;border:1px solid #e65100;border-left:6px solid #e65100;
+  border-radius:4px;padding:4px 12px;margin-top:14px}
 .warnings p{margin:6px 0}
 </style>
 <script>$plotlyjs</script>
@@ -139,9 +142,11 @@ def render_page(data, sections: list[Section]) -> str:
 
 
 def page_warnings(data) -> list[str]:
-    """What the reader must see first: weather from another site (allowed by
-    ``[weather] allow_site_mismatch``), daylight zeros in the weather, and
-    result files left out as not of this run."""
+    """What the reader must see first.
+
+    Weather from another site (allowed by ``[weather] allow_site_mismatch``), daylight zeros in
+    the weather, and result files left out as not of this run.
+    """
     from energysim.weather.quality import loud_warnings
 
     prov = (data.summary or data.sized_summary or {}).get("provenance") or {}

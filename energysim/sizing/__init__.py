@@ -99,8 +99,10 @@ def _cost_terms(park: ParkConfig, flows: xr.Dataset, profiles: xr.Dataset,
 def with_targets(park: ParkConfig, *, onsite_share: float | None = None,
                  clean_share: float | None = None, cfe_score: float | None = None,
                  max_co2_per_tce: float | None = None) -> ParkConfig:
-    """``park`` with its targets set (None keeps the config's): the sizing, its
-    re-simulation and its certification then hold the same targets."""
+    """``park`` with its targets set (None keeps the config's).
+
+    The sizing, its re-simulation and its certification then hold the same targets.
+    """
     values = {f"targets.{k}": v for k, v in (
         ("onsite_share", onsite_share), ("clean_share", clean_share), ("cfe_score", cfe_score),
         ("max_co2_per_tce", max_co2_per_tce)) if v is not None}
@@ -376,8 +378,10 @@ def _energy_gap(sm, op, flows, profiles, caps, terms, cost) -> float:
 
 def _replayed(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, op_index: int = 0
               ) -> tuple[str | None, bool]:
-    """(Why the LP's own dispatch is the reported one, or None; whether the LP's battery
-    timing may differ from the rule-based core's, so their on-site shares need not agree).
+    """Why the LP's own dispatch is the reported one (or None), and whether timing may differ.
+
+    The second item says whether the LP's battery timing may differ from the rule-based core's,
+    so their on-site shares need not agree.
 
     A mode forced by ``[battery] dispatch`` (other than ``optimal``) is always
     re-simulated: it is the operation the park asked for.

@@ -205,6 +205,7 @@ class Decomposition:
         self.tiny = 0.0  # shortfalls within tolerance are zero already (_Year.evaluate)
 
     def close(self):
+        """Shut the thread pool of the year subproblems down (waits for running ones)."""
         self.pool.shutdown(wait=True)
 
     def evaluate(self, caps: np.ndarray, rho: np.ndarray) -> tuple[float, float]:
@@ -341,7 +342,7 @@ def _stalled(history: list, window: int = 12) -> bool:
 
 
 def _converged(dec: Decomposition, it: int, gap: float) -> bool:
-    """Update the bounds (LP master without proximal term); are they within ``gap``?"""
+    """Update the bounds (LP master without proximal term); whether they are within ``gap``."""
     st = dec.stats
     st.lower = max(st.lower, dec.lower_bound())
     st.upper = dec.best[0]

@@ -53,9 +53,11 @@ def _config_value(park, dotted: str, default: float) -> float:
 
 
 def _loss(sm, kind: str) -> Expr:
-    """Mean share not reached over the horizons (loss / scale; the CO2 indicator for "co2";
-    flexible demand: the targets' linear loss at the current target,
-    :mod:`energysim.sizing.targets`)."""
+    """Mean share not reached over the horizons (loss / scale).
+
+    The CO2 indicator for "co2"; flexible demand: the targets' linear loss at the current
+    target, :mod:`energysim.sizing.targets`.
+    """
     n = len(sm.ops)
     keep = 1.0 - sm.targets[kind].target if kind in ("onsite", "clean") else 0.0
     return Expr.sum((e - op.variable_load * keep) * (1.0 / (n * scale))
@@ -87,8 +89,10 @@ def max_share(sm, solver: Solver, kind: str, relax: tuple[str, ...] | None = Non
 
 
 def _first_unreachable(sm, solver: Solver, targets: dict[str, float]):
-    """The first target (in :data:`KINDS` order) out of reach with the earlier ones held:
-    (kind, best value, binding bounds); the last kind when none is found alone."""
+    """The first target (in :data:`KINDS` order) out of reach with the earlier ones held.
+
+    Returned as (kind, best value, binding bounds); the last kind when none is found alone.
+    """
     kinds = list(sm.targets)
     found = None
     for i, kind in enumerate(kinds):

@@ -64,8 +64,10 @@ class FixedDispatch:
         self._bounds = s.col_bounds(sm.cap_cols)
 
     def shortfall(self, x: np.ndarray) -> float:
-        """Energy by which the share targets are missed [model energy units] (the CO2
-        ceiling's shortfall is in tCO2 and not counted here)."""
+        """Energy by which the share targets are missed [model energy units].
+
+        The CO2 ceiling's shortfall is in tCO2 and not counted here.
+        """
         cols = [t.slack for k, t in self.sm.targets.items() if t.slack is not None and k != "co2"]
         return float(sum(x[c].sum() for c in cols)) if cols else 0.0
 
@@ -86,7 +88,8 @@ class FixedDispatch:
         if solve(s, "optimal dispatch") == Status.INFEASIBLE:
             raise SolverError(problem(
                 "optimal dispatch infeasible at these capacities (a green volume or import "
-                "limit no dispatch can respect)", field="capacities", value=capacities.model_dump()))
+                "limit no dispatch can respect)", field="capacities",
+                value=capacities.model_dump()))
         x = s.x
         flows = flows_of(sm, x, sm.ops[0], self.profiles)
         flows.attrs.update(

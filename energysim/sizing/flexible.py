@@ -138,9 +138,9 @@ def resimulate(park: ParkConfig, profiles: xr.Dataset, capacities: Capacities,
 
 def rule_shares(kpis: list[dict], base_load_mwh: list[float], target: float,
                 kind: str = "onsite") -> np.ndarray:
-    """Shares :math:`1 - \\ell_y` of the targets' linear rule (:mod:`energysim.sizing.targets`).
+    r"""Shares :math:`1 - \ell_y` of the targets' linear rule (:mod:`energysim.sizing.targets`).
 
-    :math:`\\ell_y = (G_y - (1-\\tau) V_y) / L_y` with :math:`G_y = (1 - s_y) D_y`,
+    :math:`\ell_y = (G_y - (1-\tau) V_y) / L_y` with :math:`G_y = (1 - s_y) D_y`,
     :math:`V_y = D_y - L_y` (demand minus the profile load), from each year's
     KPIs (``demand_mwh``, ``{kind}_share``) and profile load [MWh/yr].
     """

@@ -54,9 +54,11 @@ class LifeSizing:
 
     @property
     def min_share(self) -> float:
+        """The lowest on-site share over the years of the life [0-1]."""
         return float(self.life.table["onsite_share"].min())
 
     def answer(self) -> dict:
+        """The JSON-ready summary: capacities, the rounds of proxy targets, the yearly shares."""
         t = self.life.table
         return {
             "capacities": self.sizing.capacities.model_dump(),
@@ -96,7 +98,8 @@ def _proxy(park: ParkConfig, profiles: xr.Dataset, f: dict[str, float]):
     proxy_park = park.model_copy(update={"battery": bat.model_copy(update={
         "soc_max": bat.soc_min + window,
         "soc_initial": min(max(bat.soc_initial, bat.soc_min), bat.soc_min + window)})})
-    out = profiles.assign(pv_pu=profiles["pv_pu"] * f["pv"], wind_pu=profiles["wind_pu"] * f["wind"],
+    out = profiles.assign(pv_pu=profiles["pv_pu"] * f["pv"],
+                          wind_pu=profiles["wind_pu"] * f["wind"],
                           load=profiles["load"] * f["load"])
     return proxy_park, out
 

@@ -89,6 +89,7 @@ class SizingModel:
 
     @property
     def integer(self) -> bool:
+        """Whether wind is sized in whole turbines (an integer column: a MILP)."""
         return self.n_turbines is not None
 
     @property
@@ -103,8 +104,10 @@ class SizingModel:
                                                 for k, d in self.decisions.items()])
 
     def values_of(self, capacities: Capacities, missing: str = "lower") -> np.ndarray:
-        """``capacities`` in model units, in the order of :attr:`cap_cols` (a product volume
-        not in ``capacities``: see :func:`~energysim.decisions.model_values`)."""
+        """``capacities`` in model units, in the order of :attr:`cap_cols`.
+
+        A product volume not in ``capacities``: see :func:`~energysim.decisions.model_values`.
+        """
         return model_values(self.decisions, capacities, self.scaling.power_mw, missing)
 
     def money(self, expr: Expr, x: np.ndarray) -> float:
@@ -192,5 +195,6 @@ def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
 
 def asset_cost_expr(decs: dict[str, Decision], caps: dict[str, int], P: float, M: float) -> Expr:
     """Annualised cost of new capacity [money units/yr]: existing capacity is sunk."""
-    return Expr.sum(Expr.of(caps[k], d.annual_cost * d.scale * P / M, -d.annual_cost * d.existing / M)
+    return Expr.sum(Expr.of(caps[k], d.annual_cost * d.scale * P / M,
+                            -d.annual_cost * d.existing / M)
                     for k, d in decs.items())

@@ -33,7 +33,8 @@ def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
     out = {"pv": caps.pv_mw * data.pv_pu, "wind": caps.wind_mw * data.wind_pu, "load": data.load}
     for name in ("import_green", "import_regular", "export", "charge", "discharge", "unmet", "soc"):
         out[name] = flow(name)
-    supply = out["pv"] + out["wind"] + out["import_green"] + out["import_regular"] + out["discharge"]
+    supply = (out["pv"] + out["wind"] + out["import_green"] + out["import_regular"]
+              + out["discharge"])
     out["curtail"] = np.maximum(
         supply + out["unmet"] - out["load"] - out["charge"] - out["export"], 0.0)
     out["onsite_served"] = np.maximum(
@@ -58,9 +59,11 @@ def flows_of(sm, x: np.ndarray, op, profiles: xr.Dataset) -> xr.Dataset:
 
 
 def lp_share(op, x: np.ndarray, kind: str = "onsite") -> float:
-    """The LP's own on-site (``kind`` "onsite"), clean or hourly CFE share of one horizon
-    [0-1], or its core indicator [tCO2/tce] (``"co2"``); the on-site and clean shares of
-    the demand with its variable part (flexible demand)."""
+    """The LP's own share of one horizon [0-1], or its core indicator [tCO2/tce].
+
+    On-site (``kind`` "onsite"), clean or hourly CFE share, or the core indicator (``"co2"``);
+    the on-site and clean shares of the demand with its variable part (flexible demand).
+    """
     from energysim.sizing.targets import KINDS, loss_expr
 
     expr, scale = loss_expr(op, kind)
@@ -71,15 +74,18 @@ def lp_share(op, x: np.ndarray, kind: str = "onsite") -> float:
 
 
 def onsite_share(flows: xr.Dataset) -> float:
-    """On-site share of load over the run [0-1]: on-site served energy / load energy
-    (with flexible demand: :func:`energysim.accounting.share_kpis`' demand)."""
+    """On-site share of load over the run [0-1]: on-site served energy / load energy.
+
+    With flexible demand: :func:`energysim.accounting.share_kpis`' demand.
+    """
     if "electrolyser" not in flows:
         return float(flows["onsite_served"].sum() / flows["load"].sum())
     from energysim.accounting import onsite_fraction
 
     per_kg = float(flows.attrs.get("electrolyser_mwh_per_kg", 0.0))
     return onsite_fraction({
-        "load_mwh": float(flows["load"].sum()), "electrolyser_mwh": float(flows["electrolyser"].sum()),
+        "load_mwh": float(flows["load"].sum()),
+        "electrolyser_mwh": float(flows["electrolyser"].sum()),
         "fuel_cell_input_mwh": float(flows["fuel_cell_hydrogen"].sum()) * per_kg,
         "onsite_served_mwh": float(flows["onsite_served"].sum())})
 
@@ -110,9 +116,12 @@ def sizing_record(sized, kpis: dict, target_onsite_share: float) -> dict:
 
 
 def procurement_record(kpis: dict, capacities) -> list[dict]:
-    """The ``procurement`` list of ``sizing.json``: per product ``name``, ``kind``, ``mwh``
-    (taken or bought per year), ``cost`` [money/yr], ``hours`` with a delivery [h/yr],
-    ``counts_toward``, and ``volume_mwh`` the volume sizing decided (when it decides one)."""
+    """The ``procurement`` list of ``sizing.json``.
+
+    Per product ``name``, ``kind``, ``mwh`` (taken or bought per year), ``cost`` [money/yr],
+    ``hours`` with a delivery [h/yr], ``counts_toward``, and ``volume_mwh`` the volume sizing
+    decided (when it decides one).
+    """
     out = []
     for row in kpis.get("procurement", []):
         item = {k: row[k] for k in ("name", "kind", "mwh", "cost", "hours", "counts_toward")}

@@ -49,8 +49,11 @@ REPLAY_TOLERANCE = 1e-6
 
 def needs_lp_dispatch(park: ParkConfig, capacities: Capacities, clean_target: float | None
                       ) -> tuple[str | None, bool]:
-    """(Why the LP's dispatch is reported instead of the core's, or None; whether the LP's
-    battery timing differs from the core's, so their on-site shares need not agree)."""
+    """Why the LP's dispatch is reported instead of the core's (or None), and timing.
+
+    The second item says whether the LP's battery timing differs from the core's, so their
+    on-site shares need not agree.
+    """
     if capacities.battery_mwh > 0:  # timing freedom the greedy core does not use
         if park.targets.cfe_score is not None:
             return "hourly CFE target with a battery", True

@@ -115,8 +115,10 @@ _YEAR_KPI = {"onsite": "onsite_share", "clean": "clean_share", "cfe": "cfe_hourl
 
 
 def year_kpis(park: ParkConfig, caps: Capacities, profiles: xr.Dataset) -> dict:
-    """KPIs of one weather year at ``caps``, operated in the park's dispatch mode (what
-    ``energysim.simulate`` reports)."""
+    """KPIs of one weather year at ``caps``, operated in the park's dispatch mode.
+
+    What ``energysim.simulate`` reports.
+    """
     from energysim.profiles import complete
     from energysim.results import Result
     from energysim.sizing.modes import operate
@@ -172,7 +174,10 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
 
 
 def _timing_replay(park: ParkConfig) -> bool:
-    """Could the LP's battery timing be the reported dispatch (:mod:`energysim.sizing.replay`)?"""
+    """Whether the LP's battery timing could be the reported dispatch.
+
+    See :mod:`energysim.sizing.replay`.
+    """
     from energysim.procurement import products
 
     bat = park.battery
@@ -291,8 +296,10 @@ def size_robust(park: ParkConfig, profiles, *, onsite_share: float | None = None
 
 
 def _point(sm: SizingModel, caps: Capacities, targets=None) -> np.ndarray:
-    """A column vector of ``sm`` with its capacities set and its dispatch solved (LP flows);
-    with ``targets`` (on-site, clean) the year's dispatch meets them where it can."""
+    """A column vector of ``sm`` with its capacities set and its dispatch solved (LP flows).
+
+    With ``targets`` (on-site, clean) the year's dispatch meets them where it can.
+    """
     from energysim.sizing import fix_capacities
 
     solver = make_solver(sm)

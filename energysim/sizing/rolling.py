@@ -72,8 +72,11 @@ def _forecast(profiles: xr.Dataset, start: int, stop: int, kind: str) -> xr.Data
 
 def _plan(park, window: xr.Dataset, capacities: Capacities, soc_mwh: float,
           peak_floor_mw: float | None, end_floor_mwh: float | None = None) -> xr.Dataset:
-    """Least-cost flows of one window (optimal dispatch, no targets, terminal value; the last
-    window ends with at least ``end_floor_mwh`` stored)."""
+    """Least-cost flows of one window.
+
+    Optimal dispatch, no targets, terminal value; the last window ends with at least
+    ``end_floor_mwh`` stored.
+    """
     from energysim.sizing.fixed import FixedDispatch
 
     fd = FixedDispatch(_window_park(park, soc_mwh, capacities.battery_mwh), window, targets=False)
@@ -124,8 +127,11 @@ def _replay(plan: xr.Dataset, actual: xr.Dataset, capacities: Capacities, park: 
 
 
 def _green_labeller(park: ParkConfig, n: int, dt: float):
-    """Green cap of an hour's imports [MW] under ``[grid]`` green rules (as the dispatch core:
-    all imports green, a flat hourly block, or an annual volume consumed in order)."""
+    """Green cap of an hour's imports [MW] under ``[grid]`` green rules.
+
+    As the dispatch core: all imports green, a flat hourly block, or an annual volume consumed
+    in order.
+    """
     from energysim.timeaxis import HOURS_PER_YEAR
 
     volume, matching = park.grid.green_volume_mwh, park.grid.green_matching
@@ -185,7 +191,8 @@ def _roll(park, profiles, capacities, step: int, horizon: int) -> xr.Dataset:
         if bat.rolling_forecast == "perfect":
             applied = {name: plan[name].values[:k] for name in _FLOWS}
         else:
-            applied = _replay(plan.isel(time=slice(0, k)), profiles.isel(time=slice(start, start + k)),
+            applied = _replay(plan.isel(time=slice(0, k)),
+                              profiles.isel(time=slice(start, start + k)),
                               capacities, park, soc)
         for name in _FLOWS:
             parts[name].append(applied[name])

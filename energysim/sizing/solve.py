@@ -56,9 +56,11 @@ def make_solver(sm, **options) -> Solver:
 
 def set_targets(sm, solver: Solver, onsite: float | None, clean: float | None
                 ) -> tuple[float, float]:
-    """Set the on-site and clean share targets [0-1] (default: ``park.targets``); the hourly
-    CFE and CO2 targets a model has (:func:`~energysim.sizing.targets.target_kinds`) are
-    set from ``park.targets``."""
+    """Set the on-site and clean share targets [0-1] (default: ``park.targets``).
+
+    The hourly CFE and CO2 targets a model has (:func:`~energysim.sizing.targets.target_kinds`)
+    are set from ``park.targets``.
+    """
     park = sm.park
     onsite = park.targets.onsite_share if onsite is None else onsite
     clean = park.targets.clean_share if clean is None else clean
@@ -75,8 +77,10 @@ def set_targets(sm, solver: Solver, onsite: float | None, clean: float | None
 
 
 def set_share_coefficients(sm, solver: Solver, onsite: float, clean: float) -> None:
-    """Coefficients of the variable-load columns of the target rows for the targets [0-1]
-    (flexible demand, :mod:`energysim.sizing.targets`); nothing without them."""
+    """Coefficients of the variable-load columns of the target rows for the targets [0-1].
+
+    Flexible demand, :mod:`energysim.sizing.targets`; nothing without them.
+    """
     for kind, value in (("onsite", onsite), ("clean", clean)):
         rows = sm.targets[kind]
         rows.target = float(value)

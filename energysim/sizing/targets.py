@@ -72,8 +72,10 @@ KINDS = {"onsite": ("onsite_share", True), "clean": ("clean_share", True),
 
 
 def target_kinds(park) -> list[str]:
-    """Kinds of target rows a sizing model of ``park`` has: on-site and clean always, hourly
-    CFE and the CO2 ceiling when ``[targets]`` sets them."""
+    """Kinds of target rows a sizing model of ``park`` has.
+
+    On-site and clean always, hourly CFE and the CO2 ceiling when ``[targets]`` sets them.
+    """
     t = park.targets
     return ["onsite", "clean"] + (["cfe"] if t.cfe_score is not None else []) + (
         ["co2"] if t.max_co2_per_tce is not None else [])
@@ -92,10 +94,10 @@ def loss_expr(op, kind: str) -> tuple[Expr, float]:
 
 @dataclass
 class TargetRows:
-    """Rows of one share target (``kind`` "onsite" or "clean") under a robustness mode.
+    r"""Rows of one share target (``kind`` "onsite" or "clean") under a robustness mode.
 
     ``rows`` are the rows whose upper bound carries the target; ``scale`` the
-    factor with which the RHS is :math:`(1 - \\tau)` x scale, row by row.
+    factor with which the RHS is :math:`(1 - \tau)` x scale, row by row.
     """
 
     kind: str

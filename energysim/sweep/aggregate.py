@@ -57,11 +57,13 @@ class Source:
         """``scenarios.parquet`` of a finished sweep, else its batch files so far (None if none)."""
         out_dir = Path(out_dir)
         final = out_dir / "scenarios.parquet"
-        files = [final] if final.is_file() else sorted((out_dir / "batches").glob("batch-*.parquet"))
+        files = ([final] if final.is_file()
+                 else sorted((out_dir / "batches").glob("batch-*.parquet")))
         return cls(files) if files else None
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> Source:
+        """An in-memory table, read ``chunk_rows`` rows at a time."""
         return cls(table=pa.Table.from_pandas(frame, preserve_index=False), chunk_rows=chunk_rows)
 
     def _schemas(self) -> list[pa.Schema]:
@@ -99,7 +101,8 @@ class Source:
         for batch in self.record_batches(names):
             n = batch.num_rows
             got = dict(zip(batch.schema.names, batch.columns, strict=True))
-            yield {name: _floats(got[name]) if name in got else np.full(n, np.nan) for name in names}
+            yield {name: _floats(got[name]) if name in got else np.full(n, np.nan)
+                   for name in names}
 
 
 def _floats(arr: pa.Array) -> np.ndarray:
@@ -115,26 +118,48 @@ def _floats(arr: pa.Array) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+#: Binary exponent that brings a sum beyond the float range back into it: each finite value
+#: is below 2**1024, so the sum of fewer than 2**63 of them times 2**-64 is finite.
+_RESCALE = 64
+
+
 @dataclass
 class Moments:
-    """Count, sum, min and max of the finite values of a column."""
+    """Count, sum, min and max of the finite values of a column.
+
+    The sum is kept as ``total * 2**scale``: ``scale`` is 0 (the plain sum) unless the
+    sum leaves the float range (values near 1e308), so the mean of finite values is finite.
+    """
 
     n: int = 0
     total: float = 0.0
     minimum: float = math.inf
     maximum: float = -math.inf
+    scale: int = 0
 
     @property
     def mean(self) -> float:
-        return self.total / self.n if self.n else math.nan
+        """Mean of the finite values (NaN without any)."""
+        return math.ldexp(self.total / self.n, self.scale) if self.n else math.nan
 
     def add(self, x: np.ndarray) -> None:
+        """Count the finite values of ``x`` in."""
         x = x[np.isfinite(x)]
         if x.size:
             self.n += int(x.size)
-            self.total += float(x.sum())
+            self.total = self._plus(x)
             self.minimum = min(self.minimum, float(x.min()))
             self.maximum = max(self.maximum, float(x.max()))
+
+    def _plus(self, x: np.ndarray) -> float:
+        """``total`` plus the sum of ``x`` at the current scale; rescaled on an overflow."""
+        with np.errstate(over="ignore"):  # an overflow gives inf: detected and undone below
+            total = self.total + float(np.ldexp(x, -self.scale).sum())
+        if math.isfinite(total):
+            return total
+        self.scale += _RESCALE
+        self.total = math.ldexp(self.total, -_RESCALE)
+        return self.total + float(np.ldexp(x, -self.scale).sum())
 
 
 def moments(source: Source, names: Sequence[str]) -> dict[str, Moments]:
@@ -181,8 +206,10 @@ class _Rank:
 
 
 def _select(source: Source, ranks: list[_Rank]) -> dict[tuple[str, int], float]:
-    """The value at each rank: one pass per digit of the key, most significant first (ranks
-    of a column sharing a prefix share a histogram)."""
+    """The value at each rank: one pass per digit of the key, most significant first.
+
+    Ranks of a column sharing a prefix share a histogram.
+    """
     names = list(dict.fromkeys(r.name for r in ranks))
     bits = 0
     while bits < 64:
@@ -208,7 +235,7 @@ def _select(source: Source, ranks: list[_Rank]) -> dict[tuple[str, int], float]:
 
 
 def _lerp(a: float, b: float, t: float) -> float:
-    """numpy's linear interpolation of quantiles (same rounding: from ``b`` when t ≥ ½)."""
+    """Linear interpolation of quantiles as numpy's (same rounding: from ``b`` when t ≥ ½)."""
     diff = b - a
     return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
 
@@ -292,8 +319,10 @@ def histograms(source: Source, ranges: dict[str, tuple[float, float]],
 
 def tornado(source: Source, parameters: Sequence[str], kpi: str,
             quantile: float = 0.2) -> pd.DataFrame:
-    """Sensitivity of ``kpi`` to each varied parameter: the mean KPI over scenarios with the
-    parameter in its lowest and in its highest ``quantile`` of values, minus the mean over all.
+    """Sensitivity of ``kpi`` to each varied parameter.
+
+    The mean KPI over scenarios with the parameter in its lowest and in its highest ``quantile``
+    of values, minus the mean over all.
 
     Works alike for grids (the lowest/highest level) and random samples; a parameter
     with fewer than two numeric values is left out. Sorted by span (``|high − low|``).
@@ -340,13 +369,17 @@ class SweepDigest:
 
     @property
     def empty(self) -> bool:
+        """Whether the store holds no scenario yet."""
         return self.n_rows == 0
 
 
 def digest(source: Source, kpis: Sequence[str], parameters: Sequence[str],
            objective: str | None, bins: int = 40) -> SweepDigest:
-    """Histograms of the ``kpis`` present with values, and the tornado of the ``objective``
-    (else the first such KPI) over the ``parameters`` present."""
+    """Histograms of the ``kpis`` and tornado of the ``objective`` over the ``parameters``.
+
+    Histograms of the ``kpis`` present with values; the tornado of the ``objective`` (else the
+    first such KPI) over the ``parameters`` present.
+    """
     present = set(source.columns)
     kpis = [k for k in kpis if k in present]
     stats = moments(source, kpis)

@@ -111,8 +111,11 @@ def _progress(enabled: bool, total: int, done: int):
 
 @contextlib.contextmanager
 def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored while local worker processes start: they inherit it (POSIX keeps an
-    ignored signal ignored across exec, and Python then installs no KeyboardInterrupt)."""
+    """SIGINT ignored while local worker processes start: they inherit it.
+
+    POSIX keeps an ignored signal ignored across exec, and Python then installs no
+    KeyboardInterrupt.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -177,8 +180,10 @@ class _Cluster:
     cluster: Any = None
 
     def close(self, quiet: bool) -> None:
-        """Close what the sweep opened; after an interrupt (``quiet``) silently, and not
-        itself interruptible by a second Ctrl-C (each close has a timeout)."""
+        """Close what the sweep opened; after an interrupt (``quiet``) silently.
+
+        Not itself interruptible by a second Ctrl-C (each close has a timeout).
+        """
         with _quiet_logs() if quiet else contextlib.nullcontext(), \
                 _sigint_ignored() if quiet else contextlib.nullcontext():
             if self.own_client:
@@ -219,8 +224,10 @@ def _cluster(client, scheduler: str | None, n_workers: int | None, processes: bo
 
 
 def _local_cluster(workers: int, processes: bool):
-    """A local cluster of single-threaded workers with :data:`DASK_CONFIG`, whose worker
-    processes ignore SIGINT (the driver stops them)."""
+    """A local cluster of single-threaded workers with :data:`DASK_CONFIG`.
+
+    Its worker processes ignore SIGINT (the driver stops them).
+    """
     import dask
     from distributed import LocalCluster
 
@@ -256,8 +263,10 @@ class _Loop:
         return future
 
     def result(self, future):
-        """The batch's table, or None when it is to be submitted again (an infrastructure
-        failure, fewer than :data:`_MAX_ATTEMPTS` times)."""
+        """The batch's table, or None when it is to be submitted again.
+
+        None after an infrastructure failure, fewer than :data:`_MAX_ATTEMPTS` times.
+        """
         batch = self.futures.pop(future)
         try:
             return future.result()

@@ -153,7 +153,10 @@ def _capacity_table(park_d: ParkConfig, values, idx: np.ndarray) -> np.ndarray:
 
 
 class _Batch:
-    """A batch's parameter names by kind, and its scenario parks (validated once per distinct set)."""
+    """A batch's parameter names by kind, and its scenario parks.
+
+    The parks are validated once per distinct set of values.
+    """
 
     def __init__(self, park: ParkConfig, names, kinds, values):
         self.park, self.values, self._memo = park, values, {}
@@ -177,8 +180,10 @@ class _Batch:
         return out
 
     def park_for(self, kinds, i: int) -> ParkConfig:
-        """The park with scenario ``i``'s values of the parameters of ``kinds`` ("profile"
-        alone also takes the capacities' presence)."""
+        """The park with scenario ``i``'s values of the parameters of ``kinds``.
+
+        "profile" alone also takes the capacities' presence.
+        """
         vals = {nm: _plain(self.values[nm][i]) for k in kinds for nm in self.by_kind[k]}
         if list(kinds) == ["profile"]:
             vals |= self._present(i)

@@ -115,9 +115,12 @@ Scalar = bool | int | float | str
 
 
 class ParameterSpec(BaseModel):
-    """How one parameter varies: exactly one of ``values``, ``start/stop/num``, ``uniform``, ``choice``."""
+    """How one parameter varies.
 
-    model_config = ConfigDict(extra="forbid")
+    Exactly one of ``values``, ``start/stop/num``, ``uniform``, ``choice``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     values: list[Scalar] | Literal["all"] | None = Field(
         None, description='Explicit values (grid), or "all" for every weather year.')
@@ -153,13 +156,14 @@ class ParameterSpec(BaseModel):
 
     @property
     def is_random(self) -> bool:
+        """Whether the values are random draws (``uniform`` or ``choice``)."""
         return self.uniform is not None or self.choice is not None
 
 
 class SweepSettings(BaseModel):
     """The ``[sweep]`` table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     base: Path = Field(..., description="Base park config (TOML), relative to the sweep file.")
     mode: Literal["simulate", "size"] = Field(
@@ -170,7 +174,8 @@ class SweepSettings(BaseModel):
                     "park's [weather] ensemble_path with this robustness (energysim.sizing."
                     "robust); none: on the typical year.")
     seed: int = Field(0, ge=0, description="Seed of numpy.random.default_rng for random draws.")
-    samples: int = Field(0, ge=0, le=MAX_SCENARIOS, description="Random draws (0: no random parameter).")
+    samples: int = Field(0, ge=0, le=MAX_SCENARIOS,
+                         description="Random draws (0: no random parameter).")
     batch_size: int | None = Field(
         None, ge=1, le=1_000_000, description="Scenarios per task (default 2000; 1 when sizing).")
     objective: str = Field("lcoe_per_mwh", description="KPI ranking the best and worst scenarios.")
@@ -180,7 +185,7 @@ class SweepSettings(BaseModel):
 class SweepFile(BaseModel):
     """A whole sweep file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     sweep: SweepSettings
     set: dict[str, Any] = Field(default_factory=dict, description="Fixed changes to the base.")
@@ -215,6 +220,7 @@ class Plan:
 
     @property
     def n_batches(self) -> int:
+        """Number of batches of ``batch_size`` scenarios (the last one may be shorter)."""
         return -(-self.n_scenarios // self.batch_size)
 
     def batch_range(self, batch: int) -> tuple[int, int]:
@@ -255,6 +261,7 @@ class Sweep:
 
     @property
     def mode(self) -> str:
+        """``simulate`` or ``size`` (the ``[sweep] mode``)."""
         return self.spec.sweep.mode
 
     @property
@@ -295,7 +302,8 @@ def _problems(exc: ValidationError, source: Path) -> list:
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         kind = err.get("type")
         if kind == "extra_forbidden":
-            msg = "unknown key" if len(loc) > 1 else "unknown section; allowed: sweep, set, parameters"
+            msg = ("unknown key" if len(loc) > 1
+                   else "unknown section; allowed: sweep, set, parameters")
         elif kind == "missing":
             msg = "required but missing"
         show = kind != "missing" and not isinstance(err.get("input"), dict)
@@ -450,7 +458,8 @@ def _check_count(spec: SweepFile, park: ParkConfig, path: Path) -> int:
     samples = spec.sweep.samples
     n = math.prod(sizes) * max(samples, 1)
     if not 0 < n <= MAX_SCENARIOS:
-        formula = " x ".join([f"{k:,}" for k in sizes] + ([f"{samples:,} samples"] if samples else []))
+        formula = " x ".join([f"{k:,}" for k in sizes]
+                             + ([f"{samples:,} samples"] if samples else []))
         raise ConfigError(problem(
             f"{n:,} scenarios ({formula}); a sweep holds 1 to {MAX_SCENARIOS:,}: vary fewer "
             "values or split the sweep", source=path, field="[parameters]", value=n),
@@ -463,9 +472,12 @@ _SAMPLE_CHECKS = 100
 
 
 def _values_to_check(pspec: ParameterSpec, values: np.ndarray) -> list:
-    """The values that decide validity: a range's ends (field bounds and cross-field rules are
-    monotone in one varying value) plus a sample of its values (type rules, e.g. an integer
-    field given a fractional step); every distinct listed value."""
+    """The values that decide validity.
+
+    A range's ends (field bounds and cross-field rules are monotone in one varying value) plus a
+    sample of its values (type rules, e.g. an integer field given a fractional step); every
+    distinct listed value.
+    """
     if pspec.choice is not None:
         return list(pspec.choice)
     if isinstance(pspec.values, list):
@@ -492,7 +504,8 @@ def _draw_values(spec: SweepFile, park: ParkConfig, path: Path) -> tuple[dict, d
         except ConfigError as exc:
             problems += exc.problems
             continue
-        problems += _check_values(name, _values_to_check(pspec, values), park, path, spec.sweep.mode)
+        problems += _check_values(name, _values_to_check(pspec, values), park, path,
+                                  spec.sweep.mode)
     if problems:
         raise ConfigError(problems, headline=f"invalid sweep file {path}")
     return grid, random

@@ -47,6 +47,7 @@ class Store:
     # -- manifest ---------------------------------------------------------------
     @property
     def manifest_path(self) -> Path:
+        """The store's ``manifest.json``."""
         return self.dir / "manifest.json"
 
     def open(self, manifest: dict[str, Any]) -> None:
@@ -76,6 +77,7 @@ class Store:
 
     # -- batches ----------------------------------------------------------------
     def batch_path(self, batch: int) -> Path:
+        """The Parquet file of batch number ``batch``."""
         return self.batches / f"batch-{batch:06d}.parquet"
 
     def done(self) -> set[int]:

@@ -20,9 +20,12 @@ _QUANTILES = {"min": 0.0, "p10": 0.10, "p50": 0.50, "p90": 0.90, "max": 1.0}
 
 
 def summarize(store: Store, sweep: Sweep, n_extreme: int = 5) -> dict[str, Any]:
-    """Distribution (min, P10, P50, P90, max, mean) of each summary KPI over the stored
-    scenarios (finite values), and the ids of the best and worst by the sweep's objective;
-    written to ``summary.json``. Reads only those columns of ``scenarios.parquet``."""
+    """Distribution of each summary KPI over the stored scenarios, and the best and worst.
+
+    Min, P10, P50, P90, max and mean of the finite values, and the ids of the best and worst by
+    the sweep's objective; written to ``summary.json``. Reads only those columns of
+    ``scenarios.parquet``.
+    """
     source = Source([store.dir / "scenarios.parquet"])
     present = set(source.columns)
     names = [k for k in SUMMARY_KPIS if k in present]
@@ -32,7 +35,8 @@ def summarize(store: Store, sweep: Sweep, n_extreme: int = 5) -> dict[str, Any]:
     dist = {name: dict(zip(_QUANTILES, qs[name], strict=True)) | {"mean": stats[name].mean}
             for name in names}
     objective, sense = sweep.spec.sweep.objective, sweep.spec.sweep.sense
-    best, worst = extremes(source, objective, sense, n_extreme) if objective in present else ([], [])
+    best, worst = (extremes(source, objective, sense, n_extreme) if objective in present
+                   else ([], []))
     n_stored = len(source)
     out = {
         "n_scenarios": int(sweep.plan.n_scenarios),

@@ -173,7 +173,8 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
         raise WeatherError(problem("no data rows", source=src))
     nat = np.flatnonzero(pd.isna(df.index))
     if nat.size:
-        raise WeatherError(problem(f"{nat.size} unreadable date/time(s), first at data row {nat[0] + 1}",
+        raise WeatherError(problem(f"{nat.size} unreadable date/time(s), first at data row "
+                                   f"{nat[0] + 1}",
                                    source=src, field="time"))
     df = _calendar(df, raw, year, notes, src)
     if len(df) < 2:
@@ -233,8 +234,11 @@ def _parse(path: Path, fmt: str, site, site_offset: float | None) -> RawWeather:
 
 def _calendar(df: pd.DataFrame, raw: RawWeather, year: int | None, notes: list, src: str
               ) -> pd.DataFrame:
-    """Rows on one checked calendar: a typical year relabelled, 29 February dropped, the
-    asked year of a multi-year file kept (notes appended)."""
+    """Rows on one checked calendar.
+
+    A typical year relabelled, 29 February dropped, the asked year of a multi-year file kept
+    (notes appended).
+    """
     if raw.typical:
         # mixed source years: relabel first, then the time checks see one calendar year
         target = TYPICAL_YEAR if year is None else int(year)

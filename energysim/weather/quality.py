@@ -258,28 +258,29 @@ def check_ranges(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[str]
     t = col("temp_air")
     if t.size:
         if t.min() > 150:
-            probs.append(problem(f"air temperature must be in degC; values {t.min():g}..{t.max():g} "
-                                 "look like kelvin (subtract 273.15)", source=source, field="temp_air",
-                                 value=float(t.max())))
+            probs.append(problem(f"air temperature must be in degC; values "
+                                 f"{t.min():g}..{t.max():g} look like kelvin (subtract 273.15)",
+                                 source=source, field="temp_air", value=float(t.max())))
         elif t.max() > 60:
-            probs.append(problem(f"air temperature must be in degC within [-90, 60]; max {t.max():g} "
-                                 "looks like degF (convert (F - 32) / 1.8)", source=source,
-                                 field="temp_air", value=float(t.max())))
+            probs.append(problem(f"air temperature must be in degC within [-90, 60]; max "
+                                 f"{t.max():g} looks like degF (convert (F - 32) / 1.8)",
+                                 source=source, field="temp_air", value=float(t.max())))
         elif t.min() < -90:
             probs.append(problem("air temperature below -90 degC is not physical", source=source,
                                  field="temp_air", value=float(t.min())))
     ghi = col("ghi")
     if ghi.size and 0 < ghi.max() < 2:
-        probs.append(problem(f"irradiance must be in W m-2; max GHI {ghi.max():g} looks like kW m-2 "
-                             "(multiply by 1000)", source=source, field="ghi", value=float(ghi.max())))
+        probs.append(problem(f"irradiance must be in W m-2; max GHI {ghi.max():g} looks like "
+                             "kW m-2 (multiply by 1000)", source=source, field="ghi",
+                             value=float(ghi.max())))
     for name in IRRADIANCE:
         x = col(name)
         if not x.size:
             continue
         if x.max() > 1500:
             probs.append(problem(f"irradiance above 1500 W m-2 is not physical (max {x.max():g}; "
-                                 "kJ m-2 or a longer accumulation step?)", source=source, field=name,
-                                 value=float(x.max())))
+                                 "kJ m-2 or a longer accumulation step?)", source=source,
+                                 field=name, value=float(x.max())))
         if x.min() < -10:
             probs.append(problem(f"negative irradiance below -10 W m-2 (min {x.min():g})",
                                  source=source, field=name, value=float(x.min())))
@@ -414,7 +415,9 @@ def fill_gaps(df: pd.DataFrame, source: str, *, max_fill_hours: int, max_fill_fr
                 cs[near] = _clear_sky_ghi(hours[near], latitude, longitude, utc_offset_h)
             day = cs > 50.0
             values = full[name].to_numpy()[near]
-            k = pd.Series(np.where((day & ~mask)[near], values / np.where(day[near], cs[near], 1.0), np.nan))
+            ratio = np.where((day & ~mask)[near], values / np.where(day[near], cs[near], 1.0),
+                             np.nan)
+            k = pd.Series(ratio)
             if k.notna().any():
                 k = k.interpolate(method="linear", limit_direction="both")
             else:
@@ -497,10 +500,12 @@ def check_night_irradiance(df: pd.DataFrame, source: str, *, latitude: float, lo
         if left < best_left * (1 - 1e-9):
             best, best_left = shift, left
     first = times[np.flatnonzero(bad)][:3]
-    hint = (f"; the data look shifted: moving them {abs(best)} h {'later' if best > 0 else 'earlier'} "
+    direction = "later" if best > 0 else "earlier"
+    hint = (f"; the data look shifted: moving them {abs(best)} h {direction} "
             "removes most of it" if best else "")
-    what = (f"GHI > {NIGHT_GHI_TOLERANCE_W_M2:g} W m-2 with the sun below {NIGHT_ELEVATION_DEG:g} deg "
-            f"in {int(bad.sum())} of {n_night} night hours (first {', '.join(_when(t) for t in first)})")
+    what = (f"GHI > {NIGHT_GHI_TOLERANCE_W_M2:g} W m-2 with the sun below "
+            f"{NIGHT_ELEVATION_DEG:g} deg in {int(bad.sum())} of {n_night} night hours "
+            f"(first {', '.join(_when(t) for t in first)})")
     if abs(best) >= 2 or bad.sum() > NIGHT_FRACTION_ERROR * n_night:
         raise WeatherError(problem(
             f"{what}: wrong time zone or DST shift? Timestamps must be local standard time "
@@ -516,7 +521,8 @@ def check_dni_extraterrestrial(df: pd.DataFrame, source: str) -> None:
     if "dni" not in df:
         return
     times = pd.DatetimeIndex(df.index)
-    etr = np.asarray(pvlib.irradiance.get_extra_radiation(times.dayofyear.to_numpy()), dtype="float64")
+    etr = np.asarray(pvlib.irradiance.get_extra_radiation(times.dayofyear.to_numpy()),
+                     dtype="float64")
     dni = df["dni"].to_numpy(dtype="float64")
     bad = np.nan_to_num(dni) > etr * (1 + DNI_ETR_TOLERANCE)
     if bad.any():
@@ -571,7 +577,8 @@ def site_notes(*, latitude, longitude, altitude_m, utc_offset_h, site, site_offs
                      source=source, field="[site]") for m in mismatches],
             headline=f"weather file does not match [site]: {source}")
     notes = list(mismatches)
-    if utc_offset_h is not None and site_offset_h is not None and abs(utc_offset_h - site_offset_h) > 1e-9:
+    if (utc_offset_h is not None and site_offset_h is not None
+            and abs(utc_offset_h - site_offset_h) > 1e-9):
         notes.append(
             f"UTC offset differs: weather data in UTC{utc_offset_h:+g} h, [site] timezone "
             f"{site.timezone} is UTC{site_offset_h:+g} h (times kept in the data's offset)")
@@ -601,7 +608,8 @@ def check_daylight_zeros(df: pd.DataFrame, source: str, *, latitude: float, long
         return ""
     begin_elev, end_elev = elevations or hour_end_elevations(df.index, latitude, longitude,
                                                              utc_offset_h)
-    hours = np.flatnonzero((begin_elev > DAYLIGHT_ELEVATION_DEG) & (end_elev > DAYLIGHT_ELEVATION_DEG))
+    hours = np.flatnonzero((begin_elev > DAYLIGHT_ELEVATION_DEG)
+                           & (end_elev > DAYLIGHT_ELEVATION_DEG))
     zero = df["ghi"].to_numpy(dtype="float64")[hours] < DAYLIGHT_ZERO_W_M2
     runs = [r for r in _runs(zero) if r[1] >= DAYLIGHT_ZERO_MAX_H]
     if not runs:
@@ -618,4 +626,5 @@ def check_daylight_zeros(df: pd.DataFrame, source: str, *, latitude: float, long
             f"missing hours empty so the gap rules fill or reject them (at most "
             f"{DAYLIGHT_ZERO_ERROR_FRACTION:.0%} of daylight hours may be such zeros)",
             source=source, field="ghi", value=float(df["ghi"].iloc[hours[first]])))
-    return f"daylight zeros: {what} — outages written as 0, kept: PV yield understated by about as much"
+    return (f"daylight zeros: {what} — outages written as 0, kept: PV yield understated by "
+            "about as much")

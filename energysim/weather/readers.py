@@ -195,7 +195,8 @@ def relabel_year(index: pd.DatetimeIndex, year: int) -> tuple[pd.DatetimeIndex, 
     return pd.DatetimeIndex(out.to_numpy()), np.asarray(keep)
 
 
-def _frame(data: pd.DataFrame, columns: dict[str, str], scale: dict[str, float] | None = None) -> pd.DataFrame:
+def _frame(data: pd.DataFrame, columns: dict[str, str],
+           scale: dict[str, float] | None = None) -> pd.DataFrame:
     """Pick and rename columns to pvlib names, as float64, with optional unit scaling."""
     out = pd.DataFrame(index=data.index)
     for src, name in columns.items():
@@ -255,14 +256,16 @@ def read_energysim(path: Path, site_utc_offset_h: float | None = None) -> RawWea
         try:
             value = float(header[key])
         except ValueError:
-            raise _fail("header value is not a number", path, field=key, value=header[key]) from None
+            raise _fail("header value is not a number", path, field=key,
+                        value=header[key]) from None
         if not np.isfinite(value):
             raise _fail("header value must be finite", path, field=key, value=header[key])
         return value
 
     utc_offset = num("utc_offset_h", True)
     if not -12 <= utc_offset <= 14:
-        raise _fail("UTC offset must lie in [-12, 14] h", path, field="utc_offset_h", value=utc_offset)
+        raise _fail("UTC offset must lie in [-12, 14] h", path, field="utc_offset_h",
+                    value=utc_offset)
     wind_height = num("wind_height_m", True)
     if not 0 < wind_height <= 300:
         raise _fail("wind measurement height must lie in (0, 300] m", path, field="wind_height_m",
@@ -299,7 +302,8 @@ def _read_time_csv(path: Path, skiprows: int, product: str) -> pd.DataFrame:
             path, field=unknown_needed[0],
         )
     stamps = raw["time"].fillna("").str.strip()
-    with_offset = np.flatnonzero(stamps.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).to_numpy())
+    with_offset = np.flatnonzero(
+        stamps.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).to_numpy())
     if with_offset.size:
         raise _fail(
             "timestamps carry a UTC offset; write local standard time without offset "
@@ -340,10 +344,12 @@ def _read_time_csv(path: Path, skiprows: int, product: str) -> pd.DataFrame:
 
 
 def read_csv(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
-    """Read a plain CSV: a ``time`` column (local standard time, period-beginning) and
-    columns with pvlib names ``ghi, dni, dhi`` [W m-2], ``temp_air`` [degC],
-    ``wind_speed`` [m s-1] (assumed at 10 m), optional ``pressure`` [Pa].
-    Lines starting with ``#`` are comments."""
+    """Read a plain CSV of hourly weather.
+
+    A ``time`` column (local standard time, period-beginning) and columns with pvlib names
+    ``ghi, dni, dhi`` [W m-2], ``temp_air`` [degC], ``wind_speed`` [m s-1] (assumed at 10 m),
+    optional ``pressure`` [Pa]. Lines starting with ``#`` are comments.
+    """
     path = Path(path)
     data = _read_time_csv(path, skiprows=0, product="csv")
     return RawWeather(data=data, source=str(path), product="csv", utc_offset_h=site_utc_offset_h,
@@ -368,7 +374,8 @@ def read_tmy3(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
     df.index = local
     _require(df, path, "TMY3")
     return RawWeather(
-        data=df, source=str(path), product=f"TMY3 {meta.get('USAF', '')} {meta.get('Name', '')}".strip(),
+        data=df, source=str(path),
+        product=f"TMY3 {meta.get('USAF', '')} {meta.get('Name', '')}".strip(),
         latitude=float(meta["latitude"]), longitude=float(meta["longitude"]),
         altitude_m=float(meta["altitude"]), utc_offset_h=float(meta["TZ"]), typical=True,
     )
@@ -393,7 +400,8 @@ def read_tmy2(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
     df.index = _naive_local(data.index, meta["TZ"])
     _require(df, path, "TMY2")
     return RawWeather(
-        data=df, source=str(path), product=f"TMY2 {meta.get('WBAN', '')} {meta.get('City', '')}".strip(),
+        data=df, source=str(path),
+        product=f"TMY2 {meta.get('WBAN', '')} {meta.get('City', '')}".strip(),
         latitude=float(meta["latitude"]), longitude=float(meta["longitude"]),
         altitude_m=float(meta["altitude"]), utc_offset_h=float(meta["TZ"]), typical=True,
     )
@@ -404,14 +412,18 @@ _EPW_MISSING = {"ghi": 9999.0, "dni": 9999.0, "dhi": 9999.0, "temp_air": 99.9,
                 "wind_speed": 999.0, "pressure": 999999.0}
 
 
-#: The eight header lines of an EPW file, in order (EnergyPlus Auxiliary Programs, Weather Converter).
+#: The eight header lines of an EPW file, in order (EnergyPlus Auxiliary Programs, Weather
+#: Converter).
 EPW_HEADER = ("LOCATION", "DESIGN CONDITIONS", "TYPICAL/EXTREME PERIODS", "GROUND TEMPERATURES",
               "HOLIDAYS/DAYLIGHT SAVINGS", "COMMENTS 1", "COMMENTS 2", "DATA PERIODS")
 
 
 def _check_epw_header(path: Path) -> None:
-    """The 8 EPW header lines, each in its place: pvlib skips a fixed number of lines, so a
-    missing one would make it read the first data row as a header and shift the rest."""
+    """The 8 EPW header lines, each in its place.
+
+    pvlib skips a fixed number of lines, so a missing one would make it read the first data row
+    as a header and shift the rest.
+    """
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             keys = [fh.readline().split(",", 1)[0].strip().upper() for _ in EPW_HEADER]
@@ -419,7 +431,8 @@ def _check_epw_header(path: Path) -> None:
         raise _fail(f"not a readable EPW file ({_first_line(exc)})", path) from None
     if keys != list(EPW_HEADER):
         missing = [k for k in EPW_HEADER if k not in keys]
-        where = next(i for i, (k, want) in enumerate(zip(keys, EPW_HEADER, strict=True)) if k != want)
+        where = next(i for i, (k, want) in enumerate(zip(keys, EPW_HEADER, strict=True))
+                     if k != want)
         raise _fail(
             f"EPW header line {where + 1} must start with {EPW_HEADER[where]!r}"
             + (f" (missing: {', '.join(missing)})" if missing else "")
@@ -453,7 +466,8 @@ def read_epw(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
     _require(df, path, "EPW")
     return RawWeather(
         data=df, source=str(path),
-        product=f"EPW {meta.get('city', '')} {meta.get('WMO_code', '')} {meta.get('source', '')}".strip(),
+        product=(f"EPW {meta.get('city', '')} {meta.get('WMO_code', '')} "
+                 f"{meta.get('source', '')}").strip(),
         latitude=float(meta["latitude"]), longitude=float(meta["longitude"]),
         altitude_m=float(meta["altitude"]), utc_offset_h=float(meta["TZ"]),
         typical=_is_typical(df.index),
@@ -522,7 +536,8 @@ def read_psm3(path: Path, site_utc_offset_h: float | None = None) -> RawWeather:
         notes.append("psm3: HH:30 time stamps taken as the hour beginning HH:00")
     _require(df, path, "PSM3")
     return RawWeather(
-        notes=notes, data=df, source=str(path), product=f"NSRDB PSM3 {meta.get('Source', '')} {meta.get('Location ID', '')}".strip(),
+        notes=notes, data=df, source=str(path),
+        product=f"NSRDB PSM3 {meta.get('Source', '')} {meta.get('Location ID', '')}".strip(),
         latitude=float(meta["latitude"]), longitude=float(meta["longitude"]),
         altitude_m=float(meta["altitude"]), utc_offset_h=tz, typical=_is_typical(df.index),
     )
@@ -534,8 +549,11 @@ _ERA5_WIND = (("u100", "v100", 100.0), ("u10", "v10", 10.0))
 
 
 def _era5_cell(ds: xr.Dataset, path: Path, latitude: float, longitude: float):
-    """(the grid cell nearest the site with one time dimension, time name, wind variables,
-    cell latitude, cell longitude in [-180, 180]) of an ERA5-style Dataset."""
+    """The grid cell nearest the site in an ERA5-style Dataset, with the names to read it.
+
+    Returned as (the cell with one time dimension, time name, wind variables, cell latitude,
+    cell longitude in [-180, 180]).
+    """
     tname = "valid_time" if "valid_time" in ds.coords else "time"
     lat_name = next((n for n in ("latitude", "lat") if n in ds.coords), None)
     lon_name = next((n for n in ("longitude", "lon") if n in ds.coords), None)
@@ -592,7 +610,8 @@ def read_netcdf(path: Path, site_utc_offset_h: float | None = None, *,
 
     path = Path(path)
     if latitude is None or longitude is None:
-        raise _fail("netcdf weather needs the [site] latitude and longitude to pick a grid cell", path)
+        raise _fail("netcdf weather needs the [site] latitude and longitude to pick a grid cell",
+                    path)
     try:
         ds = xr.open_dataset(path)
     except FileNotFoundError:
@@ -603,7 +622,8 @@ def read_netcdf(path: Path, site_utc_offset_h: float | None = None, *,
         cell, tname, wind, cell_lat, cell_lon = _era5_cell(ds, path, latitude, longitude)
         times = pd.DatetimeIndex(cell[tname].values)
         if len(times) < 2 or not (np.diff(times.values) == np.timedelta64(1, "h")).all():
-            raise _fail("ERA5-style NetCDF must be hourly and sorted (ssrd is the 1-h accumulation)",
+            raise _fail("ERA5-style NetCDF must be hourly and sorted (ssrd is the 1-h "
+                        "accumulation)",
                         path, field=tname, value=str(times[:3].tolist())[:80])
         ghi = pd.Series(cell["ssrd"].values.astype("float64") / 3600.0, index=times - _ONE_HOUR)
         inst = pd.DataFrame(

@@ -55,8 +55,9 @@ are fitted separately and each is reproduced.
 5. **Wind** ``v_h = M_m · Q^w_{s,h}(Φ(w_h))``: ``M_m`` the monthly mean,
    ``Q^w_{s,h}`` a Weibull by season and hour of day (two daily harmonics;
    with the station's share of reported calms, the non-calm part a Weibull
-   truncated at the anemometer threshold, fitted by maximum likelihood), which carries the diurnal cycle of both
-   the mean and the spread (calm nights, steady afternoons);
+   truncated at the anemometer threshold, fitted by maximum likelihood), which
+   carries the diurnal cycle of both the mean and the spread (calm nights, steady
+   afternoons);
    ``w_h = √λ s_h + √(1−λ) f_h`` a slow (multi-day, gives lulls) and a fast
    AR(1) fitted to the autocorrelation of the Gaussianised wind at lags 1-48 h.
    The solar daily latent loads on the daily mean of ``w`` with the fitted

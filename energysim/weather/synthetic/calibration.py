@@ -33,7 +33,10 @@ __all__ = ["annual_ghi_cv", "year_sd_for_cv", "diffuse_factor_for", "wind_scale_
 
 
 def bisect(f: Callable[[float], float], target: float, lo: float, hi: float, n_iter: int) -> float:
-    """``x`` in [lo, hi] with ``f(x) ≈ target`` for an increasing ``f``: midpoint after ``n_iter`` halvings."""
+    """``x`` in [lo, hi] with ``f(x) ≈ target`` for an increasing ``f``.
+
+    The midpoint after ``n_iter`` halvings.
+    """
     for _ in range(n_iter):
         mid = 0.5 * (lo + hi)
         if f(mid) < target:
@@ -44,7 +47,10 @@ def bisect(f: Callable[[float], float], target: float, lo: float, hi: float, n_i
 
 
 def annual_ghi_cv(params: GeneratorParams, n_years: int = 400, seed: int = 1) -> float:
-    """Inter-annual coefficient of variation of GHI of the daily part of the model (Monte Carlo) [-]."""
+    """Inter-annual coefficient of variation of GHI of the daily part of the model [-].
+
+    Estimated by Monte Carlo.
+    """
     days = calendar_days([2001])
     month_d = np.tile(days.month.to_numpy(), n_years)
     year_d = np.repeat(np.arange(n_years), 365)
@@ -78,7 +84,8 @@ def diffuse_factor_for(params: GeneratorParams, target: np.ndarray, site, years,
     for _ in range(n_iter):
         ds = generate(params.replace(diffuse_factor=tuple(factor)), site, years, seed)
         month = pd.DatetimeIndex(ds["time"].values).month
-        got = (ds["dhi"].to_series().groupby(month).sum() / ds["ghi"].to_series().groupby(month).sum()).to_numpy()
+        got = (ds["dhi"].to_series().groupby(month).sum()
+               / ds["ghi"].to_series().groupby(month).sum()).to_numpy()
         factor = factor * target / got
     return factor
 

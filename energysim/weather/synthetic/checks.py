@@ -1,4 +1,6 @@
-"""Statistics that compare synthetic weather with a real record (used by the tests and the README table).
+"""Statistics that compare synthetic weather with a real record.
+
+They serve the tests and the README table.
 
 Each function takes Weather Datasets (:mod:`energysim.weather`) and returns
 plain numbers, so a test can state its tolerance next to the comparison:

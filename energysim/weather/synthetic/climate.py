@@ -81,7 +81,10 @@ def periodic_interp(doy: np.ndarray, centres: np.ndarray, values: np.ndarray) ->
 
 
 def monthly_node_values(monthly_means: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
-    """Mid-month node values whose periodic linear interpolation has exactly the given monthly means."""
+    """Mid-month node values with the given monthly means.
+
+    Their periodic linear interpolation has exactly the given monthly means.
+    """
     doy = days.dayofyear.to_numpy() - 1.0
     centres = month_centres()
     basis = np.stack([periodic_interp(doy, centres, np.eye(12)[k]) for k in range(12)], axis=1)

@@ -79,7 +79,8 @@ class _Data:
 
 def _best_shift(ghi: np.ndarray, ghi_cs: np.ndarray) -> int:
     """Whole-hour shift of the data (−2..2) that best lines GHI up with clear-sky GHI."""
-    scores = {s: float(np.dot(np.roll(ghi, s), ghi_cs)) / (np.linalg.norm(ghi) * np.linalg.norm(ghi_cs))
+    norm = np.linalg.norm(ghi) * np.linalg.norm(ghi_cs)
+    scores = {s: float(np.dot(np.roll(ghi, s), ghi_cs)) / norm
               for s in range(-2, 3)}
     return max(scores, key=lambda s: (round(scores[s], 4), -abs(s)))
 
@@ -89,21 +90,25 @@ def _prepare(weather: xr.Dataset) -> _Data:
     src = weather.attrs.get("source", "weather")
     for name in ("ghi", "dhi", "temp_air", "wind_speed"):
         if name not in weather:
-            raise WeatherError(problem("required to fit the synthetic generator", source=src, field=name))
+            raise WeatherError(problem("required to fit the synthetic generator", source=src,
+                                       field=name))
     meta = {}
     for key in ("latitude", "longitude", "altitude_m", "utc_offset_h"):
         value = weather.attrs.get(key)
         if value is None or not np.isfinite(float(value)):
-            raise WeatherError(problem("needed to fit the synthetic generator", source=src, field=key,
+            raise WeatherError(problem("needed to fit the synthetic generator", source=src,
+                                       field=key,
                                        value=value))
         meta[key] = float(value)
     times = pd.DatetimeIndex(weather["time"].values)
     if times.tz is not None:
         times = times.tz_localize(None)
-    if len(times) % 24 or times[0].hour != 0 or not (np.diff(times.asi8) == 3_600_000_000_000).all():
-        raise WeatherError(problem("fit needs a gap-free hourly series of whole days starting at 00:00",
-                                   source=src, field="time", value=str(times[0])))
-    cs = clear_sky(times, meta["latitude"], meta["longitude"], meta["altitude_m"], meta["utc_offset_h"])
+    hourly = (np.diff(times.asi8) == 3_600_000_000_000).all()
+    if len(times) % 24 or times[0].hour != 0 or not hourly:
+        raise WeatherError(problem("fit needs a gap-free hourly series of whole days starting "
+                                   "at 00:00", source=src, field="time", value=str(times[0])))
+    cs = clear_sky(times, meta["latitude"], meta["longitude"], meta["altitude_m"],
+                   meta["utc_offset_h"])
     ghi_cs = cs["ghi_cs"].to_numpy()
     raw = {k: weather[k].to_numpy().astype(float) for k in weather.data_vars if k in _VARIABLES}
     shift = _best_shift(np.nan_to_num(raw["ghi"]), ghi_cs)
@@ -157,14 +162,19 @@ def _fit_diffuse(d: _Data) -> dict:
     erbs = pvlib.irradiance.erbs(ghi, d.zenith, d.times.dayofyear.to_numpy())
     dhi_erbs = np.asarray(erbs["dhi"], dtype=float)
     month_h = d.month_h
-    factor = [float(dhi[month_h == m].sum() / max(np.nan_to_num(dhi_erbs[month_h == m]).sum(), 1e-9))
+    factor = [float(dhi[month_h == m].sum()
+                    / max(np.nan_to_num(dhi_erbs[month_h == m]).sum(), 1e-9))
               for m in range(1, 13)]
     return {"diffuse_factor": rounded(factor)}
 
 
 def _fit_temperature(d: _Data, kc_d: np.ndarray, z_d: np.ndarray) -> dict:
-    """Monthly climatology, daily anomaly (regression on the solar latent + AR(1)), diurnal shape."""
-    temp, n_days, month_d, month_h, days = d.values["temp_air"], d.n_days, d.month_d, d.month_h, d.days
+    """Monthly climatology, daily anomaly, diurnal shape.
+
+    The daily anomaly is a regression on the solar latent plus an AR(1).
+    """
+    temp, n_days, month_d, month_h = d.values["temp_air"], d.n_days, d.month_d, d.month_h
+    days = d.days
     t2 = temp.reshape(n_days, 24)
     t_day = t2.mean(axis=1)
     t_month = np.array([temp[month_h == m].mean() for m in range(1, 13)])
@@ -217,7 +227,10 @@ def _fit_pressure(d: _Data) -> dict:
 
 def _wind_marginals(wind: np.ndarray, u: np.ndarray, season_h: np.ndarray, hour_h: np.ndarray,
                     u_min: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Calm share and truncated-Weibull shape and scale by season and hour, smoothed by harmonics."""
+    """Calm share and truncated-Weibull shape and scale by season and hour.
+
+    Smoothed by harmonics.
+    """
     calm, wk, wc = np.zeros((4, 24)), np.zeros((4, 24)), np.zeros((4, 24))
     for si in range(4):
         for h in range(24):
@@ -286,7 +299,8 @@ def fit(weather: xr.Dataset, *, wind_height_m: float | None = None) -> Generator
     d = _prepare(weather)
     solar, kc_d, z_d = _fit_solar(d)
     wind_height = float(wind_height_m if wind_height_m is not None
-                        else weather["wind_speed"].attrs.get("height_m", weather.attrs.get("wind_height_m", 10.0)))
+                        else weather["wind_speed"].attrs.get(
+                            "height_m", weather.attrs.get("wind_height_m", 10.0)))
     return GeneratorParams(
         version=GENERATOR_VERSION, source=f"fitted to {weather.attrs.get('source', 'weather')}",
         latitude=d.meta["latitude"], longitude=d.meta["longitude"], altitude_m=d.meta["altitude_m"],

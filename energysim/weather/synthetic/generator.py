@@ -1,4 +1,7 @@
-"""Draw synthetic hourly weather years from fitted parameters (model: :mod:`energysim.weather.synthetic`)."""
+"""Draw synthetic hourly weather years from fitted parameters.
+
+The model: :mod:`energysim.weather.synthetic`.
+"""
 
 from __future__ import annotations
 
@@ -110,14 +113,16 @@ def daily_kc(p: GeneratorParams, z_d: np.ndarray, month_d: np.ndarray) -> np.nda
     return kc_d
 
 
-def _wind_speed(p: GeneratorParams, w_lat: np.ndarray, month_h: np.ndarray, hour_h: np.ndarray) -> np.ndarray:
-    """Wind speed [m s-1] from the hourly latent ``w``: calm when ``Φ(w) ≤ p0_{s,h}``, else
+def _wind_speed(p: GeneratorParams, w_lat: np.ndarray, month_h: np.ndarray,
+                hour_h: np.ndarray) -> np.ndarray:
+    """Wind speed [m s-1] from the hourly latent ``w``.
 
-    ``M_m · F⁻¹(F(u_min) + (1 − F(u_min)) q)`` with ``q = (Φ(w) − p0)/(1 − p0)``,
-    F the Weibull of season ``s`` and hour ``h`` and ``u_min`` the anemometer
-    threshold over ``M_m`` (0 for hub-level wind).
+    Calm when ``Φ(w) ≤ p0_{s,h}``, else ``M_m · F⁻¹(F(u_min) + (1 − F(u_min)) q)`` with
+    ``q = (Φ(w) − p0)/(1 − p0)``, F the Weibull of season ``s`` and hour ``h`` and ``u_min``
+    the anemometer threshold over ``M_m`` (0 for hub-level wind).
     """
-    k, c, calm = (np.asarray(a, dtype=float) for a in (p.wind_weibull_k, p.wind_weibull_c, p.wind_calm_fraction))
+    k, c, calm = (np.asarray(a, dtype=float)
+                  for a in (p.wind_weibull_k, p.wind_weibull_c, p.wind_calm_fraction))
     s_h = season(month_h)
     m_h = np.asarray(p.wind_monthly_mean_m_s)[month_h - 1]
     k, c, p0 = k[s_h, hour_h], c[s_h, hour_h], calm[s_h, hour_h]
@@ -148,7 +153,8 @@ def _dni_dhi(p: GeneratorParams, ghi: np.ndarray, zenith: np.ndarray, times: pd.
 
     doy = times.dayofyear.to_numpy()
     erbs = pvlib.irradiance.erbs(ghi, zenith, doy)
-    dfrac = np.where(ghi > 0, np.nan_to_num(np.asarray(erbs["dhi"], dtype=float)) / np.maximum(ghi, 1e-9), 1.0)
+    dhi_erbs = np.nan_to_num(np.asarray(erbs["dhi"], dtype=float))
+    dfrac = np.where(ghi > 0, dhi_erbs / np.maximum(ghi, 1e-9), 1.0)
     dfrac = np.clip(dfrac * np.asarray(p.diffuse_factor)[month_h - 1], 0.0, 1.0)
     cosz = np.cos(np.radians(zenith))
     low_sun = zenith >= _DNI_ZENITH_MAX_DEG
@@ -162,7 +168,10 @@ def _dni_dhi(p: GeneratorParams, ghi: np.ndarray, zenith: np.ndarray, times: pd.
 
 def _temperature(p: GeneratorParams, cal: _Calendar, z_d: np.ndarray, kc_d: np.ndarray,
                  t_daily: np.ndarray, t_hour: np.ndarray) -> np.ndarray:
-    """Air temperature [degC]: climatology + daily anomaly + clearness-scaled diurnal shape + noise."""
+    """Air temperature [degC].
+
+    Climatology + daily anomaly + clearness-scaled diurnal shape + noise.
+    """
     month_d, n_d = cal.month_d, cal.n_d
     t_month = np.asarray(p.temp_monthly_c, dtype=float)
     nodes = monthly_node_values(t_month, calendar_days([2001]))
@@ -185,7 +194,8 @@ def _pressure(p: GeneratorParams, cal: _Calendar, p_daily: np.ndarray, alt: floa
     n_d = cal.n_d
     p_day = np.asarray(p.pressure_monthly_pa)[cal.month_d - 1] + p.pressure_daily_sd_pa * p_daily
     p_h = np.interp(np.arange(n_d * 24), np.arange(n_d) * 24 + 11.5, p_day)
-    t_mean_k = 273.15 + float(np.mean(np.asarray(p.temp_monthly_c, dtype=float))) - 0.0065 * (alt - p.altitude_m) / 2
+    t_mean_k = (273.15 + float(np.mean(np.asarray(p.temp_monthly_c, dtype=float)))
+                - 0.0065 * (alt - p.altitude_m) / 2)
     return p_h * np.exp(-_G * (alt - p.altitude_m) / (_RD * t_mean_k))
 
 
@@ -197,11 +207,13 @@ def _dataset(p: GeneratorParams, out: dict[str, np.ndarray], times: pd.DatetimeI
     lat, lon, alt, offset = site
     data_vars = {
         name: xr.Variable("time", np.round(v, 0 if name == "pressure" else 1) + 0.0,
-                          attrs=variable_attrs(name, p.wind_height_m if name == "wind_speed" else None))
+                          attrs=variable_attrs(name, p.wind_height_m if name == "wind_speed"
+                                               else None))
         for name, v in out.items()
     }
     ds = xr.Dataset(data_vars, coords={"time": ("time", times.as_unit("ns").to_numpy())})
-    ds["time"].attrs.update(long_name="local standard time (period-beginning)", utc_offset_h=float(offset))
+    ds["time"].attrs.update(long_name="local standard time (period-beginning)",
+                            utc_offset_h=float(offset))
     ds.attrs.update(source=source, format="energysim", utc_offset_h=float(offset), latitude=lat,
                     longitude=lon, altitude_m=alt, wind_height_m=float(p.wind_height_m), fills="",
                     notes="synthetic")

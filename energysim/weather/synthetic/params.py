@@ -36,11 +36,13 @@ class GeneratorParams:
     altitude_m: float                #: [m]
     utc_offset_h: float              #: standard UTC offset of local time [h]
     wind_height_m: float             #: height of the generated wind [m]
-    time_shift_h: int                #: whole hours the fitted data's labels were moved (1-h lagged CSWD files)
+    #: whole hours the fitted data's labels were moved (1-h lagged CSWD files)
+    time_shift_h: int
     # daily clear-sky index
     kc_quantiles: tuple              #: [12][len(KC_PROBS)] monthly quantile functions of kc_d
     kc_lag1: float                   #: within-year lag-1 day autocorrelation of the solar latent
-    kc_year_sd: float                #: sd of the year effect in the solar latent (share of unit variance)
+    #: sd of the year effect in the solar latent (share of unit variance)
+    kc_year_sd: float
     # hourly clear-sky index
     kc_hour_sd: tuple                #: [len(KC_CLASS_EDGES)+1] sd of kc_h − kc_d by class of kc_d
     kc_hour_lag1: float              #: lag-1 h autocorrelation of the hourly kc noise
@@ -61,9 +63,12 @@ class GeneratorParams:
     pressure_daily_lag1: float
     # wind
     wind_monthly_mean_m_s: tuple     #: [12] monthly mean wind speed [m s-1]
-    wind_calm_fraction: tuple        #: [4][24] probability of a reported calm (0 m/s) by season and hour
-    wind_calm_below_m_s: float       #: station anemometer threshold: non-calm speeds are ≥ this [m s-1]
-    wind_weibull_k: tuple            #: [4][24] Weibull shape of speed / monthly mean, by season (DJF..SON) and hour
+    #: [4][24] probability of a reported calm (0 m/s) by season and hour
+    wind_calm_fraction: tuple
+    #: station anemometer threshold: non-calm speeds are ≥ this [m s-1]
+    wind_calm_below_m_s: float
+    #: [4][24] Weibull shape of speed / monthly mean, by season (DJF..SON) and hour
+    wind_weibull_k: tuple
     wind_weibull_c: tuple            #: [4][24] Weibull scale of speed / monthly mean [-]
     wind_slow_share: float           #: λ, variance share of the slow latent component
     wind_slow_lag1: float            #: lag-1 h autocorrelation of the slow component

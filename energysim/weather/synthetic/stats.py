@@ -56,7 +56,10 @@ def normal_scores(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def mean_of_block_var(rho: float, n: int = 24) -> tuple[float, float]:
-    """Variance of the mean of ``n`` consecutive values of a unit AR(1), and its lag-1 block autocorrelation."""
+    """Variance of the mean of ``n`` consecutive values of a unit AR(1).
+
+    Also its lag-1 block autocorrelation.
+    """
     i = np.arange(n)
     var = float((rho ** np.abs(i[:, None] - i[None, :])).sum()) / n**2
     cov = float((rho ** (n + i[None, :] - i[:, None])).sum()) / n**2
@@ -84,7 +87,9 @@ def weibull_moments(u: np.ndarray) -> tuple[float, float]:
 
 
 def weibull_truncated_mle(u: np.ndarray, u_min: np.ndarray) -> tuple[float, float]:
-    """Weibull shape and scale by maximum likelihood of values known to be ≥ ``u_min`` (left-truncated).
+    """Weibull shape and scale by maximum likelihood of values known to be ≥ ``u_min``.
+
+    The values are left-truncated at ``u_min``.
 
     ``log L = Σ [log f(u_i) − log S(u_min,i)]``, f the Weibull density and S
     its survival function; with ``u_min = 0`` the plain Weibull MLE. Started

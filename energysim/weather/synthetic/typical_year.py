@@ -1,4 +1,7 @@
-"""Typical-year selection: the whole year of a multi-year set closest to the set (Finkelstein–Schafer)."""
+"""Typical-year selection: the year of a multi-year set closest to the set.
+
+The whole year is chosen by the Finkelstein–Schafer statistic.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ import xarray as xr
 __all__ = ["FS_WEIGHTS", "TEMP_DEVIATION_SCALE_K", "select_typical_year"]
 
 #: Finkelstein–Schafer weights of the typical-year criterion (daily statistic → weight).
-FS_WEIGHTS = {"ghi_sum": 0.5, "wind_mean": 0.3, "temp_mean": 0.1, "temp_max": 0.05, "temp_min": 0.05}
-#: Monthly temperature RMS deviation [K] counted like a 100 % deviation of annual GHI / 10 (ranking step).
+FS_WEIGHTS = {"ghi_sum": 0.5, "wind_mean": 0.3, "temp_mean": 0.1, "temp_max": 0.05,
+              "temp_min": 0.05}
+#: Monthly temperature RMS deviation [K] counted like a 100 % deviation of annual GHI / 10
+#: (ranking step).
 TEMP_DEVIATION_SCALE_K = 10.0
 
 
@@ -20,7 +25,8 @@ def _daily_stats(ds: xr.Dataset) -> pd.DataFrame:
     g = df.groupby(t.normalize())
     return pd.DataFrame({
         "ghi_sum": g["ghi"].sum(), "wind_mean": g["wind_speed"].mean(),
-        "temp_mean": g["temp_air"].mean(), "temp_max": g["temp_air"].max(), "temp_min": g["temp_air"].min(),
+        "temp_mean": g["temp_air"].mean(), "temp_max": g["temp_air"].max(),
+        "temp_min": g["temp_air"].min(),
     })
 
 
