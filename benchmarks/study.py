@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 def _smoke_park(park):
     """The Ordos park without its robust stage (weather years "none": still the weather-year
-    table, on the typical-year mix); benchmarks/robust.py --smoke covers robust sizing."""
+    table, on the typical-year mix); benchmarks/robust.py --smoke covers robust sizing.
+    """
     return park.with_values({"sizing.weather_years": "none"})
 
 

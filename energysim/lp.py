@@ -479,9 +479,12 @@ class Solver:
         return self.h.setOptionValue(key, value) == highspy.HighsStatus.kOk
 
     def fork(self) -> Solver:
-        """A second HiGHS instance holding this one's current model (bounds, costs, added
-        rows), options and basis: neighbouring programs solved from here in parallel
-        (:func:`run_parallel`; HiGHS releases the GIL while it solves)."""
+        """A second HiGHS instance holding this one's current model.
+
+        It copies the bounds, costs, added rows, options and basis: neighbouring programs are
+        solved from here in parallel (:func:`run_parallel`; HiGHS releases the GIL while it
+        solves).
+        """
         import copy
 
         import highspy

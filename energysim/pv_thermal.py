@@ -119,7 +119,7 @@ def fuentes(poa_global, temp_air, wind_speed, dtime_h, noct_installed: float,
     tsky = 0.68 * (0.0552 * tamb ** 1.5) + 0.32 * tamb
     windmod = np.asarray(wind_speed, dtype=np.float64) * (module_height / wind_height) ** 0.2 \
         + 1e-4
-    out = _loop(np.ascontiguousarray(tamb), np.ascontiguousarray(sun), np.ascontiguousarray(windmod),
-                np.ascontiguousarray(tsky), np.ascontiguousarray(dtime_h, dtype=np.float64),
+    c = np.ascontiguousarray
+    out = _loop(c(tamb), c(sun), c(windmod), c(tsky), c(dtime_h, dtype=np.float64),
                 convrat, tgrat, cap, xlen, sin_tilt, emissivity)
     return out - 273.15

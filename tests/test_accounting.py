@@ -165,7 +165,8 @@ def test_crf_reference_value():
 
 def test_half_hour_steps_give_the_hourly_totals():
     """One time axis (issue 17): the same run at 0.5-h steps (every hour twice) has the
-    annual energies, costs, emissions and shares of the hourly run, to rounding."""
+    annual energies, costs, emissions and shares of the hourly run, to rounding.
+    """
     hourly, prof_h = make(
         2, load=[10, 10], pv=[12, 0], charge=[2, 0], discharge=[0, 1.8],
         import_green=[0, 6.2], import_regular=[0, 2.0], onsite_served=[10, 1.8], soc=[2, 0])

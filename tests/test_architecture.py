@@ -56,7 +56,8 @@ def _stage(module: str) -> str:
 
 def _targets(node) -> list[str]:
     """Modules an import statement depends on (``from pkg import submodule`` names the
-    submodule, not the package's own names)."""
+    submodule, not the package's own names).
+    """
     if isinstance(node, ast.Import):
         return [a.name for a in node.names if a.name.split(".")[0] == "energysim"]
     if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \

@@ -149,7 +149,7 @@ def test_unknown_table_format_exits_2_and_writes_nothing(tmp_path, capsys):
 
 
 def test_study_answers_the_flagship_questions(tmp_path, capsys):
-    """study = configured run + least-cost mix for the target + frontier, one table."""
+    """Study = configured run + least-cost mix for the target + frontier, one table."""
     cfg = small_park(tmp_path)
     out = tmp_path / "study"
     assert main(["study", str(cfg), "--shares", "0.5,0.7,0.8", "--out", str(out)]) == 0
@@ -220,7 +220,8 @@ def test_weather_site_mismatch_is_an_error(tmp_path, capsys):
 
 def test_weather_site_mismatch_is_reported(tmp_path, capsys):
     """Allowed by [weather] allow_site_mismatch, a weather file from elsewhere runs, but the
-    run and its report say so loudly (not silently)."""
+    run and its report say so loudly (not silently).
+    """
     out = tmp_path / "out"
     assert main(["run", str(_far_site(tmp_path, allow=True)), "--out", str(out)]) == 0
     err = capsys.readouterr().err

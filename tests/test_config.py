@@ -153,7 +153,8 @@ def test_with_values_revalidates():
 
 def test_validated_config_is_frozen(tmp_path):
     """No assignment after validation, at the top and in a section (a change would skip the
-    cross-field rules): a changed park is a re-validated copy (with_values)."""
+    cross-field rules): a changed park is a re-validated copy (with_values).
+    """
     from pydantic import ValidationError
 
     park = load_park(write(tmp_path, MINIMAL))

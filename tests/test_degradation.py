@@ -1,5 +1,6 @@
 """Ageing models: rainflow counting against the `rainflow` package and ASTM E1049, cycle
-fade against PySAM's battery lifetime model, the Woehler and decline relations."""
+fade against PySAM's battery lifetime model, the Woehler and decline relations.
+"""
 
 from __future__ import annotations
 

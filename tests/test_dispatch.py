@@ -1,6 +1,7 @@
 """Dispatch core: hourly balance, SoC window, non-negative flows (hypothesis), hand-checked
 rules, green labelling, grid-charging origin tracking, cyclic solve, sweep bit-identity,
-the kernel's records and tables."""
+the kernel's records and tables.
+"""
 
 from __future__ import annotations
 
@@ -378,7 +379,8 @@ def test_make_rules_casts_to_declared_types():
 @pytest.mark.parametrize("keep", [1.0, 1.0 - 1e-3])
 def test_soc_path_bits_equal_a_python_recursion(keep):
     """The split path's recursion (and its keep = 1 specialisation) is the textbook
-    recurrence a <- max(min(k a + (u - d), W), 0), bit for bit (Python floats are IEEE doubles)."""
+    recurrence a <- max(min(k a + (u - d), W), 0), bit for bit (Python floats are IEEE doubles).
+    """
     rng = np.random.default_rng(4)
     n = 500
     pv, wind, load = rng.uniform(0, 1, n), rng.uniform(0, 1, n), rng.uniform(20, 80, n)
@@ -406,7 +408,8 @@ def test_soc_path_bits_equal_a_python_recursion(keep):
 def test_sweep_lanes_bit_identical_to_single_path(n_scen, self_discharge):
     """The sweep entry interleaves up to LANES scenarios per recursion pass: totals and
     cyclic iteration counts equal the single path's bit for bit, for any thread count
-    (lane widths) and with lanes converging after different numbers of runs."""
+    (lane widths) and with lanes converging after different numbers of runs.
+    """
     rng = np.random.default_rng(n_scen)
     years, n = 2, 24 * 20
     hour = np.arange(n) % 24

@@ -190,7 +190,8 @@ def test_rolling_over_the_whole_horizon_is_optimal_and_a_day_is_not_cheaper(tmp_
 
 def test_peak_shaving_rule_lowers_the_monthly_peak(tmp_path):
     """Rules mode under a demand charge: the documented threshold rule (kernel rule 7) keeps a
-    reserve for shaving; the month's peak import falls, the energy balance still closes."""
+    reserve for shaving; the month's peak import falls, the energy balance still closes.
+    """
     from energysim.dispatch import dispatch
 
     park, profiles = tou_case(tmp_path, 31, demand_charge=25.0)

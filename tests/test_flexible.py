@@ -340,7 +340,8 @@ def test_hand_computed_24_hours_of_shiftable_load(tmp_path):
 def test_rules_are_exact_for_an_electrolyser_and_store_without_battery(tmp_path, seed):
     """Flat price, constant demand, no battery: filling the store from surplus and buying
     only when it would run dry is optimal (the greedy argument of the battery), so the rules
-    reach the optimal dispatch's on-site share."""
+    reach the optimal dispatch's on-site share.
+    """
     prof = random_profiles(seed, 10)
     rng = np.random.default_rng(seed)
     park = park_of(tmp_path, prof, **H2)
@@ -414,7 +415,8 @@ def test_robust_sizing_with_flexible_demand(tmp_path, mode):
 
 def test_every_year_rule_is_each_years_share(tmp_path):
     """every_year is exact: each year's accounted share (of load + electrolyser - fuel cell
-    input) meets the target."""
+    input) meets the target.
+    """
     from energysim.sizing.flexible import certify
 
     years = [random_profiles(20 + y, 7) for y in range(2)]
@@ -536,7 +538,8 @@ def test_hourly_hydrogen_demand_profile_through_profiles_sizing_and_typical_days
 
 def test_a_paying_hydrogen_sale_is_bounded_by_its_offtake(tmp_path):
     """Hydrogen sold above its cost from on-site power: sizing builds for the offtake cap
-    (without one the electrolyser would grow to its bound), and sells no more."""
+    (without one the electrolyser would grow to its bound), and sells no more.
+    """
     prof = random_profiles(9, 14)
     park = park_of(tmp_path, prof, electrolyser={},
                    hydrogen={"sale_price_per_kg": 30.0, "sale_max_kg_per_day": 50_000},
@@ -551,7 +554,8 @@ def test_a_paying_hydrogen_sale_is_bounded_by_its_offtake(tmp_path):
 
 def test_optimal_dispatch_moves_shiftable_load_to_cheap_hours(tmp_path):
     """Under a time-of-use price the optimal dispatch serves deferred load from the grid in
-    cheap hours: imports then exceed the profile load (bounded by consumption, not the load)."""
+    cheap hours: imports then exceed the profile load (bounded by consumption, not the load).
+    """
     n = 48
     price = np.where(np.arange(n) % 24 < 12, 800.0, 100.0)
     prof = profiles_of(np.zeros(n), np.zeros(n), np.full(n, 10.0)).assign(

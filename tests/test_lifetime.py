@@ -1,6 +1,7 @@
 """Lifetime simulation: hand-computed NPC with a replacement, SoH monotone between
 replacements (hypothesis), zero fade = year one repeated, growth and decline factors,
-weather cycling, the kernel's rainflow on the dispatched path, the CLI command."""
+weather cycling, the kernel's rainflow on the dispatched path, the CLI command.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ HOURS = 24 * 14
 def park_file(tmp_path: Path, series: dict | None = None, pv_mw=60, wind_mw=40,
               **sections: str) -> Path:
     """A park on ready profiles (two weeks unless ``series`` gives pv, wind, load);
-    ``sections`` adds TOML lines to a section."""
+    ``sections`` adds TOML lines to a section.
+    """
     rng = np.random.default_rng(1)
     hour = np.arange(HOURS) % 24
     frame = pd.DataFrame(series or {
@@ -78,7 +80,8 @@ power_mw = 25
 
 def test_npc_hand_computed_three_years_one_replacement(tmp_path):
     """No generation, a flat 10 MW load, a battery that only ages with time (20 %/yr) and is
-    replaced below 75 % SoH: SoH 1.0, 0.8, then 0.6 < 0.75, replaced for year 3."""
+    replaced below 75 % SoH: SoH 1.0, 0.8, then 0.6 < 0.75, replaced for year 3.
+    """
     cfg = park_file(
         tmp_path, {"pv": np.zeros(24), "wind": np.zeros(24), "load": np.full(24, 10.0)},
         pv_mw=0, wind_mw=0,

@@ -27,7 +27,8 @@ def _pyproject(repo: Path) -> dict:
 
 def test_package_list_is_complete(repo):
     """Every folder of energysim/ with an __init__.py is listed (the list is explicit because of
-    the mapped data package), and every file the package reads at run time is package data."""
+    the mapped data package), and every file the package reads at run time is package data.
+    """
     tool = _pyproject(repo)["tool"]["setuptools"]
     found = {".".join(p.parent.relative_to(repo).parts)
              for p in (repo / "energysim").rglob("__init__.py")}
@@ -94,7 +95,8 @@ def test_wheel_installs_code_and_shipped_data(installed):
 def test_installed_cli_runs_outside_the_repo(installed, repo, tmp_path):
     """``energysim init`` + ``run`` on the starter (weather from package data) and
     ``energysim study configs/ordos.toml`` with the example configs and weather copied
-    beside the working folder, none of it inside the repository."""
+    beside the working folder, none of it inside the repository.
+    """
     venv, site, env = installed
     cli = venv / "bin" / "energysim"
     work = tmp_path / "work"

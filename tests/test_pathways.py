@@ -1,5 +1,6 @@
 """Multi-period pathways: hand-checked optimum, retirement, monotone capacity, cross-check with
-single-period sizing, representative days, bad files and the CLI."""
+single-period sizing, representative days, bad files and the CLI.
+"""
 
 from __future__ import annotations
 
@@ -373,7 +374,8 @@ def test_unreachable_target_is_a_clear_error(tmp_path, capsys):
 
 def test_books_balance_with_short_lifetimes(tmp_path):
     """Battery lifetime 4 yr < 5-yr gaps: each period's battery retires at the next period's start
-    (retired = previous build, total = this build); PV/wind (25 yr) never fall."""
+    (retired = previous build, total = this build); PV/wind (25 yr) never fall.
+    """
     small_park(tmp_path, seed=4)
     periods = "".join(f"[[period]]\nyear = {y}\nbattery.lifetime_yr = 4\n"
                       f"targets.onsite_share = {s}\n"
@@ -400,7 +402,8 @@ def test_books_balance_with_short_lifetimes(tmp_path):
        lifetime=st.sampled_from([3, 7, 12, 30]))
 def test_property_builds_balance_and_retire_on_time(tmp_path_factory, targets, loads, lifetime):
     """Any targets, loads and lifetime (hand park): books balance, a build lives exactly while
-    year < build year + lifetime, and the capacity in operation covers each period's target."""
+    year < build year + lifetime, and the capacity in operation covers each period's target.
+    """
     folder = tmp_path_factory.mktemp("prop")
     hand_park(folder, lifetime)
     periods = "".join(f'[[period]]\nyear = {y}\nload.profile = "cf.csv:{ld}"\n'

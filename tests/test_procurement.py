@@ -34,7 +34,8 @@ SCALE = 8760 / HOURS  # a 48-hour run stands for a year
 
 def day_profile() -> dict[str, np.ndarray]:
     """Per day: PV 0.5 pu in hours 6-10 and 13-17, 1.0 pu in hours 11-12, dark otherwise;
-    the contracted wind farm delivers in hours 18-23 only."""
+    the contracted wind farm delivers in hours 18-23 only.
+    """
     h = np.arange(HOURS) % 24
     pv = np.where((h >= 6) & (h <= 17), 0.5, 0.0)
     pv[(h == 11) | (h == 12)] = 1.0
@@ -84,7 +85,8 @@ def test_each_product_and_rule_by_hand(tmp_path):
     V / (12 x 8760 / 48) = 4 MW) delivers 4 MW x 12 h = 48 MWh; the annual contract's
     60 MWh of the run are taken chronologically, in hours 0-5 of day one; regular power
     the remaining 232 MWh. Certificates are bought as needed for the 100 % clean target,
-    at most max_mwh = 20 000 MWh/yr."""
+    at most max_mwh = 20 000 MWh/yr.
+    """
     park = hand_park(tmp_path)
     res = energysim.simulate(park)
     k, fl = res.kpis, res.flows
@@ -126,7 +128,8 @@ def test_each_product_and_rule_by_hand(tmp_path):
 def test_exports_netted_and_not_by_hand(tmp_path):
     """12 MWp of PV exports its 2 MW surplus in hours 11-12 (8 MWh of the run). Without
     netting exports count toward nothing; netted annually they cover 8 MWh of regular
-    imports in the clean share and market-based CO2 (never in on-site share or CFE)."""
+    imports in the clean share and market-based CO2 (never in on-site share or CFE).
+    """
     only_grid = [{"name": "grid", "kind": "regular"}]
     common = {"pv": {"capacity_mw": 12.0}}
     runs = {}
@@ -150,7 +153,8 @@ def test_exports_netted_and_not_by_hand(tmp_path):
 
 def test_config_without_procurement_keeps_the_grid_keys(tmp_path):
     """No [[procurement]]: [grid] green_premium/green_volume/green_matching are one implicit
-    contract (plus regular power), and the flows carry no product variables."""
+    contract (plus regular power), and the flows carry no product variables.
+    """
     park = hand_park(tmp_path, [], grid={"green_volume_mwh": 30 * SCALE,
                                          "green_premium_per_mwh": 20.0})
     k = energysim.simulate(park).kpis
@@ -164,7 +168,8 @@ def test_config_without_procurement_keeps_the_grid_keys(tmp_path):
 
 def test_split_path_and_serial_loop_agree_with_an_hourly_green_cap():
     """Rule 5 with an hourly cap: the vectorised path and the serial loop label the same
-    hours green (the serial loop runs with an empty grid-charging block)."""
+    hours green (the serial loop runs with an empty grid-charging block).
+    """
     from energysim.dispatch import DispatchParams, kernel, kernel_rules
 
     rng = np.random.default_rng(3)
@@ -196,7 +201,8 @@ def test_split_path_and_serial_loop_agree_with_an_hourly_green_cap():
 
 def random_products_case(seed: int, tmp_path, hours: int = 24 * 14):
     """A random two-week park with a battery, a contract shaped by a remote farm and
-    certificates; clean target 100 % (certificates or the contract make up the rest)."""
+    certificates; clean target 100 % (certificates or the contract make up the rest).
+    """
     from test_sizing_pypsa import random_case
 
     park, profiles = random_case(seed, hours, tmp_path)
@@ -222,7 +228,8 @@ def pypsa_products(park, profiles, farm):
     """The procurement sizing in PyPSA: the contract as a generator (p_max_pu = its shape,
     marginal cost = energy + environmental price, p_nom within the volume bound), regular
     power as the grid generator, certificates as a linopy variable with their price in the
-    objective and the clean-share rule as linopy constraints."""
+    objective and the clean-share rule as linopy constraints.
+    """
     import pypsa
     from test_sizing_pypsa import pypsa_network
 
@@ -315,7 +322,8 @@ def test_hourly_cfe_with_battery_reported_equals_lp(tmp_path):
 
 def test_cost_never_falls_as_a_target_rises(tmp_path):
     """Each target tightened in three steps (the others at the config's, the clean target
-    off while the CFE and CO2 targets move): the least cost never falls, and it rises."""
+    off while the CFE and CO2 targets move): the least cost never falls, and it rises.
+    """
     park, profiles, _ = random_products_case(4, tmp_path)
     no_clean = park.with_values({"targets.clean_share": None})
     rising = 0
@@ -413,7 +421,8 @@ price_per_mwh = 5
 def test_robust_sizing_decides_volumes_once_for_all_years(tmp_path):
     """An annual contract (at most max_mwh) and certificates over three weather years: the
     decomposition and the one LP over the years agree (1e-6), volumes shared by the years;
-    the every-year certification holds year by year."""
+    the every-year certification holds year by year.
+    """
     from test_robust import make_park, year_profiles
 
     by_year = year_profiles(11, hours=24 * 14, n_years=3)
@@ -443,7 +452,8 @@ def test_robust_sizing_decides_volumes_once_for_all_years(tmp_path):
 
 def test_remote_plant_delivers_our_wind_model_output(repo):
     """configs/ordos_procurement.toml: the contract's shape is energysim's own wind model on
-    the farms' weather and turbine, scaled to deliver its volume over a year."""
+    the farms' weather and turbine, scaled to deliver its volume over a year.
+    """
     from energysim import procurement, wind
     from energysim.weather import read_weather
 

@@ -56,7 +56,8 @@ def test_quick_start_figures_are_what_the_ordos_run_gives(ordos_park, ordos_prof
 
 def test_quick_start_robust_answer_is_what_the_ordos_sizing_gives(ordos_park, ordos_profiles):
     """The flagship answer the README quotes: the robust mix, its cost over the typical-year mix
-    and how many weather years each reaches the target (a real run of both sizings)."""
+    and how many weather years each reaches the target (a real run of both sizings).
+    """
     import re
 
     import numpy as np

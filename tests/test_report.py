@@ -350,7 +350,8 @@ PAGE_TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header
 @given(name=st.text(min_size=1, max_size=40), basis=st.text(max_size=40))
 def test_any_user_text_stays_text(run_report, name, basis):
     """Whatever the site name and assumption text, the page's tags are the page's own and the
-    title reads back exactly (html.parser as an independent reader)."""
+    title reads back exactly (html.parser as an independent reader).
+    """
     from energysim.report.figures import headline_section
     from energysim.report.page import render_page
 

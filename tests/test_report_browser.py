@@ -231,7 +231,8 @@ def _study(tmp: Path) -> Path:
                          ids=["ordos-full-year", "study-frontier"])
 def test_report_draws_every_chart_without_errors(browser, name, make, tmp_path):
     """Every chart drawn (non-empty SVG or canvas, titled, captioned), no console error,
-    no request off the machine; full-page screenshot in tests/artifacts/NAME.png."""
+    no request off the machine; full-page screenshot in tests/artifacts/NAME.png.
+    """
     from energysim.report import load_report_data
     from energysim.report.figures import build_sections
 

@@ -214,7 +214,8 @@ def test_certification_failure_is_an_error(tmp_path, monkeypatch):
     """A clean target the rule-based core cannot reach under hourly matching (the LP times the
     battery around the green block; the core discharges first): by default sized in one LP and
     certified on the optimal per-year dispatch; forced to the rules, the re-simulation falls
-    short and that is an error, not a footnote."""
+    short and that is an error, not a footnote.
+    """
     by_year = year_profiles(7, hours=24 * 14, n_years=2)
     volume = 0.1 * 800.0 * 8760
     grid = {"green_volume_mwh": volume, "green_matching": "hourly"}

@@ -1,5 +1,6 @@
 """Defaults that must fit the user's site: PV orientation of `init`, the currency of prices,
-what the assumptions table credits, the sizing bounds note and the frontier's marginal unit."""
+what the assumptions table credits, the sizing bounds note and the frontier's marginal unit.
+"""
 
 from __future__ import annotations
 
@@ -126,7 +127,8 @@ def test_size_says_a_zero_battery_is_not_a_bound(tmp_path, capsys):
 
 def test_frontier_marginal_is_per_percentage_point(tmp_path):
     """The column says M money/yr for one more point of share and shows that number: the LP's
-    marginal (money/yr per unit share) / 100 / 1e6, bracketing the cost curve's slope."""
+    marginal (money/yr per unit share) / 100 / 1e6, bracketing the cost curve's slope.
+    """
     from rich.console import Console
 
     from energysim.cli import frontier_table

@@ -396,7 +396,7 @@ def test_cli_solver_time_limit_exits_2_with_advice(tmp_path, capsys):
 
 
 def test_representative_days_screening_reports_full_horizon_errors(tmp_path):
-    """tsam typical days: the reduced optimum is re-simulated on the full horizon, errors beside."""
+    """Tsam typical days: the reduced optimum is re-simulated on the full horizon, errors beside."""
     hours = 24 * 56
     profiles = make_profiles(hours, seed=3)
     park = make_park(tmp_path, profiles)
@@ -469,7 +469,8 @@ def test_top_level_frontier_api(case):
 
 def test_frontier_reports_the_share_each_optimum_reaches(case):
     """Below the share the cheapest mix reaches anyway the target does not bind:
-    the reached share is then above the target and the marginal cost is zero."""
+    the reached share is then above the target and the marginal cost is zero.
+    """
     park, profiles = case
     table = frontier(park, profiles, [0.0, 0.8])
     assert np.all(table["onsite_share_reached"] >= table["share"] - 1e-6)
@@ -516,7 +517,8 @@ def test_crash_start_is_skipped_where_it_cannot_help(tmp_path):
 @pytest.mark.parametrize("guess", [0.0, 50.0])
 def test_crash_restores_bounds_and_targets_from_any_guess(guess, case):
     """A crash from a poor guess (nothing built / far too much) still ends at the optimum,
-    and leaves every bound and target as it found them."""
+    and leaves every bound and target as it found them.
+    """
     from energysim.sizing.model import build_model, problem_data
     from energysim.sizing.solve import Status, crash, make_solver, set_targets
 
@@ -540,7 +542,8 @@ def test_crash_restores_bounds_and_targets_from_any_guess(guess, case):
 
 def test_model_cache_reuses_one_program_with_identical_results(tmp_path):
     """Build once, solve many (issue 20): cost, bound and target changes re-solve the held
-    HiGHS program; every answer equals a fresh sizing to 1e-9; a new profile set rebuilds."""
+    HiGHS program; every answer equals a fresh sizing to 1e-9; a new profile set rebuilds.
+    """
     from energysim.sizing import ModelCache
 
     profiles = make_profiles()

@@ -292,7 +292,8 @@ def test_kpi_columns_are_the_accounting_kpis(park_dir):
 @pytest.mark.parametrize("variant", ["base", "grey green, big park", "no clean target"])
 def test_columnar_kpis_equal_kpis_from_totals(park_dir, variant):
     """The sweep's array KPIs against the accounting's scalar ones, scenario by scenario,
-    on random totals with the edge cases (no load, no imports, no capacity, no battery)."""
+    on random totals with the edge cases (no load, no imports, no capacity, no battery).
+    """
     from energysim.accounting import TOTAL_KEYS
     from energysim.config import Capacities
     from energysim.sweep.kpis import kpi_columns
@@ -401,7 +402,7 @@ def test_cli_sweep_runs_and_resumes(park_dir, capsys):
 
 
 def test_size_mode_matches_sizing_one_by_one(park_dir):
-    """mode = "size": each scenario's least-cost mix and KPIs equal a direct sizing run."""
+    """Mode = "size": each scenario's least-cost mix and KPIs equal a direct sizing run."""
     from energysim import sizing
     from energysim.profiles import build_profiles
 
@@ -545,7 +546,8 @@ def test_shipped_ordos_sweep_is_valid():
 
 def test_lost_task_is_resubmitted_but_user_errors_are_not(park_dir, monkeypatch):
     """An infrastructure failure of a task is retried (once stored, never twice);
-    a project error (bad data) stops the sweep at once with that error."""
+    a project error (bad data) stops the sweep at once with that error.
+    """
     import energysim.sweep.execute as ex
     from energysim.errors import ProfileError
 
@@ -582,7 +584,8 @@ def test_lost_task_is_resubmitted_but_user_errors_are_not(park_dir, monkeypatch)
        batch=st.integers(1, 40), outer=st.booleans())
 def test_plan_batches_cover_every_scenario_once(dims, samples, batch, outer):
     """Batches partition the ids; batch-wise values equal the whole list's; every grid
-    point meets every draw exactly once."""
+    point meets every draw exactly once.
+    """
     from energysim.sweep.spec import Plan
 
     assume(dims or samples)  # a sweep file varies at least one parameter
@@ -617,7 +620,8 @@ def _config_fields():
 
 def test_every_config_field_has_a_known_stage():
     """Each field's declared stage is one of the sweep's kinds; exactly the capacity table's
-    fields are capacities; the narrower stages are declared where the dispatch reads them."""
+    fields are capacities; the narrower stages are declared where the dispatch reads them.
+    """
     from energysim.sweep.columns import CAPACITY_FIELDS
     from energysim.sweep.spec import KINDS
 
@@ -709,7 +713,8 @@ annual_mwh = 300_000
 def test_declared_stages_are_true(tmp_path):
     """A field declared ``kpi`` or ``dispatch`` must not change the hourly profiles (so a sweep
     may share them), and a ``kpi`` field not the dispatch parameters either (so a sweep may
-    share one dispatch run): checked field by field on a park with modelled PV, wind and load."""
+    share one dispatch run): checked field by field on a park with modelled PV, wind and load.
+    """
     from energysim.dispatch import dispatch_params
     from energysim.profiles import build_profiles
     from energysim.weather import read_weather_file, write_energysim_csv
@@ -765,7 +770,8 @@ def _imports_of(path: Path) -> set[str]:
 
 def test_sweep_modules_import_no_circle(repo):
     """The sweep package's modules (function-level imports included) form no circle, and none
-    reaches a later stage (results writing helpers aside: report, cli)."""
+    reaches a later stage (results writing helpers aside: report, cli).
+    """
     package = repo / "energysim" / "sweep"
     names = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
     graph = {n: {m.rsplit(".", 1)[-1] for m in _imports_of(package / f"{n}.py")
@@ -816,7 +822,8 @@ OVERFLOW = {
 @pytest.mark.parametrize("case", sorted(OVERFLOW))
 def test_overflowing_scenario_count_is_a_clear_error(park_dir, case, capsys):
     """A scenario count beyond the limit (counted exactly: no int64 wrap-around to 0 or a
-    negative number) stops the CLI with exit 2 before anything is drawn or written."""
+    negative number) stops the CLI with exit 2 before anything is drawn or written.
+    """
     params, samples, needle = OVERFLOW[case]
     path = write_sweep(park_dir, params, samples=samples)
     out = park_dir / "out"
@@ -840,7 +847,8 @@ def test_plan_counts_exactly():
 
 def test_range_with_fractional_step_on_integer_field_is_refused(park_dir):
     """Only a range's ends and a sample of its values are validated (not 10^6 values), which
-    still catches an integer field given fractional steps."""
+    still catches an integer field given fractional steps.
+    """
     path = write_sweep(park_dir, '"load.seed" = { start = 0, stop = 10, num = 4 }')
     with pytest.raises(ConfigError, match="load.seed"):
         load_sweep(path)
@@ -866,7 +874,8 @@ def test_ctrl_c_keeps_finished_batches_quietly(tmp_path):
     """Ctrl-C in a terminal (SIGINT to the whole process group) during ``energysim sweep`` on a
     local cluster of worker processes: exit 130 and one line saying how many batches are kept
     and to rerun; no traceback from the driver or the workers; the stored batches are complete;
-    no consolidated table, summary or report; no process left; a rerun skips what is kept."""
+    no consolidated table, summary or report; no process left; a rerun skips what is kept.
+    """
     import subprocess
     import sys
 
@@ -931,7 +940,8 @@ _floats_st = st.floats(allow_nan=True, allow_infinity=True, width=64)
        chunk=st.integers(1, 64), qs=st.lists(st.floats(0, 1), min_size=1, max_size=5))
 def test_streamed_quantiles_are_numpys(values, chunk, qs):
     """Exact, chunk by chunk: the radix selection gives numpy.quantile (linear) of the finite
-    values bit for bit, ties, signed zeros, subnormals and infinities included."""
+    values bit for bit, ties, signed zeros, subnormals and infinities included.
+    """
     from energysim.sweep.aggregate import Source, moments, quantiles
 
     x = np.asarray(values, dtype=np.float64)
@@ -949,7 +959,8 @@ def test_streamed_quantiles_are_numpys(values, chunk, qs):
 
 def test_streamed_mean_of_values_near_the_float_limit_is_finite():
     """A sum beyond the float range (values near 1e308) is rescaled, not inf: the mean of
-    finite values is exact and finite, chunk by chunk; ordinary sums are untouched."""
+    finite values is exact and finite, chunk by chunk; ordinary sums are untouched.
+    """
     from energysim.sweep.aggregate import Source, moments
 
     big = np.array([1.5e308, 1.7e308, -1e308, 1.7e308, 1e-300])
@@ -979,7 +990,8 @@ def _pandas_tornado(table: pd.DataFrame, parameters, kpi, quantile=0.2) -> pd.Da
 
 def test_streamed_aggregates_equal_in_memory_ones(tmp_path):
     """Tornado, extremes and histograms streamed over many small row groups of Parquet batch
-    files equal their in-memory counterparts on the whole table."""
+    files equal their in-memory counterparts on the whole table.
+    """
     from energysim.sweep.aggregate import Source, extremes, histograms, moments, tornado
 
     rng = np.random.default_rng(4)
@@ -1019,7 +1031,8 @@ def test_streamed_aggregates_equal_in_memory_ones(tmp_path):
 
 def _big_store(folder: Path, rows: int, n_kpis: int = 48, group: int = 10_000) -> Path:
     """A sweep folder whose scenarios.parquet has ``rows`` rows (~8 bytes x 52 columns each),
-    written row group by row group (this process never holds it whole)."""
+    written row group by row group (this process never holds it whole).
+    """
     from energysim.sweep.columns import KPI_COLUMNS
 
     folder.mkdir()
@@ -1056,7 +1069,8 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
 
 def test_report_on_a_large_sweep_store_has_bounded_memory(tmp_path):
     """``energysim report`` streams the store: the peak memory of the report on 300 000 rows
-    (~125 MB of values) stays within 40 MB of the same report on 10 000 rows."""
+    (~125 MB of values) stays within 40 MB of the same report on 10 000 rows.
+    """
     import subprocess
     import sys
 
@@ -1075,7 +1089,8 @@ def test_report_on_a_large_sweep_store_has_bounded_memory(tmp_path):
 
 def test_size_mode_sweep_sizes_robustly_over_weather_years(tmp_path):
     """[sweep] robust: each scenario is the robust sizing of its park over the ensemble's years
-    (the same as energysim.size on them), and every weather year meets the target."""
+    (the same as energysim.size on them), and every weather year meets the target.
+    """
     from energysim.ensemble import profiles_by_year
 
     ens = _ensemble(tmp_path / "years.csv")

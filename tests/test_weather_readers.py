@@ -248,7 +248,8 @@ def test_epw_neighbour_stations(shared_ordos, station, ghi_kwh):
 
 def test_fill_rule_beats_linear_on_real_data(shared_ordos, tmp_path):
     """Cut 60 random 3-h holes into real irradiance; the clear-sky-index fill must be closer
-    to the truth than plain linear interpolation (measured: MAE 47 vs 61 W m-2, Hohhot)."""
+    to the truth than plain linear interpolation (measured: MAE 47 vs 61 W m-2, Hohhot).
+    """
     ds = read(shared_ordos / "CHN_Nei.Mongol.Hohhot.534630_CSWD.epw", "epw", allow_site_mismatch=True)
     rng = np.random.default_rng(2)
     starts = rng.choice(np.arange(24, 8760 - 30, 24), size=60, replace=False) + rng.integers(0, 22, 60)

@@ -242,7 +242,8 @@ def test_ordos_files_shape(ordos_years, ordos_typical):
 def test_ordos_climatology_matches_facts(ordos_years, ordos_typical):
     """Against FACTS.md: annual GHI mean 1 600–1 760 kWh m-2 with inter-annual CV 1.5–5 %; typical year
     within 2 % of the set's mean; diffuse fraction 0.33–0.41; monthly temperatures within ±2 K (set
-    mean) and ±2.5 K (typical year)."""
+    mean) and ±2.5 K (typical year).
+    """
     t = pd.DatetimeIndex(ordos_years["time"].values)
     annual = ordos_years["ghi"].to_series().groupby(t.year).sum() / 1000
     assert 1600 <= annual.mean() <= 1760
@@ -257,7 +258,8 @@ def test_ordos_climatology_matches_facts(ordos_years, ordos_typical):
 def test_ordos_against_dongsheng(ordos_years, shared_ordos, build):
     """Against the real Dongsheng data: monthly GHI within ±10 % of the CDSRD 1991–2017 means; monthly
     temperature within ±1 K of the CSWD typical year; the solar–wind daily correlation within ±0.1 of
-    the CSWD year's; the daily clear-sky lag-1 autocorrelation within ±0.1 of CDSRD's."""
+    the CSWD year's; the daily clear-sky lag-1 autocorrelation within ±0.1 of CDSRD's.
+    """
     cd = build.read_cdsrd(shared_ordos / build.CDSRD_NAME, 1991, 2017)
     cd_month = (cd.groupby("month")["ghi_wh"].mean()).to_numpy()
     t = pd.DatetimeIndex(ordos_years["time"].values)
@@ -275,7 +277,8 @@ def test_ordos_full_load_hours_in_facts_ranges(ordos_years, ordos_typical, build
     """configs/ordos.toml kit through energysim.pv / energysim.wind, FACTS.md ranges for western Inner
     Mongolia: typical year PV fixed 1 250–1 600 h, single-axis 1 450–1 800 h, wind 2 300–2 900 h; wind
     2 300–2 900 h as the mean of all shipped years. (PV on all years takes ~15 s: measured 1 586 / 1 738 h
-    in weather/README.md; single sunny years may exceed 1 600 h as CDSRD's 1 761 kWh m-2 years would.)"""
+    in weather/README.md; single sunny years may exceed 1 600 h as CDSRD's 1 761 kWh m-2 years would.)
+    """
     flh = build.full_load_hours(ordos_typical)
     assert 1250 <= flh["pv_fixed"] <= 1600, flh
     assert 1450 <= flh["pv_single_axis"] <= 1800, flh
@@ -297,7 +300,8 @@ def test_ordos_regenerates_byte_for_byte(repo, tmp_path, build):
 @pytest.mark.slow
 def test_ordos_recalibrates_to_the_shipped_parameters(repo, shared_ordos, build):
     """weather/ordos/build.py's calibration (fit to the CSWD year, CDSRD clearness and diffuse
-    fraction, hub-wind scaling through energysim.wind) gives the shipped params.json exactly."""
+    fraction, hub-wind scaling through energysim.wind) gives the shipped params.json exactly.
+    """
     params = build.calibrate_ordos(shared_ordos)
     assert params.to_json() == (repo / "weather" / "ordos" / "params.json").read_text(encoding="utf-8")
 
@@ -323,7 +327,8 @@ def _energysim_imports(path: Path) -> set[str]:
 
 def test_weather_stage_imports_nothing_downstream(repo):
     """No arrow against the DESIGN.md flow: the weather package (the synthetic generator
-    included) imports no config, resource model or later stage, not even inside a function."""
+    included) imports no config, resource model or later stage, not even inside a function.
+    """
     bad = {}
     for path in sorted((repo / "energysim" / "weather").rglob("*.py")):
         wrong = {m for m in _energysim_imports(path)
