@@ -58,17 +58,21 @@ def _surplus_chart(flows, green_share: float | None) -> Chart:
 
 
 def _hydrogen_table(s: dict[str, Any]) -> str:
-    if "hydrogen_production_kg" not in s:
+    if not s.get("hydrogen_production_kg"):  # none made (a shiftable load only): no intensity
         return ""
     th = s.get("hydrogen_thresholds") or {}
+
+    def kg(key):
+        return "n/a" if s.get(key) is None else f"{s[key]:.2f}"
+
     rows = [
         ("hydrogen produced", f"{s['hydrogen_production_kg'] / 1e3:,.0f} t/yr"),
         ("green hydrogen (from on-site power)", f"{s['green_hydrogen_kg'] / 1e3:,.0f} t/yr "
                                                 f"({percent(s.get('green_hydrogen_share'))})"),
         ("carbon intensity, green imports zero-carbon",
-         f"{s['hydrogen_co2_kg_per_kg']:.2f} kgCO2/kg: {esc(s.get('hydrogen_grade', ''))}"),
+         f"{kg('hydrogen_co2_kg_per_kg')} kgCO2/kg: {esc(s.get('hydrogen_grade', ''))}"),
         ("carbon intensity, all grid power at the grid factor",
-         f"{s['hydrogen_co2_location_kg_per_kg']:.2f} kgCO2/kg: "
+         f"{kg('hydrogen_co2_location_kg_per_kg')} kgCO2/kg: "
          f"{esc(s.get('hydrogen_grade_location', ''))}"),
         ("thresholds (T/CAB 0078-2020)",
          f"low-carbon <= {th.get('low_carbon_kg_per_kg', 14.51)}, clean <= "
