@@ -416,14 +416,16 @@ def asset_terms(park: ParkConfig, capacities: Capacities, *, sunk_existing: bool
 
 def _flexible_asset_terms(park: ParkConfig, capacities: Capacities, sunk_existing: bool
                           ) -> dict[str, float]:
-    """Annualised cost of the electrolyser, hydrogen store and fuel cell [money/yr].
+    """Annualised cost of the electrolyser, hydrogen store, fuel cell and shift window [money/yr].
 
     Empty when the park has none of them.
     """
     from energysim import flexible
 
+    window = ({"load_shift_window": flexible.window_cost(park)}
+              if flexible.window_cost(park) > 0 else {})
     if not flexible.hydrogen_active(park):
-        return {}
+        return window
     c = flexible.annual_costs(park)
     el, h2 = park.electrolyser, park.hydrogen
     ex = (el.existing_mw, h2.existing_kg, h2.fuel_cell_existing_mw) if sunk_existing else (0, 0, 0)
@@ -431,7 +433,7 @@ def _flexible_asset_terms(park: ParkConfig, capacities: Capacities, sunk_existin
            "hydrogen_storage": c.storage_annual_per_kg * (capacities.hydrogen_storage_kg - ex[1])}
     if flexible.fuel_cell_active(park):
         out["fuel_cell"] = c.fuel_cell_annual_per_mw * (capacities.fuel_cell_mw - ex[2])
-    return out
+    return out | window
 
 
 def energy_terms(totals: dict[str, float], park: ParkConfig,
@@ -562,7 +564,7 @@ def _flexible_cost_kpis(assets: dict[str, float], terms: dict[str, float], park:
     """Annualised cost and capex of flexible-demand assets, sales and penalties (when present)."""
     from energysim import flexible
 
-    keys = ("electrolyser", "hydrogen_storage", "fuel_cell")
+    keys = ("electrolyser", "hydrogen_storage", "fuel_cell", "load_shift_window")
     energy = ("hydrogen_sales", "hydrogen_unmet_penalty", "load_shed_penalty")
     if not any(k in assets for k in keys) and not any(k in terms for k in energy):
         return {}

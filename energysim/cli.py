@@ -359,11 +359,13 @@ def size(
             elif by_year:
                 sized = sizing.size(park, by_year, onsite_share=onsite_share,
                                     clean_share=clean_share, robustness=robust)
+                park = sized.park or park  # what sizing decided beyond capacities
                 flows = operate(park, prof, sized.capacities)
             else:
                 sized = sizing.size(park, prof, onsite_share=onsite_share,
                                     clean_share=clean_share,
                                     representative_days=representative_days)
+                park = sized.park or park
                 flows = sized.flows
         result = Result.from_flows(park, sized.capacities, prof, flows,
                                    solver=vars(sized.solver))

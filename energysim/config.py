@@ -324,7 +324,9 @@ class FlexibleLoadConfig(_Section):
     with each day's energy conserved (days are 24-hour blocks from the first
     hour of the run), at most ``max_mw`` at a time. Optionally a further share
     of the load can be shed (not served) at a penalty per MWh. The rules are
-    in :mod:`energysim.flexible`.
+    in :mod:`energysim.flexible`. With ``window_options_h`` sizing decides the
+    window (:func:`energysim.sizing.flexible.size_window`), each hour of it at
+    ``window_cost_per_h_yr``.
     """
 
     share: float = Field(
@@ -337,6 +339,16 @@ class FlexibleLoadConfig(_Section):
         None, gt=0, le=_MAX_MW,
         description="Most power the shiftable part may draw [MW] (at least its own peak); "
                     "default: no limit but the window.")
+    window_options_h: list[int] | None = Field(
+        None, min_length=1, max_length=24,
+        description="Candidate windows [h] sizing chooses among: the least annualised cost, "
+                    "window_cost_per_h_yr included (ties: the shortest); default: sizing keeps "
+                    "window_h. `energysim run` simulates window_h.")
+    window_cost_per_h_yr: float = Field(
+        0.0, ge=0, le=1e10,
+        description="Annual cost of each hour of shift window [money/yr per h] (what enabling "
+                    "the shift costs: process buffers, cold-store insulation, tenants' "
+                    "compensation); an assumption, no sourced figure: 0 by default.")
     curtailable_share: float = Field(
         0.0, ge=0, lt=1, description="Share of the hourly park load that may be shed [0-1].")
     curtail_penalty_per_mwh: float = Field(
@@ -348,6 +360,15 @@ class FlexibleLoadConfig(_Section):
         if self.share + self.curtailable_share > 1.0:
             raise ValueError(f"share ({self.share}) + curtailable_share "
                              f"({self.curtailable_share}) must not exceed 1")
+        if self.window_options_h is not None:
+            opts = self.window_options_h
+            bad = [w for w in opts if not 0 <= w <= 23]
+            if bad or len(set(opts)) != len(opts):
+                raise ValueError(f"window_options_h = {opts}: distinct whole hours in 0-23 "
+                                 "(a day's energy is conserved within the day)")
+            if self.share <= 0:
+                raise ValueError("window_options_h needs a shiftable share > 0 (share = 0 has "
+                                 "nothing to shift)")
         if self.curtailable_share > 0 and "curtail_penalty_per_mwh" not in self.model_fields_set:
             raise ValueError("a curtailable_share needs curtail_penalty_per_mwh (the cost of a "
                              "MWh not served)")

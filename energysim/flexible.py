@@ -59,7 +59,7 @@ from energysim.errors import ConfigError, ProfileError, problem
 __all__ = ["LHV_KWH_PER_KG", "TCAB_LOW_CARBON_KG_PER_KG", "TCAB_CLEAN_KG_PER_KG", "DEMAND",
            "FlexParams", "active", "hydrogen_active", "shift_active", "shed_active",
            "params", "window_caps", "hydrogen_demand", "reserve_kg", "annual_costs",
-           "FLEX_FLOWS", "day_steps", "require_none"]
+           "FLEX_FLOWS", "day_steps", "require_none", "window_options", "window_cost"]
 
 #: China's low-carbon hydrogen threshold [kgCO2e per kg H2], T/CAB 0078-2020 (China
 #: Hydrogen Alliance, "Standard and evaluation of low-carbon, clean and renewable hydrogen").
@@ -87,6 +87,22 @@ def shift_active(park: ParkConfig) -> bool:
     """True when part of the load can move (a share and a window above 0)."""
     fl = park.load.flexible
     return fl is not None and fl.share > 0 and fl.window_h > 0
+
+
+def window_options(park: ParkConfig) -> list[int]:
+    """The shift windows sizing chooses among [h], shortest first (empty: it keeps ``window_h``)."""
+    fl = park.load.flexible
+    return [] if fl is None or fl.window_options_h is None else sorted(fl.window_options_h)
+
+
+def window_cost(park: ParkConfig) -> float:
+    """Annual cost of the park's shift window [money/yr].
+
+    ``window_cost_per_h_yr`` x ``window_h``; 0 when nothing shifts. A fixed cost of the
+    window, the same in the sizing objective and the accounting.
+    """
+    fl = park.load.flexible
+    return fl.window_cost_per_h_yr * fl.window_h if shift_active(park) else 0.0
 
 
 def shed_active(park: ParkConfig) -> bool:
@@ -134,7 +150,7 @@ def require_none(park: ParkConfig, what: str) -> None:
 
     E.g. the Numba sweep and lifetime kernels: never a silent result without it.
     """
-    if active(park):
+    if active(park) or window_options(park):
         raise ConfigError(problem(
             f"{what} does not model flexible demand ([electrolyser], [load.flexible]); use "
             "run/size/study, or remove them", source=park.source,

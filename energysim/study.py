@@ -321,15 +321,18 @@ def run_study(
     else:
         sized_lp = sizing.size(park, profiles, representative_days=representative_days)
         frontier = sizing.frontier(park, profiles, shares)
-    # sizing already re-simulated its capacities through the dispatch core
-    sized = Result.from_flows(park, sized_lp.capacities, profiles, sized_lp.flows,
+    # sizing already re-simulated its capacities through the dispatch core; it may have
+    # decided more than capacities (the shift window): the mix is simulated as decided
+    mix_park = sized_lp.park or park
+    sized = Result.from_flows(mix_park, sized_lp.capacities, profiles, sized_lp.flows,
                               solver=vars(sized_lp.solver))
     years = clock("weather_year_table", lambda: weather_year_table(
-        park, sized_lp.capacities, shown) if shown else None)
+        mix_park, sized_lp.capacities, shown) if shown else None)
     robust_lp = robust_sized = life = life_sized = None
     if robust and by_year:
         robust_lp = clock("robust_sizing", lambda: sizing.size(park, by_year))
-        robust_sized = simulate(park, robust_lp.capacities, profiles=profiles)
+        robust_sized = simulate(robust_lp.park or park, robust_lp.capacities,
+                                profiles=profiles)
         table = pd.DataFrame(robust_lp.robust["years"]).set_index("year")
         for key in ("onsite_share", "clean_share", "annualized_cost"):
             years[f"robust_{key}"] = years["year"].map(table[key]).to_numpy()
@@ -337,17 +340,17 @@ def run_study(
     if lifetime and explicit(park):
         skipped["lifetime"] = ("the lifetime simulation does not model [[procurement]] products "
                                "yet")
-    elif lifetime and flexible.active(park):
+    elif lifetime and (flexible.active(mix_park) or flexible.window_options(park)):
         skipped["lifetime"] = ("the lifetime simulation does not model flexible demand "
                                "([electrolyser], [load.flexible]) yet")
     elif lifetime:
         life, life_sized = clock("lifetime", lambda: _lifetime(
             park, profiles, shown, (robust_lp or sized_lp).capacities))
     flex = None
-    if flexible.active(park):
+    if flexible.active(mix_park):
         from energysim.sizing.flexible import flexibility_study
 
-        flex = clock("flexibility", lambda: flexibility_study(park, profiles, sized_lp))
+        flex = clock("flexibility", lambda: flexibility_study(mix_park, profiles, sized_lp))
     return StudyResult(configured=configured, sized=sized, sizing=sized_lp,
                        frontier=frontier, weather_years=years, robust=robust_lp,
                        robust_sized=robust_sized, life=life, life_sized=life_sized,

@@ -571,3 +571,103 @@ def test_optimal_dispatch_moves_shiftable_load_to_cheap_hours(tmp_path):
     # the dear morning to the cheap afternoon (240 MWh each way over two days without it)
     assert imports[cheap].sum() == pytest.approx(240.0 + 30.0, abs=1e-6)
     assert imports[~cheap].sum() == pytest.approx(240.0 - 30.0, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# the shift window as a sizing decision
+# ---------------------------------------------------------------------------
+
+
+def _window_park(tmp_path, prof, cost: float, options=(0, 2, 4, 8), window_h=0):
+    flex = {"share": 0.3, "window_h": window_h, "window_options_h": list(options),
+            "window_cost_per_h_yr": cost}
+    return park_of(tmp_path, prof, load={"flexible": flex}, targets={"onsite_share": 0.85})
+
+
+@pytest.mark.parametrize("cost", [0.0, 2e4, 1e9])
+def test_sizing_chooses_the_cheapest_shift_window(tmp_path, cost):
+    """The chosen window is the least annualised cost of the options, each sized with its window
+    fixed; its fixed cost is in the LP objective and the accounting alike; ties go to the
+    shortest window (free windows: the widest useful one; dear ones: none).
+    """
+    from energysim.profiles import complete
+    from energysim.results import Result
+    from energysim.sizing.flexible import with_window
+
+    prof = random_profiles(6, 14)
+    park = _window_park(tmp_path, prof, cost)
+    sized = size(park, prof)
+    fixed = {w: size(with_window(park, w), prof).annualized_cost for w in (0, 2, 4, 8)}
+    least = min(fixed.values())
+    chosen = sized.shift_window["window_h"]
+    assert sized.annualized_cost == pytest.approx(least, rel=1e-9)
+    assert chosen == min(w for w, c in fixed.items() if c <= least * (1 + 1e-9))
+    assert [r["window_h"] for r in sized.shift_window["options"]] == [0, 2, 4, 8]
+    for row in sized.shift_window["options"]:
+        assert row["annualized_cost"] == pytest.approx(fixed[row["window_h"]], rel=1e-9)
+        assert row["window_cost"] == pytest.approx(cost * row["window_h"])
+    assert sized.park.load.flexible.window_h == chosen
+    assert sized.park.load.flexible.window_options_h is None
+    # the reported truth, accounted with the decided park, is the optimum (window cost in it)
+    k = Result.from_flows(sized.park, sized.capacities, complete(prof, sized.park),
+                          sized.flows).kpis
+    assert k["annualized_cost"] == pytest.approx(sized.annualized_cost, rel=1e-6)
+    assert sized.objective_terms.get("load_shift_window", 0.0) == pytest.approx(cost * chosen)
+    if cost == 1e9:
+        assert chosen == 0
+    if cost == 0.0:
+        assert chosen > 0 and fixed[chosen] < fixed[0] * (1 - 1e-4)
+
+
+def test_window_options_are_checked_and_run_simulates_window_h(tmp_path):
+    prof = random_profiles(0, 2)
+    for options, rule in (([2, 2], "distinct"), ([30], "0-23"), ([-1], "0-23")):
+        with pytest.raises(ConfigError) as err:
+            _window_park(tmp_path, prof, 0.0, options)
+        assert rule in str(err.value) and "window_options_h" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        park_of(tmp_path, prof, load={"flexible": {"share": 0.0, "window_options_h": [2]}})
+    assert "share" in str(err.value)
+    # run simulates the configured window; its cost is a fixed asset cost of the park
+    park = _window_park(tmp_path, prof, 1000.0, window_h=2)
+    res = simulate(park, Capacities(pv_mw=50), prof)
+    plain = simulate(park_of(tmp_path, prof, load={"flexible": {"share": 0.3, "window_h": 2}}),
+                     Capacities(pv_mw=50), prof)
+    assert res.kpis["annualized_cost"] == pytest.approx(plain.kpis["annualized_cost"] + 2000.0)
+
+
+def test_cli_size_records_the_window_decision(tmp_path, repo):
+    import json
+    import subprocess
+    import sys
+
+    prof = random_profiles(6, 14)
+    park = _window_park(tmp_path, prof, 2e4)
+    toml = tmp_path / "w.toml"
+    csv = park.load.profile.path
+    toml.write_text(f"""
+[site]
+latitude = 39.6
+longitude = 109.8
+[load]
+profile = "{csv}:load"
+[load.flexible]
+share = 0.3
+window_options_h = [0, 2, 4, 8]
+window_cost_per_h_yr = 20000
+[pv]
+profile = "{csv}:pv"
+[wind]
+profile = "{csv}:wind"
+[targets]
+onsite_share = 0.85
+""")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "energysim", "size", str(toml), "--out",
+                           str(out)], capture_output=True, text=True, cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((out / "sizing.json").read_text())
+    window = record["load_shift_window"]
+    assert window["window_h"] in (0, 2, 4, 8) and len(window["options"]) == 4
+    assert record["annualized_cost"] == pytest.approx(
+        min(r["annualized_cost"] for r in window["options"]), rel=1e-6)

@@ -77,6 +77,11 @@ class SizingResult:
     #: (fraction of the annualised cost; 0 for the optimal mode, >= 0 for rules or rolling)
     dispatch_mode: str = "rules"
     dispatch_gap: float = 0.0
+    #: the park as sized when sizing decides more than capacities (the shift window of
+    #: ``[load.flexible] window_options_h``); simulate the result with it. None: the input park
+    park: ParkConfig | None = None
+    #: the shift-window decision (:func:`energysim.sizing.flexible.size_window`), or None
+    shift_window: dict | None = None
 
 
 def objective_terms(sm: SizingModel, op, lp_flows: xr.Dataset, profiles: xr.Dataset,
@@ -216,6 +221,13 @@ def size(park: ParkConfig, profiles, *, onsite_share: float | None = None,
     records the guess, the crash's seconds and iterations.
     """
     park = _checked(park, onsite_share, clean_share, cfe_score, max_co2_per_tce)
+    if flex_model.window_options(park):
+        from energysim.sizing.flexible import size_window
+
+        return size_window(park, lambda option: size(
+            option, profiles, onsite_share=onsite_share, clean_share=clean_share,
+            representative_days=representative_days, robustness=robustness,
+            cvar_alpha=cvar_alpha, method=method, gap=gap))
     if not isinstance(profiles, xr.Dataset) and isinstance(profiles, Mapping | Sequence):
         from energysim.sizing.decomposition import GAP
         from energysim.sizing.robust import size_robust
@@ -489,7 +501,9 @@ def frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[float]) ->
     shares : sequence of float
         On-site share targets [0-1], solved in the given order (ascending is
         best for warm starts). The first point of a long horizon is
-        crash-started from typical days as in :func:`size`.
+        crash-started from typical days as in :func:`size`. The shift window is
+        ``[load.flexible] window_h`` at every point (:func:`size_and_frontier`:
+        the window sized, when it decides one).
 
     Returns
     -------
@@ -519,6 +533,9 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
     """
     t0 = time.perf_counter()
     park = _checked(park, None, None, None, None)
+    if flex_model.window_options(park):  # the window decided first, the frontier at it
+        sized = size(park, profiles, onsite_share=onsite_share)
+        return sized, frontier(sized.park, profiles, shares)
     sm = build_model(park, problem_data(park, profiles))
     solver = make_solver(sm)
     onsite, clean = set_targets(sm, solver, onsite_share, None)

@@ -150,7 +150,7 @@ def _build_master(park: ParkConfig, scaling, n: int, targets, mode: str, alpha: 
     theta = lp.add_variables("theta", n, floors, np.inf)
     for j, (kind, target) in enumerate(zip(("onsite", "clean"), targets, strict=True)):
         _add_rule(lp, rho[:, j], kind, 1.0 - target, mode, alpha)
-    cost = asset_cost_expr(decs, caps_by_key, P, M) + Expr.of(theta, 1.0 / n)
+    cost = asset_cost_expr(park, decs, caps_by_key, P, M) + Expr.of(theta, 1.0 / n)
     lp.add_cost(cost)
     return _Master(lp, None, caps, rho, theta, (lo, hi), cost)
 

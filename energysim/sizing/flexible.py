@@ -3,8 +3,10 @@
 - Decisions (:data:`energysim.decisions.DECISION_SOURCES`): electrolyser
   [MW electric input], hydrogen store [kg] and, when a fuel cell may be built,
   fuel cell [MW], next to PV, wind and battery, with their annualised costs
-  (:func:`energysim.flexible.annual_costs`). The shiftable load's window and
-  power are parameters (structural and integer; compare them in a study).
+  (:func:`energysim.flexible.annual_costs`). The shiftable load's power is a
+  parameter; its window is decided over ``window_options_h`` (:func:`size_window`:
+  it sets the backlog bounds, a step function of the window, so no LP column can
+  hold it; one optimum per candidate window, the cheapest wins).
 - LP flows (:data:`energysim.sizing.outputs.FLOW_HOOKS`): the flexible flows
   of :data:`energysim.flexible.FLEX_FLOWS` in physical units.
 - Re-simulation. The rule-based core (:mod:`energysim.dispatch.flexible_rules`)
@@ -22,6 +24,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -29,11 +34,11 @@ import xarray as xr
 from energysim import flexible as model
 from energysim.config import Capacities, ParkConfig
 from energysim.decisions import Decision, _bounds
-from energysim.errors import SolverError, problem
+from energysim.errors import InfeasibleTargetError, SolverError, problem
 from energysim.timeaxis import HOURS_PER_YEAR
 
 __all__ = ["flexible_decisions", "resimulate", "certify", "rule_shares", "without_flexibility",
-           "flexibility_study", "VARIANTS"]
+           "flexibility_study", "VARIANTS", "size_window", "with_window"]
 
 
 def flexible_decisions(park: ParkConfig) -> list[Decision]:
@@ -273,3 +278,53 @@ def flexibility_study(park: ParkConfig, profiles: xr.Dataset, sized) -> dict:
         "battery_saving_mwh": none["battery_mwh"] - full["battery_mwh"],
         "battery_saving_mw": none["battery_mw"] - full["battery_mw"],
     }
+
+
+def with_window(park: ParkConfig, window_h: int) -> ParkConfig:
+    """``park`` with the shift window ``window_h`` [h] and no window options (one decided)."""
+    fl = park.load.flexible.model_dump() | {"window_h": window_h, "window_options_h": None}
+    return park.with_values({"load.flexible": fl})
+
+
+def size_window(park: ParkConfig, size_one: Callable[[ParkConfig], object]):
+    """Sizing with the shift window as a decision: the cheapest of ``window_options_h``.
+
+    Each candidate window is sized to its own optimum (``size_one``: :func:`energysim.sizing.size`
+    on the same profiles and targets), its fixed cost
+    (:func:`energysim.flexible.window_cost`) in the annualised cost; the answer is the least
+    annualised cost over the options, ties (1e-9 relative) to the shortest window. The window
+    sets the backlog bounds of the program, a step function of it, so one LP cannot choose it;
+    enumerating the options is exact over them.
+
+    Returns
+    -------
+    SizingResult
+        The chosen window's, with ``park`` the park as decided (its ``window_h``) and
+        ``shift_window`` = {``window_h``: chosen, ``options``: per option ``window_h``,
+        ``window_cost`` [money/yr], ``annualized_cost`` [money/yr] or None when the target
+        is out of reach with it, ``feasible``}.
+
+    Raises
+    ------
+    InfeasibleTargetError
+        No option reaches the targets (the widest option's diagnosis).
+    """
+    rows, best, last_error = [], None, None
+    for w in model.window_options(park):
+        option = with_window(park, w)
+        row = {"window_h": w, "window_cost": model.window_cost(option)}
+        try:
+            sized = size_one(option)
+        except InfeasibleTargetError as err:
+            rows.append(row | {"annualized_cost": None, "feasible": False})
+            last_error = err
+            continue
+        rows.append(row | {"annualized_cost": sized.annualized_cost, "feasible": True})
+        if best is None or sized.annualized_cost < best[1].annualized_cost * (1.0 - 1e-9):
+            best = (option, sized)
+    if best is None:
+        raise last_error
+    option, sized = best
+    chosen = option.load.flexible.window_h
+    return dataclasses.replace(sized, park=option,
+                               shift_window={"window_h": chosen, "options": rows})

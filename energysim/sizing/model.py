@@ -37,6 +37,7 @@ from energysim.dispatch.inputs import (
     problem_data,
 )
 from energysim.dispatch.program import Operation, add_operation
+from energysim.flexible import window_cost
 from energysim.lp import Expr, LinearProgram
 from energysim.sizing.targets import TargetRows, add_targets, target_kinds
 
@@ -181,7 +182,7 @@ def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
     ops = [add_operation(lp, park, d, caps, tag) for d, tag in zip(datas, tags, strict=True)]
     targets = {kind: add_targets(lp, ops, kind, robustness, cvar_alpha, elastic=elastic)
                for kind in target_kinds(park)}
-    asset_cost = asset_cost_expr(decs, caps, P, M)
+    asset_cost = asset_cost_expr(park, decs, caps, P, M)
     mean = 1.0 / len(ops)
     energy_cost = Expr.sum((op.energy_cost + op.unmet_cost) * mean for op in ops)
     cost = asset_cost + energy_cost
@@ -193,8 +194,14 @@ def build_model(park: ParkConfig, data: ProblemData | Sequence[ProblemData], *,
                        robustness=targets["onsite"].mode)
 
 
-def asset_cost_expr(decs: dict[str, Decision], caps: dict[str, int], P: float, M: float) -> Expr:
-    """Annualised cost of new capacity [money units/yr]: existing capacity is sunk."""
+def asset_cost_expr(park: ParkConfig, decs: dict[str, Decision], caps: dict[str, int], P: float,
+                    M: float) -> Expr:
+    """Annualised cost of new capacity [money units/yr]: existing capacity is sunk.
+
+    Plus the shift window's fixed cost (:func:`energysim.flexible.window_cost`): a model holds
+    one window; sizing chooses among windows with one model each
+    (:func:`energysim.sizing.flexible.size_window`).
+    """
     return Expr.sum(Expr.of(caps[k], d.annual_cost * d.scale * P / M,
                             -d.annual_cost * d.existing / M)
-                    for k, d in decs.items())
+                    for k, d in decs.items()) + window_cost(park) / M

@@ -111,6 +111,8 @@ def sizing_record(sized, kpis: dict, target_onsite_share: float) -> dict:
     }
     if getattr(sized, "robust", None) is not None:
         record["robust"] = sized.robust
+    if getattr(sized, "shift_window", None) is not None:
+        record["load_shift_window"] = sized.shift_window
     record["procurement"] = procurement_record(kpis, sized.capacities)
     return record
 

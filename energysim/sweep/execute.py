@@ -285,9 +285,11 @@ def size_scenario(park: ParkConfig, profiles, by_year: dict | None = None) -> di
         from energysim import simulate
 
         sized = sizing.size(park, by_year)
+        park = sized.park or park  # what sizing decided beyond capacities (shift window)
         kp = flatten_kpis(simulate(park, sized.capacities, profiles).kpis)
     else:
         sized = sizing.size(park, profiles, cache=_sizer())
+        park = sized.park or park
         kp = flatten_kpis(Result.from_flows(park, sized.capacities, profiles, sized.flows).kpis)
     kp["lp_onsite_share"] = float(sized.lp_onsite_share)
     kp |= {c: getattr(sized.capacities, c) for c in CAPACITY_COLUMNS}
