@@ -671,3 +671,16 @@ onsite_share = 0.85
     assert window["window_h"] in (0, 2, 4, 8) and len(window["options"]) == 4
     assert record["annualized_cost"] == pytest.approx(
         min(r["annualized_cost"] for r in window["options"]), rel=1e-6)
+
+
+def test_size_and_frontier_decide_the_window_first(tmp_path):
+    from energysim.sizing import size_and_frontier
+
+    prof = random_profiles(6, 14)
+    park = _window_park(tmp_path, prof, 2e4)
+    sized, table = size_and_frontier(park, prof, [0.5, 0.85])
+    alone = size(park, prof)
+    assert sized.shift_window == alone.shift_window
+    assert sized.annualized_cost == pytest.approx(alone.annualized_cost, rel=1e-9)
+    row = table.set_index("share").loc[0.85]
+    assert row["annualized_cost"] == pytest.approx(sized.annualized_cost, rel=1e-6)
