@@ -1675,6 +1675,12 @@ def assumptions(park: ParkConfig) -> list[tuple[str, str, str]]:
     rows += _flexible_assumption_rows(park, cur)
     out = [(key, value, "config" if money is None else _basis(park, key, money))
            for key, value, money in rows]
+    fl = park.load.flexible
+    if fl is not None and fl.share > 0 and (fl.window_options_h or fl.window_h > 0):
+        out.append(("load.flexible.window_cost_per_h_yr",
+                    f"{fl.window_cost_per_h_yr:g} {cur}/yr per h of window",
+                    "config" if "window_cost_per_h_yr" in fl.model_fields_set
+                    else "assumption (no sourced figure: a window costs nothing)"))
     site = park.site
     ordos = (site.latitude, site.longitude) == (39.6, 109.8)
     out.append(("site.latitude/longitude", f"{site.latitude:g}, {site.longitude:g}",
