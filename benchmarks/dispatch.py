@@ -278,6 +278,7 @@ def modes_benchmark(smoke: bool) -> dict:
 
 
 def run(smoke: bool) -> dict:
+    """Time the kernel, sweep, Python loop and modes on the Ordos year; return the results dict."""
     arrays, params, kit, source = ordos_inputs()
     pv_pu, wind_pu, load = arrays["pv_pu"], arrays["wind_pu"], arrays["load"]
     price, emis = arrays["import_price_per_mwh"], arrays["emission_factor_t_per_mwh"]
@@ -398,6 +399,7 @@ def run(smoke: bool) -> dict:
 
 
 def main(argv=None) -> int:
+    """Run, write results/dispatch.json, print the table; return 1 if a check fails, else 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="reduced sizes; correctness checks")
     args = ap.parse_args(argv)

@@ -113,6 +113,7 @@ def load(name: str):
 
 
 def run(name: str, days: int | None = None, period_h: int | None = None):
+    """Run the pathway file ``name``; return its result and the wall time [s]."""
     pw, profiles = load(name)
     t0 = time.perf_counter()
     res = run_pathway(pw, representative_days=days, profiles=profiles, period_h=period_h)
@@ -137,6 +138,7 @@ def checks(res) -> list[str]:
 
 
 def main() -> int:
+    """Run, write results/pathways.json; return 1 if a target is missed or capacity falls."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="central pathway only, no full-year LP")
     args = ap.parse_args()

@@ -159,6 +159,7 @@ def update(readme: Path = ROOT / "README.md", results_dir: Path = RESULTS) -> bo
 
 
 def main() -> int:
+    """Rewrite the README performance section, or with ``--check`` return 1 if it is stale."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the README is stale")
     args = parser.parse_args()

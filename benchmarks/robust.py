@@ -91,6 +91,7 @@ def _fresh(fn, args):
 
 
 def run(smoke: bool) -> dict:
+    """Time the one-year, 10-year and PyPSA 3-year sizings; return the results dict."""
     hours = 24 * 21 if smoke else 8760
     years, pypsa_years = (3, 3) if smoke else (10, 3)
     one = _fresh(_sizing_case, ("one_year", hours, 1, None))
@@ -125,6 +126,7 @@ def run(smoke: bool) -> dict:
 
 
 def main(argv=None) -> int:
+    """Run, write results/robust.json; return 1 if a check fails (PyPSA optimum, every year)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="3 weeks x 3 years; cross-check only")
     args = ap.parse_args(argv)

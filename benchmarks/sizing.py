@@ -112,6 +112,7 @@ _COST_KEYS = ("capex_per_kw", "fixed_om_per_kw_yr", "lifetime_yr", "min_mw", "ma
 
 
 def run(hours: int) -> dict:
+    """Time energysim (crash, cold, frontier) and PyPSA on ``hours`` h; return the results dict."""
     from test_sizing_pypsa import pypsa_network
 
     park, profiles, source = ordos(hours)
@@ -181,6 +182,7 @@ def run(hours: int) -> dict:
 
 
 def main(argv=None) -> int:
+    """Run, write results/sizing.json; return 1 if a check fails (optima, capacities, frontier)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="three weeks; check the optima agree")
     args = ap.parse_args(argv)

@@ -33,13 +33,16 @@ sys.path.insert(0, str(ROOT))
 
 
 def _smoke_park(park):
-    """The Ordos park without its robust stage (weather years "none": still the weather-year
-    table, on the typical-year mix); benchmarks/robust.py --smoke covers robust sizing.
+    """The Ordos park without its robust stage (weather years "none").
+
+    Still the weather-year table, on the typical-year mix; benchmarks/robust.py
+    --smoke covers robust sizing.
     """
     return park.with_values({"sizing.weather_years": "none"})
 
 
 def run(smoke: bool) -> dict:
+    """Time the whole Ordos study (``smoke``: without robust sizing); return the results dict."""
     import energysim
     from energysim.study import run_study
 
@@ -77,6 +80,7 @@ def run(smoke: bool) -> dict:
 
 
 def main(argv=None) -> int:
+    """Run the study benchmark, write and print results/study.json; return 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="without the robust stage")
     args = ap.parse_args(argv)

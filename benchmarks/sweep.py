@@ -309,6 +309,7 @@ def size_mode(smoke: bool) -> dict:
 
 
 def main() -> int:
+    """Time the Dask sweep path vs the raw sweep, write sweep.json; return 1 if a check fails."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="reduced size; checks it runs")
     args = parser.parse_args()

@@ -25,15 +25,15 @@ REL = 1e-6
 
 
 def lp_min_grid_energy(pv, wind, load, p: DispatchParams) -> float:
-    """Least imports + unmet energy [MWh] over the run, by LP.
+    r"""Least imports + unmet energy [MWh] over the run, by LP.
 
     Variables per hour (MW; ``s`` MWh): charge c, discharge d, imports i,
     unmet u, export x, curtail k, SoC s.
 
     .. math::
-        G_t + i_t + d_t + u_t = L_t + c_t + x_t + k_t,\\quad
-        s_t = (1 - \\sigma\\Delta t) s_{t-1} + \\sigma\\Delta t\\,\\underline{s}E
-              + \\eta_c c_t \\Delta t - d_t \\Delta t / \\eta_d
+        G_t + i_t + d_t + u_t = L_t + c_t + x_t + k_t,\quad
+        s_t = (1 - \sigma\Delta t) s_{t-1} + \sigma\Delta t\,\underline{s}E
+              + \eta_c c_t \Delta t - d_t \Delta t / \eta_d
 
     with :math:`s_{-1}` the start SoC or :math:`s_{T-1}` (cyclic), window and
     power bounds on s, c, d, and import/export limits on i, x.

@@ -1,4 +1,6 @@
-"""Property-based fuzzing of the config loader: any input loads a valid park or raises ConfigError."""
+"""Property-based fuzzing of the config loader: any input loads a valid park or raises
+ConfigError.
+"""
 
 from __future__ import annotations
 

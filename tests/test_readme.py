@@ -1,4 +1,6 @@
-"""The README keeps its promises: the two quick-start commands, its generated performance figures."""
+"""The README keeps its promises: the two quick-start commands, its generated performance
+figures.
+"""
 
 from __future__ import annotations
 

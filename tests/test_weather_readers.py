@@ -63,7 +63,8 @@ def write_csv(df: pd.DataFrame, path: Path, *, energysim=True, offset=8, height=
     out.insert(0, "time", pd.DatetimeIndex(df.index).strftime(fmt))
     with open(path, "w") as fh:
         if energysim:
-            fh.write("# energysim weather v1\n# source: test\n# latitude: 39.6\n# longitude: 109.8\n"
+            fh.write("# energysim weather v1\n# source: test\n# latitude: 39.6\n"
+                     "# longitude: 109.8\n"
                      f"# altitude_m: 1300\n# utc_offset_h: {offset}\n# wind_height_m: {height}\n")
         out.to_csv(fh, index=False, lineterminator="\n")
     return path
@@ -185,7 +186,8 @@ def test_tmy3_greensboro_against_raw_columns():
     raw = pd.read_csv(path, skiprows=1)
     assert ds.sizes["time"] == 8760 == len(raw)
     assert ds.attrs["utc_offset_h"] == -5.0
-    assert (ds.attrs["latitude"], ds.attrs["longitude"], ds.attrs["altitude_m"]) == (36.1, -79.95, 273.0)
+    site = (ds.attrs["latitude"], ds.attrs["longitude"], ds.attrs["altitude_m"])
+    assert site == (36.1, -79.95, 273.0)
     # TMY3 hour "13:00" averages 12:00-13:00 -> label 12:00 (period-beginning), year 2001
     assert str(ds["time"].values[0])[:16] == "2001-01-01T00:00"
     assert float(ds["ghi"].sel(time="2001-01-01 12:00")) == raw["GHI (W/m^2)"].iloc[12]
@@ -193,7 +195,8 @@ def test_tmy3_greensboro_against_raw_columns():
     # totals identical to the raw columns (nothing filled or lost), unit conversions by hand
     assert float(ds["ghi"].sum()) == pytest.approx(raw["GHI (W/m^2)"].sum(), rel=1e-12)
     assert float(ds["temp_air"].mean()) == pytest.approx(raw["Dry-bulb (C)"].mean(), rel=1e-12)
-    assert float(ds["pressure"].mean()) == pytest.approx(100 * raw["Pressure (mbar)"].mean(), rel=1e-12)
+    assert float(ds["pressure"].mean()) == pytest.approx(100 * raw["Pressure (mbar)"].mean(),
+                                                         rel=1e-12)
     assert ds.attrs["fills"] == ""
     assert "relabelled to calendar year 2001" in ds.attrs["notes"]
 
@@ -250,9 +253,11 @@ def test_fill_rule_beats_linear_on_real_data(shared_ordos, tmp_path):
     """Cut 60 random 3-h holes into real irradiance; the clear-sky-index fill must be closer
     to the truth than plain linear interpolation (measured: MAE 47 vs 61 W m-2, Hohhot).
     """
-    ds = read(shared_ordos / "CHN_Nei.Mongol.Hohhot.534630_CSWD.epw", "epw", allow_site_mismatch=True)
+    ds = read(shared_ordos / "CHN_Nei.Mongol.Hohhot.534630_CSWD.epw", "epw",
+              allow_site_mismatch=True)
     rng = np.random.default_rng(2)
-    starts = rng.choice(np.arange(24, 8760 - 30, 24), size=60, replace=False) + rng.integers(0, 22, 60)
+    starts = (rng.choice(np.arange(24, 8760 - 30, 24), size=60, replace=False)
+              + rng.integers(0, 22, 60))
     mask = np.zeros(8760, dtype=bool)
     for s0 in starts:
         mask[s0:s0 + 3] = True
@@ -335,7 +340,8 @@ def test_plain_csv_and_wrong_names(tmp_path):
     with pytest.raises(WeatherError) as err:
         read(write_csv(bad, tmp_path / "bad.csv", energysim=False), "csv")
     msg = str(err.value)
-    assert "bad.csv" in msg and "missing column(s) ghi, temp_air" in msg and "expected pvlib names" in msg
+    assert ("bad.csv" in msg and "missing column(s) ghi, temp_air" in msg
+            and "expected pvlib names" in msg)
 
 
 def era5_cube(tmp_path: Path, *, hours=48, wind=("u100", "v100")) -> tuple[Path, pd.DataFrame]:
@@ -371,7 +377,8 @@ def test_netcdf_nearest_cell_and_units(tmp_path):
     np.testing.assert_allclose(ds["temp_air"].values, 10.0)  # 283.15 K
     np.testing.assert_allclose(ds["wind_speed"].values, 5.0)  # hypot(3, 4)
     # ssrd accumulated over UTC 04:00-05:00 -> GHI labelled 12:00 local (UTC+8)
-    assert float(ds["ghi"].sel(time="2001-06-01 12:00")) == pytest.approx(cs["ghi"].loc["2001-06-01 04:00"])
+    assert float(ds["ghi"].sel(time="2001-06-01 12:00")) == pytest.approx(
+        cs["ghi"].loc["2001-06-01 04:00"])
     # Erbs decomposition closes: GHI = DHI + DNI cos(zenith)
     lt = local_times(ds) + pd.Timedelta(minutes=30)
     zen = pvlib.solarposition.get_solarposition(lt, 39.5, 109.75)["zenith"].to_numpy()
@@ -416,7 +423,8 @@ def test_netcdf_year_end_spill_dropped(tmp_path):
     dims = ("time", "latitude", "longitude")
     cube = xr.Dataset({"ssrd": (dims, (cs["ghi"].to_numpy() * 3600)[:, None, None]),
                        "t2m": (dims, np.full((len(utc), 1, 1), 260.0)),
-                       "u10": (dims, np.ones((len(utc), 1, 1))), "v10": (dims, np.ones((len(utc), 1, 1)))},
+                       "u10": (dims, np.ones((len(utc), 1, 1))),
+                       "v10": (dims, np.ones((len(utc), 1, 1)))},
                       coords={"time": utc, "latitude": lat, "longitude": lon})
     cube.to_netcdf(tmp_path / "end.nc")
     ds = read(tmp_path / "end.nc", "netcdf")
@@ -516,7 +524,8 @@ def test_gaps_filled_within_limit(tmp_path):
     ds = read(write_csv(df, tmp_path / "g.csv"), max_fill_fraction=0.05)
     assert ds.sizes["time"] == 24 * 7
     fills = ds.attrs["fills"]
-    assert "ghi: 3 h in 1 run(s) filled (clear-sky index x Haurwitz clear-sky GHI, 0 at night)" in fills
+    assert ("ghi: 3 h in 1 run(s) filled (clear-sky index x Haurwitz clear-sky GHI, 0 at night)"
+            in fills)
     assert "wind_speed: 5 h in 2 run(s) filled (linear interpolation)" in fills  # 3 missing + 2 NaN
     assert "temp_air: 3 h in 1 run(s) filled" in fills
     # clear-sky data in, so the clear-sky-index fill stays within 10 % of the truth
@@ -550,7 +559,8 @@ def test_fill_fraction(tmp_path):
     df = clear_sky("2001-05-01", 100)
     df.iloc[::10, df.columns.get_loc("wind_speed")] = np.nan  # 10 single hours = 10 %
     _fails(write_csv(df, tmp_path / "f.csv"), "wind_speed", "max_fill_fraction = 0.02")
-    assert read(tmp_path / "f.csv", max_fill_fraction=0.2).attrs["fills"].startswith("wind_speed: 10 h")
+    fills = read(tmp_path / "f.csv", max_fill_fraction=0.2).attrs["fills"]
+    assert fills.startswith("wind_speed: 10 h")
 
 
 @pytest.mark.parametrize("column, transform, needles", [
@@ -610,7 +620,8 @@ def test_unknown_format_and_missing_file(tmp_path):
         read(tmp_path / "nope.csv")
 
 
-@pytest.mark.parametrize("fmt", ["tmy3", "tmy2", "epw", "psm3", "pvgis", "netcdf", "csv", "energysim"])
+@pytest.mark.parametrize("fmt", ["tmy3", "tmy2", "epw", "psm3", "pvgis", "netcdf", "csv",
+                                 "energysim"])
 def test_broken_files_of_each_format(tmp_path, fmt):
     p = tmp_path / ("broken.json" if fmt == "pvgis" else "broken.txt")
     p.write_text("this is not a weather file\n1,2,3\n")

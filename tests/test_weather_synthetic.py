@@ -31,7 +31,8 @@ FACTS_TEMP_C = np.array([-8.0, -4.9, 1.5, 7.7, 14.9, 19.0, 21.7, 19.6, 13.1, 7.2
 @pytest.fixture(scope="module")
 def build(repo):
     """``weather/ordos/build.py``, the script that calibrates and writes the shipped Ordos files."""
-    spec = importlib.util.spec_from_file_location("ordos_build", repo / "weather" / "ordos" / "build.py")
+    spec = importlib.util.spec_from_file_location("ordos_build",
+                                                  repo / "weather" / "ordos" / "build.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -57,7 +58,8 @@ def synth(params):
 
 @pytest.fixture(scope="module")
 def low_wind_threshold(real):
-    """Real 20th percentile of hourly wind, moved to the midpoint between the file's reported levels.
+    """Real 20th percentile of hourly wind, moved to the midpoint between the file's reported
+    levels.
 
     The TMY3 reports wind in knot steps (0, 1.5, 2.1, 2.6 m/s ...): ``v < 2.1``
     in the file means ``v < ~1.8`` in continuous wind, so the threshold is the
@@ -91,7 +93,9 @@ def test_determinism_and_seed(params):
 
 
 def test_calendar_and_physics(synth):
-    """8760 h per year (29 Feb dropped), no GHI in the dark, closure GHI = DHI + DNI cos θz within 2 W m-2 + 1 %."""
+    """8760 h per year (29 Feb dropped), no GHI in the dark, closure GHI = DHI + DNI cos θz within
+    2 W m-2 + 1 %.
+    """
     t = pd.DatetimeIndex(synth["time"].values)
     assert len(t) == 8760 * N_YEARS
     assert not ((t.month == 2) & (t.day == 29)).any()
@@ -108,7 +112,9 @@ def test_calendar_and_physics(synth):
 
 
 def test_written_file_reads_back(synth, tmp_path):
-    """A generated set written in the energysim format passes the reader's quality checks unchanged."""
+    """A generated set written in the energysim format passes the reader's quality checks
+    unchanged.
+    """
     from energysim.weather import write_energysim_csv
 
     one = synth.isel(time=slice(0, 8760))
@@ -137,7 +143,8 @@ def test_monthly_means_match_real(real, synth):
 
 
 def test_hourly_distributions_match_real(real, synth):
-    """Kolmogorov–Smirnov distance of hourly values: daytime GHI < 0.08, temperature < 0.06, wind < 0.15.
+    """Kolmogorov–Smirnov distance of hourly values: daytime GHI < 0.08, temperature < 0.06,
+    wind < 0.15.
 
     (Wind: the real file is quantised in knot steps, which alone puts the KS
     distance of a continuous sample near 0.1; its P50 and P90 must also agree
@@ -153,7 +160,9 @@ def test_hourly_distributions_match_real(real, synth):
 
 
 def test_autocorrelation_matches_real(real, synth):
-    """Wind lag-1 h ACF within ±0.05, lag-24 h within ±0.08; daily clear-sky index lag-1 d within ±0.1."""
+    """Wind lag-1 h ACF within ±0.05, lag-24 h within ±0.08; daily clear-sky index lag-1 d
+    within ±0.1.
+    """
     rw, sw = real["wind_speed"].to_numpy(), synth["wind_speed"].to_numpy()
     assert abs(C.acf(sw, 1) - C.acf(rw, 1)) < 0.05
     assert abs(C.acf(sw, 24) - C.acf(rw, 24)) < 0.08
@@ -189,10 +198,14 @@ def test_solar_wind_relation_matches_real(real, synth):
 
 
 def test_broken_persistence_is_detected(real, params, low_wind_threshold):
-    """The checks can fail: white-noise wind and clearness (no persistence) break the ACF and spell checks."""
-    broken = params.replace(wind_slow_share=0.0, wind_fast_lag1=0.0, kc_lag1=0.0, solar_wind_corr=0.0)
+    """The checks can fail: white-noise wind and clearness (no persistence) break the ACF and
+    spell checks.
+    """
+    broken = params.replace(wind_slow_share=0.0, wind_fast_lag1=0.0, kc_lag1=0.0,
+                            solar_wind_corr=0.0)
     syn = S.generate(broken, None, range(2001, 2011), seed=SEED)
-    assert abs(C.acf(syn["wind_speed"].to_numpy(), 1) - C.acf(real["wind_speed"].to_numpy(), 1)) > 0.05
+    assert abs(C.acf(syn["wind_speed"].to_numpy(), 1)
+               - C.acf(real["wind_speed"].to_numpy(), 1)) > 0.05
     lr = C.longest_low_wind_spells(real, low_wind_threshold)[0]
     assert lr > np.percentile(C.longest_low_wind_spells(syn, low_wind_threshold), 95)
 
@@ -228,7 +241,9 @@ def ordos_typical(repo):
 
 
 def test_ordos_files_shape(ordos_years, ordos_typical):
-    """≥ 10 distinct whole years of 8760 h; the typical year is one 8760-h year; 100 m hub-level wind."""
+    """≥ 10 distinct whole years of 8760 h; the typical year is one 8760-h year; 100 m hub-level
+    wind.
+    """
     t = pd.DatetimeIndex(ordos_years["time"].values)
     counts = pd.Series(1, index=t).groupby(t.year).sum()
     assert len(counts) >= 10 and (counts == 8760).all()
@@ -240,9 +255,9 @@ def test_ordos_files_shape(ordos_years, ordos_typical):
 
 
 def test_ordos_climatology_matches_facts(ordos_years, ordos_typical):
-    """Against FACTS.md: annual GHI mean 1 600–1 760 kWh m-2 with inter-annual CV 1.5–5 %; typical year
-    within 2 % of the set's mean; diffuse fraction 0.33–0.41; monthly temperatures within ±2 K (set
-    mean) and ±2.5 K (typical year).
+    """Against FACTS.md: annual GHI mean 1 600–1 760 kWh m-2 with inter-annual CV 1.5–5 %;
+    typical year within 2 % of the set's mean; diffuse fraction 0.33–0.41; monthly temperatures
+    within ±2 K (set mean) and ±2.5 K (typical year).
     """
     t = pd.DatetimeIndex(ordos_years["time"].values)
     annual = ordos_years["ghi"].to_series().groupby(t.year).sum() / 1000
@@ -256,9 +271,10 @@ def test_ordos_climatology_matches_facts(ordos_years, ordos_typical):
 
 
 def test_ordos_against_dongsheng(ordos_years, shared_ordos, build):
-    """Against the real Dongsheng data: monthly GHI within ±10 % of the CDSRD 1991–2017 means; monthly
-    temperature within ±1 K of the CSWD typical year; the solar–wind daily correlation within ±0.1 of
-    the CSWD year's; the daily clear-sky lag-1 autocorrelation within ±0.1 of CDSRD's.
+    """Against the real Dongsheng data: monthly GHI within ±10 % of the CDSRD 1991–2017 means;
+    monthly temperature within ±1 K of the CSWD typical year; the solar–wind daily correlation
+    within ±0.1 of the CSWD year's; the daily clear-sky lag-1 autocorrelation within ±0.1 of
+    CDSRD's.
     """
     cd = build.read_cdsrd(shared_ordos / build.CDSRD_NAME, 1991, 2017)
     cd_month = (cd.groupby("month")["ghi_wh"].mean()).to_numpy()
@@ -267,17 +283,20 @@ def test_ordos_against_dongsheng(ordos_years, shared_ordos, build):
         lambda d: d.month).mean().to_numpy()
     assert np.abs(syn_month / cd_month - 1).max() < 0.10
     epw = read_weather_file(shared_ordos / build.EPW_NAME, "epw")
-    assert np.abs(C.monthly_means(ordos_years, "temp_air") - C.monthly_means(epw, "temp_air")).max() < 1.0
+    temp_diff = C.monthly_means(ordos_years, "temp_air") - C.monthly_means(epw, "temp_air")
+    assert np.abs(temp_diff).max() < 1.0
     assert abs(C.solar_wind_daily_corr(ordos_years) - C.solar_wind_daily_corr(epw)) < 0.1
     kc = S.daily_clear_sky_index(cd["ghi_wh"], cd["date"], 39.83, 109.98, 1462.0, 8.0)
     assert abs(C.acf(C.daily_clear_sky_index(ordos_years).to_numpy(), 1) - C.acf(kc, 1)) < 0.1
 
 
 def test_ordos_full_load_hours_in_facts_ranges(ordos_years, ordos_typical, build):
-    """configs/ordos.toml kit through energysim.pv / energysim.wind, FACTS.md ranges for western Inner
-    Mongolia: typical year PV fixed 1 250–1 600 h, single-axis 1 450–1 800 h, wind 2 300–2 900 h; wind
-    2 300–2 900 h as the mean of all shipped years. (PV on all years takes ~15 s: measured 1 586 / 1 738 h
-    in weather/README.md; single sunny years may exceed 1 600 h as CDSRD's 1 761 kWh m-2 years would.)
+    """configs/ordos.toml kit through energysim.pv / energysim.wind, FACTS.md ranges for western
+    Inner Mongolia: typical year PV fixed 1 250–1 600 h, single-axis 1 450–1 800 h, wind
+    2 300–2 900 h; wind 2 300–2 900 h as the mean of all shipped years.
+
+    (PV on all years takes ~15 s: measured 1 586 / 1 738 h in weather/README.md; single sunny
+    years may exceed 1 600 h as CDSRD's 1 761 kWh m-2 years would.)
     """
     flh = build.full_load_hours(ordos_typical)
     assert 1250 <= flh["pv_fixed"] <= 1600, flh
@@ -288,7 +307,9 @@ def test_ordos_full_load_hours_in_facts_ranges(ordos_years, ordos_typical, build
 
 
 def test_ordos_regenerates_byte_for_byte(repo, tmp_path, build):
-    """params.json + the recorded seed reproduce the shipped CSV files byte for byte (no reference data)."""
+    """params.json + the recorded seed reproduce the shipped CSV files byte for byte (no reference
+    data).
+    """
     params = S.GeneratorParams.from_json(repo / "weather" / "ordos" / "params.json")
     info = build.ship(params, tmp_path)
     assert info["seed"] == build.ORDOS["seed"]
@@ -303,7 +324,8 @@ def test_ordos_recalibrates_to_the_shipped_parameters(repo, shared_ordos, build)
     fraction, hub-wind scaling through energysim.wind) gives the shipped params.json exactly.
     """
     params = build.calibrate_ordos(shared_ordos)
-    assert params.to_json() == (repo / "weather" / "ordos" / "params.json").read_text(encoding="utf-8")
+    shipped = (repo / "weather" / "ordos" / "params.json").read_text(encoding="utf-8")
+    assert params.to_json() == shipped
 
 # --- the weather stage imports nothing downstream ------------------------------------
 

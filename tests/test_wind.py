@@ -35,7 +35,8 @@ def greensboro():
         coords={"time": times},
         attrs={"timezone": "Etc/GMT+5", "utc_offset_h": -5.0},
     )
-    site = SiteConfig(latitude=meta["latitude"], longitude=meta["longitude"], altitude_m=meta["altitude"])
+    site = SiteConfig(latitude=meta["latitude"], longitude=meta["longitude"],
+                      altitude_m=meta["altitude"])
     return ds, site
 
 
@@ -59,8 +60,8 @@ def _windpowerlib_run(ds: xr.Dataset, density_correction: bool) -> np.ndarray:
 
 
 def _cfg(**kw) -> WindConfig:
-    base = {"turbine": TURBINE, "hub_height_m": HUB_M, "losses_pct": 0.0, "roughness_length_m": Z0_M,
-            "wind_profile": "log"}
+    base = {"turbine": TURBINE, "hub_height_m": HUB_M, "losses_pct": 0.0,
+            "roughness_length_m": Z0_M, "wind_profile": "log"}
     return WindConfig(**(base | kw))
 
 
@@ -103,7 +104,8 @@ def _pysam_windpower(speed_hub, temp_c, pressure_atm, curve_speed, curve_kw) -> 
     m.Resource.wind_resource_data = {
         "heights": [HUB_M] * 4,
         "fields": [1, 2, 3, 4],  # temperature degC, pressure atm, speed m/s, direction deg
-        "data": [[float(t), float(p), float(v), 180.0] for t, p, v in zip(temp_c, pressure_atm, speed_hub, strict=True)],
+        "data": [[float(t), float(p), float(v), 180.0]
+                 for t, p, v in zip(temp_c, pressure_atm, speed_hub, strict=True)],
     }
     t = m.Turbine
     t.wind_turbine_powercurve_windspeeds = list(map(float, curve_speed))
@@ -171,7 +173,9 @@ def test_synthetic_weibull_vs_windpowerlib():
 
 def test_shear_laws_hand_values():
     # log law: ln(100/0.1)/ln(10/0.1) = 1.5; power law: (100/10)^(1/7) = 1.389495...
-    np.testing.assert_allclose(wind_model.hub_wind_speed_log(np.array([6.0]), 10.0, 100.0, 0.1), [9.0])
+    np.testing.assert_allclose(
+        wind_model.hub_wind_speed_log(np.array([6.0]), 10.0, 100.0, 0.1), [9.0]
+    )
     np.testing.assert_allclose(
         wind_model.hub_wind_speed_power(np.array([5.0]), 10.0, 100.0, 1 / 7), [5.0 * 10 ** (1 / 7)]
     )
@@ -182,7 +186,8 @@ def test_air_physics_reference_values():
     assert wind_model.pressure_from_altitude(1000.0) == pytest.approx(89874.6, rel=2e-4)
     assert wind_model.air_density(101325.0, 15.0) == pytest.approx(1.225, rel=1e-3)
     # hypsometric: 100 m at 0 degC lowers pressure by ~1.24 %
-    assert wind_model.hub_pressure(np.array([100000.0]), np.array([0.0]), 100.0)[0] == pytest.approx(
+    hub_p = wind_model.hub_pressure(np.array([100000.0]), np.array([0.0]), 100.0)[0]
+    assert hub_p == pytest.approx(
         100000.0 * np.exp(-9.80665 * 100 / (287.058 * 273.15)), rel=1e-12
     )
     assert wind_model.hub_temperature(np.array([10.0]), 102.0)[0] == pytest.approx(9.35)
@@ -198,7 +203,9 @@ def test_iec_density_correction():
     out = wind_model.power_curve_output(vn, curve_speed, curve_pu)
     np.testing.assert_allclose(out, np.interp(7.0 * 0.9 ** (1 / 3), curve_speed, curve_pu))
     # cut-out: zero above the last curve point and below the first
-    np.testing.assert_array_equal(wind_model.power_curve_output(np.array([2.0, 26.0]), curve_speed, curve_pu), [0, 0])
+    np.testing.assert_array_equal(
+        wind_model.power_curve_output(np.array([2.0, 26.0]), curve_speed, curve_pu), [0, 0]
+    )
 
 
 def test_losses_and_pressure_from_altitude():
@@ -226,7 +233,9 @@ def test_power_curve_csv(tmp_path):
     # station pressure and 2 m temperature are lifted to the hub: ρ a little below 1.225
     _, rho = wind_model.hub_conditions(ds, site, cfg)
     assert 1.19 < rho[0] < 1.225
-    assert out[0] == pytest.approx(np.interp(8.0 * (rho[0] / 1.225) ** (1 / 3), [3, 8, 12], [0, 0.5, 1]))
+    assert out[0] == pytest.approx(
+        np.interp(8.0 * (rho[0] / 1.225) ** (1 / 3), [3, 8, 12], [0, 0.5, 1])
+    )
     assert out[1] == 0.0  # beyond cut-out
 
 
@@ -270,5 +279,6 @@ def test_missing_height_is_weather_error(greensboro):
 def test_output_bounded_property(speed, temp, pressure, losses):
     n = len(speed)
     ds = _hub_weather(np.array(speed), np.full(n, temp), np.full(n, pressure))
-    out = wind_model.ac_per_mw(ds, SiteConfig(latitude=0, longitude=0), _cfg(losses_pct=losses)).values
+    out = wind_model.ac_per_mw(ds, SiteConfig(latitude=0, longitude=0),
+                               _cfg(losses_pct=losses)).values
     assert np.all(out >= 0) and np.all(out <= (1 - losses / 100) + 1e-12)

@@ -46,14 +46,17 @@ SHARED = REPO.parent / "shared" / "data" / "ordos"
 ORDOS = {
     "site": {"latitude": 39.6, "longitude": 109.8, "altitude_m": 1300.0, "utc_offset_h": 8.0},
     "years": (2001, 2010),       # years.csv: 10 years keep the shipped file < 5 MB
-    "pool_years": (2001, 2100),  # one draw; years.csv is its start, the typical year is chosen from all
-    # years on which the diffuse factors are matched to CDSRD: the shipped params.json was calibrated
-    # when years.csv held 20 years; kept so that a recalibration reproduces it byte for byte
+    # one draw; years.csv is its start, the typical year is chosen from all
+    "pool_years": (2001, 2100),
+    # years on which the diffuse factors are matched to CDSRD: the shipped params.json
+    # was calibrated when years.csv held 20 years; kept so that a recalibration
+    # reproduces it byte for byte
     "diffuse_years": (2001, 2020),
     "typical_candidates": 10,    # lowest-FS years ranked by closeness of annual means
     "seed": 53543,               # the Dongsheng WMO station number
     "wind_height_m": 100.0,
-    "target_wind_flh_h": 2600.0, # FACTS.md: 2 300-2 900 h (SPIC Dongsheng 2 521 h, Ordos 3.1 GW 2 870 h)
+    # FACTS.md: 2 300-2 900 h (SPIC Dongsheng 2 521 h, Ordos 3.1 GW 2 870 h)
+    "target_wind_flh_h": 2600.0,
     "cdsrd_years": (1991, 2017), # FACTS.md climatology period
 }
 EPW_NAME = "CHN_Nei.Mongol.Dongsheng.535430_CSWD.epw"
@@ -130,7 +133,8 @@ def _daily_clearness(cd: pd.DataFrame, base: GeneratorParams) -> dict:
     kc_q = tuple(rounded(np.quantile(kc[months == m], KC_PROBS)) for m in range(1, 13))
     z = normal_scores(kc, months)
     z_within = z - pd.Series(z).groupby(cd["year"].to_numpy()).transform("mean").to_numpy()
-    consecutive = np.r_[True, np.diff(cd["date"].to_numpy()).astype("timedelta64[D]").astype(int) <= 2]
+    gap_days = np.diff(cd["date"].to_numpy()).astype("timedelta64[D]").astype(int)
+    consecutive = np.r_[True, gap_days <= 2]
     return {"kc_quantiles": kc_q, "kc_lag1": rounded(lag_corr(z_within, 1, valid=consecutive))}
 
 
@@ -144,10 +148,13 @@ def _erbs_diffuse_fraction(epw: xr.Dataset, base: GeneratorParams) -> np.ndarray
 
 
 def _source_text(first: int, last: int) -> str:
-    return (f"Dongsheng (WMO 53543) CSWD typical-year EPW ({EPW_NAME}; hourly structure, temperature, "
+    return (f"Dongsheng (WMO 53543) CSWD typical-year EPW ({EPW_NAME}; hourly structure, "
+            "temperature, "
             f"pressure, wind dynamics) and CDSRD daily GHI/DHI {first}-{last} ({CDSRD_NAME}; daily "
-            "clear-sky index, persistence, inter-annual variability, diffuse fraction); wind scaled to "
-            f"hub level ({ORDOS['wind_height_m']:g} m) for {ORDOS['target_wind_flh_h']:g} full-load hours "
+            "clear-sky index, persistence, inter-annual variability, diffuse fraction); "
+            "wind scaled to "
+            f"hub level ({ORDOS['wind_height_m']:g} m) for {ORDOS['target_wind_flh_h']:g} "
+            "full-load hours "
             "with configs/ordos.toml [wind]")
 
 
@@ -190,32 +197,40 @@ def calibrate_ordos(shared_dir, *, config_path=None, verbose: bool = False) -> G
         diffuse_factor=rounded(dfrac / _erbs_diffuse_fraction(epw, base)),
         wind_height_m=float(ORDOS["wind_height_m"]),
         wind_calm_fraction=rounded(np.zeros((4, 24))), wind_calm_below_m_s=0.0,
-        notes=("station pressure and temperature are Dongsheng's (1462 m); generate() moves pressure to the "
-               "target altitude; the wind diurnal cycle and dynamics are the 10 m station's, scaled to hub level"),
+        notes=("station pressure and temperature are Dongsheng's (1462 m); generate() moves "
+               "pressure to the "
+               "target altitude; the wind diurnal cycle and dynamics are the 10 m station's, "
+               "scaled to hub level"),
     )
     params = params.replace(kc_year_sd=rounded(year_sd_for_cv(params, cv_target)))
     params = params.replace(diffuse_factor=rounded(diffuse_factor_for(
         params, dfrac, ORDOS["site"], _years("diffuse_years"), ORDOS["seed"])))
     if verbose:
-        print(f"CDSRD {first}-{last}: annual GHI CV {cv_target:.4f} -> year-effect sd {params.kc_year_sd:.4f}")
+        print(f"CDSRD {first}-{last}: annual GHI CV {cv_target:.4f} "
+              f"-> year-effect sd {params.kc_year_sd:.4f}")
     kit = park_kit(config_path)
-    alpha = wind_scale_for(params, lambda ds: wind_full_load_hours(ds, kit), ORDOS["target_wind_flh_h"],
+    alpha = wind_scale_for(params, lambda ds: wind_full_load_hours(ds, kit),
+                           ORDOS["target_wind_flh_h"],
                            ORDOS["site"], _years("pool_years"), ORDOS["seed"])
     if verbose:
         print(f"wind scale {alpha:.4f} for {ORDOS['target_wind_flh_h']:.0f} full-load hours")
-    return params.replace(wind_monthly_mean_m_s=rounded(np.asarray(params.wind_monthly_mean_m_s) * alpha),
-                          notes=params.notes + f"; monthly mean wind × {alpha:.4f} (hub-level calibration)")
+    wind_mean = rounded(np.asarray(params.wind_monthly_mean_m_s) * alpha)
+    return params.replace(wind_monthly_mean_m_s=wind_mean,
+                          notes=params.notes
+                          + f"; monthly mean wind × {alpha:.4f} (hub-level calibration)")
 
 
 def _header_source(params: GeneratorParams, seed: int, what: str) -> str:
     return (f"energysim synthetic weather generator v{params.version} "
-            f"(energysim.weather.synthetic, parameters weather/ordos/params.json, seed {seed}); {what}; "
+            f"(energysim.weather.synthetic, parameters weather/ordos/params.json, "
+            f"seed {seed}); {what}; "
             f"fitted to: {params.source}. Synthetic data, not measurements (weather/README.md)")
 
 
 def _relabel(one: xr.Dataset, year: int, to_year: int, time_attrs: dict) -> xr.Dataset:
     t = pd.DatetimeIndex(one["time"].values)
-    one = one.assign_coords(time=("time", (t + pd.DateOffset(years=to_year - year)).as_unit("ns").to_numpy()))
+    shifted = (t + pd.DateOffset(years=to_year - year)).as_unit("ns").to_numpy()
+    one = one.assign_coords(time=("time", shifted))
     one["time"].attrs.update(time_attrs)
     return one
 
@@ -242,7 +257,8 @@ def ship(params: GeneratorParams, out_dir, *, site=None, seed=None) -> dict:
     params.to_json(out_dir / "params.json")
     pool = generate(params, site or ORDOS["site"], _years("pool_years"), seed)
     ds = pool.sel(time=slice(f"{first}-01-01", f"{last}-12-31 23:00"))
-    ds.attrs["source"] = _header_source(params, seed, f"years {first}-{last} of a {p_first}-{p_last} draw")
+    ds.attrs["source"] = _header_source(params, seed,
+                                        f"years {first}-{last} of a {p_first}-{p_last} draw")
     write_energysim_csv(ds, out_dir / "years.csv")
     year, scores = select_typical_year(pool, n_candidates=ORDOS["typical_candidates"])
     one = _relabel(pool.sel(time=str(year)), year, 2001, pool["time"].attrs)
@@ -254,16 +270,18 @@ def ship(params: GeneratorParams, out_dir, *, site=None, seed=None) -> dict:
 
 
 def regenerate(out_dir) -> dict:
-    """Rewrite the shipped files of ``out_dir`` from its ``params.json`` alone (no reference data)."""
+    """Rewrite ``out_dir``'s shipped files from its ``params.json`` alone (no reference data)."""
     return ship(GeneratorParams.from_json(Path(out_dir) / "params.json"), out_dir)
 
 
 def main(argv=None) -> int:
+    """Calibrate and write (``ordos``) or rewrite (``regenerate``) the shipped files; return 0."""
     ap = argparse.ArgumentParser(prog="python weather/ordos/build.py",
                                  description="Calibrate and ship the synthetic Ordos weather.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     o = sub.add_parser("ordos", help="calibrate to the Dongsheng data and write the shipped files")
-    o.add_argument("--shared", default=str(SHARED), help="folder of the Dongsheng EPW and CDSRD files")
+    o.add_argument("--shared", default=str(SHARED),
+                   help="folder of the Dongsheng EPW and CDSRD files")
     o.add_argument("--out", default=str(HERE))
     g = sub.add_parser("regenerate", help="rewrite the shipped files from params.json")
     g.add_argument("out", nargs="?", default=str(HERE))
@@ -272,7 +290,8 @@ def main(argv=None) -> int:
         info = ship(calibrate_ordos(args.shared, verbose=True), args.out)
     else:
         info = regenerate(args.out)
-    print(f"typical year: synthetic {info['typical_year']}; years.csv {info['years'][0]}-{info['years'][1]}, "
+    print(f"typical year: synthetic {info['typical_year']}; "
+          f"years.csv {info['years'][0]}-{info['years'][1]}, "
           f"seed {info['seed']} -> {args.out}")
     return 0
 
