@@ -114,8 +114,8 @@ def active(park: ParkConfig) -> bool:
 def fuel_cell_active(park: ParkConfig) -> bool:
     """True when a fuel cell can run (some capacity or a sizing bound above 0)."""
     h2 = park.hydrogen
-    return hydrogen_active(park) and h2 is not None and max(h2.fuel_cell_mw, h2.fuel_cell_existing_mw,
-                                         h2.fuel_cell_max_mw) > 0
+    return hydrogen_active(park) and h2 is not None and max(
+        h2.fuel_cell_mw, h2.fuel_cell_existing_mw, h2.fuel_cell_max_mw) > 0
 
 
 def needs_optimal(park: ParkConfig, capacities=None) -> list[str]:

@@ -324,8 +324,8 @@ def label_products(park: ParkConfig, capacities: Capacities, profiles, green: np
     out = {}
     rest = green.copy()
     if shaped:
-        each = {p.name: _contract_volume(vol, p.name) * np.asarray(profiles[proc.shape_name(p.name)].values)
-                for p in shaped}
+        each = {p.name: _contract_volume(vol, p.name)
+                * np.asarray(profiles[proc.shape_name(p.name)].values) for p in shaped}
         total = sum(each.values())
         used = np.minimum(green, total)
         share = np.divide(used, total, out=np.zeros_like(used), where=total > 0)
@@ -334,7 +334,8 @@ def label_products(park: ParkConfig, capacities: Capacities, profiles, green: np
         rest = green - used
     n = green.size
     for p in (p for p in greens if not p.shaped):
-        budget = _contract_volume(vol, p.name) * n * dt_h / HOURS_PER_YEAR  # chronological, like the core
+        # chronological, like the core
+        budget = _contract_volume(vol, p.name) * n * dt_h / HOURS_PER_YEAR
         taken_cum = np.minimum(np.cumsum(rest) * dt_h, budget)
         take = np.diff(taken_cum, prepend=0.0) / dt_h
         out[p.name] = take
