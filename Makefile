@@ -24,6 +24,7 @@ BENCHES := $(filter-out benchmarks/readme.py,$(wildcard benchmarks/*.py))
 
 test: setup
 	$(VENV)/bin/ruff check energysim tests benchmarks weather
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 --dist loadfile -q
 	$(MAKE) --no-print-directory bench-smoke
 
@@ -38,6 +39,7 @@ bench-smoke: setup
 
 lint: setup
 	$(VENV)/bin/ruff check energysim tests benchmarks weather
+	$(VENV)/bin/mypy
 
 clean:
-	rm -rf out .pytest_cache .ruff_cache
+	rm -rf out .pytest_cache .ruff_cache .mypy_cache

@@ -196,9 +196,11 @@ def capacity_charge(flows: xr.Dataset | None, park: ParkConfig) -> float:
     """
     t = park.tariff
     if t.basis == "capacity":
+        assert t.contracted_kva is not None, "TariffConfig requires it for basis = capacity"
         return t.capacity_charge_per_kva_month * t.contracted_kva * 12.0
     if t.basis != "demand":
         return 0.0
+    assert flows is not None, "a demand charge needs the hourly flows"
     month = flows["time"].dt.month.values
     imports = flows["import_green"].values + flows["import_regular"].values
     months = np.unique(month)
@@ -427,7 +429,7 @@ def _flexible_asset_terms(park: ParkConfig, capacities: Capacities, sunk_existin
     if not flexible.hydrogen_active(park):
         return window
     c = flexible.annual_costs(park)
-    el, h2 = park.electrolyser, park.hydrogen
+    el, h2 = flexible.hydrogen_configs(park)
     ex = (el.existing_mw, h2.existing_kg, h2.fuel_cell_existing_mw) if sunk_existing else (0, 0, 0)
     out = {"electrolyser": c.electrolyser_annual_per_mw * (capacities.electrolyser_mw - ex[0]),
            "hydrogen_storage": c.storage_annual_per_kg * (capacities.hydrogen_storage_kg - ex[1])}
@@ -478,7 +480,9 @@ def _flexible_energy_terms(totals: dict[str, float], park: ParkConfig,
         h2 = park.hydrogen
         per_kg = h2.unmet_penalty_per_kg
         if per_kg is None:
-            per_kg = unmet_penalty_per_mwh * park.electrolyser.kwh_per_kg / 1e3
+            el = park.electrolyser
+            assert el is not None, "[hydrogen] comes with [electrolyser] (ParkConfig)"
+            per_kg = unmet_penalty_per_mwh * el.kwh_per_kg / 1e3
         out["hydrogen_sales"] = -totals["hydrogen_sold_kg"] * (h2.sale_price_per_kg or 0.0)
         out["hydrogen_unmet_penalty"] = totals["hydrogen_unmet_kg"] * per_kg
     flex = park.load.flexible
@@ -579,7 +583,7 @@ def _flexible_cost_kpis(assets: dict[str, float], terms: dict[str, float], park:
     return out
 
 
-def hydrogen_kpis(totals: dict[str, float]) -> dict[str, float]:
+def hydrogen_kpis(totals: dict[str, float]) -> dict[str, Any]:
     """Green hydrogen and carbon intensity, against China's thresholds (T/CAB 0078-2020).
 
     ``green_hydrogen_kg`` = production x the on-site share of the electrolyser's
@@ -712,7 +716,7 @@ def indicator_table(
 
 
 def kpis_from_totals(
-    totals: dict[str, float], park: ParkConfig, capacities: Capacities,
+    totals: dict[str, Any], park: ParkConfig, capacities: Capacities,
     procured: dict | None = None,
 ) -> dict[str, Any]:
     """Every KPI that annual totals determine (all but peaks and hourly matching).

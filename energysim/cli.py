@@ -18,6 +18,7 @@ kept, rerun to resume" for a sweep) — and exit code 130 / 143
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -232,7 +233,7 @@ def _parse_shares(text: str) -> list[float]:
             start, stop, step = (float(x) for x in text.split(":"))
             if step <= 0:
                 raise ValueError
-            values = np.arange(start, stop + step / 2, step)
+            values: Iterable[float] = np.arange(start, stop + step / 2, step)
         else:
             values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
@@ -1196,9 +1197,9 @@ def _run_app(args: list[str]) -> int:
     except Exception as exc:
         # click's usage errors (typer >= 0.2x vendors click as typer._click, older
         # typer uses click itself): both carry show() and exit_code
-        if (callable(getattr(exc, "show", None))
-                and isinstance(getattr(exc, "exit_code", None), int)):
-            exc.show()
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()
             return 2
         raise
     # typer turns an interrupt into Exit(130), returned (not raised) outside standalone mode

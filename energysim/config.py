@@ -1072,7 +1072,7 @@ class TariffConfig(_Section):
         json_schema_extra={"stage": "dispatch"})
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> TariffConfig:
         seen: dict[tuple[int, int], str] = {}
         for period in self.periods:
             for m in period.months:

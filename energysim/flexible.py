@@ -47,12 +47,12 @@ Curtailable load: up to :math:`\psi L_t` may be shed at a penalty per MWh.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import xarray as xr
 
-from energysim.config import LHV_KWH_PER_KG, ParkConfig
+from energysim.config import LHV_KWH_PER_KG, ElectrolyserConfig, HydrogenConfig, ParkConfig
 from energysim.economics import capital_recovery_factor
 from energysim.errors import ConfigError, ProfileError, problem
 
@@ -81,6 +81,17 @@ def hydrogen_active(park: ParkConfig) -> bool:
     """True when the park can run an electrolyser (some capacity or a sizing bound above 0)."""
     el = park.electrolyser
     return el is not None and max(el.power_mw, el.existing_mw, el.max_mw) > 0
+
+
+def hydrogen_configs(park: ParkConfig) -> tuple[ElectrolyserConfig, HydrogenConfig]:
+    """The park's ``[electrolyser]`` and ``[hydrogen]``, for a park that has them.
+
+    The config has both or neither (:class:`~energysim.config.ParkConfig`), so either is
+    present whenever :func:`hydrogen_active` holds.
+    """
+    el, h2 = park.electrolyser, park.hydrogen
+    assert el is not None and h2 is not None, "the park has no electrolyser and hydrogen"
+    return el, h2
 
 
 def shift_active(park: ParkConfig) -> bool:
@@ -119,8 +130,8 @@ def active(park: ParkConfig) -> bool:
 def fuel_cell_active(park: ParkConfig) -> bool:
     """True when a fuel cell can run (some capacity or a sizing bound above 0)."""
     h2 = park.hydrogen
-    return hydrogen_active(park) and max(h2.fuel_cell_mw, h2.fuel_cell_existing_mw,
-                                         h2.fuel_cell_max_mw) > 0
+    return hydrogen_active(park) and h2 is not None and max(
+        h2.fuel_cell_mw, h2.fuel_cell_existing_mw, h2.fuel_cell_max_mw) > 0
 
 
 def needs_optimal(park: ParkConfig, capacities=None) -> list[str]:
@@ -182,9 +193,9 @@ def params(park: ParkConfig, price_max: float = 0.0) -> FlexParams:
     ``price_max`` [money/MWh] sets the default penalty of unmet hydrogen (100 x the dearest grid
     power's cost per kg).
     """
-    out = {}
+    out: dict[str, Any] = {}  # FlexParams fields (float, int, bool)
     if hydrogen_active(park):
-        el, h2 = park.electrolyser, park.hydrogen
+        el, h2 = hydrogen_configs(park)
         k = el.kwh_per_kg / 1e3
         penalty = h2.unmet_penalty_per_kg
         if penalty is None:
@@ -260,6 +271,7 @@ def hydrogen_demand(park: ParkConfig, profiles: xr.Dataset | None, hours: int) -
     h2 = park.hydrogen
     if profiles is not None and DEMAND in profiles:
         return np.asarray(profiles[DEMAND].values, dtype=float)
+    assert h2 is not None, "hydrogen demand of a park without [hydrogen]"
     if h2.demand_profile is not None:
         raise ProfileError(problem(
             f"the Profiles Dataset lacks {DEMAND} (build it with energysim.profiles."
@@ -311,7 +323,7 @@ class FlexCosts(NamedTuple):
 def annual_costs(park: ParkConfig) -> FlexCosts:
     """Capex and annualised cost (capex x CRF(r, lifetime) + fixed O&M) of each asset."""
     r = park.economics.discount_rate
-    el, h2 = park.electrolyser, park.hydrogen
+    el, h2 = hydrogen_configs(park)
 
     def annual(capex, om_pct, life):
         return capex * (capital_recovery_factor(r, life) + om_pct / 100.0)

@@ -24,6 +24,7 @@ utilities, compressed air, HVAC, lighting) outside their shifts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -282,7 +283,8 @@ def _recursive_filter(z: np.ndarray, phi: float) -> np.ndarray:
     return _AR1(z, phi)
 
 
-_AR1 = None
+#: The compiled :func:`_ar1_filter`, built on first use.
+_AR1: Callable[[np.ndarray, float], np.ndarray] | None = None
 
 
 def scale_to_annual(level: np.ndarray, years: np.ndarray, annual_mwh: float) -> np.ndarray:

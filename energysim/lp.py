@@ -464,9 +464,10 @@ class Solver:
         self.h.changeColsCost(lp.ncols, cols, arr["cost"])
         self.h.changeColsBounds(lp.ncols, cols, np.clip(arr["col_lb"], -INF, INF),
                                 np.clip(arr["col_ub"], -INF, INF))
-        self.h.changeRowsBounds(lp.nrows, np.arange(lp.nrows, dtype=np.int32),
-                                np.clip(arr["row_lb"], -INF, INF),
-                                np.clip(arr["row_ub"], -INF, INF))
+        # highspy's stubs omit changeRowsBounds (present at run time)
+        rows_bounds = self.h.changeRowsBounds  # type: ignore[attr-defined]
+        rows_bounds(lp.nrows, np.arange(lp.nrows, dtype=np.int32),
+                    np.clip(arr["row_lb"], -INF, INF), np.clip(arr["row_ub"], -INF, INF))
         self.h.changeObjectiveOffset(lp.offset)
         self.lp = lp
         return True
@@ -513,7 +514,8 @@ class Solver:
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int32))
         n = rows.size
         lb, ub = np.clip(_vector(lb, n), -INF, INF), np.clip(_vector(ub, n), -INF, INF)
-        self.h.changeRowsBounds(n, rows, lb, ub)
+        rows_bounds = self.h.changeRowsBounds  # type: ignore[attr-defined]  # not in its stubs
+        rows_bounds(n, rows, lb, ub)
 
     def set_coef(self, row: int, col: int, value: float) -> None:
         """Change one matrix coefficient of the held model."""

@@ -307,6 +307,8 @@ def build_profiles(park: ParkConfig, weather: xr.Dataset | None = None) -> xr.Da
     ds = ds.assign(delivery_shapes(park, ds.indexes["time"]))
     if "hydrogen_demand_kg_per_h" in files:  # [hydrogen] demand_profile (energysim.flexible)
         name = "hydrogen_demand_kg_per_h"
+        assert park.hydrogen is not None and park.hydrogen.demand_profile is not None, (
+            "_read_ready reads it only from [hydrogen] demand_profile")
         ds[name] = ("time", ready(park.hydrogen.demand_profile, name), attrs(name))
     ds.attrs.update(
         timezone=park.site.timezone,
@@ -363,6 +365,7 @@ def tariff_multiplier(times, tariff) -> np.ndarray:
 
 def _plant_shape(p: ProcurementConfig, times: pd.DatetimeIndex) -> np.ndarray:
     """Output of the remote plant per MW of its mix [MW], on the run's hours."""
+    assert p.weather is not None and p.site is not None, "a remote plant has both (config)"
     weather = weather_io.read_weather(p.weather, p.site)
     n = weather.sizes["time"]
     if n != len(times):
@@ -373,16 +376,19 @@ def _plant_shape(p: ProcurementConfig, times: pd.DatetimeIndex) -> np.ndarray:
     out = np.zeros(n)
     both = p.pv is not None and p.wind is not None
     if p.pv is not None:
-        out += (p.pv.capacity_mw if both else 1.0) * np.asarray(
-            pv_model.ac_per_mwp(weather, p.site, p.pv), dtype=float)
+        mix = p.pv.capacity_mw if both else 1.0
+        assert mix is not None, "a PV + wind plant sets both capacities (config)"
+        out += mix * np.asarray(pv_model.ac_per_mwp(weather, p.site, p.pv), dtype=np.float64)
     if p.wind is not None:
-        out += (p.wind.capacity_mw if both else 1.0) * np.asarray(
-            wind_model.ac_per_mw(weather, p.site, p.wind), dtype=float)
+        mix = p.wind.capacity_mw if both else 1.0
+        assert mix is not None, "a PV + wind plant sets both capacities (config)"
+        out += mix * np.asarray(wind_model.ac_per_mw(weather, p.site, p.wind), dtype=np.float64)
     return out
 
 
 def _profile_shape(p: ProcurementConfig, times: pd.DatetimeIndex) -> np.ndarray:
     """The contract's delivery shape read from its profile file, on the run's hours."""
+    assert p.profile is not None, "called for delivery = profile"
     series = read_profile(p.profile, "delivery_pu")
     try:
         return _align(series, times, p.profile, None)
@@ -416,7 +422,8 @@ def delivery_shapes(park: ParkConfig, times: pd.DatetimeIndex, skip=()) -> dict[
         if not float(shape.sum()) > 0:
             raise ProfileError(problem(
                 "the delivery shape is zero in every hour: the contract never delivers",
-                source=p.profile.path if p.profile is not None else p.weather.path,
+                source=p.profile.path if p.profile is not None
+                else p.weather.path if p.weather is not None else None,
                 field=f"[procurement] {p.delivery} (entry {p.name!r})"))
         out[procurement.shape_name(p.name)] = ("time", procurement.per_volume(shape), {
             "units": "MW (MWh yr-1)-1",

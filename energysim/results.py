@@ -82,7 +82,7 @@ def _process_umask() -> int:
 _UMASK = _process_umask()
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -444,9 +444,15 @@ class OutputFolder:
         self.staged = staged
         self.create = create
         self.run_id = uuid.uuid4().hex[:16]
-        self.staging: Path | None = None
+        self._staging: Path | None = None  # set while a staged folder is open
         self._fd: int | None = None
         self._created: list[Path] = []
+
+    @property
+    def staging(self) -> Path:
+        """The staging folder the results are written into (a staged folder, while open)."""
+        assert self._staging is not None, "only an open, staged OutputFolder has a staging folder"
+        return self._staging
 
     def __enter__(self) -> OutputFolder:
         require_out_dir(self.path)
@@ -459,8 +465,8 @@ class OutputFolder:
             for partial in self.path.glob(PARTIAL_PREFIX + "*"):  # left by a killed command
                 shutil.rmtree(partial, ignore_errors=True)
             if self.staged:
-                self.staging = self.path / f"{PARTIAL_PREFIX}{self.run_id}"
-                self.staging.mkdir()
+                self._staging = self.path / f"{PARTIAL_PREFIX}{self.run_id}"
+                self._staging.mkdir()
         except BaseException:
             self._release()
             raise
@@ -484,9 +490,9 @@ class OutputFolder:
 
     def _release(self) -> None:
         with interrupts.deferred(raise_pending=False):
-            if self.staging is not None:
-                shutil.rmtree(self.staging, ignore_errors=True)
-                self.staging = None
+            if self._staging is not None:
+                shutil.rmtree(self._staging, ignore_errors=True)
+                self._staging = None
             if self._fd is not None:
                 try:
                     if os.fstat(self._fd).st_ino == os.stat(self.path / LOCK_NAME).st_ino:
@@ -502,7 +508,6 @@ class OutputFolder:
                     break
 
     def _staged_files(self) -> list[str]:
-        assert self.staging is not None, "commit() needs a staged OutputFolder"
         return sorted(p.relative_to(self.staging).as_posix() for p in self.staging.rglob("*")
                       if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith("."))
 

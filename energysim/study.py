@@ -84,6 +84,7 @@ class StudyResult:
 
     def _years_meeting(self, column: str) -> int:
         target = self.configured.park.targets.onsite_share
+        assert self.weather_years is not None, "called from _weather_answer only"
         return int((self.weather_years[column] >= target - MEET_TOLERANCE).sum())
 
     def _weather_answer(self) -> dict | None:
@@ -91,6 +92,7 @@ class StudyResult:
             return None
         wy = self.weather_years
         p = self.onsite_p50_p90()
+        assert p is not None, "the weather-year table has a row per year (never empty)"
         out = {
             "n_years": int(len(wy)),
             "onsite_share_p50": p[0], "onsite_share_p90": p[1],
@@ -100,6 +102,7 @@ class StudyResult:
         }
         if "robust_onsite_share" in wy:
             rp = self.onsite_p50_p90("robust_onsite_share")
+            assert rp is not None, "the weather-year table has a row per year (never empty)"
             out.update({"robust_onsite_share_p50": rp[0], "robust_onsite_share_p90": rp[1],
                         "robust_onsite_share_min": float(wy["robust_onsite_share"].min()),
                         "robust_years_meeting_target": self._years_meeting(
@@ -373,7 +376,7 @@ def _lifetime(park: ParkConfig, profiles: xr.Dataset, by_year: dict, capacities)
 class _Clock:
     """Times named stages: ``clock(name, fn)`` runs ``fn`` and records its wall time."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
 
     def __call__(self, name: str, fn):

@@ -367,8 +367,8 @@ def turbine_power_curve(
     if turbine is None:
         raise ConfigError(problem("give a turbine name or a power_curve file",
                                   field="[wind] turbine", value=None))
-    speed, power, nominal = _library_curve(turbine)
-    return np.asarray(speed), np.asarray(power) / nominal
+    lib_speed, lib_power, nominal = _library_curve(turbine)
+    return np.asarray(lib_speed), np.asarray(lib_power) / nominal
 
 
 _SHEAR = {

@@ -103,7 +103,7 @@ def _add_hydrogen(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
     op.rows["hydrogen_max"] = lp.add_constraints(f"hydrogen_max{tag}", [(h, 1.0), (cap_h, -1.0)],
                                                  ub=0.0, n=n)
     prev, first = _previous(n, data.segment_h or n, p.store_cyclic)
-    terms = [(h, 1.0), (e, -dt), (unmet, -dt)]
+    terms: list[tuple] = [(h, 1.0), (e, -dt), (unmet, -dt)]
     if p.store_cyclic:
         terms.append((h[prev], -1.0))
     else:  # the first step starts from the initial level of the store
@@ -124,7 +124,8 @@ def _add_hydrogen(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
                                                              else Expr.zero())
     c = _cost_factor(op)
     penalty = p.unmet_penalty_per_kg
-    if park.hydrogen.unmet_penalty_per_kg is None:
+    _, h2 = model.hydrogen_configs(park)
+    if h2.unmet_penalty_per_kg is None:
         penalty = unmet_penalty_per_mwh(data.price, park) * k
     op.extra_cost.append(Expr.of(unmet, c * penalty / k))
     if sold is not None:

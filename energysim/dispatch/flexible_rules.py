@@ -36,7 +36,6 @@ built from it are defined in :func:`energysim.accounting.share_kpis`.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import NamedTuple
 
 import numpy as np
@@ -52,10 +51,27 @@ from energysim.nomenclature import attrs
 
 __all__ = ["FLEX_HOURLY", "FlexSeries", "FlexKit", "FlexRules", "run", "dispatch_flexible"]
 
+
+class FlexFlows(NamedTuple):
+    """One hour's flexible-demand flows, fields in :data:`FLEX_HOURLY` order."""
+
+    electrolyser: float
+    hydrogen_production: float
+    hydrogen_soc: float
+    hydrogen_delivered: float
+    hydrogen_unmet: float
+    hydrogen_sold: float
+    fuel_cell: float
+    fuel_cell_hydrogen: float
+    flexible_load: float
+    flexible_backlog: float
+    load_shed: float
+
+
 #: Rows of the flexible-demand hourly output (see :data:`energysim.flexible.FLEX_FLOWS`).
 FLEX_HOURLY = fx_model.FLEX_FLOWS
+assert FlexFlows._fields == FLEX_HOURLY
 N_FLEX = len(FLEX_HOURLY)
-FlexFlows = namedtuple("FlexFlows", FLEX_HOURLY)
 
 
 class FlexSeries(NamedTuple):

@@ -94,8 +94,7 @@ from __future__ import annotations
 import functools
 import math
 import types
-from collections import namedtuple
-from typing import NamedTuple, get_type_hints
+from typing import Any, NamedTuple, get_type_hints
 
 import numpy as np
 from numba import njit, prange
@@ -121,7 +120,7 @@ def jit(fn=None, *, reassoc: bool = False, parallel: bool = False, inline: bool 
     if fn is None:
         return functools.partial(jit, reassoc=reassoc, parallel=parallel, inline=inline,
                                  cache=cache)
-    options = {"cache": cache, "nogil": True, "parallel": parallel,
+    options: dict[str, Any] = {"cache": cache, "nogil": True, "parallel": parallel,
                "inline": "always" if inline else "never"}
     if reassoc:
         options["fastmath"] = {"reassoc"}
@@ -137,19 +136,53 @@ def jit(fn=None, *, reassoc: bool = False, parallel: bool = False, inline: bool 
 # tables and records
 # ---------------------------------------------------------------------------
 
+class Flows(NamedTuple):
+    """One hour's flows, fields in :data:`HOURLY` order (the rows of ``hourly``)."""
+
+    pv: float
+    wind: float
+    load: float
+    import_green: float
+    import_regular: float
+    export: float
+    charge: float
+    discharge: float
+    curtail: float
+    unmet: float
+    soc: float
+    onsite_served: float
+    charge_grid: float
+
+
+class Totals(NamedTuple):
+    """Running sums, fields in :data:`TOTALS` order."""
+
+    pv: float
+    wind: float
+    load: float
+    import_green: float
+    import_regular: float
+    export: float
+    charge: float
+    discharge: float
+    curtail: float
+    unmet: float
+    onsite_served: float
+    charge_grid: float
+    import_cost: float
+    co2_t: float
+    co2_baseline_t: float
+
+
 #: Rows of the hourly output array (MW; ``soc`` MWh end of hour), one flow table.
-HOURLY = ("pv", "wind", "load", "import_green", "import_regular", "export", "charge",
-          "discharge", "curtail", "unmet", "soc", "onsite_served", "charge_grid")
+HOURLY = Flows._fields
 #: Entries of the totals array: sums over the run of the hourly flows (all but
 #: the state ``soc``) x dt_h [MWh], then import cost [money] and CO2 [t].
-TOTALS = tuple(name for name in HOURLY if name != "soc") + (
+TOTALS = Totals._fields
+assert TOTALS == tuple(name for name in HOURLY if name != "soc") + (
     "import_cost", "co2_t", "co2_baseline_t")
 N_HOURLY = len(HOURLY)
 N_TOTALS = len(TOTALS)
-#: One hour's flows, fields in :data:`HOURLY` order (the rows of ``hourly``).
-Flows = namedtuple("Flows", HOURLY)
-#: Running sums, fields in :data:`TOTALS` order.
-Totals = namedtuple("Totals", TOTALS)
 #: Row index of each hourly flow, e.g. ``hourly[ROW.soc]``.
 ROW = Flows(*range(N_HOURLY))
 #: Index of each total, e.g. ``totals[COLUMN.import_cost]``.

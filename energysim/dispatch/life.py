@@ -21,7 +21,6 @@ SoH is constant within a year.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import NamedTuple
 
 import numpy as np
@@ -50,11 +49,20 @@ __all__ = ["Aging", "AGING_MODELS", "LIFE", "N_LIFE", "simulate_years", "run_lif
 AGING_MODELS = {"none": 0, "throughput": 1, "rainflow": 2}
 _THROUGHPUT, _RAINFLOW = AGING_MODELS["throughput"], AGING_MODELS["rainflow"]
 
+class LifeRow(NamedTuple):
+    """One year of life, fields in :data:`LIFE` order (a row of the per-year output)."""
+
+    battery_soh: float
+    replaced: float
+    battery_damage: float
+    battery_fade_cycle: float
+    battery_fade_calendar: float
+    cyclic_iterations: float
+
+
 #: Columns of the per-year output of :func:`simulate_years`.
-LIFE = ("battery_soh", "replaced", "battery_damage", "battery_fade_cycle",
-        "battery_fade_calendar", "cyclic_iterations")
+LIFE = LifeRow._fields
 N_LIFE = len(LIFE)
-LifeRow = namedtuple("LifeRow", LIFE)
 
 
 class Aging(NamedTuple):

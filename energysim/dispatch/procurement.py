@@ -36,6 +36,7 @@ The rules of each product are in :mod:`energysim.procurement`; here they become
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -270,7 +271,7 @@ def operation_hook(lp: LinearProgram, park: ParkConfig, op, tag: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-def volumes(park: ParkConfig, capacities: Capacities) -> dict[str, float]:
+def volumes(park: ParkConfig, capacities: Capacities) -> dict[str, float | None]:
     """Volume of every product [MWh/yr].
 
     Decided (``capacities.procurement_mwh``), else fixed, else its upper bound (inf: as needed);
@@ -285,6 +286,13 @@ def volumes(park: ParkConfig, capacities: Capacities) -> dict[str, float]:
     return out
 
 
+def _contract_volume(vol: dict[str, float | None], name: str) -> float:
+    """The volume of a green contract in :func:`volumes` [MWh/yr] (only certificates are None)."""
+    v = vol[name]
+    assert v is not None, "volumes() leaves only undecided certificates None"
+    return v
+
+
 def green_cap(park: ParkConfig, capacities: Capacities, profiles, hours: int, dt_h: float
               ) -> tuple[np.ndarray | None, float, float]:
     """The core's green rule for explicit products.
@@ -295,14 +303,15 @@ def green_cap(park: ParkConfig, capacities: Capacities, profiles, hours: int, dt
     vol = volumes(park, capacities)
     greens = [p for p in proc.products(park) if p.green]
     shaped = [p for p in greens if p.shaped]
-    cap = None
-    if shaped:
-        cap = sum(vol[p.name] * np.asarray(profiles[proc.shape_name(p.name)].values)
-                  for p in shaped)
+    cap: np.ndarray | None = None
+    if shaped:  # a sum of arrays (shaped is not empty)
+        cap = cast(np.ndarray, sum(_contract_volume(vol, p.name)
+                                   * np.asarray(profiles[proc.shape_name(p.name)].values)
+                                   for p in shaped))
     annual = [p for p in greens if not p.shaped]
     if not annual:  # no annual contract: shaped deliveries only
         return cap, 0.0, math.inf
-    budget = sum(vol[p.name] for p in annual) * hours * dt_h / HOURS_PER_YEAR
+    budget = sum(_contract_volume(vol, p.name) for p in annual) * hours * dt_h / HOURS_PER_YEAR
     return cap, math.inf, budget
 
 
@@ -315,8 +324,8 @@ def label_products(park: ParkConfig, capacities: Capacities, profiles, green: np
     out = {}
     rest = green.copy()
     if shaped:
-        each = {p.name: vol[p.name] * np.asarray(profiles[proc.shape_name(p.name)].values)
-                for p in shaped}
+        each = {p.name: _contract_volume(vol, p.name)
+                * np.asarray(profiles[proc.shape_name(p.name)].values) for p in shaped}
         total = sum(each.values())
         used = np.minimum(green, total)
         share = np.divide(used, total, out=np.zeros_like(used), where=total > 0)
@@ -325,7 +334,8 @@ def label_products(park: ParkConfig, capacities: Capacities, profiles, green: np
         rest = green - used
     n = green.size
     for p in (p for p in greens if not p.shaped):
-        budget = vol[p.name] * n * dt_h / HOURS_PER_YEAR  # chronological, like the core
+        # chronological, like the core
+        budget = _contract_volume(vol, p.name) * n * dt_h / HOURS_PER_YEAR
         taken_cum = np.minimum(np.cumsum(rest) * dt_h, budget)
         take = np.diff(taken_cum, prepend=0.0) / dt_h
         out[p.name] = take

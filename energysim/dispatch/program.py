@@ -39,12 +39,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from energysim.config import ParkConfig
 from energysim.lp import Expr, LinearProgram
 from energysim.timeaxis import HOURS_PER_YEAR, annual_scale
+
+if TYPE_CHECKING:
+    from energysim.dispatch.inputs import ProblemData
 
 __all__ = ["Operation", "add_operation", "UNMET_PENALTY_FACTOR", "green_rules", "HOOKS",
            "unmet_penalty_per_mwh"]
@@ -65,7 +69,7 @@ class Operation:
     money units per year.
     """
 
-    data: object  # energysim.dispatch.inputs.ProblemData
+    data: ProblemData
     caps: dict[str, int]
     flows: dict[str, np.ndarray | None]
     rows: dict[str, np.ndarray] = field(default_factory=dict)
@@ -220,9 +224,10 @@ def _add_battery(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) -
     first = t % seg == 0
     prev = np.where(first, t + seg - 1, t - 1)  # state before step t (cyclic wrap)
     s, e = f["soc"], caps["energy"]
+    assert s is not None, "_add_flows always adds the soc column"
     # E coefficient: the leak refills the floor share; a non-cyclic start adds soc_initial
     e_coef = np.full(n, -(1.0 - keep) * bat.soc_min)
-    terms = [(s, 1.0), (f["charge"], -bat.eta_charge * dt),
+    terms: list[tuple] = [(s, 1.0), (f["charge"], -bat.eta_charge * dt),
              (f["discharge"], dt / bat.eta_discharge)]
     if bat.cyclic:
         terms.append((s[prev], -keep))
@@ -296,6 +301,7 @@ def _add_tariff(lp: LinearProgram, park: ParkConfig, op: Operation, tag: str) ->
     t, data = park.tariff, op.data
     P, M = data.scaling.power_mw, data.scaling.money
     if t.basis == "capacity":
+        assert t.contracted_kva is not None, "TariffConfig requires it for basis = capacity"
         op.capacity_cost = Expr.zero() + t.capacity_charge_per_kva_month * t.contracted_kva * 12 / M
         return
     if t.basis != "demand":

@@ -105,5 +105,6 @@ def sweep(pv_pu, wind_pu, load_mw, capacities, params: DispatchParams, price=Non
     """
     years = [np.atleast_2d(np.asarray(a, dtype=np.float64)) if a is not None else None
              for a in (pv_pu, wind_pu, load_mw, price, emission)]
-    out = sweep_years(*years[:3], capacities, params, price=years[3], emission=years[4])
+    pv, wind, load, price_y, emission_y = years
+    out = sweep_years(pv, wind, load, capacities, params, price=price_y, emission=emission_y)
     return {key: value[:, 0] for key, value in out.items()}

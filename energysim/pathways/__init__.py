@@ -489,7 +489,7 @@ def compare(results: list[PathwayResult]) -> pd.DataFrame:
                 hit = r.table.loc[r.table["year"] == year, quantity]
                 row[name] = hit.iloc[0] if len(hit) else None
             rows.append(row)
-    total = {"quantity": "total_discounted_cost", "unit": "money", "year": "all"}
+    total: dict[str, Any] = {"quantity": "total_discounted_cost", "unit": "money", "year": "all"}
     total.update({name: r.total_discounted_cost for name, r in zip(names, results, strict=True)})
     rows.append(total)
     return pd.DataFrame(rows)

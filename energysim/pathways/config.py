@@ -166,7 +166,7 @@ class Pathway:
 
 
 def _loc(loc: tuple) -> str:
-    parts = []
+    parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
             parts[-1] = f"{parts[-1]}[{item + 1}]" if parts else f"[{item + 1}]"

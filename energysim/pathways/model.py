@@ -44,7 +44,7 @@ import numpy as np
 
 from energysim.config import Capacities, ParkConfig
 from energysim.decisions import decisions
-from energysim.dispatch.inputs import ProblemData, common_scaling
+from energysim.dispatch.inputs import ProblemData, Scaling, common_scaling
 from energysim.dispatch.program import Operation, add_operation
 from energysim.lp import Expr, LinearProgram
 from energysim.sizing.targets import TargetRows, add_targets
@@ -114,7 +114,7 @@ class PathwayModel:
     """
 
     lp: LinearProgram
-    scaling: object
+    scaling: Scaling
     years: list
     weights: np.ndarray
     activity: dict

@@ -318,7 +318,7 @@ def headline_section(data) -> Section | None:
               "pass" if r.get("passed") else "FAIL", r.get("basis", "")) for r in indicators],
             "indicators"))
     prov = s.get("provenance") or {}
-    assumption_rows = [("site", s.get("site", ""), "config"),
+    assumption_rows: list[tuple[Any, ...]] = [("site", s.get("site", ""), "config"),
                        ("weather source", prov.get("weather_source", "unknown"),
                         prov.get("weather_fills") or "as read"),
                        ("hours simulated", str(s.get("hours", "")), "")]

@@ -30,6 +30,7 @@ from energysim import flexible as flex_model
 from energysim.config import Capacities, ParkConfig
 from energysim.dispatch import mode_for, needs_optimal
 from energysim.errors import SolverError, problem
+from energysim.lp import Solver
 from energysim.profiles import complete
 from energysim.sizing import diagnose
 from energysim.sizing.model import SizingModel, build_model, problem_data
@@ -134,7 +135,7 @@ class ModelCache:
     and re-solves from the last optimum; any other program replaces the held one.
     """
 
-    solver: object = None
+    solver: Solver | None = None
     built: int = 0
     reused: int = 0
 
@@ -354,6 +355,7 @@ def build_sized(sm: SizingModel, x: np.ndarray, profiles: xr.Dataset, info: Solv
     why, timing = _replayed(sm, x, prof, op_index)
     cost = sm.money(sm.cost, x)
     info.extra["lp_values"] = {kind: lp_share(op, x, kind) for kind in sm.targets}
+    sim: xr.Dataset | None
     if why is None:
         flows = sim = operate(park, prof, caps, mode)
         info.extra["dispatch"] = {"rules": "rule-based core", "rolling": "rolling horizon",

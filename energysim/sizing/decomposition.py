@@ -42,6 +42,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -96,7 +97,8 @@ class _Year:
 
     def _set_objective(self) -> None:
         slack = [self.sm.targets[k].slack for k in ("onsite", "clean")]
-        self.shortfall = Expr.of(np.concatenate(slack), 1.0)
+        assert all(s is not None for s in slack), "built elastic: the target rows have slacks"
+        self.shortfall = Expr.of(np.concatenate(cast(list[np.ndarray], slack)), 1.0)
         self.solver.set_objective(self.op.energy_cost + self.op.unmet_cost
                                   + self.shortfall * self.penalty)
 

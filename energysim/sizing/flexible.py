@@ -49,7 +49,7 @@ def flexible_decisions(park: ParkConfig) -> list[Decision]:
     """
     if not model.hydrogen_active(park):
         return []
-    el, h2 = park.electrolyser, park.hydrogen
+    el, h2 = model.hydrogen_configs(park)
     c = model.annual_costs(park)
     out = [
         Decision("electrolyser", "electrolyser_mw", *_bounds(el.existing_mw, el.min_mw, el.max_mw,
@@ -170,7 +170,7 @@ def _optimal_years(park: ParkConfig, profiles: list[xr.Dataset], caps: Capacitie
     datas = with_scaling(datas, common_scaling(datas))
     # every_year: the years are independent, one program each; else one over all years
     groups = [[k] for k in range(len(datas))] if mode == "every_year" else [list(range(len(datas)))]
-    flows = [None] * len(datas)
+    flows: dict[int, xr.Dataset] = {}
     for group in groups:
         sm = build_model(park, [datas[k] for k in group], integer_turbines=False,
                          robustness=mode, cvar_alpha=alpha)
@@ -184,7 +184,7 @@ def _optimal_years(park: ParkConfig, profiles: list[xr.Dataset], caps: Capacitie
         for k, op in zip(group, sm.ops, strict=True):
             flows[k] = flows_of(sm, solver.x, op, profiles[k])
             flows[k].attrs["dispatch_mode"] = "optimal"
-    return flows
+    return [flows[k] for k in range(len(datas))]
 
 
 def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Capacities,

@@ -25,12 +25,17 @@ included) is reported beside the LP's annualised cost.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import xarray as xr
 
 from energysim.config import ParkConfig
 from energysim.degradation import compound_decline
 from energysim.errors import SolverError, problem
+
+if TYPE_CHECKING:
+    from energysim.lifetime import LifetimeResult
+    from energysim.sizing import SizingResult
 
 __all__ = ["LifeSizing", "size_for_life", "proxy_factors", "MAX_ROUNDS"]
 
@@ -46,8 +51,8 @@ SLACK = 0.002
 class LifeSizing:
     """Outcome of :func:`size_for_life`: the sizing, its lifetime simulation, the rounds."""
 
-    sizing: object  # energysim.sizing.SizingResult of the last proxy
-    life: object  # energysim.lifetime.LifetimeResult of its capacities
+    sizing: SizingResult  # of the last proxy
+    life: LifetimeResult  # of its capacities
     target: float
     proxy_targets: list[float]
     factors: dict[str, float]

@@ -166,6 +166,7 @@ def certify(park: ParkConfig, profiles: list[xr.Dataset], years: list, caps: Cap
         kpi = table[_YEAR_KPI[kind]].to_numpy()
         share = KINDS[kind][1]
         target = values[kind]
+        assert target is not None, "target_kinds lists only the targets the park sets"
         # a ceiling I <= theta is the share 1 - I >= 1 - theta under the same rules
         ok, value = robust_rule_holds(kpi if share else 1.0 - kpi,
                                       target if share else 1.0 - target, mode, alpha)

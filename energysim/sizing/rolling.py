@@ -81,7 +81,9 @@ def _plan(park, window: xr.Dataset, capacities: Capacities, soc_mwh: float,
 
     fd = FixedDispatch(_window_park(park, soc_mwh, capacities.battery_mwh), window, targets=False)
     op, s = fd.sm.ops[0], fd.solver
-    last = op.flows["soc"][-1:]
+    soc = op.flows["soc"]
+    assert soc is not None, "the operation program always has the soc column"
+    last = soc[-1:]
     value = (float(np.mean(op.data.price)) * park.battery.eta_discharge
              * op.data.scaling.power_mw / op.data.scaling.money)
     s.set_costs(last, -value)  # stored energy at the end is worth its later use

@@ -133,7 +133,7 @@ def _exprs(ops: Sequence, kind: str) -> tuple[list[Expr], np.ndarray, np.ndarray
 
 def _variable_columns(lp: LinearProgram, ops: Sequence, kind: str, tag: str) -> list:
     """One column per horizon equal to its variable load (None without one)."""
-    cols = []
+    cols: list[int | None] = []
     for k, op in enumerate(ops):
         if op.variable_load.cols.size == 0:
             cols.append(None)

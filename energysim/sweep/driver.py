@@ -58,8 +58,8 @@ class SweepOutcome:
     batches_computed: list[int]  #: batches this call computed (resume skips the others)
     batches_skipped: int
     elapsed_s: float
-    table_path: Path | None
-    summary: dict[str, Any] | None
+    table_path: Path  #: scenarios.parquet
+    summary: dict[str, Any]  #: what summary.json holds
 
 
 def _manifest(sweep: Sweep) -> dict[str, Any]:

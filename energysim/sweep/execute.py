@@ -26,6 +26,7 @@ Arrow table (columns: :mod:`energysim.sweep.columns`). The driver is
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -109,6 +110,7 @@ def _year_weather(park: ParkConfig, year: int):
     from energysim.study import year_weathers
 
     cfg = park.weather
+    assert cfg is not None and cfg.ensemble_path is not None, "its caller checks both"
     path = Path(cfg.ensemble_path)
     key = (str(path), path.stat().st_mtime_ns, cfg.format, cfg.max_fill_hours,
            cfg.max_fill_fraction, park.site.model_dump_json())
@@ -159,7 +161,8 @@ class _Batch:
     """
 
     def __init__(self, park: ParkConfig, names, kinds, values):
-        self.park, self.values, self._memo = park, values, {}
+        self.park, self.values = park, values
+        self._memo: dict[tuple, ParkConfig] = {}
         self.by_kind = {k: [nm for nm in names if kinds[nm] == k]
                         for k in ("profile", "dispatch", "kpi", "capacity")}
 
@@ -213,7 +216,7 @@ def _simulate_batch(park: ParkConfig, names, kinds, values) -> dict[str, np.ndar
         first = next(iter(next(iter(dgroups.values())).values()))[0]
         park_p = batch.park_for(["profile"], first)
         prof = _cached(_PROFILES, (fp, _fingerprint(park_p), wy),
-                       lambda p=park_p: _profile_arrays(p, wy), _MAX_PROFILES)
+                       functools.partial(_profile_arrays, park_p, wy), _MAX_PROFILES)
         for kgroups in dgroups.values():
             idx = np.concatenate([np.asarray(v) for v in kgroups.values()])
             park_d = batch.park_for(["profile", "dispatch"], int(idx[0]))
@@ -312,9 +315,9 @@ def _size_batch(park: ParkConfig, names, kinds, values, robust: bool = False
         park_i = scenario_park(park, {nm: values[nm][i] for nm in names})
         park_p = scenario_park(park, {nm: values[nm][i] for nm in profile_names})
         prof = _cached(_PROFILES, (fp, _fingerprint(park_p), wy),
-                       lambda p=park_p: _profile_arrays(p, wy), _MAX_PROFILES)["profiles"]
+                       functools.partial(_profile_arrays, park_p, wy), _MAX_PROFILES)["profiles"]
         by_year = _cached(_PROFILES, ("years", fp, _fingerprint(park_p)),
-                          lambda p=park_p: _years_of(p), _MAX_PROFILES) if robust else None
+                          functools.partial(_years_of, park_p), _MAX_PROFILES) if robust else None
         try:
             row = size_scenario(park_i, prof, by_year)
         except EnergysimError as exc:  # infeasible target, solver fault: a row, not a crash
@@ -357,7 +360,9 @@ def run_batch(park: ParkConfig, mode: str, names: list[str], kinds: dict[str, st
     if numba_threads:
         import numba
 
-        numba.set_num_threads(max(1, min(int(numba_threads), numba.config.NUMBA_NUM_THREADS)))
+        # numba.config sets its options at import: its type stubs do not declare them
+        most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+        numba.set_num_threads(max(1, min(int(numba_threads), most)))
     if mode == "simulate":
         cols = _simulate_batch(park, names, kinds, values)
     else:

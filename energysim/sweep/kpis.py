@@ -10,11 +10,12 @@ one definition of every quantity, evaluated once for all scenarios.
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import cast
 
 import numpy as np
 
 from energysim.accounting import TOTAL_KEYS, capacity_charge, kpis_from_totals
-from energysim.config import ParkConfig
+from energysim.config import Capacities, ParkConfig
 from energysim.errors import ConfigError, problem
 
 __all__ = ["kpi_columns"]
@@ -43,8 +44,12 @@ def kpi_columns(totals: dict[str, np.ndarray], park: ParkConfig,
     """
     t = {k: np.asarray(totals[k], dtype=np.float64) for k in TOTAL_KEYS}
     t["capacity_charge"] = np.full_like(t["load_mwh"], _capacity_charge(park))
-    kit = SimpleNamespace(**{name: np.asarray(caps[:, j], dtype=np.float64) for j, name in
-                             enumerate(("pv_mw", "wind_mw", "battery_mwh", "battery_mw"))})
+    # array fields over scenarios stand in for a Capacities: kpis_from_totals evaluates the
+    # same definitions on arrays, and reads only these four fields (a sweep has no flexible
+    # demand, see require_none)
+    kit = cast(Capacities, SimpleNamespace(**{
+        name: np.asarray(caps[:, j], dtype=np.float64)
+        for j, name in enumerate(("pv_mw", "wind_mw", "battery_mwh", "battery_mw"))}))
     with np.errstate(divide="ignore", invalid="ignore"):
         kp = kpis_from_totals(t, park, kit)
     n = t["load_mwh"].shape[0]

@@ -325,6 +325,7 @@ def _ensemble_years(park: ParkConfig) -> list[int]:
     from energysim.study import year_weathers
 
     cfg = park.weather
+    assert cfg is not None and cfg.ensemble_path is not None, "its callers check both"
     path = Path(cfg.ensemble_path)
     key = (str(path), path.stat().st_mtime_ns, cfg.format, park.site.model_dump_json())
     if key not in _YEARS:
@@ -442,6 +443,8 @@ def _grid_values(spec: ParameterSpec, name: str, park: ParkConfig, source: Path)
         return np.asarray(_ensemble_years(park), dtype=np.int64)
     if spec.values is not None:
         return np.asarray(spec.values)
+    assert spec.start is not None and spec.stop is not None and spec.num is not None, (
+        "a grid parameter has values or start, stop and num (ParameterSpec)")
     return np.linspace(spec.start, spec.stop, spec.num)
 
 

@@ -126,6 +126,7 @@ class Store:
                     writer.write_table(pa.concat_tables(pending))
                     pending = []
             if pending:
+                assert writer is not None, "opened with the first pending table"
                 writer.write_table(pa.concat_tables(pending))
         finally:
             if writer is not None:

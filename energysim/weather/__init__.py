@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -192,7 +193,7 @@ def read_weather_file(path, fmt: str = "energysim", *, site=None, max_fill_hours
         utc_offset_h=offset,
     )
     if lat is not None and lon is not None:
-        sun = dict(latitude=lat, longitude=lon, utc_offset_h=offset,
+        sun: dict[str, Any] = dict(latitude=lat, longitude=lon, utc_offset_h=offset,
                    elevations=quality.hour_end_elevations(df.index, lat, lon, offset))
         notes += [n for n in (quality.check_night_irradiance(df, src, **sun),
                               quality.check_daylight_zeros(df, src, **sun)) if n]
@@ -318,9 +319,9 @@ def local_times(weather: xr.Dataset) -> pd.DatetimeIndex:
     pandas.DatetimeIndex
         tz-aware (fixed offset, no DST), period-beginning labels.
     """
-    offset = weather.attrs.get("utc_offset_h")
+    raw = weather.attrs.get("utc_offset_h")
     try:
-        offset = float(offset)
+        offset = float(raw) if raw is not None else float("nan")
     except (TypeError, ValueError):
         offset = float("nan")
     if not np.isfinite(offset):

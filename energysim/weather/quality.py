@@ -140,7 +140,9 @@ def standard_utc_offset_h(timezone: str) -> float:
     """Standard (non-DST) UTC offset of an IANA time zone [h], as of 1 January 2001."""
     tz = zoneinfo.ZoneInfo(timezone)
     probe = datetime.datetime(2001, 1, 1, 12, tzinfo=tz)
-    return (probe.utcoffset() - (probe.dst() or datetime.timedelta(0))).total_seconds() / 3600.0
+    offset = probe.utcoffset()
+    assert offset is not None, "an aware datetime has a UTC offset"
+    return (offset - (probe.dst() or datetime.timedelta(0))).total_seconds() / 3600.0
 
 
 # ---------------------------------------------------------------------------

@@ -70,6 +70,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -262,11 +263,16 @@ def read_energysim(path: Path, site_utc_offset_h: float | None = None) -> RawWea
             raise _fail("header value must be finite", path, field=key, value=header[key])
         return value
 
-    utc_offset = num("utc_offset_h", True)
+    def required_num(key: str) -> float:
+        value = num(key, True)
+        assert value is not None, "num() raises for a missing required key"
+        return value
+
+    utc_offset = required_num("utc_offset_h")
     if not -12 <= utc_offset <= 14:
         raise _fail("UTC offset must lie in [-12, 14] h", path, field="utc_offset_h",
                     value=utc_offset)
-    wind_height = num("wind_height_m", True)
+    wind_height = required_num("wind_height_m")
     if not 0 < wind_height <= 300:
         raise _fail("wind measurement height must lie in (0, 300] m", path, field="wind_height_m",
                     value=wind_height)
@@ -565,7 +571,7 @@ def _era5_cell(ds: xr.Dataset, path: Path, latitude: float, longitude: float):
     if missing or wind is None:
         raise _fail(
             "ERA5-style NetCDF needs ssrd [J m-2], t2m [K] and u100/v100 or u10/v10 [m s-1]; "
-            f"found {', '.join(sorted(ds.data_vars))}",
+            f"found {', '.join(sorted(map(str, ds.data_vars)))}",
             path, field=(missing or ["u100/v100"])[0],
         )
     lons = ds[lon_name].values
@@ -738,7 +744,7 @@ def write_energysim_csv(ds: xr.Dataset, path) -> Path:
 
 def variable_attrs(name: str, wind_height_m: float | None = None) -> dict:
     """``units``/``long_name`` of a weather variable from the nomenclature table."""
-    out = dict(q_attrs(name))
+    out: dict[str, Any] = dict(q_attrs(name))
     if name == "wind_speed" and wind_height_m is not None:
         out["height_m"] = float(wind_height_m)
     return out

@@ -134,11 +134,11 @@ def _fit_solar(d: _Data) -> tuple[dict, np.ndarray, np.ndarray]:
     kc_h = np.where(use, ghi / np.maximum(ghi_cs, 1e-9), np.nan)
     resid = kc_h - kc_d[day_idx]
     cls = np.digitize(kc_d, KC_CLASS_EDGES)[day_idx]
-    sd_cls = []
+    sd_list: list[float] = []
     for j in range(len(KC_CLASS_EDGES) + 1):
         sel = use & (cls == j)
-        sd_cls.append(float(np.nanstd(resid[sel])) if sel.sum() > 20 else np.nan)
-    sd_cls = np.array(sd_cls)
+        sd_list.append(float(np.nanstd(resid[sel])) if sel.sum() > 20 else np.nan)
+    sd_cls = np.array(sd_list)
     good = np.isfinite(sd_cls)
     sd_cls = np.interp(np.arange(sd_cls.size), np.flatnonzero(good), sd_cls[good])
     std_resid = resid / sd_cls[cls]

@@ -6,7 +6,9 @@ The model: :mod:`energysim.weather.synthetic`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,7 +63,8 @@ class _Calendar:
 def _site_tuple(params: GeneratorParams, site) -> tuple[float, float, float, float]:
     if site is None:
         return params.latitude, params.longitude, params.altitude_m, params.utc_offset_h
-    get = site.get if isinstance(site, dict) else (lambda k, d=None: getattr(site, k, d))
+    get: Callable[..., Any] = (site.get if isinstance(site, dict)
+                               else (lambda k, d=None: getattr(site, k, d)))
     offset = get("utc_offset_h")
     if offset is None and get("timezone") is not None:
         from energysim.weather.quality import standard_utc_offset_h
