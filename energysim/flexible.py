@@ -113,7 +113,9 @@ def window_cost(park: ParkConfig) -> float:
     window, the same in the sizing objective and the accounting.
     """
     fl = park.load.flexible
-    return fl.window_cost_per_h_yr * fl.window_h if shift_active(park) else 0.0
+    if fl is None or not shift_active(park):
+        return 0.0
+    return fl.window_cost_per_h_yr * fl.window_h
 
 
 def shed_active(park: ParkConfig) -> bool:

@@ -537,7 +537,7 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
     park = _checked(park, None, None, None, None)
     if flex_model.window_options(park):  # the window decided first, the frontier at it
         sized = size(park, profiles, onsite_share=onsite_share)
-        return sized, frontier(sized.park, profiles, shares)
+        return sized, frontier(sized.park or park, profiles, shares)
     sm = build_model(park, problem_data(park, profiles))
     solver = make_solver(sm)
     onsite, clean = set_targets(sm, solver, onsite_share, None)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,9 @@ from energysim.config import Capacities, ParkConfig
 from energysim.decisions import Decision, _bounds
 from energysim.errors import InfeasibleTargetError, SolverError, problem
 from energysim.timeaxis import HOURS_PER_YEAR
+
+if TYPE_CHECKING:
+    from energysim.sizing import SizingResult
 
 __all__ = ["flexible_decisions", "resimulate", "certify", "rule_shares", "without_flexibility",
            "flexibility_study", "VARIANTS", "size_window", "with_window"]
@@ -282,11 +286,13 @@ def flexibility_study(park: ParkConfig, profiles: xr.Dataset, sized) -> dict:
 
 def with_window(park: ParkConfig, window_h: int) -> ParkConfig:
     """``park`` with the shift window ``window_h`` [h] and no window options (one decided)."""
+    assert park.load.flexible is not None, "a shift window needs [load.flexible]"
     fl = park.load.flexible.model_dump() | {"window_h": window_h, "window_options_h": None}
     return park.with_values({"load.flexible": fl})
 
 
-def size_window(park: ParkConfig, size_one: Callable[[ParkConfig], object]):
+def size_window(park: ParkConfig, size_one: Callable[[ParkConfig], SizingResult]
+                ) -> SizingResult:
     """Sizing with the shift window as a decision: the cheapest of ``window_options_h``.
 
     Each candidate window is sized to its own optimum (``size_one``: :func:`energysim.sizing.size`
@@ -309,7 +315,9 @@ def size_window(park: ParkConfig, size_one: Callable[[ParkConfig], object]):
     InfeasibleTargetError
         No option reaches the targets (the widest option's diagnosis).
     """
-    rows, best, last_error = [], None, None
+    rows: list[dict] = []
+    best: tuple[int, ParkConfig, SizingResult] | None = None
+    last_error: InfeasibleTargetError | None = None
     for w in model.window_options(park):
         option = with_window(park, w)
         row = {"window_h": w, "window_cost": model.window_cost(option)}
@@ -320,11 +328,11 @@ def size_window(park: ParkConfig, size_one: Callable[[ParkConfig], object]):
             last_error = err
             continue
         rows.append(row | {"annualized_cost": sized.annualized_cost, "feasible": True})
-        if best is None or sized.annualized_cost < best[1].annualized_cost * (1.0 - 1e-9):
-            best = (option, sized)
+        if best is None or sized.annualized_cost < best[2].annualized_cost * (1.0 - 1e-9):
+            best = (w, option, sized)
     if best is None:
+        assert last_error is not None, "window_options_h is never empty"
         raise last_error
-    option, sized = best
-    chosen = option.load.flexible.window_h
+    chosen, option, sized = best
     return dataclasses.replace(sized, park=option,
                                shift_window={"window_h": chosen, "options": rows})
