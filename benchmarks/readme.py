@@ -100,7 +100,7 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str, str]]]] = {
         ],
     ),
     "sweep": (
-        "Sweep on a local Dask cluster (10 000 dispatch scenarios timed; 1 000 000 for memory)",
+        "Sweep on a local Dask cluster (100 000 dispatch scenarios timed; 1 000 000 for memory)",
         "python benchmarks/sweep.py",
         [
             ("scenarios_per_s", "scenarios per second", "{:,.0f}", ""),

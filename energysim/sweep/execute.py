@@ -170,15 +170,30 @@ class _Batch:
         """Swept capacities as present (1) / absent (0): all the profiles depend on."""
         return {nm: 1.0 if self.values[nm][i] > 0 else 0.0 for nm in self.by_kind["capacity"]}
 
-    def _key(self, kinds, i: int) -> tuple:
-        return tuple(_plain(self.values[nm][i]) for k in kinds for nm in self.by_kind[k])
+    def _column(self, name: str) -> list:
+        """One parameter's values as plain Python values."""
+        col = np.asarray(self.values[name])
+        return [_plain(v) for v in col] if col.dtype == object else col.tolist()
 
     def groups(self) -> dict:
-        """Scenario rows nested by profile key → dispatch key → KPI key (first-seen order)."""
+        """Scenario rows nested by profile key → dispatch key → KPI key (first-seen order).
+
+        The keys are built column-wise (a batch holds thousands of rows); the profile key
+        includes the swept capacities' presence, as :meth:`park_for` does.
+        """
+        n = len(self.values["scenario_id"])
+
+        def rows(cols: list[list]) -> list[tuple]:
+            return list(zip(*cols, strict=True)) if cols else [()] * n
+
+        def columns(kind: str) -> list[list]:
+            return [self._column(nm) for nm in self.by_kind[kind]]
+
+        present = [[v > 0 for v in col] for col in columns("capacity")]
+        keys = zip(rows(columns("profile") + present), rows(columns("dispatch")),
+                   rows(columns("kpi")), strict=True)
         out: dict = {}
-        for i in range(len(self.values["scenario_id"])):
-            pkey = self._key(["profile"], i) + tuple(self._present(i).items())
-            dkey, kkey = self._key(["dispatch"], i), self._key(["kpi"], i)
+        for i, (pkey, dkey, kkey) in enumerate(keys):
             out.setdefault(pkey, {}).setdefault(dkey, {}).setdefault(kkey, []).append(i)
         return out
 
