@@ -562,3 +562,24 @@ def test_model_cache_reuses_one_program_with_identical_results(tmp_path):
     assert cache.built == 1 and cache.reused == len(variants) - 1
     size(park, make_profiles(seed=3), cache=cache)  # other profiles: another matrix
     assert cache.built == 2
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_size_and_frontier_equal_the_two_calls(case, monkeypatch, cores):
+    """One model, the target and both frontier paths at once (or one after the other on one
+    core): the same sized mix and the same frontier as size() and frontier() apart."""
+    import energysim.sizing as sizing_module
+    from energysim.sizing import size_and_frontier
+
+    monkeypatch.setattr(sizing_module, "_cores", lambda: cores)
+    park, profiles = case
+    shares = [0.5, 0.6, 0.7, 0.75, 0.85, 0.9]
+    sized, table = size_and_frontier(park, profiles, shares, onsite_share=0.75)
+    alone = size(park, profiles, onsite_share=0.75)
+    apart = frontier(park, profiles, shares)
+    assert sized.annualized_cost == pytest.approx(alone.annualized_cost, rel=1e-9)
+    for key, value in alone.capacities.model_dump().items():
+        assert getattr(sized.capacities, key) == pytest.approx(value, rel=1e-6, abs=1e-6)
+    assert list(table["share"]) == shares
+    np.testing.assert_allclose(table["annualized_cost"], apart["annualized_cost"], rtol=1e-9)
+    assert table.attrs["wall_s"] >= 0

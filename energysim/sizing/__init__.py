@@ -528,10 +528,14 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
                       onsite_share: float | None = None) -> tuple[SizingResult, pd.DataFrame]:
     """:func:`size` and :func:`frontier` on one model: built and loaded once, crash-started once.
 
-    The target is solved first (crash start from typical days on a long
-    horizon), then every frontier point re-solves the same HiGHS instance from
-    the last basis with only the target row's bound changed. Results equal
-    those of the two calls made separately.
+    After the crash start (typical days, on a long horizon) the HiGHS instance
+    is forked (:meth:`energysim.lp.Solver.fork`): one instance solves the
+    target, reports it (:func:`build_sized`) and walks the frontier points
+    above it; the other walks the points below the target from the crash
+    basis, both at once on two cores. Each point re-solves from the last
+    basis with only the target row's bound changed. Results equal those of
+    the two calls made separately; the table's ``attrs["wall_s"]`` is the
+    wall time the frontier adds to the sizing [s].
     """
     t0 = time.perf_counter()
     park = _checked(park, None, None, None, None)
@@ -543,51 +547,70 @@ def size_and_frontier(park: ParkConfig, profiles: xr.Dataset, shares: Sequence[f
     onsite, clean = set_targets(sm, solver, onsite_share, None)
     build_s = time.perf_counter() - t0
     extra = _crash_start(sm, solver, profiles, (onsite, clean))
-    if solve(solver) == Status.INFEASIBLE:
-        raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
-    solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)
-    sized = build_sized(sm, _polished(sm, solver, profiles), profiles,
-                        _info(sm, solver, build_s, solve_s, extra))
-    table = frontier_on(sm, solver, profiles, shares, start=onsite)
+    down, up = _paths(shares, onsite)
+    other = _forked(solver) if down and _cores() > 1 else None
+
+    def target_then_up() -> tuple[SizingResult, float, dict[int, dict]]:
+        if solve(solver) == Status.INFEASIBLE:
+            raise diagnose.infeasible_target_error(sm, solver, onsite, clean)
+        solve_s = solver.solve_s + extra.get("warm_start_s", 0.0)
+        sized = build_sized(sm, _polished(sm, solver, profiles), profiles,
+                            _info(sm, solver, build_s, solve_s, extra))
+        sized_at = time.perf_counter()
+        path = up if other is not None else up + down
+        return sized, sized_at, _walk(sm, solver, profiles, shares, path, False)
+
+    if other is None:
+        (sized, sized_at, rows), below = target_then_up(), {}
+    else:
+        from energysim.lp import run_parallel
+
+        (sized, sized_at, rows), below = run_parallel(
+            [target_then_up, lambda: _walk(sm, other, profiles, shares, down, False)],
+            [solver, other])
+    table = pd.DataFrame([(rows | below)[k] for k in range(len(shares))])
+    table.attrs["wall_s"] = time.perf_counter() - sized_at
     return sized, table
 
 
-def frontier_on(sm: SizingModel, solver, profiles: xr.Dataset, shares: Sequence[float],
-                crash_first: bool = True, start: float | None = None) -> pd.DataFrame:
-    """:func:`frontier` on a built model held by ``solver`` (reused, e.g. by the study).
-
-    The points are solved along paths of small steps, each from the last
-    basis. From ``start`` (the share the solver's basis belongs to, e.g. the
-    target just sized): the points below it downwards and, on a second HiGHS
-    instance forked at the same basis (:meth:`energysim.lp.Solver.fork`), the
-    points above it upwards, the two paths at once on two cores (one after the
-    other on one). Without ``start``: upwards from the lowest share
-    (crash-started on a long horizon). Rows come back in the order of
-    ``shares``; the table's ``attrs["wall_s"]`` is the frontier's wall time [s].
-    """
+def _cores() -> int:
     import os
 
-    from energysim.lp import run_parallel
+    return os.cpu_count() or 1
 
+
+def _paths(shares: Sequence[float], start: float) -> tuple[list[int], list[int]]:
+    """Frontier paths from the basis of share ``start``: (below it, downwards; the rest, upwards).
+
+    The second starts with the basis' own point when ``shares`` holds it.
+    """
+    order = sorted(range(len(shares)), key=lambda k: shares[k])
+    at = [k for k in order if abs(shares[k] - start) <= 1e-12]
+    down = [k for k in reversed(order) if shares[k] < start and k not in at]
+    return down, at + [k for k in order if shares[k] > start and k not in at]
+
+
+def _forked(solver):
+    """A fork of ``solver`` for a second frontier path (Devex pricing, see below)."""
+    other = solver.fork()
+    # a forked basis has no dual steepest-edge weights: computing them costs more than the
+    # path (measured on the Ordos year: first point 6.5 s, with Devex 0.8 s)
+    other.set_option("simplex_dual_edge_weight_strategy", 1)
+    return other
+
+
+def frontier_on(sm: SizingModel, solver, profiles: xr.Dataset, shares: Sequence[float],
+                crash_first: bool = True) -> pd.DataFrame:
+    """:func:`frontier` on a built model held by ``solver``.
+
+    The points are solved upwards from the lowest share along small steps, each from the
+    last basis (the first crash-started on a long horizon; :func:`size_and_frontier` walks
+    from its target both ways at once). Rows come back in the order of ``shares``; the
+    table's ``attrs["wall_s"]`` is the frontier's wall time [s].
+    """
     t0 = time.perf_counter()
     order = sorted(range(len(shares)), key=lambda k: shares[k])
-    if start is None:
-        rows = _walk(sm, solver, profiles, shares, order, crash_first)
-    else:
-        at = [k for k in order if abs(shares[k] - start) <= 1e-12]  # the basis' own point
-        down = at + [k for k in reversed(order) if shares[k] < start]
-        up = [k for k in order if shares[k] > start and k not in at]
-        if down and up and (os.cpu_count() or 1) > 1:
-            other = solver.fork()
-            # a forked basis has no dual steepest-edge weights: computing them costs more
-            # than the path (measured on the Ordos year: first point 6.5 s, with Devex 0.8 s)
-            other.set_option("simplex_dual_edge_weight_strategy", 1)
-            parts = run_parallel([lambda: _walk(sm, solver, profiles, shares, down, False),
-                                  lambda: _walk(sm, other, profiles, shares, up, False)],
-                                 [solver, other])
-            rows = parts[0] | parts[1]
-        else:
-            rows = _walk(sm, solver, profiles, shares, down + up, False)
+    rows = _walk(sm, solver, profiles, shares, order, crash_first)
     table = pd.DataFrame([rows[k] for k in range(len(shares))])
     table.attrs["wall_s"] = time.perf_counter() - t0
     return table
