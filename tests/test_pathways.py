@@ -432,3 +432,14 @@ def test_days_option_is_checked_before_running(tmp_path, capsys):
     assert "representative_days = 1" in capsys.readouterr().err
     assert main(["pathway", str(path), "--days", "0", "--out", str(out)]) == 0  # full horizon
     assert json.loads((out / "pathway.json").read_text())["representative_days"] is None
+
+
+@pytest.mark.parametrize("flexible", ["share = 0.2\nwindow_h = 2\nwindow_cost_per_h_yr = 1000",
+                                      "share = 0.2\nwindow_options_h = [0, 2]"])
+def test_a_pathway_refuses_to_choose_or_price_the_shift_window(tmp_path, flexible):
+    path = small_park(tmp_path)
+    path.write_text(path.read_text().replace("[pv]", f"[load.flexible]\n{flexible}\n[pv]"))
+    pw = load_pathway(_write(tmp_path, 'base = "park.toml"\n[[period]]\nyear = 2025\n'))
+    with pytest.raises(ConfigError) as err:
+        run_pathway(pw)
+    assert "shift window" in str(err.value) and "load.flexible.window_options_h" in str(err.value)

@@ -567,7 +567,8 @@ def test_model_cache_reuses_one_program_with_identical_results(tmp_path):
 @pytest.mark.parametrize("cores", [1, 2])
 def test_size_and_frontier_equal_the_two_calls(case, monkeypatch, cores):
     """One model, the target and both frontier paths at once (or one after the other on one
-    core): the same sized mix and the same frontier as size() and frontier() apart."""
+    core): the same sized mix and the same frontier as size() and frontier() apart.
+    """
     import energysim.sizing as sizing_module
     from energysim.sizing import size_and_frontier
 

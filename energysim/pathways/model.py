@@ -42,10 +42,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from energysim import flexible
 from energysim.config import Capacities, ParkConfig
 from energysim.decisions import decisions
 from energysim.dispatch.inputs import ProblemData, Scaling, common_scaling
 from energysim.dispatch.program import Operation, add_operation
+from energysim.errors import ConfigError, problem
 from energysim.lp import Expr, LinearProgram
 from energysim.sizing.targets import TargetRows, add_targets
 
@@ -150,6 +152,8 @@ def build_pathway_model(parks: Sequence[ParkConfig], datas: Sequence[ProblemData
     sc = datas[0].scaling
     P, M = sc.power_mw, sc.money
     n = len(parks)
+    for park in parks:
+        _no_window_decision(park)
     act = activity(years, parks)
     lp = LinearProgram(name="energysim_pathway")
     build = {k: lp.add_variables(f"build_{k}", n) for k in TECHS}
@@ -232,3 +236,12 @@ def solution_of(pm: PathwayModel, x: np.ndarray, parks: Sequence[ParkConfig]) ->
     return PathwaySolution(built, retired, total, onsite, clean,
                            [e.value(x) * M for e in pm.asset_cost],
                            [e.value(x) * M for e in pm.period_cost], pm.cost.value(x) * M)
+
+
+def _no_window_decision(park: ParkConfig) -> None:
+    """A pathway neither chooses nor prices the shift window: refuse rather than misreport."""
+    if flexible.window_options(park) or flexible.window_cost(park) > 0:
+        raise ConfigError(problem(
+            "a pathway does not choose or price the shift window; give window_h without "
+            "window_options_h and window_cost_per_h_yr", source=park.source,
+            field="load.flexible.window_options_h"))
