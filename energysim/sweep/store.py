@@ -18,8 +18,6 @@ exists is done and is never recomputed. Readers drop duplicate
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from energysim.errors import ConfigError, problem
-from energysim.results import write_json
+from energysim.results import atomic_write, write_json
 
 __all__ = ["Store", "read_sweep"]
 
@@ -60,7 +58,8 @@ class Store:
             files, scenario count, seed or batch size): resuming would mix results.
         """
         self.batches.mkdir(parents=True, exist_ok=True)
-        for stale in self.batches.glob(".tmp-*"):  # a crash mid-write
+        # a crash mid-write (SIGKILL): atomic_write's temporaries, and older stores' own
+        for stale in [*self.batches.glob(".*.tmp"), *self.batches.glob(".tmp-*")]:
             stale.unlink(missing_ok=True)
         if self.manifest_path.is_file():
             old = json.loads(self.manifest_path.read_text(encoding="utf-8"))
@@ -89,9 +88,9 @@ class Store:
         final = self.batch_path(batch)
         if final.exists():
             return False
-        tmp = self.batches / f".tmp-{batch:06d}-{uuid.uuid4().hex}.parquet"
-        pq.write_table(table, tmp)
-        os.replace(tmp, final)  # atomic: a batch file is complete or absent
+        # atomic: a batch file is complete or absent, and an interrupt mid-write leaves no
+        # temporary file behind
+        atomic_write(final, lambda tmp: pq.write_table(table, tmp))
         return True
 
     # -- reading ----------------------------------------------------------------
@@ -111,30 +110,34 @@ class Store:
         while holding at most one row group (:data:`ROW_GROUP_ROWS` rows) in memory.
         """
         files = sorted(self.batches.glob(BATCH_GLOB))
-        final = self.dir / "scenarios.parquet"
-        tmp = self.dir / f".tmp-scenarios-{uuid.uuid4().hex}.parquet"
-        writer, pending = None, []
-        try:
-            for path in files:
-                table = pq.read_table(path, pre_buffer=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                elif table.schema != writer.schema:
-                    table = table.cast(writer.schema)
-                pending.append(table)
-                if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
-                    writer.write_table(pa.concat_tables(pending))
-                    pending = []
-            if pending:
-                assert writer is not None, "opened with the first pending table"
+        return atomic_write(self.dir / "scenarios.parquet", lambda tmp: _stream(files, tmp))
+
+
+def _stream(files: list[Path], out: Path) -> None:
+    """Write the tables of ``files`` in order into one Parquet file ``out``.
+
+    Row groups of :data:`ROW_GROUP_ROWS` rows; an empty table of ids when there is no file.
+    """
+    writer, pending = None, []
+    try:
+        for path in files:
+            table = pq.read_table(path, pre_buffer=False)
+            if writer is None:
+                writer = pq.ParquetWriter(out, table.schema)
+            elif table.schema != writer.schema:
+                table = table.cast(writer.schema)
+            pending.append(table)
+            if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
                 writer.write_table(pa.concat_tables(pending))
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:
-            pq.write_table(pa.table({"scenario_id": pa.array([], pa.int64())}), tmp)
-        os.replace(tmp, final)
-        return final
+                pending = []
+        if pending:
+            assert writer is not None, "opened with the first pending table"
+            writer.write_table(pa.concat_tables(pending))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pq.write_table(pa.table({"scenario_id": pa.array([], pa.int64())}), out)
 
 
 def _dedup_sorted(table: pa.Table) -> pa.Table:
