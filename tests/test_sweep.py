@@ -223,9 +223,14 @@ def test_resume_computes_only_missing_batches(park_dir):
         if n_written == 3:
             raise Interrupt
 
+    import logging
+
+    levels = {name: logging.getLogger(name).level for name in ("distributed", "tornado")}
     with pytest.raises(Interrupt):
         run_sweep(path, out_dir, n_workers=1, processes=False, progress=False,
                   on_batch=stop_after_three, max_in_flight=2)
+    # Dask's logs were silenced for the teardown only
+    assert {name: logging.getLogger(name).level for name in levels} == levels
     first = sorted((out_dir / "batches").glob("batch-*.parquet"))
     assert len(first) == 3
     stamps = {p.name: p.stat().st_mtime_ns for p in first}

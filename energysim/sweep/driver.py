@@ -140,6 +140,9 @@ class _Interrupts:
 
     def _handler(self, signum, frame):
         self.seen = True
+        # from here on Dask's logs are teardown noise (e.g. distributed's sync() cancel
+        # callback can fail on its event loop and log a traceback); run_sweep restores them
+        _silence_logs()
         raise KeyboardInterrupt
 
     def __enter__(self):
@@ -156,18 +159,30 @@ class _Interrupts:
             raise KeyboardInterrupt
 
 
+def _silence_logs() -> None:
+    """Nothing more from Dask's loggers (levels restored by :func:`_log_levels_kept`)."""
+    for name in _DASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 @contextlib.contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """Nothing from Dask's loggers while a cluster is torn down mid-work."""
+def _log_levels_kept() -> Iterator[None]:
+    """Dask's loggers at their levels of entry again on the way out."""
     loggers = [logging.getLogger(name) for name in _DASK_LOGGERS]
     levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Nothing from Dask's loggers while a cluster is torn down mid-work."""
+    with _log_levels_kept():
+        _silence_logs()
+        yield
 
 
 @dataclass
@@ -383,7 +398,9 @@ def run_sweep(
     computed: list[int] = []
     show = Console().is_terminal if progress is None else progress
     if todo:
-        with _cluster(client, scheduler, n_workers, processes, len(todo), numba_threads) as ctx:
+        # levels kept outermost: an interrupt silences Dask until its cluster is closed
+        with _log_levels_kept(), _cluster(client, scheduler, n_workers, processes, len(todo),
+                                          numba_threads) as ctx:
             loop = _Loop(ctx.client, sweep, store, ctx.numba_threads)
             window = max_in_flight or max(2, 2 * (sum(ctx.client.nthreads().values()) or 1))
             done_scen = sum(plan.batch_range(b)[1] - plan.batch_range(b)[0] for b in done)
@@ -391,6 +408,7 @@ def run_sweep(
                 computed = loop.run(todo, window, _progress(show, plan.n_scenarios, done_scen),
                                     on_batch)
             except BaseException:
+                _silence_logs()  # e.g. SIGTERM: what Dask logs from here is teardown noise
                 loop.cancel()
                 raise
     table_path = store.consolidate()
