@@ -583,4 +583,3 @@ def test_size_and_frontier_equal_the_two_calls(case, monkeypatch, cores):
         assert getattr(sized.capacities, key) == pytest.approx(value, rel=1e-6, abs=1e-6)
     assert list(table["share"]) == shares
     np.testing.assert_allclose(table["annualized_cost"], apart["annualized_cost"], rtol=1e-9)
-    assert table.attrs["wall_s"] >= 0
