@@ -424,8 +424,8 @@ def _flexible_asset_terms(park: ParkConfig, capacities: Capacities, sunk_existin
     """
     from energysim import flexible
 
-    window = ({"load_shift_window": flexible.window_cost(park)}
-              if flexible.window_cost(park) > 0 else {})
+    cost = flexible.window_cost(park)
+    window = {"load_shift_window": cost} if cost > 0 else {}
     if not flexible.hydrogen_active(park):
         return window
     c = flexible.annual_costs(park)
